@@ -1,0 +1,191 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Applied to every Swift target: Swift 6 mode with strict concurrency, explicit existentials.
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let lifecycle: Target.Dependency = .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let grdb: Target.Dependency = .product(name: "GRDB", package: "GRDB.swift")
+
+let package = Package(
+    name: "Metis",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "metis", targets: ["metis"]),
+        .executable(name: "metis-storage", targets: ["metis-storage"]),
+        .executable(name: "metis-inference", targets: ["metis-inference"]),
+        .executable(name: "metis-tracking", targets: ["metis-tracking"]),
+        .executable(name: "metis-gateway", targets: ["metis-gateway"]),
+        .executable(name: "metis-probe", targets: ["metis-probe"]),
+        .library(name: "MetisRPC", targets: ["MetisRPC"]),
+        .library(name: "MetisProto", targets: ["MetisProto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        // System libraries.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CProtobufC",
+            pkgConfig: "libprotobuf-c",
+            providers: [.apt(["libprotobuf-c-dev"])]
+        ),
+
+        // Wire protocol and RPC runtime.
+        .target(
+            name: "MetisRPC",
+            dependencies: nio + [
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                protobuf, log, lifecycle,
+            ],
+            exclude: ["Generated/README.md"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MetisProto",
+            dependencies: ["MetisRPC", protobuf],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // One library per process.
+        .target(
+            name: "StorageService",
+            dependencies: ["MetisRPC", "MetisProto", grdb, log, lifecycle],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "InferenceService",
+            dependencies: ["MetisRPC", "MetisProto", "CBLAS", log, lifecycle],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TrackingService",
+            dependencies: ["MetisRPC", "MetisProto", grdb, log, lifecycle],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "MetisRPC", "MetisProto", log, lifecycle,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Launcher",
+            dependencies: [
+                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway",
+                log, lifecycle,
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Thin executables.
+        .executableTarget(
+            name: "metis",
+            dependencies: ["Launcher", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "metis-storage",
+            dependencies: ["Launcher", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "metis-inference",
+            dependencies: ["Launcher", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "metis-tracking",
+            dependencies: ["Launcher", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "metis-gateway",
+            dependencies: ["Launcher", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+
+        // The C tool: speaks the wire protocol through libprotobuf-c.
+        .executableTarget(
+            name: "metis-probe",
+            dependencies: ["CProtobufC"],
+            exclude: ["README.md"],
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
+
+        // Tests.
+        .testTarget(
+            name: "MetisRPCTests",
+            dependencies: [
+                "MetisRPC", "MetisProto",
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LauncherTests",
+            dependencies: ["Launcher"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StorageServiceTests",
+            dependencies: ["StorageService", "MetisRPC", "MetisProto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TrackingServiceTests",
+            dependencies: ["TrackingService", "MetisRPC", "MetisProto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InferenceServiceTests",
+            dependencies: ["InferenceService", "MetisRPC", "MetisProto"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "MetisRPC", "MetisProto",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["MetisRPC", "MetisProto"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,48 @@
+public import Foundation
+import Synchronization
+
+/// Spreads calls over connections to several instances of one service (e.g.
+/// inference workers). Instances that are backing off after a failure are
+/// skipped while another one is available.
+public final class RPCClientPool: RPCCaller, Sendable {
+    public enum Strategy: Sendable, Hashable {
+        case roundRobin
+        /// The connection with the fewest calls in flight (ties: the first).
+        case leastInFlight
+    }
+
+    public let connections: [RPCConnection]
+    public let strategy: Strategy
+    private let next = Atomic<Int>(0)
+
+    public init(connections: [RPCConnection], strategy: Strategy = .leastInFlight) {
+        precondition(!connections.isEmpty, "a pool needs at least one connection")
+        self.connections = connections
+        self.strategy = strategy
+    }
+
+    /// The connection the next call goes to.
+    public func pick() -> RPCConnection {
+        let available = connections.filter(\.isAvailable)
+        let candidates = available.isEmpty ? connections : available
+        switch strategy {
+        case .roundRobin:
+            let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            return candidates[Int(turn.magnitude % UInt(candidates.count))]
+        case .leastInFlight:
+            return candidates.min { $0.inFlight < $1.inFlight }!
+        }
+    }
+
+    public func call(_ method: MethodDescriptor, payload: Data, options: CallOptions) async throws -> Data {
+        try await pick().call(method, payload: payload, options: options)
+    }
+
+    public func stream(_ method: MethodDescriptor, payload: Data, options: CallOptions) -> AsyncThrowingStream<Data, any Error> {
+        pick().stream(method, payload: payload, options: options)
+    }
+
+    public func close() async {
+        for connection in connections { await connection.close() }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+public import Logging
+public import NIOCore
+public import NIOPosix
+public import ServiceLifecycle
+import Synchronization
+
+/// Serves an `RPCRouter` on a Unix socket (or TCP address). A lifecycle
+/// `Service`: `run()` listens until graceful shutdown or `shutdown()`, then
+/// stops accepting, lets calls in flight finish (up to `drainTimeout`) and
+/// closes the connections.
+public final class RPCServer: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// Largest frame accepted; a larger one is answered RESOURCE_EXHAUSTED and its connection closed.
+        public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
+        /// How long a graceful shutdown waits for calls in flight.
+        public var drainTimeout: Duration = .seconds(30)
+        /// File mode of a Unix socket.
+        public var socketMode: UInt32 = 0o660
+
+        public init() {}
+    }
+
+    private enum State {
+        case idle
+        case listening(any Channel)
+        case stopping
+    }
+
+    public let address: RPCAddress
+    private let router: RPCRouter
+    private let configuration: Configuration
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let tracker = CallTracker()
+    private let state = Mutex(State.idle)
+    private let connections = Mutex([ObjectIdentifier: any Channel]())
+    private let listening: EventLoopPromise<SocketAddress?>
+
+    public init(
+        address: RPCAddress,
+        router: RPCRouter,
+        configuration: Configuration = .init(),
+        logger: Logger,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.address = address
+        self.router = router
+        self.configuration = configuration
+        self.logger = logger
+        self.group = eventLoopGroup
+        self.listening = eventLoopGroup.next().makePromise()
+    }
+
+    /// The bound address once the server listens (with the real port when 0 was asked).
+    public func listeningAddress() async throws -> SocketAddress? {
+        try await listening.futureResult.get()
+    }
+
+    /// Calls in flight on all connections.
+    public var callsInFlight: Int { tracker.inFlight }
+
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await bind()
+        } catch {
+            listening.fail(error)
+            throw error
+        }
+        let proceed = state.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .listening(channel)
+            return true
+        }
+        guard proceed else {
+            try? await channel.close()
+            listening.fail(RPCError(code: .unavailable, message: "server shut down before it listened"))
+            return
+        }
+        listening.succeed(channel.localAddress)
+        logger.info("listening", metadata: ["rpc.address": "\(address)", "rpc.methods": "\(router.routes.count)"])
+
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                self.shutdown()
+            }
+        } onCancel: {
+            self.shutdown()
+        }
+        await drain()
+    }
+
+    /// Stops accepting connections; `run()` then drains and returns.
+    public func shutdown() {
+        let channel = state.withLock { state -> (any Channel)? in
+            defer { state = .stopping }
+            if case .listening(let channel) = state { return channel }
+            return nil
+        }
+        channel?.close(promise: nil)
+    }
+
+    private func drain() async {
+        let inFlight = tracker.inFlight
+        if inFlight > 0 {
+            logger.info("draining calls in flight", metadata: ["rpc.in_flight": "\(inFlight)"])
+            let timeout = configuration.drainTimeout
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.tracker.waitUntilIdle() }
+                group.addTask { try? await Task.sleep(for: timeout) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        let open = connections.withLock { Array($0.values) }
+        for connection in open { try? await connection.close() }
+        if case .unix(let path) = address { unlink(path) }
+        logger.info("stopped", metadata: ["rpc.address": "\(address)"])
+    }
+
+    private func bind() async throws -> any Channel {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: false)
+            .childChannelInitializer { [router, tracker, logger, configuration] channel in
+                self.track(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers([
+                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
+                        MessageToByteHandler(FrameEncoder()),
+                        ServerConnectionHandler(router: router, tracker: tracker, logger: logger),
+                    ])
+                }
+            }
+        switch address {
+        case .unix(let path):
+            try UnixSocketPath.prepare(path)
+            let channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            guard chmod(path, mode_t(configuration.socketMode)) == 0 else {
+                try? await channel.close()
+                throw RPCError(code: .internal, message: "cannot set mode of socket \(path): \(String(cString: strerror(errno)))")
+            }
+            return channel
+        case .tcp(let host, let port):
+            return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: port).get()
+        }
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        connections.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in
+            _ = self.connections.withLock { $0.removeValue(forKey: id) }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import NIOCore
+
+/// Serves the calls of one connection: dispatches each request frame to its
+/// handler in a task, enforces deadlines, and writes the responses back.
+/// All its state lives on the channel's event loop.
+final class ServerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = Metis_V1_Frame
+    typealias OutboundOut = Metis_V1_Frame
+
+    private struct ActiveCall {
+        var task: Task<Void, Never>?
+        var deadline: Scheduled<Void>?
+    }
+
+    private let router: RPCRouter
+    private let tracker: CallTracker
+    private let logger: Logger
+    private var calls: [UInt64: ActiveCall] = [:]
+    private var context: ChannelHandlerContext?
+
+    init(router: RPCRouter, tracker: CallTracker, logger: Logger) {
+        self.router = router
+        self.tracker = tracker
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.kind {
+        case .request:
+            startCall(frame, context: context)
+        case .cancel:
+            if let call = calls.removeValue(forKey: frame.requestID) {
+                call.deadline?.cancel()
+                call.task?.cancel()
+                tracker.end()
+            }
+        case .response, .unspecified, .UNRECOGNIZED:
+            logger.warning("closing connection: unexpected frame kind from client", metadata: ["rpc.frame_kind": "\(frame.kind)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        for call in calls.values {
+            call.deadline?.cancel()
+            call.task?.cancel()
+            tracker.end()
+        }
+        calls.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? FrameError, error.code == .tooLarge {
+            logger.warning("closing connection: \(error.message)")
+            let status = RPCError(code: .resourceExhausted, message: error.message)
+            let frame = Self.responseFrame(requestID: 0, payload: nil, status: status)
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(frame)).whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            logger.warning("closing connection: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Calls
+
+    private func startCall(_ frame: Metis_V1_Frame, context: ChannelHandlerContext) {
+        let id = frame.requestID
+        guard calls[id] == nil else {
+            logger.warning("closing connection: request id \(id) reused while in flight")
+            context.close(promise: nil)
+            return
+        }
+        guard let route = router.routes[frame.method] else {
+            let status = RPCError(code: .unimplemented, message: "method '\(frame.method)' is not served here")
+            context.writeAndFlush(wrapOutboundOut(Self.responseFrame(requestID: id, payload: nil, status: status)), promise: nil)
+            return
+        }
+        var deadline: ContinuousClock.Instant?
+        if frame.timeoutMicros > 0 {
+            deadline = ContinuousClock.now.advanced(by: .microseconds(frame.timeoutMicros))
+        }
+        var logger = self.logger
+        logger[metadataKey: "rpc.method"] = "\(route.method.fullName)"
+        logger[metadataKey: "rpc.request_id"] = "\(id)"
+        if let trace = frame.metadata["trace-id"] { logger[metadataKey: "trace_id"] = "\(trace)" }
+        let callContext = ServerContext(
+            method: route.method, requestID: id, metadata: frame.metadata, deadline: deadline, logger: logger)
+
+        tracker.begin()
+        let eventLoop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        var call = ActiveCall()
+        if frame.timeoutMicros > 0 {
+            call.deadline = eventLoop.scheduleTask(in: .microseconds(Int64(clamping: frame.timeoutMicros))) {
+                handler.value.finish(id, payload: nil, error: RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
+            }
+        }
+        let send: @Sendable (Data) async throws -> Void = { payload in
+            try await eventLoop.flatSubmit { handler.value.sendStreamMessage(id, payload: payload, on: eventLoop) }.get()
+        }
+        let payload = frame.payload
+        call.task = Task {
+            do {
+                let result = try await route.handler(payload, callContext, send)
+                eventLoop.execute { handler.value.finish(id, payload: result, error: nil) }
+            } catch {
+                let status = RPCError.from(error)
+                if status.code == .internal { callContext.logger.error("call failed: \(error)") }
+                eventLoop.execute { handler.value.finish(id, payload: nil, error: status) }
+            }
+        }
+        calls[id] = call
+    }
+
+    private func sendStreamMessage(_ id: UInt64, payload: Data, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        guard let context, calls[id] != nil else {
+            return eventLoop.makeFailedFuture(RPCError(code: .cancelled, message: "call \(id) is no longer active"))
+        }
+        var frame = Metis_V1_Frame()
+        frame.requestID = id
+        frame.kind = .response
+        frame.payload = payload
+        return context.writeAndFlush(wrapOutboundOut(frame))
+    }
+
+    /// Ends call `id` once: with its final payload, or with `error`'s status.
+    private func finish(_ id: UInt64, payload: Data?, error: RPCError?) {
+        guard let call = calls.removeValue(forKey: id) else { return }
+        call.deadline?.cancel()
+        if error?.code == .deadlineExceeded { call.task?.cancel() }
+        tracker.end()
+        guard let context else { return }
+        let frame = Self.responseFrame(requestID: id, payload: payload, status: error)
+        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+    }
+
+    private static func responseFrame(requestID: UInt64, payload: Data?, status: RPCError?) -> Metis_V1_Frame {
+        var frame = Metis_V1_Frame()
+        frame.requestID = requestID
+        frame.kind = .response
+        frame.endOfStream = true
+        if let payload { frame.payload = payload }
+        if let status { frame.status = status.wireStatus }
+        return frame
+    }
+}
