@@ -104,7 +104,8 @@ let package = Package(
             name: "Launcher",
             dependencies: [
                 "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway",
-                log, lifecycle,
+                log, lifecycle, argumentParser, .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -141,6 +142,7 @@ let package = Package(
             name: "metis-probe",
             dependencies: ["CProtobufC"],
             exclude: ["README.md"],
+            cSettings: [.headerSearchPath("proto"), .unsafeFlags(["-Wall"])],
             linkerSettings: [.linkedLibrary("protobuf-c")]
         ),
 
@@ -156,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LauncherTests",
-            dependencies: ["Launcher"],
+            dependencies: ["Launcher", argumentParser],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,43 @@
+import Foundation
+public import Hummingbird
+public import Logging
+import MetisRPC
+
+/// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
+/// serves the public routes and talks to the services over RPC.
+public enum Gateway {
+    public static func build(configuration: GatewayConfiguration, logger: Logger) -> some ApplicationProtocol {
+        let clients = ServiceClients(configuration: configuration, logger: logger)
+        let metrics = GatewayMetrics()
+        let router = Router()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.get("/") { _, _ in
+            ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")
+        }
+        router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
+            let report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
+            return EditedResponse(status: report.allServing ? .ok : .serviceUnavailable, response: report)
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render()))
+            )
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),
+            services: [ClientShutdown(clients: clients)],
+            logger: logger
+        )
+    }
+}
+
+/// What `GET /` answers: where to look next.
+struct ServiceIndex: ResponseEncodable, Sendable {
+    var name: String
+    var version: String
+    var health: String
+    var metrics: String
+}

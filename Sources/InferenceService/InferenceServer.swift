@@ -1,0 +1,27 @@
+public import Logging
+public import MetisRPC
+
+/// Builds one metis-inference worker: reports its BLAS kernels and returns the
+/// RPC server (a lifecycle `Service`).
+public enum InferenceServer {
+    public static let component = "metis-inference"
+
+    public static func build(configuration: InferenceConfiguration, version: String, logger: Logger) -> RPCServer {
+        let blas = BLASRuntime.current()
+        logger.info(
+            "OpenBLAS loaded",
+            metadata: ["blas.core": "\(blas.coreName)", "blas.threads": "\(blas.threads)", "inference.worker": "\(configuration.workerIndex)"]
+        )
+        var router = RPCRouter()
+        router.register(InferenceRPCService(blas: blas))
+        router.register(
+            HealthService(component: component, version: version) {
+                (true, [
+                    "worker": "\(configuration.workerIndex)",
+                    "blas_core": blas.coreName,
+                    "blas_threads": "\(blas.threads)",
+                ])
+            })
+        return RPCServer(address: configuration.address, router: router, configuration: configuration.rpc, logger: logger)
+    }
+}

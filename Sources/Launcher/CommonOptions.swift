@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Options every Metis command takes; flags override file and environment.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Configuration file (key = value lines).")
+    var configFile: String?
+
+    @Option(name: .customLong("data"), help: "Data directory (default ./data).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String?
+
+    @Option(name: .customLong("max-frame-bytes"), help: "Largest RPC frame accepted (default 64 MiB).")
+    var maximumFrameSize: Int?
+
+    /// Defaults ← file ← environment ← these flags.
+    func configuration(_ apply: (inout MetisConfiguration) throws -> Void = { _ in }) throws -> MetisConfiguration {
+        var configuration = try MetisConfiguration.load(file: configFile, environment: ProcessInfo.processInfo.environment)
+        if let dataDirectory { configuration.dataDirectory = URL(fileURLWithPath: dataDirectory, isDirectory: true) }
+        if let logLevel { try configuration.set("log_level", to: logLevel, source: "--log-level") }
+        if let maximumFrameSize { configuration.maximumFrameSize = maximumFrameSize }
+        try apply(&configuration)
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+
+/// The processes `metis up` runs for a configuration, each as a subcommand of
+/// this same executable with explicit flags.
+struct LaunchPlan {
+    let services: [Supervisor.ChildSpec]
+    let gateway: Supervisor.ChildSpec
+
+    init(configuration: MetisConfiguration) {
+        let common = [
+            "--data", configuration.dataDirectory.path,
+            "--log-level", configuration.logLevel.rawValue,
+            "--max-frame-bytes", String(configuration.maximumFrameSize),
+        ]
+        var services = [
+            Supervisor.ChildSpec(
+                name: "storage",
+                arguments: ["storage"] + common + ["--listen", "\(configuration.storageAddress)"],
+                readiness: .rpc(configuration.storageAddress)),
+            Supervisor.ChildSpec(
+                name: "tracking",
+                arguments: ["tracking"] + common + ["--listen", "\(configuration.trackingAddress)"],
+                readiness: .rpc(configuration.trackingAddress)),
+        ]
+        for worker in 0..<configuration.inferenceWorkers {
+            let address = configuration.inferenceAddress(worker: worker)
+            services.append(
+                Supervisor.ChildSpec(
+                    name: "inference-\(worker)",
+                    arguments: ["inference"] + common + ["--worker", String(worker), "--listen", "\(address)"],
+                    readiness: .rpc(address)))
+        }
+        var gatewayArguments = ["gateway"] + common + [
+            "--host", configuration.host, "--port", String(configuration.port),
+            "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
+        ]
+        for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }
+        let probeHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host == "::" ? "::1" : configuration.host
+        self.services = services
+        self.gateway = Supervisor.ChildSpec(
+            name: "gateway", arguments: gatewayArguments, readiness: .tcp(host: probeHost, port: configuration.port))
+    }
+
+    /// This process's executable, which runs every service as a subcommand.
+    static func currentExecutable() throws -> URL {
+        let path = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        return URL(fileURLWithPath: path)
+    }
+}

@@ -1,0 +1,13 @@
+public import ArgumentParser
+
+/// `metis`: the command-line entry point.
+public struct MetisCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "metis",
+        abstract: "Brain-metastasis MRI: DICOM storage, lesion segmentation and follow-up.",
+        version: MetisVersion.current,
+        subcommands: [UpCommand.self, StorageCommand.self, TrackingCommand.self, InferenceCommand.self, GatewayCommand.self, PingCommand.self]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,52 @@
+public import Foundation
+import Logging
+
+extension MetisConfiguration {
+    /// The keys a configuration file and `METIS_*` variables may set.
+    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "log_level"]
+
+    /// Defaults, then `file`, then the environment. Flags are applied by the caller.
+    public static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> MetisConfiguration {
+        var configuration = MetisConfiguration()
+        if let file {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw ConfigurationError("cannot read configuration file \(file): \(error.localizedDescription)")
+            }
+            for entry in try ConfigurationFile.parse(text, name: file) {
+                try configuration.set(entry.key, to: entry.value, source: "\(file):\(entry.line)")
+            }
+        }
+        for key in keys {
+            if let value = environment["METIS_" + key.uppercased()] {
+                try configuration.set(key, to: value, source: "METIS_\(key.uppercased())")
+            }
+        }
+        return configuration
+    }
+
+    /// Sets one key from its text form.
+    mutating func set(_ key: String, to value: String, source: String) throws(ConfigurationError) {
+        func integer() throws(ConfigurationError) -> Int {
+            guard let number = Int(value) else { throw ConfigurationError("\(source): \(key) must be an integer, got '\(value)'") }
+            return number
+        }
+        switch key {
+        case "data": dataDirectory = URL(fileURLWithPath: value, isDirectory: true)
+        case "sockets": socketDirectory = URL(fileURLWithPath: value, isDirectory: true)
+        case "host": host = value
+        case "port": port = try integer()
+        case "inference_workers": inferenceWorkers = try integer()
+        case "max_frame_bytes": maximumFrameSize = try integer()
+        case "log_level":
+            guard let level = Logger.Level(rawValue: value.lowercased()) else {
+                throw ConfigurationError("\(source): log_level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            logLevel = level
+        default:
+            throw ConfigurationError("\(source): unknown key '\(key)'; known keys: \(Self.keys.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+public import Foundation
+public import Logging
+public import MetisRPC
+
+/// The configuration of a whole Metis installation, with embedded defaults:
+/// data under `./data`, sockets under `./data/run`, the gateway on `127.0.0.1:8080`.
+///
+/// Values come from, in rising precedence: the defaults, the configuration file
+/// (`--config`), `METIS_*` environment variables, command-line flags.
+public struct MetisConfiguration: Sendable, Equatable {
+    public var dataDirectory: URL = URL(fileURLWithPath: "data", isDirectory: true)
+    /// Where the Unix sockets live; `<data>/run` when unset.
+    public var socketDirectory: URL?
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var inferenceWorkers = 1
+    public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    public var runDirectory: URL {
+        socketDirectory ?? dataDirectory.appendingPathComponent("run", isDirectory: true)
+    }
+
+    public var storageDirectory: URL { dataDirectory.appendingPathComponent("storage", isDirectory: true) }
+    public var trackingDirectory: URL { dataDirectory.appendingPathComponent("tracking", isDirectory: true) }
+
+    public var storageAddress: RPCAddress { .unix(path: runDirectory.appendingPathComponent("storage.sock").path) }
+    public var trackingAddress: RPCAddress { .unix(path: runDirectory.appendingPathComponent("tracking.sock").path) }
+
+    public func inferenceAddress(worker: Int) -> RPCAddress {
+        .unix(path: runDirectory.appendingPathComponent("inference-\(worker).sock").path)
+    }
+
+    public var inferenceAddresses: [RPCAddress] { (0..<inferenceWorkers).map(inferenceAddress(worker:)) }
+
+    /// Where a browser opens Metis.
+    public var gatewayURL: String {
+        let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
+        return shownHost.contains(":") ? "http://[\(shownHost)]:\(port)/" : "http://\(shownHost):\(port)/"
+    }
+
+    var rpcServer: RPCServer.Configuration {
+        var rpc = RPCServer.Configuration()
+        rpc.maximumFrameSize = maximumFrameSize
+        return rpc
+    }
+
+    /// Checks values that parse but cannot work.
+    public func validate() throws(ConfigurationError) {
+        guard (1...65535).contains(port) else { throw ConfigurationError("port must be 1...65535, got \(port)") }
+        guard (1...64).contains(inferenceWorkers) else {
+            throw ConfigurationError("inference workers must be 1...64, got \(inferenceWorkers)")
+        }
+        guard maximumFrameSize >= 1024 else {
+            throw ConfigurationError("maximum frame size must be at least 1024 bytes, got \(maximumFrameSize)")
+        }
+        guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
+    }
+}
+
+/// A configuration value that cannot be used; the message names it.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

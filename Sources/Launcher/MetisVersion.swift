@@ -1,0 +1,4 @@
+/// The version every Metis component reports.
+public enum MetisVersion {
+    public static let current = "0.1.0"
+}

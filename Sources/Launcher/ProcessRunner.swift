@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs a process's services in one `ServiceGroup` with graceful shutdown on
+/// SIGTERM and SIGINT; under `metis up`, also stops when the supervisor dies.
+enum ProcessRunner {
+    /// Sends logs to standard error at `level`; once per process.
+    static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    static func run(_ services: [any Service], logger: Logger) async throws {
+        var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        if let supervisor = ProcessInfo.processInfo.environment[SupervisorWatchdog.environmentKey].flatMap(Int32.init) {
+            configurations.append(
+                .init(service: SupervisorWatchdog(supervisorPID: supervisor, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
+            )
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: configurations, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
+
+/// Ends the process gracefully when the `metis up` that started it is gone,
+/// so that a killed supervisor leaves no orphan services behind.
+struct SupervisorWatchdog: Service {
+    static let environmentKey = "METIS_SUPERVISOR_PID"
+
+    let supervisorPID: Int32
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if getppid() != supervisorPID {
+                logger.warning("supervisor \(supervisorPID) is gone; shutting down")
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+}

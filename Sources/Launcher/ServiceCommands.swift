@@ -1,0 +1,126 @@
+public import ArgumentParser
+import Foundation
+import Gateway
+import InferenceService
+import Logging
+import MetisRPC
+import StorageService
+import TrackingService
+
+/// `metis storage`: runs metis-storage.
+public struct StorageCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "storage", abstract: "Run metis-storage: DICOM blobs and their index.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Listen address: a socket path or tcp://host:port (default <data>/run/storage.sock).")
+    var listen: String?
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration = try common.configuration()
+        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+        let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration.storageAddress
+        try prepareRunDirectory(for: address)
+        let server = try StorageServer.build(
+            configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: configuration.rpcServer),
+            version: MetisVersion.current,
+            logger: Logger(label: "metis.storage"))
+        try await ProcessRunner.run([server], logger: Logger(label: "metis.storage"))
+    }
+}
+
+/// `metis tracking`: runs metis-tracking.
+public struct TrackingCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tracking", abstract: "Run metis-tracking: the lesion follow-up database.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Listen address: a socket path or tcp://host:port (default <data>/run/tracking.sock).")
+    var listen: String?
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration = try common.configuration()
+        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+        let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration.trackingAddress
+        try prepareRunDirectory(for: address)
+        let server = try TrackingServer.build(
+            configuration: TrackingConfiguration(directory: configuration.trackingDirectory, address: address, rpc: configuration.rpcServer),
+            version: MetisVersion.current,
+            logger: Logger(label: "metis.tracking"))
+        try await ProcessRunner.run([server], logger: Logger(label: "metis.tracking"))
+    }
+}
+
+/// `metis inference`: runs one metis-inference worker.
+public struct InferenceCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "inference", abstract: "Run one metis-inference worker.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Worker index; its default socket is <data>/run/inference-<worker>.sock.")
+    var worker = 0
+    @Option(help: "Listen address: a socket path or tcp://host:port.")
+    var listen: String?
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration = try common.configuration()
+        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+        let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration.inferenceAddress(worker: worker)
+        try prepareRunDirectory(for: address)
+        let logger = Logger(label: "metis.inference")
+        let server = InferenceServer.build(
+            configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: configuration.rpcServer),
+            version: MetisVersion.current,
+            logger: logger)
+        try await ProcessRunner.run([server], logger: logger)
+    }
+}
+
+/// `metis gateway`: runs metis-gateway.
+public struct GatewayCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gateway", abstract: "Run metis-gateway: the HTTP API, DICOMweb and the web UI.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
+    @Option(help: "Port to bind (default 8080).") var port: Int?
+    @Option(help: "metis-storage address (default <data>/run/storage.sock).") var storage: String?
+    @Option(help: "metis-tracking address (default <data>/run/tracking.sock).") var tracking: String?
+    @Option(help: "A metis-inference worker address; repeat for several (default one per --inference-workers).")
+    var inference: [String] = []
+    @Option(help: "Number of inference workers at their default sockets (default 1).") var inferenceWorkers: Int?
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration = try common.configuration { configuration in
+            if let host { configuration.host = host }
+            if let port { configuration.port = port }
+            if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
+        }
+        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+        let gateway = Gateway.build(
+            configuration: GatewayConfiguration(
+                host: configuration.host,
+                port: configuration.port,
+                storage: try storage.map { try RPCAddress(parsing: $0) } ?? configuration.storageAddress,
+                tracking: try tracking.map { try RPCAddress(parsing: $0) } ?? configuration.trackingAddress,
+                inference: inference.isEmpty ? configuration.inferenceAddresses : try inference.map { try RPCAddress(parsing: $0) },
+                version: MetisVersion.current),
+            logger: Logger(label: "metis.gateway"))
+        try await ProcessRunner.run([gateway], logger: Logger(label: "metis.gateway"))
+    }
+}
+
+/// Creates the socket directory (mode 0750) for a Unix address.
+func prepareRunDirectory(for address: RPCAddress) throws {
+    guard case .unix(let path) = address else { return }
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import MetisProto
+import MetisRPC
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Starts every Metis process, waits until each is healthy, restarts any that
+/// dies (with back-off), and stops them all on graceful shutdown. Startup fails
+/// (and `run()` throws) when a service cannot become healthy.
+final class Supervisor: Service, Sendable {
+    /// One supervised process.
+    struct ChildSpec: Sendable {
+        enum Readiness: Sendable {
+            case rpc(RPCAddress)
+            case tcp(host: String, port: Int)
+        }
+        var name: String
+        var arguments: [String]
+        var readiness: Readiness
+    }
+
+    struct StartupError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    private let executable: URL
+    private let services: [ChildSpec]
+    private let gateway: ChildSpec
+    private let logger: Logger
+    private let startupTimeout: Duration
+    private let backoff = Backoff(initial: .milliseconds(250), maximum: .seconds(30))
+    private let onReady: @Sendable () -> Void
+    private let running = Mutex([String: ChildProcess]())
+    private let stopping = Atomic<Bool>(false)
+
+    init(
+        executable: URL,
+        services: [ChildSpec],
+        gateway: ChildSpec,
+        startupTimeout: Duration = .seconds(60),
+        logger: Logger,
+        onReady: @escaping @Sendable () -> Void
+    ) {
+        self.executable = executable
+        self.services = services
+        self.gateway = gateway
+        self.startupTimeout = startupTimeout
+        self.logger = logger
+        self.onReady = onReady
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            do {
+                try await startAll()
+            } catch {
+                await stopAll()
+                throw error
+            }
+            if stopping.load(ordering: .relaxed) {
+                await stopAll()
+                return
+            }
+            onReady()
+            await withTaskGroup(of: Void.self) { group in
+                for spec in services + [gateway] {
+                    group.addTask { await self.supervise(spec) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            Task { await self.stopAll() }
+        }
+    }
+
+    // MARK: Startup
+
+    private func startAll() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for spec in services {
+                let child = try spawn(spec)
+                group.addTask { try await self.waitUntilReady(spec, child: child) }
+            }
+            try await group.waitForAll()
+        }
+        let child = try spawn(gateway)
+        try await waitUntilReady(gateway, child: child)
+    }
+
+    private func waitUntilReady(_ spec: ChildSpec, child: ChildProcess) async throws {
+        let deadline = ContinuousClock.now + startupTimeout
+        var lastError = "no answer yet"
+        while ContinuousClock.now < deadline {
+            if stopping.load(ordering: .relaxed) { return }
+            if child.hasExited {
+                let status = await child.waitForExit()
+                throw StartupError(description: "\(spec.name) exited with status \(status) during startup (see its log above)")
+            }
+            do {
+                try await probe(spec.readiness)
+                logger.info("\(spec.name) is ready", metadata: ["pid": "\(child.pid)"])
+                return
+            } catch {
+                lastError = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw StartupError(description: "\(spec.name) did not become healthy within \(startupTimeout): \(lastError)")
+    }
+
+    private func probe(_ readiness: ChildSpec.Readiness) async throws {
+        switch readiness {
+        case .rpc(let address):
+            let connection = RPCConnection(address: address, logger: logger)
+            defer { Task { await connection.close() } }
+            let response = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(1)))
+            guard response.status == .serving else {
+                throw StartupError(description: "\(response.component) reports \(response.status): \(response.details)")
+            }
+        case .tcp(let host, let port):
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(1))
+                .connect(host: host, port: port).get()
+            try await channel.close()
+        }
+    }
+
+    // MARK: Supervision
+
+    private func spawn(_ spec: ChildSpec) throws -> ChildProcess {
+        var environment = ProcessInfo.processInfo.environment
+        environment[SupervisorWatchdog.environmentKey] = String(getpid())
+        let child = try ChildProcess(name: spec.name, executable: executable, arguments: spec.arguments, environment: environment)
+        running.withLock { $0[spec.name] = child }
+        logger.info("started \(spec.name)", metadata: ["pid": "\(child.pid)"])
+        return child
+    }
+
+    /// Restarts `spec` whenever it exits, until shutdown.
+    private func supervise(_ spec: ChildSpec) async {
+        var delay: Duration?
+        while !stopping.load(ordering: .relaxed) {
+            guard let child = running.withLock({ $0[spec.name] }) else { return }
+            let started = ContinuousClock.now
+            let status = await child.waitForExit()
+            if stopping.load(ordering: .relaxed) { return }
+            if started.duration(to: .now) > .seconds(60) { delay = nil }
+            delay = backoff.delay(after: delay)
+            logger.error("\(spec.name) exited with status \(status); restarting in \(delay!)", metadata: ["pid": "\(child.pid)"])
+            try? await Task.sleep(for: delay!)
+            if stopping.load(ordering: .relaxed) { return }
+            do {
+                _ = try spawn(spec)
+            } catch {
+                logger.error("cannot restart \(spec.name): \(error)")
+            }
+        }
+    }
+
+    /// Stops the gateway first, then the services, each with SIGTERM then SIGKILL.
+    private func stopAll() async {
+        stopping.store(true, ordering: .relaxed)
+        let children = running.withLock { $0 }
+        if let gateway = children[gateway.name] { await gateway.stop(grace: .seconds(15)) }
+        await withTaskGroup(of: Void.self) { group in
+            for (name, child) in children where name != gateway.name {
+                group.addTask { await child.stop(grace: .seconds(15)) }
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+public import ArgumentParser
+import Foundation
+import Logging
+import MetisRPC
+
+/// `metis up`: starts and supervises storage, tracking, the inference workers and the gateway.
+public struct UpCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "up", abstract: "Start all Metis services and supervise them.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address the gateway binds (default 127.0.0.1).") var host: String?
+    @Option(help: "Port the gateway binds (default 8080).") var port: Int?
+    @Option(help: "Number of inference worker processes (default 1).") var inferenceWorkers: Int?
+
+    public init() {}
+
+    public func run() async throws {
+        let configuration = try common.configuration { configuration in
+            if let host { configuration.host = host }
+            if let port { configuration.port = port }
+            if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
+        }
+        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+        let logger = Logger(label: "metis.supervisor")
+        try FileManager.default.createDirectory(
+            at: configuration.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        try FileManager.default.createDirectory(
+            at: configuration.runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+
+        let plan = LaunchPlan(configuration: configuration)
+        let url = configuration.gatewayURL
+        let supervisor = Supervisor(
+            executable: try LaunchPlan.currentExecutable(),
+            services: plan.services,
+            gateway: plan.gateway,
+            logger: logger
+        ) {
+            let line = "Metis is running: open \(url) in a browser (health: \(url)healthz). Press Ctrl-C to stop.\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+        do {
+            try await ProcessRunner.run([supervisor], logger: logger)
+        } catch let error as Supervisor.StartupError {
+            logger.critical("startup failed: \(error.description)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+
+/// The follow-up database: patients, studies, lesions and the tracks that
+/// follow one metastasis across studies. WAL mode, versioned migrations.
+final class TrackingDatabase: Sendable {
+    private let database: DatabasePool
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        database = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(database)
+    }
+
+    struct Counts: Sendable {
+        var patients: Int
+        var studies: Int
+        var lesions: Int
+        var tracks: Int
+        var schemaVersion: Int
+    }
+
+    func counts() async throws -> Counts {
+        try await database.read { db in
+            func count(_ table: String) throws -> Int {
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
+            }
+            return Counts(
+                patients: try count("patients"),
+                studies: try count("studies"),
+                lesions: try count("lesions"),
+                tracks: try count("tracks"),
+                schemaVersion: try Self.migrator.appliedIdentifiers(db).count
+            )
+        }
+    }
+
+    /// A cheap query that fails when the database is unusable.
+    func check() async throws {
+        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-follow-up") { db in
+            try db.create(table: "patients") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("patient_id", .text).notNull().unique()
+                t.column("patient_name", .text)
+                t.column("birth_date", .text)
+                t.column("sex", .text)
+            }
+            try db.create(table: "studies") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("patient_id", .integer).notNull().indexed().references("patients", onDelete: .cascade)
+                t.column("study_instance_uid", .text).notNull().unique()
+                t.column("series_instance_uid", .text).notNull()
+                t.column("structure_set_sop_instance_uid", .text)
+                t.column("study_date", .text)
+                t.column("engine", .text).notNull()
+                t.column("model_version", .text)
+                t.column("slice_thickness_mm", .double)
+                t.column("created_at", .datetime).notNull()
+            }
+            try db.create(table: "tracks") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("patient_id", .integer).notNull().indexed().references("patients", onDelete: .cascade)
+                t.column("first_seen_study_id", .integer).references("studies", onDelete: .setNull)
+                t.column("last_seen_study_id", .integer).references("studies", onDelete: .setNull)
+                t.column("status", .text).notNull().check { ["present", "resolved", "new"].contains($0) }
+            }
+            try db.create(table: "lesions") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("study_id", .integer).notNull().indexed().references("studies", onDelete: .cascade)
+                t.column("track_id", .integer).indexed().references("tracks", onDelete: .setNull)
+                t.column("roi_number", .integer).notNull()
+                t.column("label", .text).notNull()
+                t.column("volume_mm3", .double).notNull()
+                t.column("longest_diameter_mm", .double).notNull()
+                t.column("longest_axial_diameter_mm", .double).notNull()
+                t.column("perpendicular_diameter_mm", .double).notNull()
+                t.column("first_slice", .integer).notNull()
+                t.column("last_slice", .integer).notNull()
+                t.column("centroid_x_mm", .double).notNull()
+                t.column("centroid_y_mm", .double).notNull()
+                t.column("centroid_z_mm", .double).notNull()
+                t.column("mean_intensity", .double)
+                t.uniqueKey(["study_id", "roi_number"])
+            }
+        }
+        return migrator
+    }()
+}
