@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "MetisRPCTests",
             dependencies: [
-                "MetisRPC", "MetisProto",
+                "MetisRPC", "MetisProto", protobuf, log,
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
