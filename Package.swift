@@ -163,23 +163,24 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageServiceTests",
-            dependencies: ["StorageService", "MetisRPC", "MetisProto"],
+            dependencies: ["StorageService", "MetisRPC", "MetisProto", log],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TrackingServiceTests",
-            dependencies: ["TrackingService", "MetisRPC", "MetisProto"],
+            dependencies: ["TrackingService", "MetisRPC", "MetisProto", log],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "InferenceServiceTests",
-            dependencies: ["InferenceService", "MetisRPC", "MetisProto"],
+            dependencies: ["InferenceService", "MetisRPC", "MetisProto", log],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "MetisRPC", "MetisProto",
+                "Gateway", "MetisRPC", "MetisProto", log,
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

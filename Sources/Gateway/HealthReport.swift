@@ -28,6 +28,8 @@ struct HealthReport: ResponseEncodable, Sendable {
     var status: String
     var gateway: String
     var version: String
+    /// The gateway's own process id.
+    var pid: Int32
     var services: [ServiceHealth]
 
     var allServing: Bool { services.allSatisfy { $0.status == "SERVING" } }
@@ -44,7 +46,8 @@ extension HealthReport {
             for await result in group { results.append(result) }
             return results.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        var report = HealthReport(status: "ok", gateway: "metis-gateway", version: version, services: services)
+        var report = HealthReport(
+            status: "ok", gateway: "metis-gateway", version: version, pid: ProcessInfo.processInfo.processIdentifier, services: services)
         if !report.allServing { report.status = "degraded" }
         return report
     }
