@@ -104,7 +104,7 @@ let package = Package(
             name: "Launcher",
             dependencies: [
                 "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway",
-                log, lifecycle, argumentParser, .product(name: "NIOPosix", package: "swift-nio"),
+                log, lifecycle, argumentParser,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -36,10 +36,9 @@ struct LaunchPlan {
             "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
         ]
         for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }
-        let probeHost = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host == "::" ? "::1" : configuration.host
         self.services = services
         self.gateway = Supervisor.ChildSpec(
-            name: "gateway", arguments: gatewayArguments, readiness: .tcp(host: probeHost, port: configuration.port))
+            name: "gateway", arguments: gatewayArguments, readiness: .http(url: configuration.gatewayURL + "healthz"))
     }
 
     /// This process's executable, which runs every service as a subcommand.

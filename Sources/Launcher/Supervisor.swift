@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import MetisProto
 import MetisRPC
-import NIOCore
-import NIOPosix
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import ServiceLifecycle
 import Synchronization
 
@@ -14,8 +15,11 @@ final class Supervisor: Service, Sendable {
     /// One supervised process.
     struct ChildSpec: Sendable {
         enum Readiness: Sendable {
+            /// `Health/Check` answers SERVING.
             case rpc(RPCAddress)
-            case tcp(host: String, port: Int)
+            /// `GET url` answers, from this very process (its `pid` field), so
+            /// that another program on the port is never taken for the gateway.
+            case http(url: String)
         }
         var name: String
         var arguments: [String]
@@ -100,7 +104,7 @@ final class Supervisor: Service, Sendable {
                 throw StartupError(description: "\(spec.name) exited with status \(status) during startup (see its log above)")
             }
             do {
-                try await probe(spec.readiness)
+                try await probe(spec.readiness, pid: child.pid)
                 logger.info("\(spec.name) is ready", metadata: ["pid": "\(child.pid)"])
                 return
             } catch {
@@ -111,7 +115,7 @@ final class Supervisor: Service, Sendable {
         throw StartupError(description: "\(spec.name) did not become healthy within \(startupTimeout): \(lastError)")
     }
 
-    private func probe(_ readiness: ChildSpec.Readiness) async throws {
+    private func probe(_ readiness: ChildSpec.Readiness, pid: Int32) async throws {
         switch readiness {
         case .rpc(let address):
             let connection = RPCConnection(address: address, logger: logger)
@@ -120,11 +124,15 @@ final class Supervisor: Service, Sendable {
             guard response.status == .serving else {
                 throw StartupError(description: "\(response.component) reports \(response.status): \(response.details)")
             }
-        case .tcp(let host, let port):
-            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connectTimeout(.seconds(1))
-                .connect(host: host, port: port).get()
-            try await channel.close()
+        case .http(let url):
+            var request = URLRequest(url: URL(string: url)!)
+            request.timeoutInterval = 2
+            let (body, _) = try await URLSession.shared.data(for: request)
+            struct Identity: Decodable { var pid: Int32 }
+            let identity = try JSONDecoder().decode(Identity.self, from: body)
+            guard identity.pid == pid else {
+                throw StartupError(description: "\(url) is answered by process \(identity.pid), not by the gateway started (\(pid))")
+            }
         }
     }
 

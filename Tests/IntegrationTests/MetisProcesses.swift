@@ -1,0 +1,75 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Finds and runs the built Metis executables for multi-process tests.
+enum MetisProcesses {
+    /// The build's bin directory: where the test bundle itself lives, or `METIS_BIN_DIR`.
+    static var binDirectory: URL {
+        if let override = ProcessInfo.processInfo.environment["METIS_BIN_DIR"] {
+            return URL(fileURLWithPath: override)
+        }
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var directory = URL(fileURLWithPath: executable).deletingLastPathComponent()
+        // Inside MetisPackageTests.xctest/ on some layouts.
+        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("metis").path), directory.path != "/" {
+            directory.deleteLastPathComponent()
+        }
+        return directory
+    }
+
+    static func executable(_ name: String) -> URL { binDirectory.appendingPathComponent(name) }
+
+    /// A port that was free a moment ago.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs a command to completion; returns its exit status and standard output.
+    static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    /// GET `url`; nil when nothing answers.
+    static func get(_ url: String) async -> (status: Int, body: Data)? {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 5
+        guard let (data, response) = try? await URLSession.shared.data(for: request),
+            let http = response as? HTTPURLResponse
+        else { return nil }
+        return (http.statusCode, data)
+    }
+
+    static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+}
+
+/// The parts of `/healthz` the tests read.
+struct HealthzReport: Decodable {
+    struct Service: Decodable {
+        var name: String
+        var status: String
+        var pid: UInt32?
+        var address: String
+    }
+    var status: String
+    var pid: Int32
+    var services: [Service]
+}
