@@ -1,0 +1,25 @@
+// swift-tools-version:6.1
+// Benchmarks against named peers; results go to docs/benchmarks.md.
+// Run: swift run -c release --package-path Benchmarks rpc-roundtrip
+import PackageDescription
+
+let package = Package(
+    name: "MetisBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Metis", path: ".."),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "rpc-roundtrip",
+            dependencies: [
+                .product(name: "MetisRPC", package: "Metis"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        )
+    ]
+)
