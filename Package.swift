@@ -74,10 +74,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Shared by the services that keep SQLite databases.
+        .target(
+            name: "MetisDatabase",
+            dependencies: [grdb],
+            swiftSettings: swiftSettings
+        ),
+
         // One library per process.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", grdb, log, lifecycle],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", grdb, log, lifecycle],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -87,7 +94,7 @@ let package = Package(
         ),
         .target(
             name: "TrackingService",
-            dependencies: ["MetisRPC", "MetisProto", grdb, log, lifecycle],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", grdb, log, lifecycle],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,4 +1,3 @@
-public import NIOCore
 
 /// Where a service listens: a Unix socket path, or a TCP host and port for
 /// multi-host deployments. Same framing on both.

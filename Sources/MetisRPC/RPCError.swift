@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import SwiftProtobuf
 
 /// The error of a failed call: a gRPC-style status code, a message and, on the

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetisDatabase
 
 /// The SQLite index of stored instances (patients → studies → series →
 /// instances), in WAL mode, with versioned migrations.
@@ -7,11 +8,7 @@ final class StorageIndex: Sendable {
     private let database: DatabasePool
 
     init(path: String) throws {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+        database = try SQLiteDatabase.open(path: path, migrator: Self.migrator)
     }
 
     struct Counts: Sendable {
@@ -24,24 +21,19 @@ final class StorageIndex: Sendable {
     }
 
     func counts() async throws -> Counts {
-        try await database.read { db in
-            func count(_ table: String) throws -> Int {
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
-            }
-            return Counts(
-                patients: try count("patients"),
-                studies: try count("studies"),
-                series: try count("series"),
-                instances: try count("instances"),
-                storedBytes: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM instances") ?? 0,
-                schemaVersion: try Self.migrator.appliedIdentifiers(db).count
-            )
+        let (rows, schemaVersion) = try await SQLiteDatabase.counts(
+            of: ["patients", "studies", "series", "instances"], in: database, migrator: Self.migrator)
+        let storedBytes = try await database.read { db in
+            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM instances") ?? 0
         }
+        return Counts(
+            patients: rows["patients", default: 0], studies: rows["studies", default: 0], series: rows["series", default: 0],
+            instances: rows["instances", default: 0], storedBytes: storedBytes, schemaVersion: schemaVersion)
     }
 
     /// A cheap query that fails when the database is unusable.
     func check() async throws {
-        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        try await SQLiteDatabase.check(database)
     }
 
     static let migrator: DatabaseMigrator = {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetisDatabase
 
 /// The follow-up database: patients, studies, lesions and the tracks that
 /// follow one metastasis across studies. WAL mode, versioned migrations.
@@ -7,11 +8,7 @@ final class TrackingDatabase: Sendable {
     private let database: DatabasePool
 
     init(path: String) throws {
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = true
-        configuration.busyMode = .timeout(10)
-        database = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(database)
+        database = try SQLiteDatabase.open(path: path, migrator: Self.migrator)
     }
 
     struct Counts: Sendable {
@@ -23,23 +20,16 @@ final class TrackingDatabase: Sendable {
     }
 
     func counts() async throws -> Counts {
-        try await database.read { db in
-            func count(_ table: String) throws -> Int {
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0
-            }
-            return Counts(
-                patients: try count("patients"),
-                studies: try count("studies"),
-                lesions: try count("lesions"),
-                tracks: try count("tracks"),
-                schemaVersion: try Self.migrator.appliedIdentifiers(db).count
-            )
-        }
+        let (rows, schemaVersion) = try await SQLiteDatabase.counts(
+            of: ["patients", "studies", "lesions", "tracks"], in: database, migrator: Self.migrator)
+        return Counts(
+            patients: rows["patients", default: 0], studies: rows["studies", default: 0], lesions: rows["lesions", default: 0],
+            tracks: rows["tracks", default: 0], schemaVersion: schemaVersion)
     }
 
     /// A cheap query that fails when the database is unusable.
     func check() async throws {
-        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        try await SQLiteDatabase.check(database)
     }
 
     static let migrator: DatabaseMigrator = {

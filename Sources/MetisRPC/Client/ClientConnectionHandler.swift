@@ -10,7 +10,7 @@ enum ClientRequest: Sendable {
 /// A call waiting for its response.
 struct PendingCall: Sendable {
     enum Responder: Sendable {
-        case unary(CheckedContinuation<Data, any Error>)
+        case unary(UnsafeContinuation<Data, any Error>)
         case stream(AsyncThrowingStream<Data, any Error>.Continuation)
     }
 
@@ -30,10 +30,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     private struct Call {
         var responder: PendingCall.Responder
-        var deadline: Scheduled<Void>?
     }
 
     private var calls: [UInt64: Call] = [:]
+    private var deadlines = DeadlineTimer()
+    private var flushScheduled = false
     private var isActive = true
     private let address: RPCAddress
 
@@ -74,20 +75,44 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
             return
         }
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        var entry = Call(responder: call.responder)
         if let timeout = call.timeout {
-            let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-            entry.deadline = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-                let error = RPCError(code: .deadlineExceeded, message: "deadline of \(timeout) exceeded")
-                handler.value.cancel(id, with: error, context: boundContext.value)
-            }
+            deadlines.add(
+                id: id, deadline: .now() + TimeAmount(timeout), liveCount: calls.count,
+                isLive: { calls[$0] != nil }, schedule: { armDeadlineTimer(at: $0, context: context) })
         }
-        calls[id] = entry
+        calls[id] = Call(responder: call.responder)
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
             handler.value.fail(id, with: handler.value.unavailable("write failed: \(error)"))
         }
         context.write(wrapOutboundOut(call.frame), promise: written)
+    }
+
+    /// Coalesces the flushes of calls started in the same event-loop tick into one.
+    func flush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushScheduled = false
+            boundContext.value.flush()
+        }
+    }
+
+    private func armDeadlineTimer(at deadline: NIODeadline, context: ChannelHandlerContext) -> Scheduled<Void> {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let boundContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        return context.eventLoop.scheduleTask(deadline: deadline) {
+            handler.value.deadlinesPassed(context: boundContext.value)
+        }
+    }
+
+    private func deadlinesPassed(context: ChannelHandlerContext) {
+        let expired = deadlines.fire(now: .now()) { armDeadlineTimer(at: $0, context: context) }
+        for id in expired where calls[id] != nil {
+            cancel(id, with: RPCError(code: .deadlineExceeded, message: "deadline exceeded"), context: context)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -130,6 +155,7 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
+        deadlines.cancel()
         failAll(with: unavailable("connection closed"))
         context.fireChannelInactive()
     }
@@ -140,12 +166,11 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     }
 
     private func remove(_ id: UInt64) {
-        calls.removeValue(forKey: id)?.deadline?.cancel()
+        calls.removeValue(forKey: id)
     }
 
     private func fail(_ id: UInt64, with error: RPCError) {
         guard let call = calls.removeValue(forKey: id) else { return }
-        call.deadline?.cancel()
         Self.resume(call.responder, with: .failure(error))
     }
 
@@ -153,7 +178,6 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         let pending = calls
         calls.removeAll()
         for call in pending.values {
-            call.deadline?.cancel()
             Self.resume(call.responder, with: .failure(error))
         }
     }

@@ -3,7 +3,8 @@ import Synchronization
 
 /// Spreads calls over connections to several instances of one service (e.g.
 /// inference workers). Instances that are backing off after a failure are
-/// skipped while another one is available.
+/// skipped while another one is available, and a unary call that could not be
+/// sent because its instance is down is tried on the others.
 public final class RPCClientPool: RPCCaller, Sendable {
     public enum Strategy: Sendable, Hashable {
         case roundRobin
@@ -35,7 +36,20 @@ public final class RPCClientPool: RPCCaller, Sendable {
     }
 
     public func call(_ method: MethodDescriptor, payload: Data, options: CallOptions) async throws -> Data {
-        try await pick().call(method, payload: payload, options: options)
+        let first = pick()
+        do {
+            return try await first.call(method, payload: payload, options: options)
+        } catch let error as RPCError where error.neverSent {
+            var lastError = error
+            for other in connections where other !== first && other.isAvailable {
+                do {
+                    return try await other.call(method, payload: payload, options: options)
+                } catch let error as RPCError where error.neverSent {
+                    lastError = error
+                }
+            }
+            throw lastError
+        }
     }
 
     public func stream(_ method: MethodDescriptor, payload: Data, options: CallOptions) -> AsyncThrowingStream<Data, any Error> {

@@ -28,7 +28,9 @@ public final class RPCConnection: RPCCaller, Sendable {
 
     public let address: RPCAddress
     private let configuration: Configuration
-    private let group: any EventLoopGroup
+    /// Every channel of this connection lives on this loop.
+    private let eventLoop: any EventLoop
+    private let executor: EventLoopTaskExecutor
     private let logger: Logger
     private let state = Mutex(State.idle)
     private let nextRequestID = Atomic<UInt64>(0)
@@ -42,9 +44,16 @@ public final class RPCConnection: RPCCaller, Sendable {
     ) {
         self.address = address
         self.configuration = configuration
-        self.group = eventLoopGroup
+        self.eventLoop = eventLoopGroup.next()
+        self.executor = EventLoopTaskExecutor(eventLoop: eventLoop)
         self.logger = logger
     }
+
+    /// The connection's event loop as a task executor. A caller that makes
+    /// many calls in a row can run them under
+    /// `withTaskExecutorPreference(connection.taskExecutor)` to save the two
+    /// thread hops per call between its task and the connection.
+    public var taskExecutor: any TaskExecutor { executor }
 
     /// Calls started on this connection and not finished yet.
     public var inFlight: Int { callsInFlight.load(ordering: .relaxed) }
@@ -78,7 +87,7 @@ public final class RPCConnection: RPCCaller, Sendable {
         callsInFlight.add(1, ordering: .relaxed)
         defer { callsInFlight.subtract(1, ordering: .relaxed) }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
+            try await withUnsafeThrowingContinuation { continuation in
                 let call = PendingCall(frame: frame, responder: .unary(continuation), timeout: remaining(options, since: start))
                 let accepted = channel.eventLoop.makePromise(of: Void.self)
                 accepted.futureResult.whenFailure { error in
@@ -167,7 +176,7 @@ public final class RPCConnection: RPCCaller, Sendable {
                 case .backingOff(let retryAt, let delay, let error):
                     return retryAt <= .now ? .connect(previousDelay: delay) : .wait(until: retryAt, error: error)
                 case .closed:
-                    return .fail(RPCError(code: .unavailable, message: "\(address): connection closed by its owner"))
+                    return .fail(RPCError(code: .unavailable, message: "\(address): connection closed by its owner", cause: NotConnected(reason: nil)))
                 }
             }
             switch step {
@@ -179,7 +188,7 @@ public final class RPCConnection: RPCCaller, Sendable {
                 startConnecting(previousDelay: previousDelay)
             case .wait(let retryAt, let error):
                 guard options.waitForReady, deadline.map({ retryAt < $0 }) ?? true else {
-                    throw RPCError(code: .unavailable, message: "\(address) unavailable: \(error)", cause: error)
+                    throw RPCError(code: .unavailable, message: "\(address) unavailable: \(error)", cause: NotConnected(reason: error))
                 }
                 try await Task.sleep(until: retryAt, clock: .continuous)
             case .fail(let error):
@@ -230,7 +239,7 @@ public final class RPCConnection: RPCCaller, Sendable {
     private func makeChannel() -> EventLoopFuture<any Channel> {
         let address = address
         let maximumFrameSize = configuration.maximumFrameSize
-        let bootstrap = ClientBootstrap(group: group)
+        let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -248,4 +257,15 @@ public final class RPCConnection: RPCCaller, Sendable {
             return bootstrap.channelOption(.socketOption(.tcp_nodelay), value: 1).connect(host: host, port: port)
         }
     }
+}
+
+/// The cause of an UNAVAILABLE error raised before the request was sent: the
+/// call never reached the server, so trying another instance is safe.
+public struct NotConnected: Error, Sendable {
+    public let reason: (any Error)?
+}
+
+extension RPCError {
+    /// True when the call failed before its request left this process.
+    public var neverSent: Bool { cause is NotConnected }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import SwiftProtobuf
 
 /// Maps method names to handlers. Generated `registerMethods(with:)` fills it.

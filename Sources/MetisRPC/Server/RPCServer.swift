@@ -17,6 +17,11 @@ public final class RPCServer: Service, Sendable {
         public var drainTimeout: Duration = .seconds(30)
         /// File mode of a Unix socket.
         public var socketMode: UInt32 = 0o660
+        /// Run handlers with their connection's event loop as task executor:
+        /// no thread hop per call, but a handler must then never block; long
+        /// computations go to threads of their own. `false` runs handlers on
+        /// the global concurrent executor.
+        public var runsHandlersOnEventLoop = true
 
         public init() {}
     }
@@ -131,7 +136,9 @@ public final class RPCServer: Service, Sendable {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
                         MessageToByteHandler(FrameEncoder()),
-                        ServerConnectionHandler(router: router, tracker: tracker, logger: logger),
+                        ServerConnectionHandler(
+                            router: router, tracker: tracker, logger: logger,
+                            executor: configuration.runsHandlersOnEventLoop ? EventLoopTaskExecutor(eventLoop: channel.eventLoop) : nil),
                     ])
                 }
             }

@@ -11,19 +11,22 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     private struct ActiveCall {
         var task: Task<Void, Never>?
-        var deadline: Scheduled<Void>?
     }
 
     private let router: RPCRouter
     private let tracker: CallTracker
     private let logger: Logger
+    private let executor: EventLoopTaskExecutor?
     private var calls: [UInt64: ActiveCall] = [:]
     private var context: ChannelHandlerContext?
+    private var flushScheduled = false
+    private var deadlines = DeadlineTimer()
 
-    init(router: RPCRouter, tracker: CallTracker, logger: Logger) {
+    init(router: RPCRouter, tracker: CallTracker, logger: Logger, executor: EventLoopTaskExecutor?) {
         self.router = router
         self.tracker = tracker
         self.logger = logger
+        self.executor = executor
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -41,7 +44,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             startCall(frame, context: context)
         case .cancel:
             if let call = calls.removeValue(forKey: frame.requestID) {
-                call.deadline?.cancel()
                 call.task?.cancel()
                 tracker.end()
             }
@@ -53,11 +55,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         for call in calls.values {
-            call.deadline?.cancel()
             call.task?.cancel()
             tracker.end()
         }
         calls.removeAll()
+        deadlines.cancel()
         context.fireChannelInactive()
     }
 
@@ -104,25 +106,43 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         var call = ActiveCall()
         if frame.timeoutMicros > 0 {
-            call.deadline = eventLoop.scheduleTask(in: .microseconds(Int64(clamping: frame.timeoutMicros))) {
-                handler.value.finish(id, payload: nil, error: RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
-            }
+            deadlines.add(
+                id: id, deadline: .now() + .microseconds(Int64(clamping: frame.timeoutMicros)), liveCount: calls.count,
+                isLive: { calls[$0] != nil }, schedule: { armDeadlineTimer(at: $0, on: eventLoop) })
         }
         let send: @Sendable (Data) async throws -> Void = { payload in
             try await eventLoop.flatSubmit { handler.value.sendStreamMessage(id, payload: payload, on: eventLoop) }.get()
         }
         let payload = frame.payload
-        call.task = Task {
+        let finish: @Sendable (Data?, RPCError?) -> Void = { result, error in
+            if eventLoop.inEventLoop {
+                handler.value.finish(id, payload: result, error: error)
+            } else {
+                eventLoop.execute { handler.value.finish(id, payload: result, error: error) }
+            }
+        }
+        call.task = Task(executorPreference: executor) {
             do {
-                let result = try await route.handler(payload, callContext, send)
-                eventLoop.execute { handler.value.finish(id, payload: result, error: nil) }
+                finish(try await route.handler(payload, callContext, send), nil)
             } catch {
                 let status = RPCError.from(error)
                 if status.code == .internal { callContext.logger.error("call failed: \(error)") }
-                eventLoop.execute { handler.value.finish(id, payload: nil, error: status) }
+                finish(nil, status)
             }
         }
         calls[id] = call
+    }
+
+    private func armDeadlineTimer(at deadline: NIODeadline, on eventLoop: any EventLoop) -> Scheduled<Void> {
+        let handler = NIOLoopBound(self, eventLoop: eventLoop)
+        return eventLoop.scheduleTask(deadline: deadline) { handler.value.deadlinesPassed(on: eventLoop) }
+    }
+
+    private func deadlinesPassed(on eventLoop: any EventLoop) {
+        let expired = deadlines.fire(now: .now()) { armDeadlineTimer(at: $0, on: eventLoop) }
+        for id in expired where calls[id] != nil {
+            finish(id, payload: nil, error: RPCError(code: .deadlineExceeded, message: "deadline exceeded"))
+        }
     }
 
     private func sendStreamMessage(_ id: UInt64, payload: Data, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
@@ -139,12 +159,23 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     /// Ends call `id` once: with its final payload, or with `error`'s status.
     private func finish(_ id: UInt64, payload: Data?, error: RPCError?) {
         guard let call = calls.removeValue(forKey: id) else { return }
-        call.deadline?.cancel()
         if error?.code == .deadlineExceeded { call.task?.cancel() }
         tracker.end()
         guard let context else { return }
         let frame = Self.responseFrame(requestID: id, payload: payload, status: error)
-        context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        context.write(wrapOutboundOut(frame), promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    /// One flush for every response finished in the same event-loop tick.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.flushScheduled = false
+            handler.value.context?.flush()
+        }
     }
 
     private static func responseFrame(requestID: UInt64, payload: Data?, status: RPCError?) -> Metis_V1_Frame {

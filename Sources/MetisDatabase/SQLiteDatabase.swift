@@ -1,0 +1,35 @@
+public import GRDB
+
+/// Opens the SQLite databases of the Metis services the same way: a WAL-mode
+/// `DatabasePool` with foreign keys on, a busy timeout, and the service's
+/// migrations applied before anything else touches it.
+public enum SQLiteDatabase {
+    public static func open(path: String, migrator: DatabaseMigrator) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        let database = try DatabasePool(path: path, configuration: configuration)
+        try migrator.migrate(database)
+        return database
+    }
+
+    /// Row counts of `tables` and the number of applied migrations.
+    public static func counts(
+        of tables: [String],
+        in database: DatabasePool,
+        migrator: DatabaseMigrator
+    ) async throws -> (rows: [String: Int], schemaVersion: Int) {
+        try await database.read { db in
+            var rows = [String: Int]()
+            for table in tables {
+                rows[table] = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0
+            }
+            return (rows, try migrator.appliedIdentifiers(db).count)
+        }
+    }
+
+    /// A cheap query that fails when the database is unusable.
+    public static func check(_ database: DatabasePool) async throws {
+        _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+}
