@@ -22,6 +22,9 @@ public enum InferenceServer {
                     "blas_threads": "\(blas.threads)",
                 ])
             })
-        return RPCServer(address: configuration.address, router: router, configuration: configuration.rpc, logger: logger)
+        var rpc = configuration.rpc
+        // Segmentation computes for seconds: keep it off the connection's event loop.
+        rpc.runsHandlersOnEventLoop = false
+        return RPCServer(address: configuration.address, router: router, configuration: rpc, logger: logger)
     }
 }

@@ -94,10 +94,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         if frame.timeoutMicros > 0 {
             deadline = ContinuousClock.now.advanced(by: .microseconds(frame.timeoutMicros))
         }
-        var logger = self.logger
-        logger[metadataKey: "rpc.method"] = "\(route.method.fullName)"
-        logger[metadataKey: "rpc.request_id"] = "\(id)"
-        if let trace = frame.metadata["trace-id"] { logger[metadataKey: "trace_id"] = "\(trace)" }
         let callContext = ServerContext(
             method: route.method, requestID: id, metadata: frame.metadata, deadline: deadline, logger: logger)
 
