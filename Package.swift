@@ -34,7 +34,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -61,7 +60,6 @@ let package = Package(
         .target(
             name: "MetisRPC",
             dependencies: nio + [
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 protobuf, log, lifecycle,
             ],
             exclude: ["Generated/README.md"],

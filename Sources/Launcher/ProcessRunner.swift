@@ -17,13 +17,18 @@ enum ProcessRunner {
 
     static func run(_ services: [any Service], logger: Logger) async throws {
         var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+        var signals: [UnixSignal] = [.sigterm, .sigint]
         if let supervisor = ProcessInfo.processInfo.environment[SupervisorWatchdog.environmentKey].flatMap(Int32.init) {
             configurations.append(
                 .init(service: SupervisorWatchdog(supervisorPID: supervisor, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
             )
+            // Ctrl-C in a terminal reaches the whole process group: under `metis up`
+            // only the supervisor reacts, and stops its services in order.
+            signal(SIGINT, SIG_IGN)
+            signals = [.sigterm]
         }
         let group = ServiceGroup(
-            configuration: .init(services: configurations, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: configurations, gracefulShutdownSignals: signals, logger: logger)
         )
         try await group.run()
     }

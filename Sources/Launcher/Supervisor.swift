@@ -138,11 +138,19 @@ final class Supervisor: Service, Sendable {
 
     // MARK: Supervision
 
+    /// Starts `spec`'s process, unless shutdown has begun. Under the same lock
+    /// as `stopAll`'s snapshot, so no process starts after it and escapes it.
     private func spawn(_ spec: ChildSpec) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment[SupervisorWatchdog.environmentKey] = String(getpid())
-        let child = try ChildProcess(name: spec.name, executable: executable, arguments: spec.arguments, environment: environment)
-        running.withLock { $0[spec.name] = child }
+        let child = try running.withLock { running throws -> ChildProcess in
+            guard !stopping.load(ordering: .relaxed) else {
+                throw StartupError(description: "not starting \(spec.name): shutting down")
+            }
+            let child = try ChildProcess(name: spec.name, executable: executable, arguments: spec.arguments, environment: environment)
+            running[spec.name] = child
+            return child
+        }
         logger.info("started \(spec.name)", metadata: ["pid": "\(child.pid)"])
         return child
     }
@@ -163,6 +171,7 @@ final class Supervisor: Service, Sendable {
             do {
                 _ = try spawn(spec)
             } catch {
+                if stopping.load(ordering: .relaxed) { return }
                 logger.error("cannot restart \(spec.name): \(error)")
             }
         }
@@ -170,8 +179,10 @@ final class Supervisor: Service, Sendable {
 
     /// Stops the gateway first, then the services, each with SIGTERM then SIGKILL.
     private func stopAll() async {
-        stopping.store(true, ordering: .relaxed)
-        let children = running.withLock { $0 }
+        let children = running.withLock { running in
+            stopping.store(true, ordering: .relaxed)
+            return running
+        }
         if let gateway = children[gateway.name] { await gateway.stop(grace: .seconds(15)) }
         await withTaskGroup(of: Void.self) { group in
             for (name, child) in children where name != gateway.name {

@@ -263,8 +263,18 @@ struct ServerClientTests {
         let slow = Task { try await connection.sleep(milliseconds: 400) }
         try await Task.sleep(for: .milliseconds(100))
         #expect(server.server.callsInFlight == 1)
-        try await server.stop()
+        let stopping = Task { try await server.stop() }
+        try await Task.sleep(for: .milliseconds(100))
+        // While draining, new calls on open connections are refused.
+        do {
+            _ = try await connection.echo("during drain")
+            Issue.record("call accepted while draining")
+        } catch let error as RPCError {
+            #expect(error.code == .unavailable)
+            #expect(error.message.contains("shutting down"))
+        }
         #expect(try await slow.value == "400")
+        try await stopping.value
         let late = RPCConnection(address: server.address)
         await #expect(throws: RPCError.self) { _ = try await late.echo("too late") }
         await connection.close()

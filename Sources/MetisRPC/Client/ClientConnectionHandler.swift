@@ -67,7 +67,8 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
     private func start(_ call: PendingCall, context: ChannelHandlerContext) {
         let id = call.frame.requestID
         guard isActive else {
-            Self.resume(call.responder, with: .failure(unavailable("connection closed")))
+            let failure = RPCError(code: .unavailable, message: "\(address): connection closed", cause: NotConnected(reason: nil))
+            Self.resume(call.responder, with: .failure(failure))
             return
         }
         guard calls[id] == nil else {
@@ -83,7 +84,10 @@ final class ClientConnectionHandler: ChannelDuplexHandler {
         calls[id] = Call(responder: call.responder)
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { error in
-            handler.value.fail(id, with: handler.value.unavailable("write failed: \(error)"))
+            // The request did not leave this process: the caller may safely send it again.
+            let failure = RPCError(
+                code: .unavailable, message: "\(handler.value.address): write failed: \(error)", cause: NotConnected(reason: error))
+            handler.value.fail(id, with: failure)
         }
         context.write(wrapOutboundOut(call.frame), promise: written)
     }

@@ -81,6 +81,18 @@ public final class RPCConnection: RPCCaller, Sendable {
 
     public func call(_ method: MethodDescriptor, payload: Data, options: CallOptions) async throws -> Data {
         let start = ContinuousClock.now
+        // A request that never left this process (the connection broke just
+        // before it was written) is sent once more, on a new connection.
+        do {
+            return try await attempt(method, payload: payload, options: options, start: start)
+        } catch let error as RPCError where error.neverSent {
+            return try await attempt(method, payload: payload, options: options, start: start)
+        }
+    }
+
+    private func attempt(
+        _ method: MethodDescriptor, payload: Data, options: CallOptions, start: ContinuousClock.Instant
+    ) async throws -> Data {
         let channel = try await readyChannel(options: options, start: start)
         let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         let frame = requestFrame(id: id, method: method, payload: payload, options: options, start: start)
@@ -91,7 +103,8 @@ public final class RPCConnection: RPCCaller, Sendable {
                 let call = PendingCall(frame: frame, responder: .unary(continuation), timeout: remaining(options, since: start))
                 let accepted = channel.eventLoop.makePromise(of: Void.self)
                 accepted.futureResult.whenFailure { error in
-                    continuation.resume(throwing: RPCError(code: .unavailable, message: "\(self.address): connection closed", cause: error))
+                    continuation.resume(
+                        throwing: RPCError(code: .unavailable, message: "\(self.address): connection closed", cause: NotConnected(reason: error)))
                 }
                 channel.writeAndFlush(ClientRequest.start(call), promise: accepted)
             }

@@ -1,18 +1,29 @@
 import Synchronization
 
 /// Counts calls in flight across a server's connections so that a graceful
-/// shutdown can wait for them to finish.
+/// shutdown can wait for them to finish, and refuses new calls once it drains.
 final class CallTracker: Sendable {
     private struct State {
         var inFlight = 0
+        var draining = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
     private let state = Mutex(State())
 
     var inFlight: Int { state.withLock { $0.inFlight } }
 
-    func begin() {
-        state.withLock { $0.inFlight += 1 }
+    /// Counts a new call; false once draining, when the call must be refused.
+    func begin() -> Bool {
+        state.withLock { state in
+            guard !state.draining else { return false }
+            state.inFlight += 1
+            return true
+        }
+    }
+
+    /// From now on `begin()` refuses new calls.
+    func startDraining() {
+        state.withLock { $0.draining = true }
     }
 
     func end() {

@@ -109,6 +109,7 @@ public final class RPCServer: Service, Sendable {
     }
 
     private func drain() async {
+        tracker.startDraining()
         let inFlight = tracker.inFlight
         if inFlight > 0 {
             logger.info("draining calls in flight", metadata: ["rpc.in_flight": "\(inFlight)"])

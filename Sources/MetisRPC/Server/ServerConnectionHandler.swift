@@ -90,6 +90,11 @@ final class ServerConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(wrapOutboundOut(Self.responseFrame(requestID: id, payload: nil, status: status)), promise: nil)
             return
         }
+        guard tracker.begin() else {
+            let status = RPCError(code: .unavailable, message: "server is shutting down")
+            context.writeAndFlush(wrapOutboundOut(Self.responseFrame(requestID: id, payload: nil, status: status)), promise: nil)
+            return
+        }
         var deadline: ContinuousClock.Instant?
         if frame.timeoutMicros > 0 {
             deadline = ContinuousClock.now.advanced(by: .microseconds(frame.timeoutMicros))
@@ -97,7 +102,6 @@ final class ServerConnectionHandler: ChannelInboundHandler {
         let callContext = ServerContext(
             method: route.method, requestID: id, metadata: frame.metadata, deadline: deadline, logger: logger)
 
-        tracker.begin()
         let eventLoop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: eventLoop)
         var call = ActiveCall()
