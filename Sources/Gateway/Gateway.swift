@@ -11,6 +11,7 @@ public enum Gateway {
         let metrics = GatewayMetrics()
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.add(middleware: JSONErrorMiddleware())
         router.get("/") { _, _ in
             ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")
         }

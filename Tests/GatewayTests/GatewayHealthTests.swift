@@ -104,11 +104,15 @@ struct GatewayHealthTests {
             try await client.execute(uri: "/healthz", method: .get) { _ in }
             try await client.execute(uri: "/no/such/route", method: .get) { response in
                 #expect(response.status == .notFound)
+                #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+                let body = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: [String: Any]]
+                #expect(body?["error"]?["status"] as? Int == 404)
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
                 let text = String(buffer: response.body)
                 #expect(text.contains(#"metis_http_requests_total{method="GET",route="/healthz",status="200"} 1"#))
+                #expect(text.contains(#"metis_http_requests_total{method="GET",route="NotFound",status="404"} 1"#))
                 #expect(text.contains("metis_http_request_duration_seconds"))
             }
         }
