@@ -31,3 +31,16 @@ struct CommonOptions: ParsableArguments {
         return configuration
     }
 }
+
+/// Where the gateway binds and how many inference workers it uses.
+struct GatewayOptions: ParsableArguments {
+    @Option(help: "Address the gateway binds (default 127.0.0.1).") var host: String?
+    @Option(help: "Port the gateway binds (default 8080).") var port: Int?
+    @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
+
+    func apply(to configuration: inout MetisConfiguration) {
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
+    }
+}

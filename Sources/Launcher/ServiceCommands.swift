@@ -19,15 +19,12 @@ public struct StorageCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let configuration = try common.configuration()
-        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-        let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration.storageAddress
-        try prepareRunDirectory(for: address)
-        let server = try StorageServer.build(
-            configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: configuration.rpcServer),
-            version: MetisVersion.current,
-            logger: Logger(label: "metis.storage"))
-        try await ProcessRunner.run([server], logger: Logger(label: "metis.storage"))
+        try await runServer(common: common, listen: listen, label: "metis.storage", defaultAddress: \.storageAddress) {
+            configuration, address, logger in
+            try StorageServer.build(
+                configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: configuration.rpcServer),
+                version: MetisVersion.current, logger: logger)
+        }
     }
 }
 
@@ -43,15 +40,12 @@ public struct TrackingCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let configuration = try common.configuration()
-        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-        let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration.trackingAddress
-        try prepareRunDirectory(for: address)
-        let server = try TrackingServer.build(
-            configuration: TrackingConfiguration(directory: configuration.trackingDirectory, address: address, rpc: configuration.rpcServer),
-            version: MetisVersion.current,
-            logger: Logger(label: "metis.tracking"))
-        try await ProcessRunner.run([server], logger: Logger(label: "metis.tracking"))
+        try await runServer(common: common, listen: listen, label: "metis.tracking", defaultAddress: \.trackingAddress) {
+            configuration, address, logger in
+            try TrackingServer.build(
+                configuration: TrackingConfiguration(directory: configuration.trackingDirectory, address: address, rpc: configuration.rpcServer),
+                version: MetisVersion.current, logger: logger)
+        }
     }
 }
 
@@ -69,17 +63,34 @@ public struct InferenceCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let configuration = try common.configuration()
-        ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-        let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration.inferenceAddress(worker: worker)
-        try prepareRunDirectory(for: address)
-        let logger = Logger(label: "metis.inference")
-        let server = InferenceServer.build(
-            configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: configuration.rpcServer),
-            version: MetisVersion.current,
-            logger: logger)
-        try await ProcessRunner.run([server], logger: logger)
+        let worker = worker
+        try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker]) {
+            configuration, address, logger in
+            InferenceServer.build(
+                configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: configuration.rpcServer),
+                version: MetisVersion.current, logger: logger)
+        }
     }
+}
+
+/// Runs one service process: configuration, logging, its socket directory, its server.
+private func runServer(
+    common: CommonOptions,
+    listen: String?,
+    label: String,
+    defaultAddress: KeyPath<MetisConfiguration, RPCAddress>,
+    build: (MetisConfiguration, RPCAddress, Logger) throws -> RPCServer
+) async throws {
+    let configuration = try common.configuration()
+    ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+    let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration[keyPath: defaultAddress]
+    try prepareRunDirectory(for: address)
+    let logger = Logger(label: label)
+    try await ProcessRunner.run([try build(configuration, address, logger)], logger: logger)
+}
+
+extension MetisConfiguration {
+    subscript(inferenceWorker worker: Int) -> RPCAddress { inferenceAddress(worker: worker) }
 }
 
 /// `metis gateway`: runs metis-gateway.
@@ -88,24 +99,18 @@ public struct GatewayCommand: AsyncParsableCommand {
         commandName: "gateway", abstract: "Run metis-gateway: the HTTP API, DICOMweb and the web UI.")
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "Address to bind (default 127.0.0.1).") var host: String?
-    @Option(help: "Port to bind (default 8080).") var port: Int?
+    @OptionGroup var gateway: GatewayOptions
     @Option(help: "metis-storage address (default <data>/run/storage.sock).") var storage: String?
     @Option(help: "metis-tracking address (default <data>/run/tracking.sock).") var tracking: String?
     @Option(help: "A metis-inference worker address; repeat for several (default one per --inference-workers).")
     var inference: [String] = []
-    @Option(help: "Number of inference workers at their default sockets (default 1).") var inferenceWorkers: Int?
 
     public init() {}
 
     public func run() async throws {
-        let configuration = try common.configuration { configuration in
-            if let host { configuration.host = host }
-            if let port { configuration.port = port }
-            if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
-        }
+        let configuration = try common.configuration(gateway.apply)
         ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-        let gateway = Gateway.build(
+        let application = Gateway.build(
             configuration: GatewayConfiguration(
                 host: configuration.host,
                 port: configuration.port,
@@ -114,7 +119,7 @@ public struct GatewayCommand: AsyncParsableCommand {
                 inference: inference.isEmpty ? configuration.inferenceAddresses : try inference.map { try RPCAddress(parsing: $0) },
                 version: MetisVersion.current),
             logger: Logger(label: "metis.gateway"))
-        try await ProcessRunner.run([gateway], logger: Logger(label: "metis.gateway"))
+        try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }
 }
 

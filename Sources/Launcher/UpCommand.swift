@@ -9,18 +9,12 @@ public struct UpCommand: AsyncParsableCommand {
         commandName: "up", abstract: "Start all Metis services and supervise them.")
 
     @OptionGroup var common: CommonOptions
-    @Option(help: "Address the gateway binds (default 127.0.0.1).") var host: String?
-    @Option(help: "Port the gateway binds (default 8080).") var port: Int?
-    @Option(help: "Number of inference worker processes (default 1).") var inferenceWorkers: Int?
+    @OptionGroup var gateway: GatewayOptions
 
     public init() {}
 
     public func run() async throws {
-        let configuration = try common.configuration { configuration in
-            if let host { configuration.host = host }
-            if let port { configuration.port = port }
-            if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
-        }
+        let configuration = try common.configuration(gateway.apply)
         ProcessRunner.bootstrapLogging(level: configuration.logLevel)
         let logger = Logger(label: "metis.supervisor")
         try FileManager.default.createDirectory(

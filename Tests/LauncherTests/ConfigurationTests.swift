@@ -46,10 +46,7 @@ struct ConfigurationTests {
         #expect(fromEnvironment.gatewayURL == "http://127.0.0.1:9100/")
 
         let command = try UpCommand.parse(["--config", file.path, "--port", "9200", "--inference-workers", "2", "--data", "/tmp/x"])
-        let fromFlags = try command.common.configuration { configuration in
-            if let port = command.port { configuration.port = port }
-            if let workers = command.inferenceWorkers { configuration.inferenceWorkers = workers }
-        }
+        let fromFlags = try command.common.configuration(command.gateway.apply)
         #expect(fromFlags.port == 9200)
         #expect(fromFlags.inferenceWorkers == 2)
         #expect(fromFlags.dataDirectory.path == "/tmp/x")
