@@ -51,6 +51,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
             name: "CProtobufC",
             pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]
@@ -69,6 +74,13 @@ let package = Package(
             name: "MetisProto",
             dependencies: ["MetisRPC", protobuf],
             exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // DICOM Part 10, data dictionary, character sets, DICOM JSON, pixel data.
+        .target(
+            name: "DICOM",
+            dependencies: ["CZlib"],
             swiftSettings: swiftSettings
         ),
 
@@ -159,6 +171,12 @@ let package = Package(
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DICOMTests",
+            dependencies: ["DICOM"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

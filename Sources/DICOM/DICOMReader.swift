@@ -1,0 +1,122 @@
+public import Foundation
+
+/// Reads DICOM Part 10 files (and, leniently, data sets without preamble or
+/// meta group) in every uncompressed transfer syntax, keeping encapsulated
+/// pixel data as its fragments. Values are views into the input, not copies.
+public enum DICOMReader {
+    /// What to do with data that breaks the standard but can still be read.
+    public enum ValidationMode: Sendable {
+        case ignore
+        /// Read it and record a warning in `DICOMFile.warnings`.
+        case warn
+        /// Refuse it with a `DICOMError`.
+        case raise
+    }
+
+    public struct Options: Sendable {
+        /// Stop before (7FE0,0010) Pixel Data: a metadata-only read.
+        public var stopBeforePixelData = false
+        public var validation = ValidationMode.warn
+        /// Deepest sequence nesting accepted.
+        public var maximumDepth = 32
+        /// Largest inflated size of a deflated data set.
+        public var maximumInflatedSize = 1 << 31
+
+        public init(stopBeforePixelData: Bool = false, validation: ValidationMode = .warn) {
+            self.stopBeforePixelData = stopBeforePixelData
+            self.validation = validation
+        }
+    }
+
+    /// Reads a file, memory-mapped so that large values are never copied.
+    public static func read(contentsOf url: URL, options: Options = .init()) throws(DICOMError) -> DICOMFile {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw DICOMError(.io, "cannot read \(url.path): \(error.localizedDescription)")
+        }
+        return try read(data, options: options)
+    }
+
+    public static func read(_ data: Data, options: Options = .init()) throws(DICOMError) -> DICOMFile {
+        let bytes = data.startIndex == 0 ? data : Data(data)
+        var warnings = [String]()
+        var offset = 0
+        let hadPreamble = bytes.count >= 132 && bytes[128..<132].elementsEqual("DICM".utf8)
+        if hadPreamble {
+            offset = 132
+        } else if bytes.count >= 4, bytes[0..<4].elementsEqual("DICM".utf8) {
+            offset = 4
+        } else if !looksLikeDataset(bytes) {
+            throw DICOMError(.notDICOM, "no DICM prefix and no recognisable data element at the start", offset: 0)
+        } else {
+            try note("file has no 128-byte preamble and DICM prefix", into: &warnings, mode: options.validation)
+        }
+
+        // The meta group is always Explicit VR Little Endian.
+        var meta = Dataset()
+        if offset + 2 <= bytes.count, readUInt16(bytes, offset, littleEndian: true) == 0x0002 {
+            var parser = DatasetParser(data: bytes, syntax: .explicitVRLittleEndian, options: options)
+            parser.offset = offset
+            meta = try parser.parseMetaGroup()
+            offset = parser.offset
+            warnings += parser.warnings
+        } else if hadPreamble {
+            try note("file has no file meta information group", into: &warnings, mode: options.validation)
+        }
+
+        var syntax: TransferSyntax
+        if let uid = meta.string(.transferSyntaxUID), !uid.isEmpty {
+            syntax = TransferSyntax(uid: uid)
+        } else {
+            syntax = guessSyntax(bytes, at: offset)
+            if !meta.isEmpty { try note("meta group has no Transfer Syntax UID; read as \(syntax.name)", into: &warnings, mode: options.validation) }
+        }
+
+        var body = bytes
+        var bodyOffset = offset
+        if syntax.isDeflated {
+            body = try Inflater.inflate(bytes[offset...], limit: options.maximumInflatedSize, syntax: syntax.uid)
+            bodyOffset = 0
+        }
+        var parser = DatasetParser(data: body, syntax: syntax, options: options)
+        parser.offset = bodyOffset
+        let dataset = try parser.parseTopLevel()
+        warnings += parser.warnings
+        return DICOMFile(meta: meta, dataset: dataset, transferSyntax: syntax, hadPreamble: hadPreamble, warnings: warnings)
+    }
+
+    static func note(_ warning: String, into warnings: inout [String], mode: ValidationMode) throws(DICOMError) {
+        switch mode {
+        case .ignore: break
+        case .warn: warnings.append(warning)
+        case .raise: throw DICOMError(.invalidValue, warning)
+        }
+    }
+
+    /// A data set without meta group starts with a small group number and, if
+    /// explicit, two letters.
+    private static func looksLikeDataset(_ data: Data) -> Bool {
+        guard data.count >= 8 else { return false }
+        let group = readUInt16(data, 0, littleEndian: true)
+        return group == 0x0002 || group == 0x0008 || (group <= 0x0010 && group > 0)
+    }
+
+    private static func guessSyntax(_ data: Data, at offset: Int) -> TransferSyntax {
+        guard offset + 6 <= data.count else { return .implicitVRLittleEndian }
+        return VR.known(data[offset + 4], data[offset + 5]) != nil ? .explicitVRLittleEndian : .implicitVRLittleEndian
+    }
+}
+
+@inline(__always)
+func readUInt16(_ data: Data, _ offset: Int, littleEndian: Bool) -> UInt16 {
+    let value = UInt16(data[offset]) | UInt16(data[offset + 1]) << 8
+    return littleEndian ? value : value.byteSwapped
+}
+
+@inline(__always)
+func readUInt32(_ data: Data, _ offset: Int, littleEndian: Bool) -> UInt32 {
+    let value = UInt32(data[offset]) | UInt32(data[offset + 1]) << 8 | UInt32(data[offset + 2]) << 16 | UInt32(data[offset + 3]) << 24
+    return littleEndian ? value : value.byteSwapped
+}

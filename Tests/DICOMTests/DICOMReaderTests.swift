@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+
+@testable import DICOM
+
+@Suite("Reading DICOM files")
+struct DICOMReaderTests {
+    @Test("every element, VR and value matches what pydicom reads", arguments: Fixtures.readable)
+    func matchesPydicom(name: String) throws {
+        let file = try DICOMReader.read(contentsOf: Fixtures.url(name))
+        let expected = try Fixtures.expectedRows(name)
+        let actual = Fixtures.rows(of: file.dataset)
+        #expect(actual.count == expected.count, "element count")
+        for (mine, theirs) in zip(actual, expected) where mine != theirs {
+            Issue.record("\(name): Metis \(mine) ≠ pydicom \(theirs)")
+        }
+    }
+
+    @Test("transfer syntaxes are recognised", arguments: [
+        ("explicit-le.dcm", "1.2.840.10008.1.2.1"), ("implicit-le.dcm", "1.2.840.10008.1.2"), ("explicit-be.dcm", "1.2.840.10008.1.2.2"),
+        ("deflated.dcm", "1.2.840.10008.1.2.1.99"), ("rle.dcm", "1.2.840.10008.1.2.5"), ("no-preamble.dcm", "1.2.840.10008.1.2"),
+    ])
+    func syntaxes(name: String, uid: String) throws {
+        let file = try DICOMReader.read(contentsOf: Fixtures.url(name))
+        #expect(file.transferSyntax.uid == uid)
+    }
+
+    @Test("Latin-1 and UTF-8 person names decode, with their groups and components")
+    func characterSets() throws {
+        let latin = try DICOMReader.read(contentsOf: Fixtures.url("explicit-le.dcm")).dataset
+        #expect(latin.characterSet.terms == ["ISO_IR 100"])
+        let name = try #require(latin.personNames(.patientName)?.first)
+        #expect(name.alphabetic.familyName == "Dupont")
+        #expect(name.alphabetic.givenName == "Hélène")
+        #expect(latin.items(Tag(0x0008, 0x2218))?.first?.string(Tag(0x0008, 0x0104)) == "Encéphale")
+
+        let utf8 = try DICOMReader.read(contentsOf: Fixtures.url("utf8.dcm")).dataset
+        let japanese = try #require(utf8.personNames(.patientName)?.first)
+        #expect(japanese.alphabetic.familyName == "Müller")
+        #expect(japanese.alphabetic.givenName == "Zoë")
+        #expect(japanese.ideographic?.familyName == "山田")
+        #expect(japanese.ideographic?.givenName == "太郎")
+        #expect(japanese.description == "Müller^Zoë=山田^太郎")
+    }
+
+    @Test("big-endian numbers read as the same values as little-endian ones")
+    func bigEndian() throws {
+        let little = try DICOMReader.read(contentsOf: Fixtures.url("explicit-le.dcm")).dataset
+        let big = try DICOMReader.read(contentsOf: Fixtures.url("explicit-be.dcm")).dataset
+        #expect(big.int(.rows) == 16)
+        #expect(big.numbers(Tag(0x0029, 0x1011)) == [513])
+        // pydicom wrote the same pixel bytes into both files, so the big-endian
+        // file's 16-bit words are the little-endian file's with their bytes swapped.
+        let swapped = try #require(little.numbers(.pixelData)).map { Double(UInt16($0).byteSwapped) }
+        #expect(big.numbers(.pixelData) == swapped)
+    }
+
+    @Test("stop before pixel data reads everything else and no pixel bytes")
+    func stopBeforePixels() throws {
+        let full = try DICOMReader.read(contentsOf: Fixtures.url("explicit-le.dcm")).dataset
+        let metadata = try DICOMReader.read(contentsOf: Fixtures.url("explicit-le.dcm"), options: .init(stopBeforePixelData: true)).dataset
+        #expect(metadata[.pixelData] == nil)
+        #expect(metadata.tags == full.tags.filter { $0 != .pixelData })
+    }
+
+    @Test("values are views into the file, not copies")
+    func lazyValues() throws {
+        let data = try Data(contentsOf: Fixtures.url("explicit-le.dcm"))
+        let file = try DICOMReader.read(data)
+        let pixels = try #require(file.dataset[.pixelData]?.bytes)
+        #expect(pixels.count == 16 * 16 * 2)
+        // A slice of the input keeps the input's indices.
+        #expect(pixels.startIndex > 132)
+        #expect(data[pixels.startIndex..<pixels.endIndex] == pixels)
+    }
+
+    @Test("RLE pixel data keeps its offset table and one fragment per frame")
+    func encapsulated() throws {
+        let file = try DICOMReader.read(contentsOf: Fixtures.url("rle.dcm"))
+        guard case .encapsulated(let pixels)? = file.dataset[.pixelData]?.value else {
+            Issue.record("pixel data not encapsulated")
+            return
+        }
+        #expect(pixels.fragments.count == 2)
+        #expect(pixels.basicOffsetTable.isEmpty || pixels.basicOffsetTable.count == 8)
+    }
+
+    @Test("a file without preamble is read, with a warning")
+    func noPreamble() throws {
+        let file = try DICOMReader.read(contentsOf: Fixtures.url("no-preamble.dcm"))
+        #expect(!file.hadPreamble)
+        #expect(file.warnings.contains { $0.contains("preamble") })
+        #expect(file.dataset.string(.patientID) == "METIS-001")
+        #expect(throws: DICOMError.self) {
+            try DICOMReader.read(contentsOf: Fixtures.url("no-preamble.dcm"), options: .init(validation: .raise))
+        }
+    }
+
+    @Test("broken files are refused with a typed error that says where", arguments: [
+        ("broken-truncated.dcm", DICOMError.Code.invalidLength),
+        ("broken-header-cut.dcm", .truncated),
+        ("broken-not-dicom.dcm", .notDICOM),
+        ("broken-length-past-end.dcm", .invalidLength),
+        ("broken-4gb-value.dcm", .invalidLength),
+        ("broken-nesting-bomb.dcm", .nestingTooDeep),
+        ("broken-bad-vr.dcm", .invalidVR),
+    ])
+    func broken(name: String, code: DICOMError.Code) throws {
+        do {
+            _ = try DICOMReader.read(contentsOf: Fixtures.url(name))
+            Issue.record("\(name) was accepted")
+        } catch {
+            #expect(error.code == code, "\(error)")
+            if code != .notDICOM {
+                #expect(error.offset != nil)
+                #expect(error.transferSyntax != nil)
+            }
+        }
+    }
+
+    @Test("every prefix of a valid file fails cleanly or reads, never crashes")
+    func everyPrefix() throws {
+        let data = try Data(contentsOf: Fixtures.url("undefined-length-sequences.dcm"))
+        for length in stride(from: 0, through: data.count, by: 7) {
+            _ = try? DICOMReader.read(data.prefix(length))
+        }
+    }
+}
