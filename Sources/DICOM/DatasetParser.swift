@@ -72,7 +72,11 @@ struct DatasetParser {
                 offset = limit
                 break
             }
-            let parsed = try parseElement(characterSet: dataset.characterSet)
+            var parsed = try parseElement(characterSet: dataset.characterSet)
+            if !syntax.isExplicitVR && tag == .pixelData && parsed.vr == .OW && (dataset.int(.bitsAllocated) ?? 16) <= 8 {
+                // Implicit VR: 8-bit native pixel data is OB (PS3.5 §A.1 note), as pydicom reads it.
+                parsed.vr = .OB
+            }
             if tag == .specificCharacterSet, let terms = Dataset([parsed]).strings(tag) {
                 let characterSet = SpecificCharacterSet(terms: terms)
                 if !characterSet.isSupported { try note("Specific Character Set '\(characterSet)' is not supported: its text keeps its bytes") }
