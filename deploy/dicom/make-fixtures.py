@@ -119,6 +119,9 @@ def expected(path):
 
     walk(ds, "")
     (path.parent / (path.name + ".expected.json")).write_text(json.dumps(rows, ensure_ascii=False, indent=0), encoding="utf-8")
+    # The DICOM JSON model (PS3.18 F.2) as pydicom writes it, every binary value inline.
+    model = ds.to_json_dict(bulk_data_threshold=1 << 30)
+    (path.parent / (path.name + ".dicom.json")).write_text(json.dumps(model, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
 
 
 good = []
