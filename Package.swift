@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway",
+                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM",
                 log, lifecycle, argumentParser,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -6,7 +6,10 @@ public struct MetisCommand: AsyncParsableCommand {
         commandName: "metis",
         abstract: "Brain-metastasis MRI: DICOM storage, lesion segmentation and follow-up.",
         version: MetisVersion.current,
-        subcommands: [UpCommand.self, StorageCommand.self, TrackingCommand.self, InferenceCommand.self, GatewayCommand.self, PingCommand.self]
+        subcommands: [
+            UpCommand.self, StorageCommand.self, TrackingCommand.self, InferenceCommand.self, GatewayCommand.self, PingCommand.self,
+            DumpCommand.self,
+        ]
     )
 
     public init() {}
