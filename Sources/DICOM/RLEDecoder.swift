@@ -16,6 +16,10 @@ enum RLEDecoder {
             throw fail("\(segmentCount) segments for \(samplesPerPixel) samples of \(bitsAllocated) bits")
         }
         let pixels = rows * columns
+        // PackBits expands at most 64-fold: refuse sizes the fragment cannot back before allocating.
+        guard pixels * segmentCount <= bytes.count * 64 else {
+            throw fail("\(rows)×\(columns) pixels cannot come from a \(bytes.count)-byte frame")
+        }
         var output = [UInt8](repeating: 0, count: pixels * segmentCount)
         for segment in 0..<segmentCount {
             let start = header[1 + segment]
