@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "metis-probe", targets: ["metis-probe"]),
         .library(name: "MetisRPC", targets: ["MetisRPC"]),
         .library(name: "MetisProto", targets: ["MetisProto"]),
+        .library(name: "DICOM", targets: ["DICOM"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),

@@ -22,6 +22,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
-        )
+        ),
+        .executableTarget(
+            name: "dicom-parse",
+            dependencies: [.product(name: "DICOM", package: "Metis")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

@@ -28,25 +28,36 @@ public enum DICOMReader {
         }
     }
 
-    /// Reads a file, memory-mapped so that large values are never copied.
+    /// Reads a file: memory-mapped when large, so that big values are never copied.
     public static func read(contentsOf url: URL, options: Options = .init()) throws(DICOMError) -> DICOMFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url, options: .alwaysMapped)
-        } catch {
-            throw DICOMError(.io, "cannot read \(url.path): \(error.localizedDescription)")
+        if options.stopBeforePixelData, let head = try FileBytes.loadHead(url.path) {
+            // Most headers fit the first pages: parse those alone, and the whole
+            // file only when the head ends before the pixel data.
+            let result = head.withUnsafeBytes { raw in
+                Result { () throws(DICOMError) in try read(head, raw: raw, options: options) }
+            }
+            if case .success(let (file, stoppedAtPixelData)) = result, stoppedAtPixelData { return file }
         }
-        return try read(data, options: options)
+        return try read(FileBytes.load(url.path), options: options)
     }
 
     public static func read(_ data: Data, options: Options = .init()) throws(DICOMError) -> DICOMFile {
         let bytes = data.startIndex == 0 ? data : Data(data)
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(DICOMError) in try read(bytes, raw: raw, options: options) }
+        }
+        return try result.get().file
+    }
+
+    private static func read(
+        _ bytes: Data, raw: UnsafeRawBufferPointer, options: Options
+    ) throws(DICOMError) -> (file: DICOMFile, stoppedAtPixelData: Bool) {
         var warnings = [String]()
         var offset = 0
-        let hadPreamble = bytes.count >= 132 && bytes[128..<132].elementsEqual("DICM".utf8)
+        let hadPreamble = bytes.count >= 132 && raw[128] == 0x44 && raw[129] == 0x49 && raw[130] == 0x43 && raw[131] == 0x4D
         if hadPreamble {
             offset = 132
-        } else if bytes.count >= 4, bytes[0..<4].elementsEqual("DICM".utf8) {
+        } else if bytes.count >= 4, raw[0] == 0x44 && raw[1] == 0x49 && raw[2] == 0x43 && raw[3] == 0x4D {
             offset = 4
         } else if !looksLikeDataset(bytes) {
             throw DICOMError(.notDICOM, "no DICM prefix and no recognisable data element at the start", offset: 0)
@@ -57,7 +68,7 @@ public enum DICOMReader {
         // The meta group is always Explicit VR Little Endian.
         var meta = Dataset()
         if offset + 2 <= bytes.count, readUInt16(bytes, offset, littleEndian: true) == 0x0002 {
-            var parser = DatasetParser(data: bytes, syntax: .explicitVRLittleEndian, options: options)
+            var parser = DatasetParser(data: bytes, raw: raw, syntax: .explicitVRLittleEndian, options: options)
             parser.offset = offset
             meta = try parser.parseMetaGroup()
             offset = parser.offset
@@ -74,17 +85,28 @@ public enum DICOMReader {
             if !meta.isEmpty { try note("meta group has no Transfer Syntax UID; read as \(syntax.name)", into: &warnings, mode: options.validation) }
         }
 
-        var body = bytes
-        var bodyOffset = offset
+        let dataset: Dataset
+        var stoppedAtPixelData = false
         if syntax.isDeflated {
-            body = try Inflater.inflate(bytes[offset...], limit: options.maximumInflatedSize, syntax: syntax.uid)
-            bodyOffset = 0
+            let body = try Inflater.inflate(bytes[offset...], limit: options.maximumInflatedSize, syntax: syntax.uid)
+            let result = body.withUnsafeBytes { raw in
+                Result { () throws(DICOMError) -> (Dataset, [String]) in
+                    var parser = DatasetParser(data: body, raw: raw, syntax: syntax, options: options)
+                    return (try parser.parseTopLevel(), parser.warnings)
+                }
+            }
+            let (parsed, parserWarnings) = try result.get()
+            dataset = parsed
+            warnings += parserWarnings
+        } else {
+            var parser = DatasetParser(data: bytes, raw: raw, syntax: syntax, options: options)
+            parser.offset = offset
+            dataset = try parser.parseTopLevel()
+            warnings += parser.warnings
+            stoppedAtPixelData = parser.stoppedAtPixelData
         }
-        var parser = DatasetParser(data: body, syntax: syntax, options: options)
-        parser.offset = bodyOffset
-        let dataset = try parser.parseTopLevel()
-        warnings += parser.warnings
-        return DICOMFile(meta: meta, dataset: dataset, transferSyntax: syntax, hadPreamble: hadPreamble, warnings: warnings)
+        let file = DICOMFile(meta: meta, dataset: dataset, transferSyntax: syntax, hadPreamble: hadPreamble, warnings: warnings)
+        return (file, stoppedAtPixelData)
     }
 
     static func note(_ warning: String, into warnings: inout [String], mode: ValidationMode) throws(DICOMError) {

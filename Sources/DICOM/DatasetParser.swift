@@ -7,16 +7,35 @@ struct DatasetParser {
     private static let undefinedLength: UInt32 = 0xFFFF_FFFF
 
     let data: Data
+    /// `data`'s bytes, valid for the parser's whole life (it lives inside
+    /// `data.withUnsafeBytes`): headers are read from it, values sliced from `data`.
+    private let raw: UnsafeRawBufferPointer
     var syntax: TransferSyntax
     let options: DICOMReader.Options
     var offset = 0
     var depth = 0
     var warnings: [String] = []
+    /// Set when a metadata-only read met (7FE0,xxxx) and stopped there.
+    private(set) var stoppedAtPixelData = false
 
-    init(data: Data, syntax: TransferSyntax, options: DICOMReader.Options) {
+    init(data: Data, raw: UnsafeRawBufferPointer, syntax: TransferSyntax, options: DICOMReader.Options) {
+        precondition(data.startIndex == 0 && raw.count == data.count)
         self.data = data
+        self.raw = raw
         self.syntax = syntax
         self.options = options
+    }
+
+    @inline(__always)
+    private func uint16(_ at: Int) -> UInt16 {
+        let value = raw.loadUnaligned(fromByteOffset: at, as: UInt16.self)
+        return syntax.isLittleEndian ? UInt16(littleEndian: value) : UInt16(bigEndian: value)
+    }
+
+    @inline(__always)
+    private func uint32(_ at: Int) -> UInt32 {
+        let value = raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)
+        return syntax.isLittleEndian ? UInt32(littleEndian: value) : UInt32(bigEndian: value)
     }
 
     private struct Header {
@@ -31,7 +50,7 @@ struct DatasetParser {
     /// The file meta information: group 0002 elements, Explicit VR Little Endian.
     mutating func parseMetaGroup() throws(DICOMError) -> Dataset {
         var meta = Dataset()
-        while offset + 4 <= data.count, readUInt16(data, offset, littleEndian: true) == 0x0002 {
+        while offset + 4 <= data.count, uint16(offset) == 0x0002 {
             let element = try parseElement(characterSet: .default)
             meta.appendInOrder(element)
         }
@@ -55,8 +74,8 @@ struct DatasetParser {
                 }
                 throw error(.truncated, "data ends inside an element header", tag: nil, vr: nil, at: offset)
             }
-            let group = readUInt16(data, offset, littleEndian: syntax.isLittleEndian)
-            let element = readUInt16(data, offset + 2, littleEndian: syntax.isLittleEndian)
+            let group = uint16(offset)
+            let element = uint16(offset + 2)
             let tag = Tag(group, element)
             if tag == .itemDelimitationItem {
                 guard isItem && end == nil else {
@@ -69,6 +88,7 @@ struct DatasetParser {
                 throw error(.invalidStructure, "\(tag == .item ? "Item" : "Sequence Delimitation Item") inside a data set", tag: tag, vr: nil, at: offset)
             }
             if !isItem && options.stopBeforePixelData && group == 0x7FE0 && element >= 0x0008 {
+                stoppedAtPixelData = true
                 offset = limit
                 break
             }
@@ -97,16 +117,15 @@ struct DatasetParser {
 
     private mutating func parseHeader() throws(DICOMError) -> Header {
         let start = offset
-        let littleEndian = syntax.isLittleEndian
         guard data.count - offset >= 8 else { throw error(.truncated, "data ends inside an element header", tag: nil, vr: nil, at: start) }
-        let tag = Tag(readUInt16(data, offset, littleEndian: littleEndian), readUInt16(data, offset + 2, littleEndian: littleEndian))
+        let tag = Tag(uint16(offset), uint16(offset + 2))
         offset += 4
         guard syntax.isExplicitVR else {
-            let length = readUInt32(data, offset, littleEndian: littleEndian)
+            let length = uint32(offset)
             offset += 4
             return Header(tag: tag, vr: implicitVR(of: tag), length: length, offset: start)
         }
-        let first = data[offset], second = data[offset + 1]
+        let first = raw[offset], second = raw[offset + 1]
         var vr: VR
         if let known = VR.known(first, second) {
             vr = known
@@ -117,7 +136,7 @@ struct DatasetParser {
             offset += 2
             guard data.count - offset >= 6 else { throw error(.truncated, "data ends inside an element header", tag: tag, vr: nil, at: start) }
             offset += 2
-            let length = readUInt32(data, offset, littleEndian: littleEndian)
+            let length = uint32(offset)
             offset += 4
             return Header(tag: tag, vr: vr, length: length, offset: start)
         } else {
@@ -127,11 +146,11 @@ struct DatasetParser {
         if vr.hasLongLength {
             guard data.count - offset >= 6 else { throw error(.truncated, "data ends inside an element header", tag: tag, vr: vr, at: start) }
             offset += 2
-            let length = readUInt32(data, offset, littleEndian: littleEndian)
+            let length = uint32(offset)
             offset += 4
             return Header(tag: tag, vr: vr, length: length, offset: start)
         }
-        let length = UInt32(readUInt16(data, offset, littleEndian: littleEndian))
+        let length = UInt32(uint16(offset))
         offset += 2
         return Header(tag: tag, vr: vr, length: length, offset: start)
     }
@@ -175,7 +194,7 @@ struct DatasetParser {
         if header.vr == .UN, let entry = DataDictionary.entry(for: header.tag), entry.vr != .UN {
             // UN whose tag the dictionary knows: re-read with the dictionary's VR (the bytes are implicit little endian).
             if entry.vr == .SQ {
-                var nested = DatasetParser(data: data, syntax: .implicitVRLittleEndian, options: options)
+                var nested = DatasetParser(data: data, raw: raw, syntax: .implicitVRLittleEndian, options: options)
                 nested.offset = start
                 nested.depth = depth
                 let items = try nested.parseItems(of: Header(tag: header.tag, vr: .SQ, length: header.length, offset: header.offset), end: end, characterSet: characterSet)
@@ -224,8 +243,8 @@ struct DatasetParser {
                 throw error(.truncated, "data ends inside sequence \(header.tag)", tag: header.tag, vr: .SQ, at: offset)
             }
             let itemStart = offset
-            let tag = Tag(readUInt16(data, offset, littleEndian: syntax.isLittleEndian), readUInt16(data, offset + 2, littleEndian: syntax.isLittleEndian))
-            let length = readUInt32(data, offset + 4, littleEndian: syntax.isLittleEndian)
+            let tag = Tag(uint16(offset), uint16(offset + 2))
+            let length = uint32(offset + 4)
             offset += 8
             if tag == .sequenceDelimitationItem {
                 guard end == nil else {
@@ -257,8 +276,9 @@ struct DatasetParser {
                 throw error(.truncated, "data ends inside encapsulated pixel data", tag: header.tag, vr: header.vr, at: offset)
             }
             let itemStart = offset
-            let tag = Tag(readUInt16(data, offset, littleEndian: true), readUInt16(data, offset + 2, littleEndian: true))
-            let length = readUInt32(data, offset + 4, littleEndian: true)
+            // Encapsulated pixel data only exists in little-endian syntaxes.
+            let tag = Tag(uint16(offset), uint16(offset + 2))
+            let length = uint32(offset + 4)
             offset += 8
             if tag == .sequenceDelimitationItem {
                 return EncapsulatedPixelData(basicOffsetTable: offsetTable ?? Data(), fragments: fragments)

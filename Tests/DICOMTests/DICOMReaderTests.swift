@@ -126,3 +126,24 @@ struct DICOMReaderTests {
         }
     }
 }
+
+@Suite("Reading large files")
+struct LargeFileReadTests {
+    @Test("a metadata-only read of a large file with a long header falls back to the whole file")
+    func longHeader() throws {
+        var dataset = try DICOMReader.read(contentsOf: Fixtures.url("explicit-le.dcm")).dataset
+        let longValue = Data(repeating: 0xAB, count: 40_000)
+        dataset[Tag(0x0029, 0x1012)] = DataElement(tag: Tag(0x0029, 0x1012), vr: .OB, value: .bytes(longValue))
+        dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OW, value: .bytes(Data(repeating: 1, count: 200_000)))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metis-long-header-\(UUID().uuidString.prefix(8)).dcm")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try DICOMWriter.write(dataset, to: url)
+
+        let metadata = try DICOMReader.read(contentsOf: url, options: .init(stopBeforePixelData: true)).dataset
+        #expect(metadata[Tag(0x0029, 0x1012)]?.bytes == longValue)
+        #expect(metadata[.pixelData] == nil)
+        #expect(metadata.tags == dataset.tags.filter { $0 != .pixelData })
+        let full = try DICOMReader.read(contentsOf: url).dataset
+        #expect(full[.pixelData]?.bytes.count == 200_000)
+    }
+}
