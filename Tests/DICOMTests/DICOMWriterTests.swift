@@ -134,3 +134,37 @@ enum Pydicom {
         }
     }
 }
+
+@Suite("dcmtk reads what Metis writes")
+struct DcmtkCrossCheckTests {
+    static let dcmdump = ["/usr/bin/dcmdump", "/usr/local/bin/dcmdump"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("dcmdump parses every file Metis writes, with the same values", .enabled(if: dcmdump != nil), arguments: [
+        "explicit-le.dcm", "utf8.dcm", "undefined-length-sequences.dcm", "rle.dcm", "multiframe-8bit.dcm",
+    ])
+    func dcmdumpReads(name: String) throws {
+        let source = try DICOMReader.read(contentsOf: Fixtures.url(name))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metis-dcmtk-\(UUID().uuidString.prefix(8))-\(name)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let syntax = source.transferSyntax.isEncapsulated ? source.transferSyntax : .explicitVRLittleEndian
+        try DICOMWriter.write(source.dataset, to: url, transferSyntax: syntax)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.dcmdump!)
+        // +U8: print text as UTF-8 whatever the character set; -E: fail on any parse error.
+        process.arguments = ["+U8", "-E", url.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(!output.contains("E: "), "\(output)")
+        #expect(output.contains("(0010,0020) LO [METIS-001]"))
+        #expect(output.contains("(0002,0013) SH [\(UID.implementationVersionName)]"))
+        let name = try #require(source.dataset.string(.patientName))
+        #expect(output.contains("[\(name)]"), "patient name \(name) in \(output.prefix(2000))")
+        #expect(output.contains("(0008,0104) LO [Encéphale]"))
+    }
+}
