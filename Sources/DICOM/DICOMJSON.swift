@@ -79,10 +79,10 @@ public enum DICOMJSON {
             }
         case .AT:
             return data.littleEndianArray(of: UInt16.self).chunked(2).map { pair in
-                .string(Tag(pair[0], pair.count > 1 ? pair[1] : 0).jsonKey)
+                .string(Tag(pair.first ?? 0, pair.dropFirst().first ?? 0).jsonKey)
             }
         case .US, .SS, .UL, .SL, .SV, .UV:
-            return (dataset.numbers(element.tag) ?? []).map { .integer(Int64($0)) }
+            return (dataset.numbers(element.tag) ?? []).map { value in Int64(exactly: value).map { .integer($0) } ?? .number(value) }
         case .FL, .FD:
             return (dataset.numbers(element.tag) ?? []).map { .number($0) }
         default:

@@ -77,12 +77,12 @@ public struct Dataset: Sendable {
         switch element.vr {
         case .IS, .DS:
             return strings(tag)?.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        case .US, .OW: return data.littleEndianArray(of: UInt16.self).map(Double.init)
-        case .SS: return data.littleEndianArray(of: Int16.self).map(Double.init)
-        case .UL, .OL: return data.littleEndianArray(of: UInt32.self).map(Double.init)
-        case .SL: return data.littleEndianArray(of: Int32.self).map(Double.init)
-        case .UV, .OV: return data.littleEndianArray(of: UInt64.self).map(Double.init)
-        case .SV: return data.littleEndianArray(of: Int64.self).map(Double.init)
+        case .US, .OW: return data.littleEndianArray(of: UInt16.self).map { Double($0) }
+        case .SS: return data.littleEndianArray(of: Int16.self).map { Double($0) }
+        case .UL, .OL: return data.littleEndianArray(of: UInt32.self).map { Double($0) }
+        case .SL: return data.littleEndianArray(of: Int32.self).map { Double($0) }
+        case .UV, .OV: return data.littleEndianArray(of: UInt64.self).map { Double($0) }
+        case .SV: return data.littleEndianArray(of: Int64.self).map { Double($0) }
         case .FL, .OF: return data.littleEndianArray(of: UInt32.self).map { Double(Float(bitPattern: $0)) }
         case .FD, .OD: return data.littleEndianArray(of: UInt64.self).map { Double(bitPattern: $0) }
         default: return nil

@@ -107,7 +107,7 @@ enum Pydicom {
                 v = e.value
                 if e.VR in ('OB','OW','OF','OD','OL','OV','UN') or isinstance(v, bytes):
                     return {'length': len(v) if isinstance(v, bytes) else 0}
-                if isinstance(v, pydicom.multival.MultiValue): return [str(x) for x in v]
+                if isinstance(v, (pydicom.multival.MultiValue, list, tuple)): return [str(x) for x in v]
                 return [str(v)] if v != '' else []
             rows = []
             def walk(ds, prefix):

@@ -71,6 +71,10 @@ enum Fixtures {
             return .texts(values == [""] ? [] : values)
         }
         switch vr {
+        case .AT:
+            // pydicom prints tags as (GGGG,EEEE).
+            let words = data.littleEndianArray(of: UInt16.self)
+            return .texts(stride(from: 0, to: words.count - 1, by: 2).map { Tag(words[$0], words[$0 + 1]).description })
         case .US, .SS, .UL, .SL, .FL, .FD, .SV, .UV:
             let numbers = dataset.numbers(element.tag) ?? []
             return .texts(numbers.map { $0 == $0.rounded() && vr != .FL && vr != .FD ? String(Int($0)) : String($0) })

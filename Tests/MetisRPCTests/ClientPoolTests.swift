@@ -28,8 +28,7 @@ struct ClientPoolTests {
         let connectionB = RPCConnection(address: b.address)
         let pool = RPCClientPool(connections: [connectionA, connectionB], strategy: .leastInFlight)
         let busy = Task { try await connectionA.sleep(milliseconds: 500) }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(connectionA.inFlight == 1)
+        try await waitUntil { connectionA.inFlight == 1 }
         #expect(pool.pick() === connectionB)
         #expect(try await pool.echo("x") == "b:x")
         _ = try await busy.value

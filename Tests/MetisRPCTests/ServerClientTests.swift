@@ -84,21 +84,30 @@ struct ServerClientTests {
 
     @Test("many calls share one connection and are answered out of order")
     func multiplexing() async throws {
-        let server = try await TestServer(router: TestMethods.router())
+        let gates = TestMethods.Gates()
+        let server = try await TestServer(router: TestMethods.router(gates: gates))
         let connection = RPCConnection(address: server.address)
         let completions = CompletionOrder()
+        let names = ["a", "b", "c"]
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for milliseconds in [300, 150, 10] {
+            for name in names {
                 group.addTask {
-                    let answer = try await connection.sleep(milliseconds: milliseconds)
-                    #expect(answer == String(milliseconds))
-                    await completions.append(milliseconds)
+                    let response: Metis_V1_HealthCheckResponse = try await connection.unary(
+                        TestMethods.gated, request: Metis_V1_HealthCheckRequest.with { $0.service = name })
+                    #expect(response.component == name)
+                    await completions.append(name)
                 }
-                try await Task.sleep(for: .milliseconds(20))
+            }
+            // All three are in flight on the one connection; the server answers them in reverse order.
+            try await waitUntil { await gates.arrived == Set(names) }
+            #expect(connection.inFlight == 3)
+            for (released, name) in names.reversed().enumerated() {
+                await gates.open(name)
+                try await waitUntil { await completions.order.count == released + 1 }
             }
             try await group.waitForAll()
         }
-        #expect(await completions.order == [10, 150, 300])
+        #expect(await completions.order == ["c", "b", "a"])
         #expect(connection.inFlight == 0)
 
         // And a burst of concurrent calls, each getting its own answer.
@@ -260,9 +269,8 @@ struct ServerClientTests {
     func gracefulDrain() async throws {
         let server = try await TestServer(router: TestMethods.router())
         let connection = RPCConnection(address: server.address)
-        let slow = Task { try await connection.sleep(milliseconds: 400) }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(server.server.callsInFlight == 1)
+        let slow = Task { try await connection.sleep(milliseconds: 1500) }
+        try await waitUntil { server.server.callsInFlight == 1 }
         let stopping = Task { try await server.stop() }
         try await Task.sleep(for: .milliseconds(100))
         // While draining, new calls on open connections are refused.
@@ -273,7 +281,7 @@ struct ServerClientTests {
             #expect(error.code == .unavailable)
             #expect(error.message.contains("shutting down"))
         }
-        #expect(try await slow.value == "400")
+        #expect(try await slow.value == "1500")
         try await stopping.value
         let late = RPCConnection(address: server.address)
         await #expect(throws: RPCError.self) { _ = try await late.echo("too late") }
@@ -356,7 +364,19 @@ struct ServerClientTests {
     }
 }
 
+/// Polls `condition` (up to 10 s) so that tests do not depend on how busy the machine is.
+func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !(await condition()) {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within 10 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
 actor CompletionOrder {
-    var order: [Int] = []
-    func append(_ value: Int) { order.append(value) }
+    var order: [String] = []
+    func append(_ value: String) { order.append(value) }
 }

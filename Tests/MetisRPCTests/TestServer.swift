@@ -45,6 +45,24 @@ enum TestMethods {
     static let sleep = MethodDescriptor(service: "test.Echo", method: "Sleep", kind: .unary)
     static let count = MethodDescriptor(service: "test.Echo", method: "Count", kind: .serverStreaming)
     static let fail = MethodDescriptor(service: "test.Echo", method: "Fail", kind: .unary)
+    static let gated = MethodDescriptor(service: "test.Echo", method: "Gated", kind: .unary)
+
+    /// Holds `Gated` calls until the test opens their gate by name.
+    actor Gates {
+        private var open: Set<String> = []
+        private var waiting: [String: CheckedContinuation<Void, Never>] = [:]
+        var arrived: Set<String> { Set(waiting.keys) }
+
+        func wait(_ name: String) async {
+            if open.contains(name) { return }
+            await withCheckedContinuation { waiting[name] = $0 }
+        }
+
+        func open(_ name: String) {
+            open.insert(name)
+            waiting.removeValue(forKey: name)?.resume()
+        }
+    }
 
     /// Records which calls saw their task cancelled.
     actor Observations {
@@ -52,8 +70,12 @@ enum TestMethods {
         func recordCancelled(_ name: String) { cancelled.append(name) }
     }
 
-    static func router(name: String = "server", observations: Observations = Observations()) -> RPCRouter {
+    static func router(name: String = "server", observations: Observations = Observations(), gates: Gates = Gates()) -> RPCRouter {
         var router = RPCRouter()
+        router.registerUnary(gated, input: Metis_V1_HealthCheckRequest.self, output: Metis_V1_HealthCheckResponse.self) { request, _ in
+            await gates.wait(request.service)
+            return .with { $0.component = request.service }
+        }
         router.register(HealthService(component: name, version: "test"))
         router.registerUnary(echo, input: Metis_V1_HealthCheckRequest.self, output: Metis_V1_HealthCheckResponse.self) { request, _ in
             .with { $0.component = "\(name):\(request.service)" }

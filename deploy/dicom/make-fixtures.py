@@ -70,6 +70,29 @@ def base(charset="ISO_IR 100", name="Dupont^Hélène", rows=16, columns=16, fram
     block = ds.private_block(0x0029, "METIS TEST", create=True)
     block.add_new(0x10, "LO", "private text")
     block.add_new(0x11, "US", 513)
+    # One element of each remaining VR, so every VR is read, written and encoded in JSON.
+    block.add_new(0x20, "OF", struct.pack("<2f", 1.5, -2.25))
+    block.add_new(0x21, "OD", struct.pack("<d", 3.125))
+    block.add_new(0x22, "OL", struct.pack("<2I", 7, 4000000000))
+    block.add_new(0x23, "OV", struct.pack("<Q", 2**40 + 5))
+    block.add_new(0x24, "UC", "unlimited characters " * 4)
+    block.add_new(0x25, "UR", "https://metis.example/reports/1")
+    block.add_new(0x26, "UT", "Texte illimité sur plusieurs lignes")
+    block.add_new(0x27, "SV", [-(2**40), 12])
+    block.add_new(0x28, "UV", [2**41, 3])
+    block.add_new(0x29, "AT", [0x00100010, 0x7FE00010])
+    block.add_new(0x2A, "FL", [0.5, -1.25])
+    block.add_new(0x2B, "FD", [1e-3, 2.5e10])
+    block.add_new(0x2C, "SS", [-3, 4])
+    block.add_new(0x2D, "SL", [-70000, 70000])
+    block.add_new(0x2E, "UL", [4000000000])
+    block.add_new(0x2F, "ST", "short text")
+    block.add_new(0x30, "LT", "long text\\with a backslash")
+    block.add_new(0x31, "AE", "METIS_SCP")
+    block.add_new(0x32, "AS", "065Y")
+    block.add_new(0x33, "DT", "20260114093000.123456+0100")
+    block.add_new(0x34, "TM", "093000.5")
+    block.add_new(0x35, "SH", "short")
     dtype = {8: np.uint8, 16: np.uint16}[bits] if not signed else {8: np.int8, 16: np.int16}[bits]
     count = rows * columns * frames
     pixels = (np.arange(count, dtype=np.int64) * 37 % (1 << (bits - 1))).astype(dtype)
@@ -100,7 +123,7 @@ def value_of(element):
     if element.VR in ("OB", "OW", "OF", "OD", "OL", "OV", "UN") or isinstance(value, bytes):
         data = value if isinstance(value, bytes) else b""
         return {"length": len(data)}
-    if isinstance(value, pydicom.multival.MultiValue):
+    if isinstance(value, (pydicom.multival.MultiValue, list, tuple)):
         return [str(v) for v in value]
     return [str(value)] if value != "" else []
 

@@ -160,11 +160,14 @@ final class ServerConnectionHandler: ChannelInboundHandler {
     private func finish(_ id: UInt64, payload: Data?, error: RPCError?) {
         guard let call = calls.removeValue(forKey: id) else { return }
         if error?.code == .deadlineExceeded { call.task?.cancel() }
+        if let context {
+            let frame = Self.responseFrame(requestID: id, payload: payload, status: error)
+            context.write(wrapOutboundOut(frame), promise: nil)
+            scheduleFlush(context: context)
+        }
+        // Last: a draining server closes connections once no call is in flight,
+        // and its close must queue behind this response's flush.
         tracker.end()
-        guard let context else { return }
-        let frame = Self.responseFrame(requestID: id, payload: payload, status: error)
-        context.write(wrapOutboundOut(frame), promise: nil)
-        scheduleFlush(context: context)
     }
 
     /// One flush for every response finished in the same event-loop tick.
