@@ -110,11 +110,7 @@ public enum DICOMReader {
     }
 
     static func note(_ warning: String, into warnings: inout [String], mode: ValidationMode) throws(DICOMError) {
-        switch mode {
-        case .ignore: break
-        case .warn: warnings.append(warning)
-        case .raise: throw DICOMError(.invalidValue, warning)
-        }
+        try mode.handle(warning, into: &warnings, offset: nil, syntax: nil)
     }
 
     /// A data set without meta group starts with a small group number and, if
@@ -141,4 +137,15 @@ func readUInt16(_ data: Data, _ offset: Int, littleEndian: Bool) -> UInt16 {
 func readUInt32(_ data: Data, _ offset: Int, littleEndian: Bool) -> UInt32 {
     let value = UInt32(data[offset]) | UInt32(data[offset + 1]) << 8 | UInt32(data[offset + 2]) << 16 | UInt32(data[offset + 3]) << 24
     return littleEndian ? value : value.byteSwapped
+}
+
+extension DICOMReader.ValidationMode {
+    /// Applies the mode to something the standard forbids but that can be read.
+    func handle(_ warning: String, into warnings: inout [String], offset: Int?, syntax: String?) throws(DICOMError) {
+        switch self {
+        case .ignore: break
+        case .warn: warnings.append(warning)
+        case .raise: throw DICOMError(.invalidValue, warning, offset: offset, transferSyntax: syntax)
+        }
+    }
 }

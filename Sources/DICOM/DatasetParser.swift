@@ -299,11 +299,7 @@ struct DatasetParser {
 
     /// Something the standard forbids but that can be read: recorded, ignored or refused per the validation mode.
     private mutating func note(_ warning: String) throws(DICOMError) {
-        switch options.validation {
-        case .ignore: break
-        case .warn: warnings.append(warning)
-        case .raise: throw DICOMError(.invalidValue, warning, offset: offset, transferSyntax: syntax.uid)
-        }
+        try options.validation.handle(warning, into: &warnings, offset: offset, syntax: syntax.uid)
     }
 
     private func error(_ code: DICOMError.Code, _ message: String, tag: Tag?, vr: VR?, at offset: Int) -> DICOMError {

@@ -119,19 +119,7 @@ enum Pydicom {
             walk(pydicom.dcmread(sys.argv[1]), '')
             print(json.dumps(rows))
             """
-        let result = try run(["-c", code, url.path])
-        let rows = try #require(try JSONSerialization.jsonObject(with: result.output) as? [[Any]])
-        return rows.map { row in
-            let value: Fixtures.Row.Value
-            if let texts = row[2] as? [String] {
-                value = .texts(texts)
-            } else if let binary = row[2] as? [String: Int] {
-                value = .length(binary["length"] ?? -1)
-            } else {
-                value = .none
-            }
-            return Fixtures.Row(path: row[0] as! String, vr: row[1] as! String, value: value)
-        }
+        return try Fixtures.rows(fromJSON: run(["-c", code, url.path]).output)
     }
 }
 

@@ -29,7 +29,11 @@ enum Fixtures {
     }
 
     static func expectedRows(_ name: String) throws -> [Row] {
-        let data = try Data(contentsOf: url(name + ".expected.json"))
+        try rows(fromJSON: Data(contentsOf: url(name + ".expected.json")))
+    }
+
+    /// Rows from the JSON listing make-fixtures.py (or `Pydicom.rows`) prints.
+    static func rows(fromJSON data: Data) throws -> [Row] {
         let rows = try #require(try JSONSerialization.jsonObject(with: data) as? [[Any]])
         return rows.map { row in
             let value: Row.Value
