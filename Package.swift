@@ -57,6 +57,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
             name: "CProtobufC",
             pkgConfig: "libprotobuf-c",
             providers: [.apt(["libprotobuf-c-dev"])]
@@ -95,7 +100,7 @@ let package = Package(
         // One library per process.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", grdb, log, lifecycle],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "DICOM", "CLibCrypto", grdb, log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -187,7 +192,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageServiceTests",
-            dependencies: ["StorageService", "MetisRPC", "MetisProto", log],
+            dependencies: ["StorageService", "MetisRPC", "MetisProto", "DICOM", log, protobuf],
             swiftSettings: swiftSettings
         ),
         .testTarget(

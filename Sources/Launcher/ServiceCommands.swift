@@ -21,7 +21,7 @@ public struct StorageCommand: AsyncParsableCommand {
     public func run() async throws {
         try await runServer(common: common, listen: listen, label: "metis.storage", defaultAddress: \.storageAddress) {
             configuration, address, logger in
-            try StorageServer.build(
+            try await StorageServer.build(
                 configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: configuration.rpcServer),
                 version: MetisVersion.current, logger: logger)
         }
@@ -79,14 +79,14 @@ private func runServer(
     listen: String?,
     label: String,
     defaultAddress: KeyPath<MetisConfiguration, RPCAddress>,
-    build: (MetisConfiguration, RPCAddress, Logger) throws -> RPCServer
+    build: (MetisConfiguration, RPCAddress, Logger) async throws -> RPCServer
 ) async throws {
     let configuration = try common.configuration()
     ProcessRunner.bootstrapLogging(level: configuration.logLevel)
     let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration[keyPath: defaultAddress]
     try prepareRunDirectory(for: address)
     let logger = Logger(label: label)
-    try await ProcessRunner.run([try build(configuration, address, logger)], logger: logger)
+    try await ProcessRunner.run([try await build(configuration, address, logger)], logger: logger)
 }
 
 extension MetisConfiguration {

@@ -15,14 +15,42 @@ public enum Metis_V1_Storage {
             public typealias Output = Metis_V1_StorageStatistics
             public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "GetStatistics", kind: .unary)
         }
+        public enum StoreInstance {
+            public typealias Input = Metis_V1_StoreInstanceRequest
+            public typealias Output = Metis_V1_StoreInstanceResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "StoreInstance", kind: .unary)
+        }
+        public enum RetrieveInstance {
+            public typealias Input = Metis_V1_RetrieveInstanceRequest
+            public typealias Output = Metis_V1_InstanceChunk
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "RetrieveInstance", kind: .serverStreaming)
+        }
+        public enum DeleteStudy {
+            public typealias Input = Metis_V1_DeleteStudyRequest
+            public typealias Output = Metis_V1_DeleteResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "DeleteStudy", kind: .unary)
+        }
+        public enum DeleteSeries {
+            public typealias Input = Metis_V1_DeleteSeriesRequest
+            public typealias Output = Metis_V1_DeleteResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "DeleteSeries", kind: .unary)
+        }
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [GetStatistics.descriptor]
+        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, StoreInstance.descriptor, RetrieveInstance.descriptor, DeleteStudy.descriptor, DeleteSeries.descriptor]
     }
 
     /// What a server of `metis.v1.Storage` implements.
     public protocol ServiceProtocol: RPCService {
         /// `GetStatistics`.
         func getStatistics(request: Method.GetStatistics.Input, context: ServerContext) async throws -> Method.GetStatistics.Output
+        /// `StoreInstance`.
+        func storeInstance(request: Method.StoreInstance.Input, context: ServerContext) async throws -> Method.StoreInstance.Output
+        /// `RetrieveInstance`: answers with a stream of messages written to `response`.
+        func retrieveInstance(request: Method.RetrieveInstance.Input, response: ResponseStreamWriter<Method.RetrieveInstance.Output>, context: ServerContext) async throws
+        /// `DeleteStudy`.
+        func deleteStudy(request: Method.DeleteStudy.Input, context: ServerContext) async throws -> Method.DeleteStudy.Output
+        /// `DeleteSeries`.
+        func deleteSeries(request: Method.DeleteSeries.Input, context: ServerContext) async throws -> Method.DeleteSeries.Output
     }
 
     /// A typed client of `metis.v1.Storage` over any connection or pool.
@@ -37,6 +65,26 @@ public enum Metis_V1_Storage {
         public func getStatistics(_ request: Method.GetStatistics.Input = .init(), options: CallOptions = .init()) async throws -> Method.GetStatistics.Output {
             try await caller.unary(Method.GetStatistics.descriptor, request: request, options: options)
         }
+
+        /// Calls `StoreInstance`.
+        public func storeInstance(_ request: Method.StoreInstance.Input = .init(), options: CallOptions = .init()) async throws -> Method.StoreInstance.Output {
+            try await caller.unary(Method.StoreInstance.descriptor, request: request, options: options)
+        }
+
+        /// Calls `RetrieveInstance`; the stream ends when the server ends the call.
+        public func retrieveInstance(_ request: Method.RetrieveInstance.Input = .init(), options: CallOptions = .init()) -> RPCResponseStream<Method.RetrieveInstance.Output> {
+            caller.serverStreaming(Method.RetrieveInstance.descriptor, request: request, options: options)
+        }
+
+        /// Calls `DeleteStudy`.
+        public func deleteStudy(_ request: Method.DeleteStudy.Input = .init(), options: CallOptions = .init()) async throws -> Method.DeleteStudy.Output {
+            try await caller.unary(Method.DeleteStudy.descriptor, request: request, options: options)
+        }
+
+        /// Calls `DeleteSeries`.
+        public func deleteSeries(_ request: Method.DeleteSeries.Input = .init(), options: CallOptions = .init()) async throws -> Method.DeleteSeries.Output {
+            try await caller.unary(Method.DeleteSeries.descriptor, request: request, options: options)
+        }
     }
 }
 
@@ -45,6 +93,18 @@ extension Metis_V1_Storage.ServiceProtocol {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(Metis_V1_Storage.Method.GetStatistics.descriptor, input: Metis_V1_Storage.Method.GetStatistics.Input.self, output: Metis_V1_Storage.Method.GetStatistics.Output.self) { request, context in
             try await self.getStatistics(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.StoreInstance.descriptor, input: Metis_V1_Storage.Method.StoreInstance.Input.self, output: Metis_V1_Storage.Method.StoreInstance.Output.self) { request, context in
+            try await self.storeInstance(request: request, context: context)
+        }
+        router.registerServerStreaming(Metis_V1_Storage.Method.RetrieveInstance.descriptor, input: Metis_V1_Storage.Method.RetrieveInstance.Input.self, output: Metis_V1_Storage.Method.RetrieveInstance.Output.self) { request, response, context in
+            try await self.retrieveInstance(request: request, response: response, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.DeleteStudy.descriptor, input: Metis_V1_Storage.Method.DeleteStudy.Input.self, output: Metis_V1_Storage.Method.DeleteStudy.Output.self) { request, context in
+            try await self.deleteStudy(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.DeleteSeries.descriptor, input: Metis_V1_Storage.Method.DeleteSeries.Input.self, output: Metis_V1_Storage.Method.DeleteSeries.Output.self) { request, context in
+            try await self.deleteSeries(request: request, context: context)
         }
     }
 }

@@ -1,12 +1,101 @@
 import Foundation
 
 /// The content-addressed directory of DICOM files: `blobs/ab/cd/<sha256>`.
+/// A blob is durable before `write` returns: written to a temporary file,
+/// fsynced, renamed into place, and its directory fsynced.
 struct BlobStore: Sendable {
     let directory: URL
+    let temporaryDirectory: URL
 
     init(directory: URL) throws {
         self.directory = directory
+        self.temporaryDirectory = directory.deletingLastPathComponent().appendingPathComponent("tmp", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: temporaryDirectory, withIntermediateDirectories: true)
+    }
+
+    func url(for sha256: String) -> URL {
+        let characters = Array(sha256)
+        return directory
+            .appendingPathComponent(String(characters[0..<2]), isDirectory: true)
+            .appendingPathComponent(String(characters[2..<4]), isDirectory: true)
+            .appendingPathComponent(sha256)
+    }
+
+    func exists(_ sha256: String) -> Bool {
+        FileManager.default.fileExists(atPath: url(for: sha256).path)
+    }
+
+    /// Makes `data` durable under its hash; a blob already there is kept (same hash, same bytes).
+    func write(_ data: Data, sha256: String) throws(StorageError) {
+        let final = url(for: sha256)
+        if FileManager.default.fileExists(atPath: final.path) { return }
+        let temporary = temporaryDirectory.appendingPathComponent("\(sha256).\(UUID().uuidString).part")
+        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw .io("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
+        var written = 0
+        let ok = data.withUnsafeBytes { bytes -> Bool in
+            while written < bytes.count {
+                let n = Foundation.write(fd, bytes.baseAddress! + written, bytes.count - written)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                written += n
+            }
+            return fsync(fd) == 0
+        }
+        let error = errno
+        close(fd)
+        guard ok else {
+            unlink(temporary.path)
+            throw .io("cannot write blob \(sha256): \(String(cString: strerror(error)))")
+        }
+        let parent = final.deletingLastPathComponent()
+        do {
+            if !FileManager.default.fileExists(atPath: parent.path) {
+                try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+                Self.syncDirectory(parent.deletingLastPathComponent())
+                Self.syncDirectory(parent.deletingLastPathComponent().deletingLastPathComponent())
+            }
+        } catch {
+            unlink(temporary.path)
+            throw .io("cannot create \(parent.path): \(error)")
+        }
+        guard rename(temporary.path, final.path) == 0 else {
+            let error = errno
+            unlink(temporary.path)
+            throw .io("cannot move blob \(sha256) into place: \(String(cString: strerror(error)))")
+        }
+        Self.syncDirectory(parent)
+    }
+
+    func read(_ sha256: String) throws(StorageError) -> Data {
+        do {
+            return try Data(contentsOf: url(for: sha256), options: .alwaysMapped)
+        } catch {
+            throw .io("cannot read blob \(sha256): \(error.localizedDescription)")
+        }
+    }
+
+    func remove(_ sha256: String) {
+        let path = url(for: sha256)
+        if unlink(path.path) == 0 { Self.syncDirectory(path.deletingLastPathComponent()) }
+    }
+
+    /// Hashes of every blob on disk.
+    func allHashes() -> Set<String> {
+        guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey]) else { return [] }
+        var hashes = Set<String>()
+        for case let url as URL in walker where url.lastPathComponent.count == 64 {
+            hashes.insert(url.lastPathComponent)
+        }
+        return hashes
+    }
+
+    /// Removes what an interrupted write left in `tmp/`; returns how many.
+    func removeTemporaries() -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: temporaryDirectory.path)) ?? []
+        for name in names { unlink(temporaryDirectory.appendingPathComponent(name).path) }
+        return names.count
     }
 
     /// Bytes the blob files take, measured by walking the directory.
@@ -21,5 +110,12 @@ struct BlobStore: Sendable {
             total += values.fileAllocatedSize ?? 0
         }
         return total
+    }
+
+    private static func syncDirectory(_ url: URL) {
+        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
     }
 }

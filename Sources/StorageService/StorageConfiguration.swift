@@ -7,11 +7,21 @@ public struct StorageConfiguration: Sendable {
     public var directory: URL
     public var address: RPCAddress
     public var rpc: RPCServer.Configuration
+    /// What storing another version of a stored SOP Instance UID does.
+    public var conflictPolicy: ConflictPolicy
 
-    public init(directory: URL, address: RPCAddress, rpc: RPCServer.Configuration = .init()) {
+    public enum ConflictPolicy: String, Sendable {
+        /// Refuse it with ALREADY_EXISTS (default).
+        case refuse
+        /// Replace the stored version.
+        case overwrite
+    }
+
+    public init(directory: URL, address: RPCAddress, rpc: RPCServer.Configuration = .init(), conflictPolicy: ConflictPolicy = .refuse) {
         self.directory = directory
         self.address = address
         self.rpc = rpc
+        self.conflictPolicy = conflictPolicy
     }
 
     var blobDirectory: URL { directory.appendingPathComponent("blobs", isDirectory: true) }

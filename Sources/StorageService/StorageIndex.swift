@@ -31,6 +31,139 @@ final class StorageIndex: Sendable {
             instances: rows["instances", default: 0], storedBytes: storedBytes, schemaVersion: schemaVersion)
     }
 
+    /// The stored version of an instance, if any.
+    struct StoredInstance: Sendable {
+        var sha256: String
+        var size: Int
+        var studyInstanceUID: String
+        var seriesInstanceUID: String
+    }
+
+    func instance(_ sopInstanceUID: String) async throws -> StoredInstance? {
+        try await database.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT i.sha256, i.size, st.study_instance_uid, se.series_instance_uid FROM instances i
+                    JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
+                    WHERE i.sop_instance_uid = ?
+                    """, arguments: [sopInstanceUID]
+            ).map { StoredInstance(sha256: $0[0], size: $0[1], studyInstanceUID: $0[2], seriesInstanceUID: $0[3]) }
+        }
+    }
+
+    /// Records an instance (and its patient, study and series) in one transaction.
+    /// Returns the hash of the version it replaced, if any.
+    @discardableResult
+    func record(_ instance: IndexedInstance) async throws -> String? {
+        try await database.write { db -> String? in
+            try db.execute(
+                sql: """
+                    INSERT INTO patients (patient_id, patient_name, birth_date, sex) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(patient_id) DO UPDATE SET
+                      patient_name = COALESCE(excluded.patient_name, patient_name),
+                      birth_date = COALESCE(excluded.birth_date, birth_date), sex = COALESCE(excluded.sex, sex)
+                    """, arguments: [instance.patientID, instance.patientName, instance.patientBirthDate, instance.patientSex])
+            let patient = try Int.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [instance.patientID])!
+            try db.execute(
+                sql: """
+                    INSERT INTO studies (study_instance_uid, patient_id, study_date, study_time, study_description, accession_number, modalities_in_study)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(study_instance_uid) DO NOTHING
+                    """,
+                arguments: [instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.studyDescription,
+                            instance.accessionNumber, instance.modality ?? ""])
+            let study = try Row.fetchOne(db, sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?", arguments: [instance.studyInstanceUID])!
+            if let modality = instance.modality, !modality.isEmpty {
+                let modalities = (study["modalities_in_study"] as String? ?? "").split(separator: "\\").map(String.init)
+                if !modalities.contains(modality) {
+                    try db.execute(
+                        sql: "UPDATE studies SET modalities_in_study = ? WHERE id = ?",
+                        arguments: [(modalities + [modality]).filter { !$0.isEmpty }.joined(separator: "\\"), study["id"] as Int])
+                }
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO series (series_instance_uid, study_id, modality, series_number, series_description)
+                    VALUES (?, ?, ?, ?, ?) ON CONFLICT(series_instance_uid) DO NOTHING
+                    """, arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription])
+            let series = try Int.fetchOne(db, sql: "SELECT id FROM series WHERE series_instance_uid = ?", arguments: [instance.seriesInstanceUID])!
+            let replaced = try String.fetchOne(db, sql: "SELECT sha256 FROM instances WHERE sop_instance_uid = ?", arguments: [instance.sopInstanceUID])
+            try db.execute(
+                sql: """
+                    INSERT INTO instances (sop_instance_uid, series_id, sop_class_uid, instance_number, rows, columns, number_of_frames,
+                                           transfer_syntax_uid, size, sha256, metadata_json)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(sop_instance_uid) DO UPDATE SET series_id = excluded.series_id, sop_class_uid = excluded.sop_class_uid,
+                      instance_number = excluded.instance_number, rows = excluded.rows, columns = excluded.columns,
+                      number_of_frames = excluded.number_of_frames, transfer_syntax_uid = excluded.transfer_syntax_uid,
+                      size = excluded.size, sha256 = excluded.sha256, metadata_json = excluded.metadata_json
+                    """,
+                arguments: [instance.sopInstanceUID, series, instance.sopClassUID, instance.instanceNumber, instance.rows, instance.columns,
+                            instance.numberOfFrames, instance.transferSyntaxUID, instance.size, instance.sha256, instance.metadataJSON])
+            return replaced
+        }
+    }
+
+    /// Removes a study's (or one series') rows in one transaction, and patients
+    /// left without studies; returns the blobs (hash, size) the rows referenced.
+    func delete(study: String, series: String? = nil) async throws -> [(sha256: String, size: Int)] {
+        try await database.write { db in
+            var filter = "st.study_instance_uid = ?"
+            var arguments: StatementArguments = [study]
+            if let series {
+                filter += " AND se.series_instance_uid = ?"
+                arguments += [series]
+            }
+            let blobs = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT i.sha256, i.size FROM instances i JOIN series se ON se.id = i.series_id
+                    JOIN studies st ON st.id = se.study_id WHERE \(filter)
+                    """, arguments: arguments
+            ).map { (sha256: $0[0] as String, size: $0[1] as Int) }
+            if let series {
+                try db.execute(sql: "DELETE FROM series WHERE series_instance_uid = ?", arguments: [series])
+                try db.execute(
+                    sql: "DELETE FROM studies WHERE study_instance_uid = ? AND NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)",
+                    arguments: [study])
+            } else {
+                try db.execute(sql: "DELETE FROM studies WHERE study_instance_uid = ?", arguments: [study])
+            }
+            try db.execute(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)")
+            return blobs
+        }
+    }
+
+    /// Whether a study (and, if given, a series of it) is indexed.
+    func exists(study: String, series: String? = nil) async throws -> Bool {
+        try await database.read { db in
+            if let series {
+                return try Bool.fetchOne(
+                    db,
+                    sql: "SELECT EXISTS (SELECT 1 FROM series se JOIN studies st ON st.id = se.study_id WHERE st.study_instance_uid = ? AND se.series_instance_uid = ?)",
+                    arguments: [study, series]) ?? false
+            }
+            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM studies WHERE study_instance_uid = ?)", arguments: [study]) ?? false
+        }
+    }
+
+    /// Every blob hash the index references.
+    func allHashes() async throws -> Set<String> {
+        try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT sha256 FROM instances")) }
+    }
+
+    /// Drops rows whose blob is gone (none should be: a blob is durable before its row).
+    func removeInstances(withHashes hashes: Set<String>) async throws -> Int {
+        guard !hashes.isEmpty else { return 0 }
+        return try await database.write { db in
+            for hash in hashes { try db.execute(sql: "DELETE FROM instances WHERE sha256 = ?", arguments: [hash]) }
+            try db.execute(sql: "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances WHERE instances.series_id = series.id)")
+            try db.execute(sql: "DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)")
+            try db.execute(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)")
+            return hashes.count
+        }
+    }
+
     /// A cheap query that fails when the database is unusable.
     func check() async throws {
         try await SQLiteDatabase.check(database)

@@ -137,9 +137,7 @@ struct ServerClientTests {
         }
         #expect(start.duration(to: .now) < .seconds(4))
         // The server saw the deadline too and cancelled the handler's task.
-        for _ in 0..<100 where await observations.cancelled.isEmpty {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil { await !observations.cancelled.isEmpty }
         #expect(await observations.cancelled == ["5000"])
         #expect(server.server.callsInFlight == 0)
         // The connection still works.
@@ -174,12 +172,10 @@ struct ServerClientTests {
         let server = try await TestServer(router: TestMethods.router(observations: observations))
         let connection = RPCConnection(address: server.address)
         let task = Task { try await connection.sleep(milliseconds: 10_000) }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil { server.server.callsInFlight == 1 }
         task.cancel()
         await #expect(throws: RPCError.self) { _ = try await task.value }
-        for _ in 0..<100 where await observations.cancelled.isEmpty {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        try await waitUntil { await !observations.cancelled.isEmpty }
         #expect(await observations.cancelled == ["10000"])
         await connection.close()
         try await server.stop()
@@ -272,7 +268,7 @@ struct ServerClientTests {
         let slow = Task { try await connection.sleep(milliseconds: 1500) }
         try await waitUntil { server.server.callsInFlight == 1 }
         let stopping = Task { try await server.stop() }
-        try await Task.sleep(for: .milliseconds(100))
+        try await waitUntil { server.server.isShuttingDown }
         // While draining, new calls on open connections are refused.
         do {
             _ = try await connection.echo("during drain")

@@ -14,7 +14,7 @@ struct StorageServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let address = RPCAddress.unix(path: directory.appendingPathComponent("storage.sock").path)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let server = try StorageServer.build(
+        let server = try await StorageServer.build(
             configuration: StorageConfiguration(directory: directory.appendingPathComponent("storage"), address: address),
             version: "test", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await server.run() }
@@ -44,9 +44,9 @@ struct StorageServerTests {
     }
 
     @Test("a data directory that cannot be created is a startup error")
-    func unusableDirectory() throws {
-        #expect(throws: (any Error).self) {
-            _ = try StorageServer.build(
+    func unusableDirectory() async throws {
+        await #expect(throws: (any Error).self) {
+            _ = try await StorageServer.build(
                 configuration: StorageConfiguration(directory: URL(fileURLWithPath: "/proc/metis-cannot-exist"), address: .unix(path: "/tmp/x.sock")),
                 version: "test", logger: Logger(label: "test"))
         }

@@ -177,7 +177,7 @@ public final class RPCConnection: RPCCaller, Sendable {
     private func readyChannel(options: CallOptions, start: ContinuousClock.Instant) async throws -> any Channel {
         let deadline = options.timeout.map { start + $0 }
         while true {
-            try Task.checkCancellation()
+            if Task.isCancelled { throw RPCError(code: .cancelled, message: "call cancelled before it was sent") }
             let step = state.withLock { state -> Step in
                 switch state {
                 case .ready(let channel) where channel.isActive:

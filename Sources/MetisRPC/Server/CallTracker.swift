@@ -11,6 +11,7 @@ final class CallTracker: Sendable {
     private let state = Mutex(State())
 
     var inFlight: Int { state.withLock { $0.inFlight } }
+    var isDraining: Bool { state.withLock { $0.draining } }
 
     /// Counts a new call; false once draining, when the call must be refused.
     func begin() -> Bool {

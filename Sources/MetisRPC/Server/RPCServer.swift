@@ -65,6 +65,9 @@ public final class RPCServer: Service, Sendable {
     /// Calls in flight on all connections.
     public var callsInFlight: Int { tracker.inFlight }
 
+    /// True once shutdown began: new calls are refused with UNAVAILABLE.
+    public var isShuttingDown: Bool { tracker.isDraining }
+
     public func run() async throws {
         let channel: any Channel
         do {
@@ -98,8 +101,9 @@ public final class RPCServer: Service, Sendable {
         await drain()
     }
 
-    /// Stops accepting connections; `run()` then drains and returns.
+    /// Stops accepting connections and refuses new calls; `run()` then drains and returns.
     public func shutdown() {
+        tracker.startDraining()
         let channel = state.withLock { state -> (any Channel)? in
             defer { state = .stopping }
             if case .listening(let channel) = state { return channel }

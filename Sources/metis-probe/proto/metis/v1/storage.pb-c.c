@@ -97,6 +97,321 @@ void   metis__v1__storage_statistics__free_unpacked
   assert(message->base.descriptor == &metis__v1__storage_statistics__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metis__v1__store_instance_request__init
+                     (Metis__V1__StoreInstanceRequest         *message)
+{
+  static const Metis__V1__StoreInstanceRequest init_value = METIS__V1__STORE_INSTANCE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__store_instance_request__get_packed_size
+                     (const Metis__V1__StoreInstanceRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__store_instance_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__store_instance_request__pack
+                     (const Metis__V1__StoreInstanceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__store_instance_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__store_instance_request__pack_to_buffer
+                     (const Metis__V1__StoreInstanceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__store_instance_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__StoreInstanceRequest *
+       metis__v1__store_instance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__StoreInstanceRequest *)
+     protobuf_c_message_unpack (&metis__v1__store_instance_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__store_instance_request__free_unpacked
+                     (Metis__V1__StoreInstanceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__store_instance_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__store_instance_response__init
+                     (Metis__V1__StoreInstanceResponse         *message)
+{
+  static const Metis__V1__StoreInstanceResponse init_value = METIS__V1__STORE_INSTANCE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metis__v1__store_instance_response__get_packed_size
+                     (const Metis__V1__StoreInstanceResponse *message)
+{
+  assert(message->base.descriptor == &metis__v1__store_instance_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__store_instance_response__pack
+                     (const Metis__V1__StoreInstanceResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__store_instance_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__store_instance_response__pack_to_buffer
+                     (const Metis__V1__StoreInstanceResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__store_instance_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__StoreInstanceResponse *
+       metis__v1__store_instance_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__StoreInstanceResponse *)
+     protobuf_c_message_unpack (&metis__v1__store_instance_response__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__store_instance_response__free_unpacked
+                     (Metis__V1__StoreInstanceResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__store_instance_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__retrieve_instance_request__init
+                     (Metis__V1__RetrieveInstanceRequest         *message)
+{
+  static const Metis__V1__RetrieveInstanceRequest init_value = METIS__V1__RETRIEVE_INSTANCE_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__retrieve_instance_request__get_packed_size
+                     (const Metis__V1__RetrieveInstanceRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_instance_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__retrieve_instance_request__pack
+                     (const Metis__V1__RetrieveInstanceRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_instance_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__retrieve_instance_request__pack_to_buffer
+                     (const Metis__V1__RetrieveInstanceRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_instance_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__RetrieveInstanceRequest *
+       metis__v1__retrieve_instance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__RetrieveInstanceRequest *)
+     protobuf_c_message_unpack (&metis__v1__retrieve_instance_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__retrieve_instance_request__free_unpacked
+                     (Metis__V1__RetrieveInstanceRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__retrieve_instance_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__instance_chunk__init
+                     (Metis__V1__InstanceChunk         *message)
+{
+  static const Metis__V1__InstanceChunk init_value = METIS__V1__INSTANCE_CHUNK__INIT;
+  *message = init_value;
+}
+size_t metis__v1__instance_chunk__get_packed_size
+                     (const Metis__V1__InstanceChunk *message)
+{
+  assert(message->base.descriptor == &metis__v1__instance_chunk__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__instance_chunk__pack
+                     (const Metis__V1__InstanceChunk *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__instance_chunk__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__instance_chunk__pack_to_buffer
+                     (const Metis__V1__InstanceChunk *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__instance_chunk__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__InstanceChunk *
+       metis__v1__instance_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__InstanceChunk *)
+     protobuf_c_message_unpack (&metis__v1__instance_chunk__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__instance_chunk__free_unpacked
+                     (Metis__V1__InstanceChunk *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__instance_chunk__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__delete_study_request__init
+                     (Metis__V1__DeleteStudyRequest         *message)
+{
+  static const Metis__V1__DeleteStudyRequest init_value = METIS__V1__DELETE_STUDY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__delete_study_request__get_packed_size
+                     (const Metis__V1__DeleteStudyRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__delete_study_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__delete_study_request__pack
+                     (const Metis__V1__DeleteStudyRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__delete_study_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__delete_study_request__pack_to_buffer
+                     (const Metis__V1__DeleteStudyRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__delete_study_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__DeleteStudyRequest *
+       metis__v1__delete_study_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__DeleteStudyRequest *)
+     protobuf_c_message_unpack (&metis__v1__delete_study_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__delete_study_request__free_unpacked
+                     (Metis__V1__DeleteStudyRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__delete_study_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__delete_series_request__init
+                     (Metis__V1__DeleteSeriesRequest         *message)
+{
+  static const Metis__V1__DeleteSeriesRequest init_value = METIS__V1__DELETE_SERIES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__delete_series_request__get_packed_size
+                     (const Metis__V1__DeleteSeriesRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__delete_series_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__delete_series_request__pack
+                     (const Metis__V1__DeleteSeriesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__delete_series_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__delete_series_request__pack_to_buffer
+                     (const Metis__V1__DeleteSeriesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__delete_series_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__DeleteSeriesRequest *
+       metis__v1__delete_series_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__DeleteSeriesRequest *)
+     protobuf_c_message_unpack (&metis__v1__delete_series_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__delete_series_request__free_unpacked
+                     (Metis__V1__DeleteSeriesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__delete_series_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__delete_response__init
+                     (Metis__V1__DeleteResponse         *message)
+{
+  static const Metis__V1__DeleteResponse init_value = METIS__V1__DELETE_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metis__v1__delete_response__get_packed_size
+                     (const Metis__V1__DeleteResponse *message)
+{
+  assert(message->base.descriptor == &metis__v1__delete_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__delete_response__pack
+                     (const Metis__V1__DeleteResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__delete_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__delete_response__pack_to_buffer
+                     (const Metis__V1__DeleteResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__delete_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__DeleteResponse *
+       metis__v1__delete_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__DeleteResponse *)
+     protobuf_c_message_unpack (&metis__v1__delete_response__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__delete_response__free_unpacked
+                     (Metis__V1__DeleteResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__delete_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define metis__v1__get_storage_statistics_request__field_descriptors NULL
 #define metis__v1__get_storage_statistics_request__field_indices_by_name NULL
 #define metis__v1__get_storage_statistics_request__number_ranges NULL
@@ -231,12 +546,461 @@ const ProtobufCMessageDescriptor metis__v1__storage_statistics__descriptor =
   (ProtobufCMessageInit) metis__v1__storage_statistics__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[1] =
+static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_descriptors[1] =
+{
+  {
+    "dicom",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceRequest, dicom),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__store_instance_request__field_indices_by_name[] = {
+  0,   /* field[0] = dicom */
+};
+static const ProtobufCIntRange metis__v1__store_instance_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.StoreInstanceRequest",
+  "StoreInstanceRequest",
+  "Metis__V1__StoreInstanceRequest",
+  "metis.v1",
+  sizeof(Metis__V1__StoreInstanceRequest),
+  1,
+  metis__v1__store_instance_request__field_descriptors,
+  metis__v1__store_instance_request__field_indices_by_name,
+  1,  metis__v1__store_instance_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__store_instance_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue metis__v1__store_instance_response__outcome__enum_values_by_number[4] =
+{
+  { "OUTCOME_UNSPECIFIED", "METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED", 0 },
+  { "STORED", "METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__STORED", 1 },
+  { "ALREADY_STORED", "METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__ALREADY_STORED", 2 },
+  { "REPLACED", "METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__REPLACED", 3 },
+};
+static const ProtobufCIntRange metis__v1__store_instance_response__outcome__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex metis__v1__store_instance_response__outcome__enum_values_by_name[4] =
+{
+  { "ALREADY_STORED", 2 },
+  { "OUTCOME_UNSPECIFIED", 0 },
+  { "REPLACED", 3 },
+  { "STORED", 1 },
+};
+const ProtobufCEnumDescriptor metis__v1__store_instance_response__outcome__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metis.v1.StoreInstanceResponse.Outcome",
+  "Outcome",
+  "Metis__V1__StoreInstanceResponse__Outcome",
+  "metis.v1",
+  4,
+  metis__v1__store_instance_response__outcome__enum_values_by_number,
+  4,
+  metis__v1__store_instance_response__outcome__enum_values_by_name,
+  1,
+  metis__v1__store_instance_response__outcome__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor metis__v1__store_instance_response__field_descriptors[9] =
+{
+  {
+    "outcome",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, outcome),
+    &metis__v1__store_instance_response__outcome__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "patient_id",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, patient_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "study_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_class_uid",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, sop_class_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transfer_syntax_uid",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, transfer_syntax_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sha256",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, sha256),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "size",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceResponse, size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__store_instance_response__field_indices_by_name[] = {
+  0,   /* field[0] = outcome */
+  1,   /* field[1] = patient_id */
+  3,   /* field[3] = series_instance_uid */
+  7,   /* field[7] = sha256 */
+  8,   /* field[8] = size */
+  5,   /* field[5] = sop_class_uid */
+  4,   /* field[4] = sop_instance_uid */
+  2,   /* field[2] = study_instance_uid */
+  6,   /* field[6] = transfer_syntax_uid */
+};
+static const ProtobufCIntRange metis__v1__store_instance_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor metis__v1__store_instance_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.StoreInstanceResponse",
+  "StoreInstanceResponse",
+  "Metis__V1__StoreInstanceResponse",
+  "metis.v1",
+  sizeof(Metis__V1__StoreInstanceResponse),
+  9,
+  metis__v1__store_instance_response__field_descriptors,
+  metis__v1__store_instance_response__field_indices_by_name,
+  1,  metis__v1__store_instance_response__number_ranges,
+  (ProtobufCMessageInit) metis__v1__store_instance_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__retrieve_instance_request__field_descriptors[1] =
+{
+  {
+    "sop_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveInstanceRequest, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__retrieve_instance_request__field_indices_by_name[] = {
+  0,   /* field[0] = sop_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__retrieve_instance_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metis__v1__retrieve_instance_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.RetrieveInstanceRequest",
+  "RetrieveInstanceRequest",
+  "Metis__V1__RetrieveInstanceRequest",
+  "metis.v1",
+  sizeof(Metis__V1__RetrieveInstanceRequest),
+  1,
+  metis__v1__retrieve_instance_request__field_descriptors,
+  metis__v1__retrieve_instance_request__field_indices_by_name,
+  1,  metis__v1__retrieve_instance_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__retrieve_instance_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descriptors[2] =
+{
+  {
+    "data",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceChunk, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_size",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceChunk, total_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__instance_chunk__field_indices_by_name[] = {
+  0,   /* field[0] = data */
+  1,   /* field[1] = total_size */
+};
+static const ProtobufCIntRange metis__v1__instance_chunk__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.InstanceChunk",
+  "InstanceChunk",
+  "Metis__V1__InstanceChunk",
+  "metis.v1",
+  sizeof(Metis__V1__InstanceChunk),
+  2,
+  metis__v1__instance_chunk__field_descriptors,
+  metis__v1__instance_chunk__field_indices_by_name,
+  1,  metis__v1__instance_chunk__number_ranges,
+  (ProtobufCMessageInit) metis__v1__instance_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__delete_study_request__field_descriptors[1] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__DeleteStudyRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__delete_study_request__field_indices_by_name[] = {
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__delete_study_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metis__v1__delete_study_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.DeleteStudyRequest",
+  "DeleteStudyRequest",
+  "Metis__V1__DeleteStudyRequest",
+  "metis.v1",
+  sizeof(Metis__V1__DeleteStudyRequest),
+  1,
+  metis__v1__delete_study_request__field_descriptors,
+  metis__v1__delete_study_request__field_indices_by_name,
+  1,  metis__v1__delete_study_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__delete_study_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__delete_series_request__field_descriptors[2] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__DeleteSeriesRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__DeleteSeriesRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__delete_series_request__field_indices_by_name[] = {
+  1,   /* field[1] = series_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__delete_series_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metis__v1__delete_series_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.DeleteSeriesRequest",
+  "DeleteSeriesRequest",
+  "Metis__V1__DeleteSeriesRequest",
+  "metis.v1",
+  sizeof(Metis__V1__DeleteSeriesRequest),
+  2,
+  metis__v1__delete_series_request__field_descriptors,
+  metis__v1__delete_series_request__field_indices_by_name,
+  1,  metis__v1__delete_series_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__delete_series_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__delete_response__field_descriptors[2] =
+{
+  {
+    "instances_deleted",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__DeleteResponse, instances_deleted),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "bytes_freed",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__DeleteResponse, bytes_freed),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__delete_response__field_indices_by_name[] = {
+  1,   /* field[1] = bytes_freed */
+  0,   /* field[0] = instances_deleted */
+};
+static const ProtobufCIntRange metis__v1__delete_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metis__v1__delete_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.DeleteResponse",
+  "DeleteResponse",
+  "Metis__V1__DeleteResponse",
+  "metis.v1",
+  sizeof(Metis__V1__DeleteResponse),
+  2,
+  metis__v1__delete_response__field_descriptors,
+  metis__v1__delete_response__field_indices_by_name,
+  1,  metis__v1__delete_response__number_ranges,
+  (ProtobufCMessageInit) metis__v1__delete_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[5] =
 {
   { "GetStatistics", &metis__v1__get_storage_statistics_request__descriptor, &metis__v1__storage_statistics__descriptor },
+  { "StoreInstance", &metis__v1__store_instance_request__descriptor, &metis__v1__store_instance_response__descriptor },
+  { "RetrieveInstance", &metis__v1__retrieve_instance_request__descriptor, &metis__v1__instance_chunk__descriptor },
+  { "DeleteStudy", &metis__v1__delete_study_request__descriptor, &metis__v1__delete_response__descriptor },
+  { "DeleteSeries", &metis__v1__delete_series_request__descriptor, &metis__v1__delete_response__descriptor },
 };
 const unsigned metis__v1__storage__method_indices_by_name[] = {
-  0         /* GetStatistics */
+  4,        /* DeleteSeries */
+  3,        /* DeleteStudy */
+  0,        /* GetStatistics */
+  2,        /* RetrieveInstance */
+  1         /* StoreInstance */
 };
 const ProtobufCServiceDescriptor metis__v1__storage__descriptor =
 {
@@ -245,7 +1009,7 @@ const ProtobufCServiceDescriptor metis__v1__storage__descriptor =
   "Storage",
   "Metis__V1__Storage",
   "metis.v1",
-  1,
+  5,
   metis__v1__storage__method_descriptors,
   metis__v1__storage__method_indices_by_name
 };
@@ -256,6 +1020,38 @@ void metis__v1__storage__get_statistics(ProtobufCService *service,
 {
   assert(service->descriptor == &metis__v1__storage__descriptor);
   service->invoke(service, 0, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__store_instance(ProtobufCService *service,
+                                        const Metis__V1__StoreInstanceRequest *input,
+                                        Metis__V1__StoreInstanceResponse_Closure closure,
+                                        void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__retrieve_instance(ProtobufCService *service,
+                                           const Metis__V1__RetrieveInstanceRequest *input,
+                                           Metis__V1__InstanceChunk_Closure closure,
+                                           void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__delete_study(ProtobufCService *service,
+                                      const Metis__V1__DeleteStudyRequest *input,
+                                      Metis__V1__DeleteResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 3, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__delete_series(ProtobufCService *service,
+                                       const Metis__V1__DeleteSeriesRequest *input,
+                                       Metis__V1__DeleteResponse_Closure closure,
+                                       void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metis__v1__storage__init (Metis__V1__Storage_Service *service,
                                Metis__V1__Storage_ServiceDestroy destroy)

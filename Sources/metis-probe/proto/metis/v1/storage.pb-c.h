@@ -17,10 +17,33 @@ PROTOBUF_C__BEGIN_DECLS
 
 typedef struct Metis__V1__GetStorageStatisticsRequest Metis__V1__GetStorageStatisticsRequest;
 typedef struct Metis__V1__StorageStatistics Metis__V1__StorageStatistics;
+typedef struct Metis__V1__StoreInstanceRequest Metis__V1__StoreInstanceRequest;
+typedef struct Metis__V1__StoreInstanceResponse Metis__V1__StoreInstanceResponse;
+typedef struct Metis__V1__RetrieveInstanceRequest Metis__V1__RetrieveInstanceRequest;
+typedef struct Metis__V1__InstanceChunk Metis__V1__InstanceChunk;
+typedef struct Metis__V1__DeleteStudyRequest Metis__V1__DeleteStudyRequest;
+typedef struct Metis__V1__DeleteSeriesRequest Metis__V1__DeleteSeriesRequest;
+typedef struct Metis__V1__DeleteResponse Metis__V1__DeleteResponse;
 
 
 /* --- enums --- */
 
+typedef enum _Metis__V1__StoreInstanceResponse__Outcome {
+  METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED = 0,
+  /*
+   * Written now.
+   */
+  METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__STORED = 1,
+  /*
+   * The same SOP Instance UID with the same bytes was already stored.
+   */
+  METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__ALREADY_STORED = 2,
+  /*
+   * The same SOP Instance UID with other bytes, replaced (overwrite policy).
+   */
+  METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__REPLACED = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME)
+} Metis__V1__StoreInstanceResponse__Outcome;
 
 /* --- messages --- */
 
@@ -56,6 +79,99 @@ struct  Metis__V1__StorageStatistics
 #define METIS__V1__STORAGE_STATISTICS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__storage_statistics__descriptor) \
     , 0, 0, 0, 0, 0, 0, 0 }
+
+
+struct  Metis__V1__StoreInstanceRequest
+{
+  ProtobufCMessage base;
+  /*
+   * A DICOM Part 10 file.
+   */
+  ProtobufCBinaryData dicom;
+};
+#define METIS__V1__STORE_INSTANCE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__store_instance_request__descriptor) \
+    , {0,NULL} }
+
+
+struct  Metis__V1__StoreInstanceResponse
+{
+  ProtobufCMessage base;
+  Metis__V1__StoreInstanceResponse__Outcome outcome;
+  char *patient_id;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *sop_instance_uid;
+  char *sop_class_uid;
+  char *transfer_syntax_uid;
+  /*
+   * Hex SHA-256 of the stored bytes.
+   */
+  char *sha256;
+  uint64_t size;
+};
+#define METIS__V1__STORE_INSTANCE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__store_instance_response__descriptor) \
+    , METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+
+
+struct  Metis__V1__RetrieveInstanceRequest
+{
+  ProtobufCMessage base;
+  char *sop_instance_uid;
+};
+#define METIS__V1__RETRIEVE_INSTANCE_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__retrieve_instance_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+/*
+ * One piece of an instance's Part 10 bytes; pieces arrive in order.
+ */
+struct  Metis__V1__InstanceChunk
+{
+  ProtobufCMessage base;
+  ProtobufCBinaryData data;
+  /*
+   * Size of the whole instance (same on every chunk).
+   */
+  uint64_t total_size;
+};
+#define METIS__V1__INSTANCE_CHUNK__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__instance_chunk__descriptor) \
+    , {0,NULL}, 0 }
+
+
+struct  Metis__V1__DeleteStudyRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+};
+#define METIS__V1__DELETE_STUDY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__delete_study_request__descriptor) \
+    , (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__DeleteSeriesRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+};
+#define METIS__V1__DELETE_SERIES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__delete_series_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__DeleteResponse
+{
+  ProtobufCMessage base;
+  uint32_t instances_deleted;
+  uint64_t bytes_freed;
+};
+#define METIS__V1__DELETE_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__delete_response__descriptor) \
+    , 0, 0 }
 
 
 /* Metis__V1__GetStorageStatisticsRequest methods */
@@ -96,6 +212,139 @@ Metis__V1__StorageStatistics *
 void   metis__v1__storage_statistics__free_unpacked
                      (Metis__V1__StorageStatistics *message,
                       ProtobufCAllocator *allocator);
+/* Metis__V1__StoreInstanceRequest methods */
+void   metis__v1__store_instance_request__init
+                     (Metis__V1__StoreInstanceRequest         *message);
+size_t metis__v1__store_instance_request__get_packed_size
+                     (const Metis__V1__StoreInstanceRequest   *message);
+size_t metis__v1__store_instance_request__pack
+                     (const Metis__V1__StoreInstanceRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__store_instance_request__pack_to_buffer
+                     (const Metis__V1__StoreInstanceRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__StoreInstanceRequest *
+       metis__v1__store_instance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__store_instance_request__free_unpacked
+                     (Metis__V1__StoreInstanceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__StoreInstanceResponse methods */
+void   metis__v1__store_instance_response__init
+                     (Metis__V1__StoreInstanceResponse         *message);
+size_t metis__v1__store_instance_response__get_packed_size
+                     (const Metis__V1__StoreInstanceResponse   *message);
+size_t metis__v1__store_instance_response__pack
+                     (const Metis__V1__StoreInstanceResponse   *message,
+                      uint8_t             *out);
+size_t metis__v1__store_instance_response__pack_to_buffer
+                     (const Metis__V1__StoreInstanceResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__StoreInstanceResponse *
+       metis__v1__store_instance_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__store_instance_response__free_unpacked
+                     (Metis__V1__StoreInstanceResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__RetrieveInstanceRequest methods */
+void   metis__v1__retrieve_instance_request__init
+                     (Metis__V1__RetrieveInstanceRequest         *message);
+size_t metis__v1__retrieve_instance_request__get_packed_size
+                     (const Metis__V1__RetrieveInstanceRequest   *message);
+size_t metis__v1__retrieve_instance_request__pack
+                     (const Metis__V1__RetrieveInstanceRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__retrieve_instance_request__pack_to_buffer
+                     (const Metis__V1__RetrieveInstanceRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__RetrieveInstanceRequest *
+       metis__v1__retrieve_instance_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__retrieve_instance_request__free_unpacked
+                     (Metis__V1__RetrieveInstanceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__InstanceChunk methods */
+void   metis__v1__instance_chunk__init
+                     (Metis__V1__InstanceChunk         *message);
+size_t metis__v1__instance_chunk__get_packed_size
+                     (const Metis__V1__InstanceChunk   *message);
+size_t metis__v1__instance_chunk__pack
+                     (const Metis__V1__InstanceChunk   *message,
+                      uint8_t             *out);
+size_t metis__v1__instance_chunk__pack_to_buffer
+                     (const Metis__V1__InstanceChunk   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__InstanceChunk *
+       metis__v1__instance_chunk__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__instance_chunk__free_unpacked
+                     (Metis__V1__InstanceChunk *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__DeleteStudyRequest methods */
+void   metis__v1__delete_study_request__init
+                     (Metis__V1__DeleteStudyRequest         *message);
+size_t metis__v1__delete_study_request__get_packed_size
+                     (const Metis__V1__DeleteStudyRequest   *message);
+size_t metis__v1__delete_study_request__pack
+                     (const Metis__V1__DeleteStudyRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__delete_study_request__pack_to_buffer
+                     (const Metis__V1__DeleteStudyRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__DeleteStudyRequest *
+       metis__v1__delete_study_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__delete_study_request__free_unpacked
+                     (Metis__V1__DeleteStudyRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__DeleteSeriesRequest methods */
+void   metis__v1__delete_series_request__init
+                     (Metis__V1__DeleteSeriesRequest         *message);
+size_t metis__v1__delete_series_request__get_packed_size
+                     (const Metis__V1__DeleteSeriesRequest   *message);
+size_t metis__v1__delete_series_request__pack
+                     (const Metis__V1__DeleteSeriesRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__delete_series_request__pack_to_buffer
+                     (const Metis__V1__DeleteSeriesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__DeleteSeriesRequest *
+       metis__v1__delete_series_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__delete_series_request__free_unpacked
+                     (Metis__V1__DeleteSeriesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__DeleteResponse methods */
+void   metis__v1__delete_response__init
+                     (Metis__V1__DeleteResponse         *message);
+size_t metis__v1__delete_response__get_packed_size
+                     (const Metis__V1__DeleteResponse   *message);
+size_t metis__v1__delete_response__pack
+                     (const Metis__V1__DeleteResponse   *message,
+                      uint8_t             *out);
+size_t metis__v1__delete_response__pack_to_buffer
+                     (const Metis__V1__DeleteResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__DeleteResponse *
+       metis__v1__delete_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__delete_response__free_unpacked
+                     (Metis__V1__DeleteResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Metis__V1__GetStorageStatisticsRequest_Closure)
@@ -103,6 +352,27 @@ typedef void (*Metis__V1__GetStorageStatisticsRequest_Closure)
                   void *closure_data);
 typedef void (*Metis__V1__StorageStatistics_Closure)
                  (const Metis__V1__StorageStatistics *message,
+                  void *closure_data);
+typedef void (*Metis__V1__StoreInstanceRequest_Closure)
+                 (const Metis__V1__StoreInstanceRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__StoreInstanceResponse_Closure)
+                 (const Metis__V1__StoreInstanceResponse *message,
+                  void *closure_data);
+typedef void (*Metis__V1__RetrieveInstanceRequest_Closure)
+                 (const Metis__V1__RetrieveInstanceRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__InstanceChunk_Closure)
+                 (const Metis__V1__InstanceChunk *message,
+                  void *closure_data);
+typedef void (*Metis__V1__DeleteStudyRequest_Closure)
+                 (const Metis__V1__DeleteStudyRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__DeleteSeriesRequest_Closure)
+                 (const Metis__V1__DeleteSeriesRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__DeleteResponse_Closure)
+                 (const Metis__V1__DeleteResponse *message,
                   void *closure_data);
 
 /* --- services --- */
@@ -115,6 +385,22 @@ struct Metis__V1__Storage_Service
                          const Metis__V1__GetStorageStatisticsRequest *input,
                          Metis__V1__StorageStatistics_Closure closure,
                          void *closure_data);
+  void (*store_instance)(Metis__V1__Storage_Service *service,
+                         const Metis__V1__StoreInstanceRequest *input,
+                         Metis__V1__StoreInstanceResponse_Closure closure,
+                         void *closure_data);
+  void (*retrieve_instance)(Metis__V1__Storage_Service *service,
+                            const Metis__V1__RetrieveInstanceRequest *input,
+                            Metis__V1__InstanceChunk_Closure closure,
+                            void *closure_data);
+  void (*delete_study)(Metis__V1__Storage_Service *service,
+                       const Metis__V1__DeleteStudyRequest *input,
+                       Metis__V1__DeleteResponse_Closure closure,
+                       void *closure_data);
+  void (*delete_series)(Metis__V1__Storage_Service *service,
+                        const Metis__V1__DeleteSeriesRequest *input,
+                        Metis__V1__DeleteResponse_Closure closure,
+                        void *closure_data);
 };
 typedef void (*Metis__V1__Storage_ServiceDestroy)(Metis__V1__Storage_Service *);
 void metis__v1__storage__init (Metis__V1__Storage_Service *service,
@@ -123,16 +409,44 @@ void metis__v1__storage__init (Metis__V1__Storage_Service *service,
     { &metis__v1__storage__descriptor, protobuf_c_service_invoke_internal, NULL }
 #define METIS__V1__STORAGE__INIT(function_prefix__) \
     { METIS__V1__STORAGE__BASE_INIT,\
-      function_prefix__ ## get_statistics  }
+      function_prefix__ ## get_statistics,\
+      function_prefix__ ## store_instance,\
+      function_prefix__ ## retrieve_instance,\
+      function_prefix__ ## delete_study,\
+      function_prefix__ ## delete_series  }
 void metis__v1__storage__get_statistics(ProtobufCService *service,
                                         const Metis__V1__GetStorageStatisticsRequest *input,
                                         Metis__V1__StorageStatistics_Closure closure,
                                         void *closure_data);
+void metis__v1__storage__store_instance(ProtobufCService *service,
+                                        const Metis__V1__StoreInstanceRequest *input,
+                                        Metis__V1__StoreInstanceResponse_Closure closure,
+                                        void *closure_data);
+void metis__v1__storage__retrieve_instance(ProtobufCService *service,
+                                           const Metis__V1__RetrieveInstanceRequest *input,
+                                           Metis__V1__InstanceChunk_Closure closure,
+                                           void *closure_data);
+void metis__v1__storage__delete_study(ProtobufCService *service,
+                                      const Metis__V1__DeleteStudyRequest *input,
+                                      Metis__V1__DeleteResponse_Closure closure,
+                                      void *closure_data);
+void metis__v1__storage__delete_series(ProtobufCService *service,
+                                       const Metis__V1__DeleteSeriesRequest *input,
+                                       Metis__V1__DeleteResponse_Closure closure,
+                                       void *closure_data);
 
 /* --- descriptors --- */
 
 extern const ProtobufCMessageDescriptor metis__v1__get_storage_statistics_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__storage_statistics__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__store_instance_response__descriptor;
+extern const ProtobufCEnumDescriptor    metis__v1__store_instance_response__outcome__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__retrieve_instance_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__delete_study_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__delete_series_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__delete_response__descriptor;
 extern const ProtobufCServiceDescriptor metis__v1__storage__descriptor;
 
 PROTOBUF_C__END_DECLS

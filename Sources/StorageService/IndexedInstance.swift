@@ -1,0 +1,84 @@
+import DICOM
+import Foundation
+
+/// What the index records of one instance, taken from its parsed data set.
+struct IndexedInstance: Sendable {
+    var patientID: String
+    var patientName: String?
+    var patientBirthDate: String?
+    var patientSex: String?
+    var studyInstanceUID: String
+    var studyDate: String?
+    var studyTime: String?
+    var studyDescription: String?
+    var accessionNumber: String?
+    var seriesInstanceUID: String
+    var modality: String?
+    var seriesNumber: Int?
+    var seriesDescription: String?
+    var sopInstanceUID: String
+    var sopClassUID: String
+    var instanceNumber: Int?
+    var rows: Int?
+    var columns: Int?
+    var numberOfFrames: Int?
+    var transferSyntaxUID: String
+    var size: Int
+    var sha256: String
+    /// DICOM JSON of the data set, bulk data replaced by `bulk:` URIs of its tag path.
+    var metadataJSON: String
+
+    /// Parses and checks `bytes`; refuses what is not a storable instance, saying why.
+    init(bytes: Data) throws(StorageError) {
+        let file: DICOMFile
+        do {
+            file = try DICOMReader.read(bytes)
+        } catch {
+            throw .invalid("not a readable DICOM instance: \(error)")
+        }
+        guard file.hadPreamble, !file.meta.isEmpty else {
+            throw .invalid("not a DICOM Part 10 file: no preamble and file meta information")
+        }
+        let dataset = file.dataset
+        func required(_ tag: Tag, _ name: String) throws(StorageError) -> String {
+            guard let value = dataset.string(tag), !value.isEmpty else { throw .invalid("\(name) \(tag) is missing") }
+            guard UID.isValid(value) else { throw .invalid("\(name) \(tag) '\(value)' is not a valid UID") }
+            return value
+        }
+        sopClassUID = try required(.sopClassUID, "SOP Class UID")
+        sopInstanceUID = try required(.sopInstanceUID, "SOP Instance UID")
+        studyInstanceUID = try required(.studyInstanceUID, "Study Instance UID")
+        seriesInstanceUID = try required(.seriesInstanceUID, "Series Instance UID")
+        if let metaInstance = file.meta.string(.mediaStorageSOPInstanceUID), metaInstance != sopInstanceUID {
+            throw .invalid("Media Storage SOP Instance UID \(metaInstance) differs from SOP Instance UID \(sopInstanceUID)")
+        }
+        patientID = dataset.string(.patientID) ?? ""
+        patientName = dataset.string(.patientName)
+        patientBirthDate = dataset.string(Tag(0x0010, 0x0030))
+        patientSex = dataset.string(Tag(0x0010, 0x0040))
+        studyDate = dataset.string(Tag(0x0008, 0x0020))
+        studyTime = dataset.string(Tag(0x0008, 0x0030))
+        studyDescription = dataset.string(Tag(0x0008, 0x1030))
+        accessionNumber = dataset.string(Tag(0x0008, 0x0050))
+        modality = dataset.string(Tag(0x0008, 0x0060))
+        seriesNumber = dataset.int(Tag(0x0020, 0x0011))
+        seriesDescription = dataset.string(Tag(0x0008, 0x103E))
+        instanceNumber = dataset.int(Tag(0x0020, 0x0013))
+        rows = dataset.int(.rows)
+        columns = dataset.int(.columns)
+        numberOfFrames = dataset.int(.numberOfFrames)
+        transferSyntaxUID = file.transferSyntax.uid
+        size = bytes.count
+        sha256 = SHA256.hex(of: bytes)
+        let json = DICOMJSON.data(dataset) { element, path in
+            let isBulk: Bool
+            switch element.value {
+            case .encapsulated: isBulk = true
+            case .bytes(let data): isBulk = element.tag == .pixelData || data.count > 1024
+            case .sequence: isBulk = false
+            }
+            return isBulk ? "bulk:" + path.map(\.jsonKey).joined(separator: "/") : nil
+        }
+        metadataJSON = String(decoding: json, as: UTF8.self)
+    }
+}

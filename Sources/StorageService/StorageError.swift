@@ -1,0 +1,24 @@
+import MetisRPC
+
+/// Why a storage operation failed; maps to an RPC status.
+struct StorageError: Error, RPCErrorConvertible, CustomStringConvertible {
+    enum Kind {
+        case invalidInstance, conflict, notFound, io
+    }
+    let kind: Kind
+    let message: String
+
+    static func invalid(_ message: String) -> StorageError { StorageError(kind: .invalidInstance, message: message) }
+    static func io(_ message: String) -> StorageError { StorageError(kind: .io, message: message) }
+
+    var description: String { message }
+
+    var rpcError: RPCError {
+        switch kind {
+        case .invalidInstance: RPCError(code: .invalidArgument, message: message)
+        case .conflict: RPCError(code: .alreadyExists, message: message)
+        case .notFound: RPCError(code: .notFound, message: message)
+        case .io: RPCError(code: .unavailable, message: message)
+        }
+    }
+}
