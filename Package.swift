@@ -127,7 +127,7 @@ let package = Package(
             name: "Launcher",
             dependencies: [
                 "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM",
-                log, lifecycle, argumentParser,
+                log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -216,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MetisRPC", "MetisProto"],
+            dependencies: ["MetisRPC", "MetisProto", "DICOM"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -49,6 +49,21 @@ struct MetisUpTests {
         #expect(ping.status == 0)
         #expect(ping.output.contains("metis-inference"))
 
+        // metis import: a folder of two series (one file in a subfolder) and a file that is not DICOM.
+        let folder = directory.appendingPathComponent("export")
+        try StudyFolder.write(to: folder, series: 2, instancesPerSeries: 5)
+        try Data("not dicom".utf8).write(to: folder.appendingPathComponent("README.txt"))
+        let metis = MetisProcesses.executable("metis")
+        let imported = try MetisProcesses.run(metis, ["import", "--data", data.path, folder.path])
+        #expect(imported.status == 2, "a rejected file makes the exit status 2")
+        #expect(imported.output.contains("imported 11 files: 10 stored, 0 already stored, 0 replaced, 1 rejected"), "\(imported.output)")
+        #expect(imported.output.contains("rejected \(folder.path)/README.txt: INVALID_ARGUMENT"))
+        let again = try MetisProcesses.run(metis, ["import", "--data", data.path, folder.appendingPathComponent("series-1").path])
+        #expect(again.status == 0)
+        #expect(again.output.contains("5 already stored"))
+        let counted = try MetisProcesses.run(probe, [storageSocket, "stats"])
+        #expect(counted.output.hasPrefix("patients=1 studies=1 series=2 instances=10 "))
+
         // SIGKILL tracking: the supervisor restarts it and the same gateway reaches the new process.
         let tracking = try #require(report.services.first { $0.name == "tracking" }?.pid)
         kill(Int32(tracking), SIGKILL)
