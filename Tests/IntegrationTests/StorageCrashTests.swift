@@ -1,0 +1,93 @@
+import DICOM
+import Foundation
+import MetisProto
+import MetisRPC
+import SwiftProtobuf
+import Testing
+
+/// metis-storage killed with SIGKILL in the middle of a batch of uploads loses
+/// nothing it acknowledged and leaves nothing half-written.
+@Suite("metis-storage crash safety", .serialized)
+struct StorageCrashTests {
+    @Test("every acknowledged instance survives SIGKILL, intact; nothing half-written remains")
+    func killDuringUploads() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-crash-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data")
+        let socket = data.appendingPathComponent("run/storage.sock").path
+        let metis = MetisProcesses.executable("metis")
+
+        func startStorage() throws -> Process {
+            let process = Process()
+            process.executableURL = metis
+            process.arguments = ["storage", "--data", data.path, "--log-level", "error"]
+            try process.run()
+            return process
+        }
+
+        let files = try (1...120).map { index -> Data in
+            var dataset = Dataset()
+            dataset[.sopClassUID] = .text(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.4")
+            dataset[.sopInstanceUID] = .text(.sopInstanceUID, .UI, "2.25.77.\(index)")
+            dataset[.studyInstanceUID] = .text(.studyInstanceUID, .UI, "2.25.77")
+            dataset[.seriesInstanceUID] = .text(.seriesInstanceUID, .UI, "2.25.77.\(index % 3)")
+            dataset[.patientID] = .text(.patientID, .LO, "CRASH")
+            dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data(repeating: UInt8(index % 251), count: 256 * 1024)))
+            return try DICOMWriter.write(dataset)
+        }
+
+        var storage = try startStorage()
+        let connection = RPCConnection(address: .unix(path: socket))
+        let client = Metis_V1_Storage.Client(connection)
+        // Wait for it to answer.
+        _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(30), waitForReady: true))
+
+        let acknowledged = AcknowledgedSet()
+        let uploads = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (index, bytes) in files.enumerated() {
+                    group.addTask {
+                        if let response = try? await client.storeInstance(.with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(30))) {
+                            await acknowledged.insert(index, sha256: response.sha256)
+                        }
+                    }
+                }
+            }
+        }
+        // Kill it once some uploads are acknowledged and others are still on their way.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while await acknowledged.count < 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        kill(storage.processIdentifier, SIGKILL)
+        storage.waitUntilExit()
+        await uploads.value
+        let survivors = await acknowledged.entries
+        #expect(survivors.count >= 10)
+        #expect(survivors.count < files.count, "the kill landed mid-batch")
+
+        // Restart: every acknowledged instance is there, byte-identical; no partial file is left.
+        storage = try startStorage()
+        defer { storage.terminate(); storage.waitUntilExit() }
+        _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(30), waitForReady: true))
+        for (index, sha256) in survivors {
+            var bytes = Data()
+            for try await chunk in client.retrieveInstance(.with { $0.sopInstanceUid = "2.25.77.\(index + 1)" }) { bytes.append(chunk.data) }
+            #expect(bytes == files[index], "instance \(index + 1)")
+            #expect(sha256.count == 64)
+        }
+        let temporaries = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("storage/tmp").path)
+        #expect(temporaries.isEmpty)
+        // Index and blobs agree: every row has its blob, every blob its row.
+        let statistics = try await client.getStatistics()
+        let blobCount = (FileManager.default.enumerator(atPath: data.appendingPathComponent("storage/blobs").path)?.allObjects as? [String] ?? [])
+            .filter { $0.split(separator: "/").count == 3 }.count
+        #expect(Int(statistics.instances) == blobCount)
+        #expect(Int(statistics.instances) >= survivors.count)
+        await connection.close()
+    }
+}
+
+actor AcknowledgedSet {
+    private(set) var entries: [Int: String] = [:]
+    var count: Int { entries.count }
+    func insert(_ index: Int, sha256: String) { entries[index] = sha256 }
+}
