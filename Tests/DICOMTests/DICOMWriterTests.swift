@@ -67,7 +67,7 @@ struct DICOMWriterTests {
     }
 
     @Test("pydicom reads what Metis writes, with the same values", .enabled(if: Pydicom.isAvailable))
-    func pydicomReadsOurFiles() throws {
+    func pydicomReadsOurFiles() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-dicom-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -75,7 +75,7 @@ struct DICOMWriterTests {
             let source = try DICOMReader.read(contentsOf: Fixtures.url(name)).dataset
             let output = directory.appendingPathComponent(name)
             try DICOMWriter.write(source, to: output)
-            let listing = try Pydicom.rows(of: output)
+            let listing = try await onOwnThread { try Pydicom.rows(of: output) }
             #expect(listing == Fixtures.rows(of: source), "\(name)")
         }
     }
@@ -130,29 +130,39 @@ struct DcmtkCrossCheckTests {
     @Test("dcmdump parses every file Metis writes, with the same values", .enabled(if: dcmdump != nil), arguments: [
         "explicit-le.dcm", "utf8.dcm", "undefined-length-sequences.dcm", "rle.dcm", "multiframe-8bit.dcm",
     ])
-    func dcmdumpReads(name: String) throws {
+    func dcmdumpReads(name: String) async throws {
         let source = try DICOMReader.read(contentsOf: Fixtures.url(name))
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("metis-dcmtk-\(UUID().uuidString.prefix(8))-\(name)")
         defer { try? FileManager.default.removeItem(at: url) }
         let syntax = source.transferSyntax.isEncapsulated ? source.transferSyntax : .explicitVRLittleEndian
         try DICOMWriter.write(source.dataset, to: url, transferSyntax: syntax)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.dcmdump!)
         // +U8: print text as UTF-8 whatever the character set; -E: fail on any parse error.
-        process.arguments = ["+U8", "-E", url.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try await onOwnThread { () throws -> (Int32, String) in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.dcmdump!)
+            process.arguments = ["+U8", "-E", url.path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, output)
+        }
+        #expect(status == 0, "\(output)")
         #expect(!output.contains("E: "), "\(output)")
         #expect(output.contains("(0010,0020) LO [METIS-001]"))
         #expect(output.contains("(0002,0013) SH [\(UID.implementationVersionName)]"))
         let name = try #require(source.dataset.string(.patientName))
         #expect(output.contains("[\(name)]"), "patient name \(name) in \(output.prefix(2000))")
         #expect(output.contains("(0008,0104) LO [Encéphale]"))
+    }
+}
+
+/// Runs blocking work (a child process) on a new thread, not on a test thread.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

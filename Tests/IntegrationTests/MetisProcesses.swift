@@ -36,16 +36,25 @@ enum MetisProcesses {
     }
 
     /// Runs a command to completion; returns its exit status and standard output.
-    static func run(_ executable: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// The waiting happens on a thread of its own, never on one of the (two) threads that run the tests.
+    static func run(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await onOwnThread {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// Waits for `process` to exit without blocking a test thread.
+    static func waitForExit(_ process: Process) async {
+        let box = UncheckedBox(process)
+        _ = try? await onOwnThread { box.value.waitUntilExit() }
     }
 
     /// GET `url`; nil when nothing answers.
@@ -72,4 +81,17 @@ struct HealthzReport: Decodable {
     var status: String
     var pid: Int32
     var services: [Service]
+}
+
+/// Runs blocking work on a new thread and awaits its result.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+/// Carries a non-Sendable value (a `Process`) to the thread that waits on it.
+struct UncheckedBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

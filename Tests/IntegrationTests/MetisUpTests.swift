@@ -31,21 +31,21 @@ struct MetisUpTests {
         let storageSocket = run.appendingPathComponent("storage.sock").path
         #expect((try FileManager.default.attributesOfItem(atPath: storageSocket)[.posixPermissions] as? Int) == 0o660)
         let probe = MetisProcesses.executable("metis-probe")
-        let health = try MetisProcesses.run(probe, [storageSocket, "health"])
+        let health = try await MetisProcesses.run(probe, [storageSocket, "health"])
         #expect(health.status == 0)
         #expect(health.output.hasPrefix("metis-storage 0.1.0 pid "))
         #expect(health.output.hasSuffix("SERVING\n"))
-        let stats = try MetisProcesses.run(probe, [storageSocket, "stats"])
+        let stats = try await MetisProcesses.run(probe, [storageSocket, "stats"])
         #expect(stats.status == 0)
         #expect(stats.output == "patients=0 studies=0 series=0 instances=0 stored_bytes=0 disk_bytes=0 schema=1\n")
         for name in ["tracking", "inference-0", "inference-1"] {
-            #expect(try MetisProcesses.run(probe, [run.appendingPathComponent("\(name).sock").path, "health"]).status == 0)
+            #expect(try await MetisProcesses.run(probe, [run.appendingPathComponent("\(name).sock").path, "health"]).status == 0)
         }
-        let wrongService = try MetisProcesses.run(probe, [run.appendingPathComponent("tracking.sock").path, "stats"])
+        let wrongService = try await MetisProcesses.run(probe, [run.appendingPathComponent("tracking.sock").path, "stats"])
         #expect(wrongService.status == 1)
         #expect(wrongService.output.contains("UNIMPLEMENTED"))
-        #expect(try MetisProcesses.run(probe, [run.appendingPathComponent("missing.sock").path, "health"]).status == 1)
-        let ping = try MetisProcesses.run(MetisProcesses.executable("metis"), ["ping", run.appendingPathComponent("inference-1.sock").path])
+        #expect(try await MetisProcesses.run(probe, [run.appendingPathComponent("missing.sock").path, "health"]).status == 1)
+        let ping = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["ping", run.appendingPathComponent("inference-1.sock").path])
         #expect(ping.status == 0)
         #expect(ping.output.contains("metis-inference"))
 
@@ -54,14 +54,14 @@ struct MetisUpTests {
         try StudyFolder.write(to: folder, series: 2, instancesPerSeries: 5)
         try Data("not dicom".utf8).write(to: folder.appendingPathComponent("README.txt"))
         let metis = MetisProcesses.executable("metis")
-        let imported = try MetisProcesses.run(metis, ["import", "--data", data.path, folder.path])
+        let imported = try await MetisProcesses.run(metis, ["import", "--data", data.path, folder.path])
         #expect(imported.status == 2, "a rejected file makes the exit status 2")
         #expect(imported.output.contains("imported 11 files: 10 stored, 0 already stored, 0 replaced, 1 rejected"), "\(imported.output)")
         #expect(imported.output.contains("rejected \(folder.path)/README.txt: INVALID_ARGUMENT"))
-        let again = try MetisProcesses.run(metis, ["import", "--data", data.path, folder.appendingPathComponent("series-1").path])
+        let again = try await MetisProcesses.run(metis, ["import", "--data", data.path, folder.appendingPathComponent("series-1").path])
         #expect(again.status == 0)
         #expect(again.output.contains("5 already stored"))
-        let counted = try MetisProcesses.run(probe, [storageSocket, "stats"])
+        let counted = try await MetisProcesses.run(probe, [storageSocket, "stats"])
         #expect(counted.output.hasPrefix("patients=1 studies=1 series=2 instances=10 "))
 
         // SIGKILL tracking: the supervisor restarts it and the same gateway reaches the new process.
@@ -109,7 +109,7 @@ struct MetisUpTests {
         _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         listen(blocker, 1)
 
-        let result = try MetisProcesses.run(
+        let result = try await MetisProcesses.run(
             MetisProcesses.executable("metis"),
             ["up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--log-level", "error"])
         #expect(result.status != 0)
@@ -119,8 +119,8 @@ struct MetisUpTests {
     }
 
     @Test("bad flags are refused before anything starts")
-    func badFlags() throws {
-        let result = try MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--inference-workers", "0", "--data", "/nonexistent/x"])
+    func badFlags() async throws {
+        let result = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--inference-workers", "0", "--data", "/nonexistent/x"])
         #expect(result.status != 0)
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
     }

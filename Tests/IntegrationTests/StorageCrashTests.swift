@@ -42,31 +42,31 @@ struct StorageCrashTests {
         // Wait for it to answer.
         _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(30), waitForReady: true))
 
+        // Eight uploads in flight at a time; the tenth acknowledgment kills the server while the others are on their way.
         let acknowledged = AcknowledgedSet()
-        let uploads = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for (index, bytes) in files.enumerated() {
-                    group.addTask {
-                        if let response = try? await client.storeInstance(.with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(30))) {
-                            await acknowledged.insert(index, sha256: response.sha256)
-                        }
+        let pid = storage.processIdentifier
+        await withTaskGroup(of: Void.self) { group in
+            var pending = files.enumerated().makeIterator()
+            func submit() {
+                guard let (index, bytes) = pending.next() else { return }
+                group.addTask {
+                    guard let response = try? await client.storeInstance(.with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(30))) else {
+                        return
                     }
+                    if await acknowledged.insert(index, sha256: response.sha256) == 10 { kill(pid, SIGKILL) }
                 }
             }
+            for _ in 0..<8 { submit() }
+            while await group.next() != nil { submit() }
         }
-        // Kill it once some uploads are acknowledged and others are still on their way.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while await acknowledged.count < 10, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        kill(storage.processIdentifier, SIGKILL)
-        storage.waitUntilExit()
-        await uploads.value
+        await MetisProcesses.waitForExit(storage)
         let survivors = await acknowledged.entries
         #expect(survivors.count >= 10)
         #expect(survivors.count < files.count, "the kill landed mid-batch")
 
         // Restart: every acknowledged instance is there, byte-identical; no partial file is left.
         storage = try startStorage()
-        defer { storage.terminate(); storage.waitUntilExit() }
+        defer { storage.terminate() }
         _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(30), waitForReady: true))
         for (index, sha256) in survivors {
             var bytes = Data()
@@ -89,5 +89,9 @@ struct StorageCrashTests {
 actor AcknowledgedSet {
     private(set) var entries: [Int: String] = [:]
     var count: Int { entries.count }
-    func insert(_ index: Int, sha256: String) { entries[index] = sha256 }
+    /// Records an acknowledgment; returns how many there are now.
+    func insert(_ index: Int, sha256: String) -> Int {
+        entries[index] = sha256
+        return entries.count
+    }
 }
