@@ -212,6 +212,25 @@ struct ServerClientTests {
         try await server.stop()
     }
 
+    @Test("a consumer that stops reading a stream early cancels the call on the server")
+    func streamStoppedEarly() async throws {
+        let server = try await TestServer(router: TestMethods.router())
+        let connection = RPCConnection(address: server.address)
+        // The stream is released when the function that read it returns.
+        func firstMessage() async throws -> String? {
+            let stream: RPCResponseStream<Metis_V1_HealthCheckResponse> = connection.serverStreaming(
+                TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "1000000" })
+            for try await message in stream { return message.component }
+            return nil
+        }
+        #expect(try await firstMessage() == "0")
+        try await waitUntil { connection.inFlight == 0 }
+        try await waitUntil { server.server.callsInFlight == 0 }
+        #expect(try await connection.echo("still usable") == "server:still usable")
+        await connection.close()
+        try await server.stop()
+    }
+
     @Test("an oversized frame gets RESOURCE_EXHAUSTED and its connection closed; others keep working")
     func oversizedFrame() async throws {
         var configuration = RPCServer.Configuration()

@@ -117,29 +117,44 @@ public final class RPCConnection: RPCCaller, Sendable {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: Data.self)
         let id = nextRequestID.wrappingAdd(1, ordering: .relaxed).newValue
         let start = ContinuousClock.now
+        // Whether the call went out (on which channel), or the consumer already stopped:
+        // a call is started only while the stream is alive, and then always cancelled with it.
+        let sent = StreamCallState()
         let task = Task {
             do {
                 let channel = try await readyChannel(options: options, start: start)
                 let frame = requestFrame(id: id, method: method, payload: payload, options: options, start: start)
-                callsInFlight.add(1, ordering: .relaxed)
-                continuation.onTermination = { [weak self] termination in
-                    self?.callsInFlight.subtract(1, ordering: .relaxed)
-                    if case .cancelled = termination {
-                        let error = RPCError(code: .cancelled, message: "stream cancelled by the caller")
-                        channel.writeAndFlush(ClientRequest.cancel(requestID: id, error: error), promise: nil)
-                    }
+                let alive = sent.state.withLock { state -> Bool in
+                    guard !state.terminated else { return false }
+                    state.channel = channel
+                    return true
                 }
+                guard alive else { return }
+                callsInFlight.add(1, ordering: .relaxed)
                 let call = PendingCall(frame: frame, responder: .stream(continuation), timeout: remaining(options, since: start))
                 let accepted = channel.eventLoop.makePromise(of: Void.self)
                 accepted.futureResult.whenFailure { error in
-                    continuation.finish(throwing: RPCError(code: .unavailable, message: "\(self.address): connection closed", cause: error))
+                    continuation.finish(
+                        throwing: RPCError(code: .unavailable, message: "\(self.address): connection closed", cause: NotConnected(reason: error)))
                 }
                 channel.writeAndFlush(ClientRequest.start(call), promise: accepted)
             } catch {
                 continuation.finish(throwing: error)
             }
         }
-        _ = task
+        continuation.onTermination = { [weak self] termination in
+            task.cancel()
+            let channel = sent.state.withLock { state -> (any Channel)? in
+                state.terminated = true
+                return state.channel
+            }
+            guard let channel else { return }
+            self?.callsInFlight.subtract(1, ordering: .relaxed)
+            if case .cancelled = termination {
+                let error = RPCError(code: .cancelled, message: "stream cancelled by the caller")
+                channel.writeAndFlush(ClientRequest.cancel(requestID: id, error: error), promise: nil)
+            }
+        }
         return stream
     }
 
@@ -281,4 +296,9 @@ public struct NotConnected: Error, Sendable {
 extension RPCError {
     /// True when the call failed before its request left this process.
     public var neverSent: Bool { cause is NotConnected }
+}
+
+/// Shared by a server-streaming call's task and its stream's termination handler.
+private final class StreamCallState: Sendable {
+    let state = Mutex<(channel: (any Channel)?, terminated: Bool)>((nil, false))
 }

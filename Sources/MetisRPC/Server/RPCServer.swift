@@ -17,10 +17,10 @@ public final class RPCServer: Service, Sendable {
         public var drainTimeout: Duration = .seconds(30)
         /// File mode of a Unix socket.
         public var socketMode: UInt32 = 0o660
-        /// Run handlers with their connection's event loop as task executor:
-        /// no thread hop per call, but a handler must then never block; long
-        /// computations go to threads of their own. `false` runs handlers on
-        /// the global concurrent executor.
+        /// Run unary handlers with their connection's event loop as task
+        /// executor: no thread hop per call, but a handler must then never
+        /// block; long computations go to threads of their own. `false` runs
+        /// them on the global concurrent executor, as streaming handlers always are.
         public var runsHandlersOnEventLoop = true
 
         public init() {}

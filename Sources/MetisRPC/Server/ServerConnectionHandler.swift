@@ -121,7 +121,8 @@ final class ServerConnectionHandler: ChannelInboundHandler {
                 eventLoop.execute { handler.value.finish(id, payload: result, error: error) }
             }
         }
-        call.task = Task(executorPreference: executor) {
+        // Streams run off the loop: a producer that never waits elsewhere would starve the loop's reads (and so its CANCEL).
+        call.task = Task(executorPreference: route.method.kind == .unary ? executor : nil) {
             do {
                 finish(try await route.handler(payload, callContext, send), nil)
             } catch {
