@@ -35,8 +35,13 @@ public enum Metis_V1_Storage {
             public typealias Output = Metis_V1_DeleteResponse
             public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "DeleteSeries", kind: .unary)
         }
+        public enum Query {
+            public typealias Input = Metis_V1_QueryRequest
+            public typealias Output = Metis_V1_QueryResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "Query", kind: .unary)
+        }
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, StoreInstance.descriptor, RetrieveInstance.descriptor, DeleteStudy.descriptor, DeleteSeries.descriptor]
+        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, StoreInstance.descriptor, RetrieveInstance.descriptor, DeleteStudy.descriptor, DeleteSeries.descriptor, Query.descriptor]
     }
 
     /// What a server of `metis.v1.Storage` implements.
@@ -51,6 +56,8 @@ public enum Metis_V1_Storage {
         func deleteStudy(request: Method.DeleteStudy.Input, context: ServerContext) async throws -> Method.DeleteStudy.Output
         /// `DeleteSeries`.
         func deleteSeries(request: Method.DeleteSeries.Input, context: ServerContext) async throws -> Method.DeleteSeries.Output
+        /// `Query`.
+        func query(request: Method.Query.Input, context: ServerContext) async throws -> Method.Query.Output
     }
 
     /// A typed client of `metis.v1.Storage` over any connection or pool.
@@ -85,6 +92,11 @@ public enum Metis_V1_Storage {
         public func deleteSeries(_ request: Method.DeleteSeries.Input = .init(), options: CallOptions = .init()) async throws -> Method.DeleteSeries.Output {
             try await caller.unary(Method.DeleteSeries.descriptor, request: request, options: options)
         }
+
+        /// Calls `Query`.
+        public func query(_ request: Method.Query.Input = .init(), options: CallOptions = .init()) async throws -> Method.Query.Output {
+            try await caller.unary(Method.Query.descriptor, request: request, options: options)
+        }
     }
 }
 
@@ -105,6 +117,9 @@ extension Metis_V1_Storage.ServiceProtocol {
         }
         router.registerUnary(Metis_V1_Storage.Method.DeleteSeries.descriptor, input: Metis_V1_Storage.Method.DeleteSeries.Input.self, output: Metis_V1_Storage.Method.DeleteSeries.Output.self) { request, context in
             try await self.deleteSeries(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.Query.descriptor, input: Metis_V1_Storage.Method.Query.Input.self, output: Metis_V1_Storage.Method.Query.Output.self) { request, context in
+            try await self.query(request: request, context: context)
         }
     }
 }

@@ -223,6 +223,90 @@ public nonisolated struct Metis_V1_DeleteResponse: Sendable {
   public init() {}
 }
 
+/// A search at one level of the patient/study/series/instance hierarchy, with
+/// DICOM attribute matching (PS3.4 C.2.2.2): single value, * and ? wildcards,
+/// UID lists (a\b), date and time ranges (a-b, a-, -b), case-insensitive
+/// person names.
+public nonisolated struct Metis_V1_QueryRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var level: Metis_V1_QueryRequest.Level = .unspecified
+
+  /// Attribute keyword (PatientName) or tag (00100010) → matching value.
+  public var match: Dictionary<String,String> = [:]
+
+  /// Scope of a series or instance search (optional).
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  /// 0: no limit.
+  public var limit: UInt32 = 0
+
+  public var offset: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Level: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+    case study // = 1
+    case series // = 2
+    case instance // = 3
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .study
+      case 2: self = .series
+      case 3: self = .instance
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .study: return 1
+      case .series: return 2
+      case .instance: return 3
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Metis_V1_QueryRequest.Level] = [
+      .unspecified,
+      .study,
+      .series,
+      .instance,
+    ]
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_QueryResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// One DICOM JSON object (PS3.18 F.2) per match, with the level's attributes and counts.
+  public var matches: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "metis.v1"
@@ -570,6 +654,95 @@ nonisolated extension Metis_V1_DeleteResponse: SwiftProtobuf.Message, SwiftProto
   public static func ==(lhs: Metis_V1_DeleteResponse, rhs: Metis_V1_DeleteResponse) -> Bool {
     if lhs.instancesDeleted != rhs.instancesDeleted {return false}
     if lhs.bytesFreed != rhs.bytesFreed {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".QueryRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.level) }()
+      case 2: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.match) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.offset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.level != .unspecified {
+      try visitor.visitSingularEnumField(value: self.level, fieldNumber: 1)
+    }
+    if !self.match.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.match, fieldNumber: 2)
+    }
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 3)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 4)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 5)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt32Field(value: self.offset, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_QueryRequest, rhs: Metis_V1_QueryRequest) -> Bool {
+    if lhs.level != rhs.level {return false}
+    if lhs.match != rhs.match {return false}
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_QueryRequest.Level: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LEVEL_UNSPECIFIED\0\u{1}STUDY\0\u{1}SERIES\0\u{1}INSTANCE\0")
+}
+
+nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".QueryResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}matches\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.matches) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.matches.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.matches, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_QueryResponse, rhs: Metis_V1_QueryResponse) -> Bool {
+    if lhs.matches != rhs.matches {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

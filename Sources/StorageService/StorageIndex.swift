@@ -5,7 +5,7 @@ import MetisDatabase
 /// The SQLite index of stored instances (patients → studies → series →
 /// instances), in WAL mode, with versioned migrations.
 final class StorageIndex: Sendable {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     init(path: String) throws {
         database = try SQLiteDatabase.open(path: path, migrator: Self.migrator)
@@ -59,11 +59,13 @@ final class StorageIndex: Sendable {
         try await database.write { db -> String? in
             try db.execute(
                 sql: """
-                    INSERT INTO patients (patient_id, patient_name, birth_date, sex) VALUES (?, ?, ?, ?)
+                    INSERT INTO patients (patient_id, patient_name, patient_name_folded, birth_date, sex) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT(patient_id) DO UPDATE SET
                       patient_name = COALESCE(excluded.patient_name, patient_name),
+                      patient_name_folded = COALESCE(excluded.patient_name_folded, patient_name_folded),
                       birth_date = COALESCE(excluded.birth_date, birth_date), sex = COALESCE(excluded.sex, sex)
-                    """, arguments: [instance.patientID, instance.patientName, instance.patientBirthDate, instance.patientSex])
+                    """,
+                arguments: [instance.patientID, instance.patientName, instance.patientName?.lowercased(), instance.patientBirthDate, instance.patientSex])
             let patient = try Int.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [instance.patientID])!
             try db.execute(
                 sql: """
@@ -210,6 +212,14 @@ final class StorageIndex: Sendable {
                 t.column("size", .integer).notNull()
                 t.column("sha256", .text).notNull()
                 t.column("metadata_json", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v2-folded-patient-names") { db in
+            // Person names match case-insensitively beyond ASCII (SQLite's lower() folds ASCII only).
+            try db.alter(table: "patients") { t in t.add(column: "patient_name_folded", .text) }
+            for row in try Row.fetchAll(db, sql: "SELECT id, patient_name FROM patients") {
+                let name: String? = row["patient_name"]
+                try db.execute(sql: "UPDATE patients SET patient_name_folded = ? WHERE id = ?", arguments: [name?.lowercased(), row["id"] as Int])
             }
         }
         return migrator

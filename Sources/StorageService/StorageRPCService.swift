@@ -107,3 +107,22 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         }
     }
 }
+
+extension StorageRPCService {
+    func query(request: Metis_V1_QueryRequest, context: ServerContext) async throws -> Metis_V1_QueryResponse {
+        let level: StorageIndex.QueryLevel
+        switch request.level {
+        case .study: level = .study
+        case .series: level = .series
+        case .instance: level = .instance
+        default: throw StorageError.invalid("query level missing")
+        }
+        var query = StorageIndex.Query(level: level, match: request.match)
+        if !request.studyInstanceUid.isEmpty { query.studyInstanceUID = request.studyInstanceUid }
+        if !request.seriesInstanceUid.isEmpty { query.seriesInstanceUID = request.seriesInstanceUid }
+        if request.limit > 0 { query.limit = Int(request.limit) }
+        query.offset = Int(request.offset)
+        let matches = try await index.query(query)
+        return .with { $0.matches = matches }
+    }
+}

@@ -412,6 +412,102 @@ void   metis__v1__delete_response__free_unpacked
   assert(message->base.descriptor == &metis__v1__delete_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metis__v1__query_request__match_entry__init
+                     (Metis__V1__QueryRequest__MatchEntry         *message)
+{
+  static const Metis__V1__QueryRequest__MatchEntry init_value = METIS__V1__QUERY_REQUEST__MATCH_ENTRY__INIT;
+  *message = init_value;
+}
+void   metis__v1__query_request__init
+                     (Metis__V1__QueryRequest         *message)
+{
+  static const Metis__V1__QueryRequest init_value = METIS__V1__QUERY_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__query_request__get_packed_size
+                     (const Metis__V1__QueryRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__query_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__query_request__pack
+                     (const Metis__V1__QueryRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__query_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__query_request__pack_to_buffer
+                     (const Metis__V1__QueryRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__query_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__QueryRequest *
+       metis__v1__query_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__QueryRequest *)
+     protobuf_c_message_unpack (&metis__v1__query_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__query_request__free_unpacked
+                     (Metis__V1__QueryRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__query_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__query_response__init
+                     (Metis__V1__QueryResponse         *message)
+{
+  static const Metis__V1__QueryResponse init_value = METIS__V1__QUERY_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metis__v1__query_response__get_packed_size
+                     (const Metis__V1__QueryResponse *message)
+{
+  assert(message->base.descriptor == &metis__v1__query_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__query_response__pack
+                     (const Metis__V1__QueryResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__query_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__query_response__pack_to_buffer
+                     (const Metis__V1__QueryResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__query_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__QueryResponse *
+       metis__v1__query_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__QueryResponse *)
+     protobuf_c_message_unpack (&metis__v1__query_response__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__query_response__free_unpacked
+                     (Metis__V1__QueryResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__query_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 #define metis__v1__get_storage_statistics_request__field_descriptors NULL
 #define metis__v1__get_storage_statistics_request__field_indices_by_name NULL
 #define metis__v1__get_storage_statistics_request__number_ranges NULL
@@ -987,18 +1083,244 @@ const ProtobufCMessageDescriptor metis__v1__delete_response__descriptor =
   (ProtobufCMessageInit) metis__v1__delete_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[5] =
+static const ProtobufCFieldDescriptor metis__v1__query_request__match_entry__field_descriptors[2] =
+{
+  {
+    "key",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest__MatchEntry, key),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "value",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest__MatchEntry, value),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__query_request__match_entry__field_indices_by_name[] = {
+  0,   /* field[0] = key */
+  1,   /* field[1] = value */
+};
+static const ProtobufCIntRange metis__v1__query_request__match_entry__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metis__v1__query_request__match_entry__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.QueryRequest.MatchEntry",
+  "MatchEntry",
+  "Metis__V1__QueryRequest__MatchEntry",
+  "metis.v1",
+  sizeof(Metis__V1__QueryRequest__MatchEntry),
+  2,
+  metis__v1__query_request__match_entry__field_descriptors,
+  metis__v1__query_request__match_entry__field_indices_by_name,
+  1,  metis__v1__query_request__match_entry__number_ranges,
+  (ProtobufCMessageInit) metis__v1__query_request__match_entry__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue metis__v1__query_request__level__enum_values_by_number[4] =
+{
+  { "LEVEL_UNSPECIFIED", "METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED", 0 },
+  { "STUDY", "METIS__V1__QUERY_REQUEST__LEVEL__STUDY", 1 },
+  { "SERIES", "METIS__V1__QUERY_REQUEST__LEVEL__SERIES", 2 },
+  { "INSTANCE", "METIS__V1__QUERY_REQUEST__LEVEL__INSTANCE", 3 },
+};
+static const ProtobufCIntRange metis__v1__query_request__level__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex metis__v1__query_request__level__enum_values_by_name[4] =
+{
+  { "INSTANCE", 3 },
+  { "LEVEL_UNSPECIFIED", 0 },
+  { "SERIES", 2 },
+  { "STUDY", 1 },
+};
+const ProtobufCEnumDescriptor metis__v1__query_request__level__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metis.v1.QueryRequest.Level",
+  "Level",
+  "Metis__V1__QueryRequest__Level",
+  "metis.v1",
+  4,
+  metis__v1__query_request__level__enum_values_by_number,
+  4,
+  metis__v1__query_request__level__enum_values_by_name,
+  1,
+  metis__v1__query_request__level__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[6] =
+{
+  {
+    "level",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, level),
+    &metis__v1__query_request__level__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "match",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metis__V1__QueryRequest, n_match),
+    offsetof(Metis__V1__QueryRequest, match),
+    &metis__v1__query_request__match_entry__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "study_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "limit",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, limit),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__query_request__field_indices_by_name[] = {
+  0,   /* field[0] = level */
+  4,   /* field[4] = limit */
+  1,   /* field[1] = match */
+  5,   /* field[5] = offset */
+  3,   /* field[3] = series_instance_uid */
+  2,   /* field[2] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__query_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.QueryRequest",
+  "QueryRequest",
+  "Metis__V1__QueryRequest",
+  "metis.v1",
+  sizeof(Metis__V1__QueryRequest),
+  6,
+  metis__v1__query_request__field_descriptors,
+  metis__v1__query_request__field_indices_by_name,
+  1,  metis__v1__query_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__query_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[1] =
+{
+  {
+    "matches",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__QueryResponse, n_matches),
+    offsetof(Metis__V1__QueryResponse, matches),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__query_response__field_indices_by_name[] = {
+  0,   /* field[0] = matches */
+};
+static const ProtobufCIntRange metis__v1__query_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.QueryResponse",
+  "QueryResponse",
+  "Metis__V1__QueryResponse",
+  "metis.v1",
+  sizeof(Metis__V1__QueryResponse),
+  1,
+  metis__v1__query_response__field_descriptors,
+  metis__v1__query_response__field_indices_by_name,
+  1,  metis__v1__query_response__number_ranges,
+  (ProtobufCMessageInit) metis__v1__query_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[6] =
 {
   { "GetStatistics", &metis__v1__get_storage_statistics_request__descriptor, &metis__v1__storage_statistics__descriptor },
   { "StoreInstance", &metis__v1__store_instance_request__descriptor, &metis__v1__store_instance_response__descriptor },
   { "RetrieveInstance", &metis__v1__retrieve_instance_request__descriptor, &metis__v1__instance_chunk__descriptor },
   { "DeleteStudy", &metis__v1__delete_study_request__descriptor, &metis__v1__delete_response__descriptor },
   { "DeleteSeries", &metis__v1__delete_series_request__descriptor, &metis__v1__delete_response__descriptor },
+  { "Query", &metis__v1__query_request__descriptor, &metis__v1__query_response__descriptor },
 };
 const unsigned metis__v1__storage__method_indices_by_name[] = {
   4,        /* DeleteSeries */
   3,        /* DeleteStudy */
   0,        /* GetStatistics */
+  5,        /* Query */
   2,        /* RetrieveInstance */
   1         /* StoreInstance */
 };
@@ -1009,7 +1331,7 @@ const ProtobufCServiceDescriptor metis__v1__storage__descriptor =
   "Storage",
   "Metis__V1__Storage",
   "metis.v1",
-  5,
+  6,
   metis__v1__storage__method_descriptors,
   metis__v1__storage__method_indices_by_name
 };
@@ -1052,6 +1374,14 @@ void metis__v1__storage__delete_series(ProtobufCService *service,
 {
   assert(service->descriptor == &metis__v1__storage__descriptor);
   service->invoke(service, 4, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__query(ProtobufCService *service,
+                               const Metis__V1__QueryRequest *input,
+                               Metis__V1__QueryResponse_Closure closure,
+                               void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metis__v1__storage__init (Metis__V1__Storage_Service *service,
                                Metis__V1__Storage_ServiceDestroy destroy)

@@ -24,6 +24,9 @@ typedef struct Metis__V1__InstanceChunk Metis__V1__InstanceChunk;
 typedef struct Metis__V1__DeleteStudyRequest Metis__V1__DeleteStudyRequest;
 typedef struct Metis__V1__DeleteSeriesRequest Metis__V1__DeleteSeriesRequest;
 typedef struct Metis__V1__DeleteResponse Metis__V1__DeleteResponse;
+typedef struct Metis__V1__QueryRequest Metis__V1__QueryRequest;
+typedef struct Metis__V1__QueryRequest__MatchEntry Metis__V1__QueryRequest__MatchEntry;
+typedef struct Metis__V1__QueryResponse Metis__V1__QueryResponse;
 
 
 /* --- enums --- */
@@ -44,6 +47,13 @@ typedef enum _Metis__V1__StoreInstanceResponse__Outcome {
   METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__REPLACED = 3
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME)
 } Metis__V1__StoreInstanceResponse__Outcome;
+typedef enum _Metis__V1__QueryRequest__Level {
+  METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED = 0,
+  METIS__V1__QUERY_REQUEST__LEVEL__STUDY = 1,
+  METIS__V1__QUERY_REQUEST__LEVEL__SERIES = 2,
+  METIS__V1__QUERY_REQUEST__LEVEL__INSTANCE = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METIS__V1__QUERY_REQUEST__LEVEL)
+} Metis__V1__QueryRequest__Level;
 
 /* --- messages --- */
 
@@ -172,6 +182,62 @@ struct  Metis__V1__DeleteResponse
 #define METIS__V1__DELETE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__delete_response__descriptor) \
     , 0, 0 }
+
+
+struct  Metis__V1__QueryRequest__MatchEntry
+{
+  ProtobufCMessage base;
+  char *key;
+  char *value;
+};
+#define METIS__V1__QUERY_REQUEST__MATCH_ENTRY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_request__match_entry__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * A search at one level of the patient/study/series/instance hierarchy, with
+ * DICOM attribute matching (PS3.4 C.2.2.2): single value, * and ? wildcards,
+ * UID lists (a\b), date and time ranges (a-b, a-, -b), case-insensitive
+ * person names.
+ */
+struct  Metis__V1__QueryRequest
+{
+  ProtobufCMessage base;
+  Metis__V1__QueryRequest__Level level;
+  /*
+   * Attribute keyword (PatientName) or tag (00100010) → matching value.
+   */
+  size_t n_match;
+  Metis__V1__QueryRequest__MatchEntry **match;
+  /*
+   * Scope of a series or instance search (optional).
+   */
+  char *study_instance_uid;
+  char *series_instance_uid;
+  /*
+   * 0: no limit.
+   */
+  uint32_t limit;
+  uint32_t offset;
+};
+#define METIS__V1__QUERY_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_request__descriptor) \
+    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+
+
+struct  Metis__V1__QueryResponse
+{
+  ProtobufCMessage base;
+  /*
+   * One DICOM JSON object (PS3.18 F.2) per match, with the level's attributes and counts.
+   */
+  size_t n_matches;
+  char **matches;
+};
+#define METIS__V1__QUERY_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_response__descriptor) \
+    , 0,NULL }
 
 
 /* Metis__V1__GetStorageStatisticsRequest methods */
@@ -345,6 +411,47 @@ Metis__V1__DeleteResponse *
 void   metis__v1__delete_response__free_unpacked
                      (Metis__V1__DeleteResponse *message,
                       ProtobufCAllocator *allocator);
+/* Metis__V1__QueryRequest__MatchEntry methods */
+void   metis__v1__query_request__match_entry__init
+                     (Metis__V1__QueryRequest__MatchEntry         *message);
+/* Metis__V1__QueryRequest methods */
+void   metis__v1__query_request__init
+                     (Metis__V1__QueryRequest         *message);
+size_t metis__v1__query_request__get_packed_size
+                     (const Metis__V1__QueryRequest   *message);
+size_t metis__v1__query_request__pack
+                     (const Metis__V1__QueryRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__query_request__pack_to_buffer
+                     (const Metis__V1__QueryRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__QueryRequest *
+       metis__v1__query_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__query_request__free_unpacked
+                     (Metis__V1__QueryRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__QueryResponse methods */
+void   metis__v1__query_response__init
+                     (Metis__V1__QueryResponse         *message);
+size_t metis__v1__query_response__get_packed_size
+                     (const Metis__V1__QueryResponse   *message);
+size_t metis__v1__query_response__pack
+                     (const Metis__V1__QueryResponse   *message,
+                      uint8_t             *out);
+size_t metis__v1__query_response__pack_to_buffer
+                     (const Metis__V1__QueryResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__QueryResponse *
+       metis__v1__query_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__query_response__free_unpacked
+                     (Metis__V1__QueryResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Metis__V1__GetStorageStatisticsRequest_Closure)
@@ -374,6 +481,15 @@ typedef void (*Metis__V1__DeleteSeriesRequest_Closure)
 typedef void (*Metis__V1__DeleteResponse_Closure)
                  (const Metis__V1__DeleteResponse *message,
                   void *closure_data);
+typedef void (*Metis__V1__QueryRequest__MatchEntry_Closure)
+                 (const Metis__V1__QueryRequest__MatchEntry *message,
+                  void *closure_data);
+typedef void (*Metis__V1__QueryRequest_Closure)
+                 (const Metis__V1__QueryRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__QueryResponse_Closure)
+                 (const Metis__V1__QueryResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -401,6 +517,10 @@ struct Metis__V1__Storage_Service
                         const Metis__V1__DeleteSeriesRequest *input,
                         Metis__V1__DeleteResponse_Closure closure,
                         void *closure_data);
+  void (*query)(Metis__V1__Storage_Service *service,
+                const Metis__V1__QueryRequest *input,
+                Metis__V1__QueryResponse_Closure closure,
+                void *closure_data);
 };
 typedef void (*Metis__V1__Storage_ServiceDestroy)(Metis__V1__Storage_Service *);
 void metis__v1__storage__init (Metis__V1__Storage_Service *service,
@@ -413,7 +533,8 @@ void metis__v1__storage__init (Metis__V1__Storage_Service *service,
       function_prefix__ ## store_instance,\
       function_prefix__ ## retrieve_instance,\
       function_prefix__ ## delete_study,\
-      function_prefix__ ## delete_series  }
+      function_prefix__ ## delete_series,\
+      function_prefix__ ## query  }
 void metis__v1__storage__get_statistics(ProtobufCService *service,
                                         const Metis__V1__GetStorageStatisticsRequest *input,
                                         Metis__V1__StorageStatistics_Closure closure,
@@ -434,6 +555,10 @@ void metis__v1__storage__delete_series(ProtobufCService *service,
                                        const Metis__V1__DeleteSeriesRequest *input,
                                        Metis__V1__DeleteResponse_Closure closure,
                                        void *closure_data);
+void metis__v1__storage__query(ProtobufCService *service,
+                               const Metis__V1__QueryRequest *input,
+                               Metis__V1__QueryResponse_Closure closure,
+                               void *closure_data);
 
 /* --- descriptors --- */
 
@@ -447,6 +572,10 @@ extern const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__delete_study_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__delete_series_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__delete_response__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__query_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__query_request__match_entry__descriptor;
+extern const ProtobufCEnumDescriptor    metis__v1__query_request__level__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__query_response__descriptor;
 extern const ProtobufCServiceDescriptor metis__v1__storage__descriptor;
 
 PROTOBUF_C__END_DECLS

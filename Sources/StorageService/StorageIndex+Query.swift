@@ -1,0 +1,140 @@
+import DICOM
+import Foundation
+import GRDB
+
+extension StorageIndex {
+    enum QueryLevel: Sendable {
+        case study, series, instance
+    }
+
+    struct Query: Sendable {
+        var level: QueryLevel
+        var match: [String: String] = [:]
+        var studyInstanceUID: String?
+        var seriesInstanceUID: String?
+        var limit: Int?
+        var offset = 0
+    }
+
+    private typealias Attribute = AttributeMatching.Attribute
+
+    private static let studyAttributes: [Attribute] = [
+        .init(keyword: "PatientName", tag: Tag(0x0010, 0x0010), vr: .PN, column: "p.patient_name", kind: .personName,
+              matchColumn: "p.patient_name_folded"),
+        .init(keyword: "PatientID", tag: Tag(0x0010, 0x0020), vr: .LO, column: "p.patient_id", kind: .text),
+        .init(keyword: "PatientBirthDate", tag: Tag(0x0010, 0x0030), vr: .DA, column: "p.birth_date", kind: .date),
+        .init(keyword: "PatientSex", tag: Tag(0x0010, 0x0040), vr: .CS, column: "p.sex", kind: .text),
+        .init(keyword: "StudyInstanceUID", tag: Tag(0x0020, 0x000D), vr: .UI, column: "st.study_instance_uid", kind: .uid),
+        .init(keyword: "StudyDate", tag: Tag(0x0008, 0x0020), vr: .DA, column: "st.study_date", kind: .date),
+        .init(keyword: "StudyTime", tag: Tag(0x0008, 0x0030), vr: .TM, column: "st.study_time", kind: .time),
+        .init(keyword: "StudyDescription", tag: Tag(0x0008, 0x1030), vr: .LO, column: "st.study_description", kind: .text),
+        .init(keyword: "AccessionNumber", tag: Tag(0x0008, 0x0050), vr: .SH, column: "st.accession_number", kind: .text),
+        .init(keyword: "ModalitiesInStudy", tag: Tag(0x0008, 0x0061), vr: .CS, column: "st.modalities_in_study", kind: .codeList),
+    ]
+    private static let seriesAttributes: [Attribute] = [
+        .init(keyword: "SeriesInstanceUID", tag: Tag(0x0020, 0x000E), vr: .UI, column: "se.series_instance_uid", kind: .uid),
+        .init(keyword: "Modality", tag: Tag(0x0008, 0x0060), vr: .CS, column: "se.modality", kind: .text),
+        .init(keyword: "SeriesNumber", tag: Tag(0x0020, 0x0011), vr: .IS, column: "se.series_number", kind: .integer),
+        .init(keyword: "SeriesDescription", tag: Tag(0x0008, 0x103E), vr: .LO, column: "se.series_description", kind: .text),
+    ]
+    private static let instanceAttributes: [Attribute] = [
+        .init(keyword: "SOPInstanceUID", tag: Tag(0x0008, 0x0018), vr: .UI, column: "i.sop_instance_uid", kind: .uid),
+        .init(keyword: "SOPClassUID", tag: Tag(0x0008, 0x0016), vr: .UI, column: "i.sop_class_uid", kind: .uid),
+        .init(keyword: "InstanceNumber", tag: Tag(0x0020, 0x0013), vr: .IS, column: "i.instance_number", kind: .integer),
+        .init(keyword: "Rows", tag: Tag(0x0028, 0x0010), vr: .US, column: "i.rows", kind: .integer),
+        .init(keyword: "Columns", tag: Tag(0x0028, 0x0011), vr: .US, column: "i.columns", kind: .integer),
+        .init(keyword: "NumberOfFrames", tag: Tag(0x0028, 0x0008), vr: .IS, column: "i.number_of_frames", kind: .integer),
+    ]
+
+    /// The matches of `query`, each a DICOM JSON object of its level's attributes and counts, in a stable order.
+    func query(_ query: Query) async throws -> [String] {
+        let attributes: [Attribute]
+        var from: String
+        var counts: [(tag: Tag, sql: String)] = []
+        let order: String
+        switch query.level {
+        case .study:
+            attributes = Self.studyAttributes
+            from = "studies st JOIN patients p ON p.id = st.patient_id"
+            counts = [
+                (Tag(0x0020, 0x1206), "(SELECT COUNT(*) FROM series c WHERE c.study_id = st.id)"),
+                (Tag(0x0020, 0x1208), "(SELECT COUNT(*) FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id)"),
+            ]
+            order = "st.study_date, st.study_time, st.id"
+        case .series:
+            attributes = Self.studyAttributes + Self.seriesAttributes
+            from = "series se JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id"
+            counts = [(Tag(0x0020, 0x1209), "(SELECT COUNT(*) FROM instances c WHERE c.series_id = se.id)")]
+            order = "st.id, se.series_number, se.id"
+        case .instance:
+            attributes = Self.studyAttributes + Self.seriesAttributes + Self.instanceAttributes
+            from = "instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id"
+            order = "se.id, i.instance_number, i.id"
+        }
+        var conditions = [String]()
+        var arguments = [String]()
+        var match = query.match
+        if let study = query.studyInstanceUID { match["StudyInstanceUID"] = study }
+        if let series = query.seriesInstanceUID { match["SeriesInstanceUID"] = series }
+        for (key, value) in match.sorted(by: { $0.key < $1.key }) {
+            guard let attribute = attributes.first(where: { $0.keyword == key || $0.tag.jsonKey == key.uppercased() }) else {
+                throw StorageError.invalid("cannot match on '\(key)' at \(query.level) level")
+            }
+            if let condition = try AttributeMatching.condition(for: attribute, matching: value) {
+                conditions.append(condition.sql)
+                arguments += condition.arguments
+            }
+        }
+        let returned = query.level == .study ? Self.studyAttributes
+            : query.level == .series ? Self.seriesAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
+            : Self.instanceAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
+                + Self.seriesAttributes.filter { $0.keyword == "SeriesInstanceUID" }
+        let columns = returned.map(\.column) + counts.map(\.sql)
+        var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(from)"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        sql += " ORDER BY \(order)"
+        if let limit = query.limit { sql += " LIMIT \(limit)" } else if query.offset > 0 { sql += " LIMIT -1" }
+        if query.offset > 0 { sql += " OFFSET \(query.offset)" }
+        let statementArguments = StatementArguments(arguments)
+        let statement = sql
+        let countTags = counts.map(\.tag)
+        return try await database.read { db in
+            try Row.fetchAll(db, sql: statement, arguments: statementArguments).map { row in
+                var object = [String: JSONValue]()
+                for (index, attribute) in returned.enumerated() {
+                    object[attribute.tag.jsonKey] = Self.json(attribute.vr, row[index] as DatabaseValue)
+                }
+                for (offset, tag) in countTags.enumerated() {
+                    object[tag.jsonKey] = Self.json(.IS, row[returned.count + offset] as DatabaseValue)
+                }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                return String(decoding: (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8), as: UTF8.self)
+            }
+        }
+    }
+
+    private static func json(_ vr: VR, _ value: DatabaseValue) -> JSONValue {
+        var attribute: [String: JSONValue] = ["vr": .string(vr.description)]
+        switch value.storage {
+        case .null: break
+        case .int64(let number): attribute["Value"] = .array([.integer(number)])
+        case .double(let number): attribute["Value"] = .array([.number(number)])
+        case .string(let text) where text.isEmpty: break
+        case .string(let text):
+            switch vr {
+            case .PN:
+                let groups = text.split(separator: "=", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+                var name = [String: JSONValue]()
+                for (key, group) in zip(["Alphabetic", "Ideographic", "Phonetic"], groups) where !group.isEmpty { name[key] = .string(group) }
+                attribute["Value"] = .array([.object(name)])
+            case .CS where text.contains("\\"):
+                attribute["Value"] = .array(text.split(separator: "\\").map { .string(String($0)) })
+            default:
+                attribute["Value"] = .array([.string(text)])
+            }
+        case .blob: break
+        }
+        return .object(attribute)
+    }
+}
