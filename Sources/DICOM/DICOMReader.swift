@@ -133,12 +133,6 @@ func readUInt16(_ data: Data, _ offset: Int, littleEndian: Bool) -> UInt16 {
     return littleEndian ? value : value.byteSwapped
 }
 
-@inline(__always)
-func readUInt32(_ data: Data, _ offset: Int, littleEndian: Bool) -> UInt32 {
-    let value = UInt32(data[offset]) | UInt32(data[offset + 1]) << 8 | UInt32(data[offset + 2]) << 16 | UInt32(data[offset + 3]) << 24
-    return littleEndian ? value : value.byteSwapped
-}
-
 extension DICOMReader.ValidationMode {
     /// Applies the mode to something the standard forbids but that can be read.
     func handle(_ warning: String, into warnings: inout [String], offset: Int?, syntax: String?) throws(DICOMError) {

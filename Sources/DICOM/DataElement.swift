@@ -29,14 +29,6 @@ public struct DataElement: Sendable {
         return Data()
     }
 
-    /// The length the value takes when written (before padding to even length).
-    public var valueLength: Int {
-        switch value {
-        case .bytes(let data): data.count
-        case .sequence, .encapsulated: -1
-        }
-    }
-
     /// The dictionary's keyword, or "" for private and unknown tags.
     public var keyword: String { DataDictionary.entry(for: tag)?.keyword ?? "" }
 }

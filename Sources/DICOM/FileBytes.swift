@@ -12,11 +12,9 @@ enum FileBytes {
     /// The first `headLength` bytes of a file larger than the mapping
     /// threshold; nil for smaller files (read whole instead).
     static func loadHead(_ path: String) throws(DICOMError) -> Data? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DICOMError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) >= mapThreshold else { return nil }
+        guard size >= mapThreshold else { return nil }
         var data = Data(count: headLength)
         let got = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress, headLength, 0) }
         guard got == headLength else { return nil }
@@ -24,13 +22,8 @@ enum FileBytes {
     }
 
     static func load(_ path: String) throws(DICOMError) -> Data {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DICOMError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw DICOMError(.io, "cannot stat \(path): \(String(cString: strerror(errno)))") }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw DICOMError(.io, "\(path) is not a regular file") }
-        let size = Int(info.st_size)
         if size == 0 { return Data() }
         if size >= mapThreshold {
             let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
@@ -51,5 +44,22 @@ enum FileBytes {
         }
         guard got == size else { throw DICOMError(.io, "short read of \(path): \(got) of \(size) bytes") }
         return data
+    }
+
+    /// Opens a regular file for reading; the caller closes the descriptor.
+    private static func openRegularFile(_ path: String) throws(DICOMError) -> (fd: Int32, size: Int) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DICOMError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let error = errno
+            close(fd)
+            throw DICOMError(.io, "cannot stat \(path): \(String(cString: strerror(error)))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw DICOMError(.io, "\(path) is not a regular file")
+        }
+        return (fd, Int(info.st_size))
     }
 }
