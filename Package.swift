@@ -43,6 +43,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // System libraries.
@@ -100,7 +101,7 @@ let package = Package(
         // One library per process.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "DICOM", "CLibCrypto", grdb, log, lifecycle, protobuf],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "DICOM", "CLibCrypto", "CZlib", grdb, log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -116,8 +117,9 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", log, lifecycle,
+                "MetisRPC", "MetisProto", "DICOM", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
@@ -192,7 +194,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageServiceTests",
-            dependencies: ["StorageService", "MetisRPC", "MetisProto", "DICOM", log, protobuf],
+            dependencies: ["StorageService", "MetisRPC", "MetisProto", "DICOM", "CZlib", log, protobuf],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -4,12 +4,13 @@ public import Foundation
 public enum DICOMJSON {
     /// Decides, for a binary value, the BulkDataURI to write instead of its
     /// bytes; `nil` writes the bytes as InlineBinary. Called with the element
-    /// and its path of tags from the top-level data set.
-    public typealias BulkDataURIProvider = @Sendable (_ element: DataElement, _ path: [Tag]) -> String?
+    /// and its path from the top-level data set: tags and 0-based item
+    /// indexes joined by "/" ("7FE00010", "00880200/0/7FE00010").
+    public typealias BulkDataURIProvider = @Sendable (_ element: DataElement, _ path: String) -> String?
 
     /// The data set as a DICOM JSON object keyed by `GGGGEEEE`.
     public static func encode(_ dataset: Dataset, bulkDataURI: BulkDataURIProvider? = nil) -> JSONValue {
-        encode(dataset, path: [], bulkDataURI: bulkDataURI)
+        encode(dataset, path: "", bulkDataURI: bulkDataURI)
     }
 
     /// UTF-8 JSON text, keys sorted.
@@ -19,15 +20,15 @@ public enum DICOMJSON {
         return (try? encoder.encode(encode(dataset, bulkDataURI: bulkDataURI))) ?? Data("{}".utf8)
     }
 
-    private static func encode(_ dataset: Dataset, path: [Tag], bulkDataURI: BulkDataURIProvider?) -> JSONValue {
+    private static func encode(_ dataset: Dataset, path: String, bulkDataURI: BulkDataURIProvider?) -> JSONValue {
         var object = [String: JSONValue]()
         for element in dataset.elements {
             var attribute: [String: JSONValue] = ["vr": .string(element.vr.description)]
-            let elementPath = path + [element.tag]
+            let elementPath = path.isEmpty ? element.tag.jsonKey : path + "/" + element.tag.jsonKey
             switch element.value {
             case .sequence(let items):
                 if !items.isEmpty {
-                    attribute["Value"] = .array(items.map { encode($0, path: elementPath, bulkDataURI: bulkDataURI) })
+                    attribute["Value"] = .array(items.enumerated().map { encode($1, path: elementPath + "/\($0)", bulkDataURI: bulkDataURI) })
                 }
             case .encapsulated(let pixels):
                 if let uri = bulkDataURI?(element, elementPath) {

@@ -72,6 +72,16 @@ public struct PixelData: Sendable {
         }
     }
 
+    /// Frame `index` (0-based) as stored: native bytes, or the encoded
+    /// fragment(s) of an encapsulated transfer syntax, undecoded.
+    public func storedFrame(_ index: Int) throws(DICOMError) -> Data {
+        guard case .encapsulated(let encapsulated) = element.value else { return try frameBytes(index) }
+        guard (0..<numberOfFrames).contains(index) else {
+            throw DICOMError(.invalidValue, "frame \(index) out of 0..<\(numberOfFrames)", tag: .pixelData, transferSyntax: transferSyntax.uid)
+        }
+        return try Self.frameFragment(index, of: encapsulated, frames: numberOfFrames, syntax: transferSyntax.uid)
+    }
+
     /// The stored values of frame `index`, row by row, with Rescale Slope and Intercept applied when `rescaled`.
     public func frameValues(_ index: Int, rescaled: Bool = false) throws(DICOMError) -> [Double] {
         let bytes = try frameBytes(index)

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Logging
+import MetisProto
 import MetisRPC
 
 /// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
@@ -12,6 +13,10 @@ public enum Gateway {
         let router = Router()
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: CORSMiddleware(
+            allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
+            allowMethods: [.get, .head, .post, .delete, .options],
+            exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location"], maxAge: .seconds(3600)))
         router.get("/") { _, _ in
             ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")
         }
@@ -26,6 +31,13 @@ public enum Gateway {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render()))
             )
         }
+        let storage = Metis_V1_Storage.Client(clients.storage)
+        let uploader = InstanceUploader(storage: storage)
+        QIDORoutes(storage: storage).register(on: router)
+        WADORoutes(storage: storage).register(on: router)
+        RenderedRoutes(storage: storage).register(on: router)
+        STOWRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+        OriginalRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),

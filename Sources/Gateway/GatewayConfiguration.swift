@@ -8,6 +8,8 @@ public struct GatewayConfiguration: Sendable {
     public var tracking: RPCAddress
     /// One address per inference worker; calls are spread over them.
     public var inference: [RPCAddress]
+    /// Largest upload body (STOW-RS, /uploadDicom), in bytes; larger ones get 413.
+    public var maximumUploadSize: Int
     /// How long `/healthz` waits for each service.
     public var healthTimeout: Duration
     public var version: String
@@ -18,6 +20,7 @@ public struct GatewayConfiguration: Sendable {
         storage: RPCAddress,
         tracking: RPCAddress,
         inference: [RPCAddress],
+        maximumUploadSize: Int = 1 << 30,
         healthTimeout: Duration = .seconds(2),
         version: String
     ) {
@@ -26,6 +29,7 @@ public struct GatewayConfiguration: Sendable {
         self.storage = storage
         self.tracking = tracking
         self.inference = inference
+        self.maximumUploadSize = maximumUploadSize
         self.healthTimeout = healthTimeout
         self.version = version
     }

@@ -29,7 +29,9 @@ struct JSONErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func response(status: HTTPResponse.Status, message: String, headers: HTTPFields = [:]) -> Response {
         let body = Body(error: .init(status: status.code, message: message))
-        let data = (try? JSONEncoder().encode(body)) ?? Data("{}".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -37,10 +37,13 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Address the gateway binds (default 127.0.0.1).") var host: String?
     @Option(help: "Port the gateway binds (default 8080).") var port: Int?
     @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
+    @Option(name: .customLong("max-upload-bytes"), help: "Largest upload body the gateway reads (default 1 GiB).")
+    var maximumUploadSize: Int?
 
     func apply(to configuration: inout MetisConfiguration) {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
+        if let maximumUploadSize { configuration.maximumUploadSize = maximumUploadSize }
     }
 }

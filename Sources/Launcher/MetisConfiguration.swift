@@ -15,6 +15,8 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var port = 8080
     public var inferenceWorkers = 1
     public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
+    /// Largest HTTP upload body (STOW-RS, /uploadDicom) the gateway reads.
+    public var maximumUploadSize = 1 << 30
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -55,6 +57,9 @@ public struct MetisConfiguration: Sendable, Equatable {
         }
         guard maximumFrameSize >= 1024 else {
             throw ConfigurationError("maximum frame size must be at least 1024 bytes, got \(maximumFrameSize)")
+        }
+        guard maximumUploadSize >= 1024 else {
+            throw ConfigurationError("maximum upload size must be at least 1024 bytes, got \(maximumUploadSize)")
         }
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
     }

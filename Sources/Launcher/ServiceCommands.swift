@@ -117,6 +117,7 @@ public struct GatewayCommand: AsyncParsableCommand {
                 storage: try storage.map { try RPCAddress(parsing: $0) } ?? configuration.storageAddress,
                 tracking: try tracking.map { try RPCAddress(parsing: $0) } ?? configuration.trackingAddress,
                 inference: inference.isEmpty ? configuration.inferenceAddresses : try inference.map { try RPCAddress(parsing: $0) },
+                maximumUploadSize: configuration.maximumUploadSize,
                 version: MetisVersion.current),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))

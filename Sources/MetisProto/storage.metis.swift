@@ -40,8 +40,33 @@ public enum Metis_V1_Storage {
             public typealias Output = Metis_V1_QueryResponse
             public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "Query", kind: .unary)
         }
+        public enum RetrieveInstances {
+            public typealias Input = Metis_V1_RetrieveInstancesRequest
+            public typealias Output = Metis_V1_InstanceChunk
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "RetrieveInstances", kind: .serverStreaming)
+        }
+        public enum RetrieveFrames {
+            public typealias Input = Metis_V1_RetrieveFramesRequest
+            public typealias Output = Metis_V1_FramePixels
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "RetrieveFrames", kind: .serverStreaming)
+        }
+        public enum RetrieveBulkData {
+            public typealias Input = Metis_V1_RetrieveBulkDataRequest
+            public typealias Output = Metis_V1_BulkData
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "RetrieveBulkData", kind: .unary)
+        }
+        public enum GetMetadata {
+            public typealias Input = Metis_V1_GetMetadataRequest
+            public typealias Output = Metis_V1_MetadataResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "GetMetadata", kind: .unary)
+        }
+        public enum Render {
+            public typealias Input = Metis_V1_RenderRequest
+            public typealias Output = Metis_V1_RenderedImage
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Storage", method: "Render", kind: .unary)
+        }
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, StoreInstance.descriptor, RetrieveInstance.descriptor, DeleteStudy.descriptor, DeleteSeries.descriptor, Query.descriptor]
+        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, StoreInstance.descriptor, RetrieveInstance.descriptor, DeleteStudy.descriptor, DeleteSeries.descriptor, Query.descriptor, RetrieveInstances.descriptor, RetrieveFrames.descriptor, RetrieveBulkData.descriptor, GetMetadata.descriptor, Render.descriptor]
     }
 
     /// What a server of `metis.v1.Storage` implements.
@@ -58,6 +83,16 @@ public enum Metis_V1_Storage {
         func deleteSeries(request: Method.DeleteSeries.Input, context: ServerContext) async throws -> Method.DeleteSeries.Output
         /// `Query`.
         func query(request: Method.Query.Input, context: ServerContext) async throws -> Method.Query.Output
+        /// `RetrieveInstances`: answers with a stream of messages written to `response`.
+        func retrieveInstances(request: Method.RetrieveInstances.Input, response: ResponseStreamWriter<Method.RetrieveInstances.Output>, context: ServerContext) async throws
+        /// `RetrieveFrames`: answers with a stream of messages written to `response`.
+        func retrieveFrames(request: Method.RetrieveFrames.Input, response: ResponseStreamWriter<Method.RetrieveFrames.Output>, context: ServerContext) async throws
+        /// `RetrieveBulkData`.
+        func retrieveBulkData(request: Method.RetrieveBulkData.Input, context: ServerContext) async throws -> Method.RetrieveBulkData.Output
+        /// `GetMetadata`.
+        func getMetadata(request: Method.GetMetadata.Input, context: ServerContext) async throws -> Method.GetMetadata.Output
+        /// `Render`.
+        func render(request: Method.Render.Input, context: ServerContext) async throws -> Method.Render.Output
     }
 
     /// A typed client of `metis.v1.Storage` over any connection or pool.
@@ -97,6 +132,31 @@ public enum Metis_V1_Storage {
         public func query(_ request: Method.Query.Input = .init(), options: CallOptions = .init()) async throws -> Method.Query.Output {
             try await caller.unary(Method.Query.descriptor, request: request, options: options)
         }
+
+        /// Calls `RetrieveInstances`; the stream ends when the server ends the call.
+        public func retrieveInstances(_ request: Method.RetrieveInstances.Input = .init(), options: CallOptions = .init()) -> RPCResponseStream<Method.RetrieveInstances.Output> {
+            caller.serverStreaming(Method.RetrieveInstances.descriptor, request: request, options: options)
+        }
+
+        /// Calls `RetrieveFrames`; the stream ends when the server ends the call.
+        public func retrieveFrames(_ request: Method.RetrieveFrames.Input = .init(), options: CallOptions = .init()) -> RPCResponseStream<Method.RetrieveFrames.Output> {
+            caller.serverStreaming(Method.RetrieveFrames.descriptor, request: request, options: options)
+        }
+
+        /// Calls `RetrieveBulkData`.
+        public func retrieveBulkData(_ request: Method.RetrieveBulkData.Input = .init(), options: CallOptions = .init()) async throws -> Method.RetrieveBulkData.Output {
+            try await caller.unary(Method.RetrieveBulkData.descriptor, request: request, options: options)
+        }
+
+        /// Calls `GetMetadata`.
+        public func getMetadata(_ request: Method.GetMetadata.Input = .init(), options: CallOptions = .init()) async throws -> Method.GetMetadata.Output {
+            try await caller.unary(Method.GetMetadata.descriptor, request: request, options: options)
+        }
+
+        /// Calls `Render`.
+        public func render(_ request: Method.Render.Input = .init(), options: CallOptions = .init()) async throws -> Method.Render.Output {
+            try await caller.unary(Method.Render.descriptor, request: request, options: options)
+        }
     }
 }
 
@@ -120,6 +180,21 @@ extension Metis_V1_Storage.ServiceProtocol {
         }
         router.registerUnary(Metis_V1_Storage.Method.Query.descriptor, input: Metis_V1_Storage.Method.Query.Input.self, output: Metis_V1_Storage.Method.Query.Output.self) { request, context in
             try await self.query(request: request, context: context)
+        }
+        router.registerServerStreaming(Metis_V1_Storage.Method.RetrieveInstances.descriptor, input: Metis_V1_Storage.Method.RetrieveInstances.Input.self, output: Metis_V1_Storage.Method.RetrieveInstances.Output.self) { request, response, context in
+            try await self.retrieveInstances(request: request, response: response, context: context)
+        }
+        router.registerServerStreaming(Metis_V1_Storage.Method.RetrieveFrames.descriptor, input: Metis_V1_Storage.Method.RetrieveFrames.Input.self, output: Metis_V1_Storage.Method.RetrieveFrames.Output.self) { request, response, context in
+            try await self.retrieveFrames(request: request, response: response, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.RetrieveBulkData.descriptor, input: Metis_V1_Storage.Method.RetrieveBulkData.Input.self, output: Metis_V1_Storage.Method.RetrieveBulkData.Output.self) { request, context in
+            try await self.retrieveBulkData(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.GetMetadata.descriptor, input: Metis_V1_Storage.Method.GetMetadata.Input.self, output: Metis_V1_Storage.Method.GetMetadata.Output.self) { request, context in
+            try await self.getMetadata(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Storage.Method.Render.descriptor, input: Metis_V1_Storage.Method.Render.Input.self, output: Metis_V1_Storage.Method.Render.Output.self) { request, context in
+            try await self.render(request: request, context: context)
         }
     }
 }

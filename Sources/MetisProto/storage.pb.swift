@@ -9,7 +9,8 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// metis-storage: DICOM instances, blobs and the SQLite index.
-/// Store, retrieve and delete instances; statistics. Query comes next.
+/// Store, query, retrieve (instances, frames, bulk data, metadata, rendered
+/// images) and delete; statistics.
 
 #if canImport(FoundationEssentials)
 public import FoundationEssentials
@@ -178,6 +179,200 @@ public nonisolated struct Metis_V1_InstanceChunk: Sendable {
   /// Size of the whole instance (same on every chunk).
   public var totalSize: UInt64 = 0
 
+  /// The instance these bytes belong to; a stream of several instances
+  /// starts each one with a chunk at offset 0.
+  public var sopInstanceUid: String = String()
+
+  public var offset: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The instances of a study, of one series, or one instance, in series and
+/// instance number order. Study is required; series and instance narrow it.
+public nonisolated struct Metis_V1_RetrieveInstancesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var sopInstanceUid: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_RetrieveFramesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var sopInstanceUid: String = String()
+
+  /// 1-based frame numbers, in the order wanted (PS3.18 frame list).
+  public var frameNumbers: [UInt32] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One frame's pixel bytes as stored: native little-endian bytes, or the
+/// encapsulated fragment(s) of a compressed transfer syntax.
+public nonisolated struct Metis_V1_FramePixels: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var frameNumber: UInt32 = 0
+
+  public var data: Data = Data()
+
+  public var transferSyntaxUid: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_RetrieveBulkDataRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var sopInstanceUid: String = String()
+
+  /// Tag path of the value from the top-level data set, as in the metadata's
+  /// bulk data URIs: "7FE00010" or "30060039/0/30060040/2/30060050".
+  public var tagPath: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_BulkData: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var data: Data = Data()
+
+  public var vr: String = String()
+
+  public var transferSyntaxUid: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The metadata of a study, a series or one instance.
+public nonisolated struct Metis_V1_GetMetadataRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var sopInstanceUid: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_InstanceMetadata: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var sopInstanceUid: String = String()
+
+  /// DICOM JSON (PS3.18 F.2) of the data set; binary values above 1 KiB and
+  /// pixel data as BulkDataURI "bulk:<tag path>" for the caller to resolve.
+  public var json: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_MetadataResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var instances: [Metis_V1_InstanceMetadata] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A frame rendered for display: grayscale, windowed, scaled down to fit.
+public nonisolated struct Metis_V1_RenderRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  /// Empty: the middle instance of the series (or of the study's first image series).
+  public var sopInstanceUid: String = String()
+
+  /// 1-based; 0: the middle frame.
+  public var frameNumber: UInt32 = 0
+
+  /// Longest side in pixels; 0 keeps the image size.
+  public var maxSize: UInt32 = 0
+
+  /// Window; width 0: the stored window (WindowCenter/Width) or the frame's min/max.
+  public var windowCenter: Double = 0
+
+  public var windowWidth: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_RenderedImage: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// PNG bytes.
+  public var png: Data = Data()
+
+  public var width: UInt32 = 0
+
+  public var height: UInt32 = 0
+
+  public var sopInstanceUid: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -247,6 +442,16 @@ public nonisolated struct Metis_V1_QueryRequest: Sendable {
 
   public var offset: UInt32 = 0
 
+  /// Attributes to return beyond the level's defaults, by keyword or tag,
+  /// taken from the stored metadata when the index has no column for them.
+  public var includeFields: [String] = []
+
+  /// includefield=all: every attribute of the level.
+  public var includeAll: Bool = false
+
+  /// Person names match word by word, by prefix, ignoring case and accents.
+  public var fuzzyMatching: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Level: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -301,6 +506,10 @@ public nonisolated struct Metis_V1_QueryResponse: Sendable {
 
   /// One DICOM JSON object (PS3.18 F.2) per match, with the level's attributes and counts.
   public var matches: [String] = []
+
+  /// Each match's path under a DICOMweb root, in the same order:
+  /// studies/{uid}[/series/{uid}[/instances/{uid}]] (for RetrieveURL).
+  public var paths: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -526,7 +735,7 @@ nonisolated extension Metis_V1_RetrieveInstanceRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InstanceChunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{3}total_size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{3}total_size\0\u{3}sop_instance_uid\0\u{1}offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -536,6 +745,8 @@ nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtob
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.data) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.totalSize) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
       default: break
       }
     }
@@ -548,12 +759,450 @@ nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtob
     if self.totalSize != 0 {
       try visitor.visitSingularUInt64Field(value: self.totalSize, fieldNumber: 2)
     }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_InstanceChunk, rhs: Metis_V1_InstanceChunk) -> Bool {
     if lhs.data != rhs.data {return false}
     if lhs.totalSize != rhs.totalSize {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RetrieveInstancesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RetrieveInstancesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RetrieveInstancesRequest, rhs: Metis_V1_RetrieveInstancesRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RetrieveFramesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RetrieveFramesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}frame_numbers\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.frameNumbers) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    if !self.frameNumbers.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.frameNumbers, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RetrieveFramesRequest, rhs: Metis_V1_RetrieveFramesRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.frameNumbers != rhs.frameNumbers {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_FramePixels: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FramePixels"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}frame_number\0\u{1}data\0\u{3}transfer_syntax_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.frameNumber) }()
+      case 2: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.transferSyntaxUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.frameNumber != 0 {
+      try visitor.visitSingularUInt32Field(value: self.frameNumber, fieldNumber: 1)
+    }
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 2)
+    }
+    if !self.transferSyntaxUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.transferSyntaxUid, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_FramePixels, rhs: Metis_V1_FramePixels) -> Bool {
+    if lhs.frameNumber != rhs.frameNumber {return false}
+    if lhs.data != rhs.data {return false}
+    if lhs.transferSyntaxUid != rhs.transferSyntaxUid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RetrieveBulkDataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RetrieveBulkDataRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}tag_path\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.tagPath) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    if !self.tagPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.tagPath, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RetrieveBulkDataRequest, rhs: Metis_V1_RetrieveBulkDataRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.tagPath != rhs.tagPath {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_BulkData: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BulkData"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{1}vr\0\u{3}transfer_syntax_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.data) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.vr) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.transferSyntaxUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.data.isEmpty {
+      try visitor.visitSingularBytesField(value: self.data, fieldNumber: 1)
+    }
+    if !self.vr.isEmpty {
+      try visitor.visitSingularStringField(value: self.vr, fieldNumber: 2)
+    }
+    if !self.transferSyntaxUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.transferSyntaxUid, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_BulkData, rhs: Metis_V1_BulkData) -> Bool {
+    if lhs.data != rhs.data {return false}
+    if lhs.vr != rhs.vr {return false}
+    if lhs.transferSyntaxUid != rhs.transferSyntaxUid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_GetMetadataRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetMetadataRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_GetMetadataRequest, rhs: Metis_V1_GetMetadataRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_InstanceMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InstanceMetadata"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{1}json\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.json) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    if !self.json.isEmpty {
+      try visitor.visitSingularStringField(value: self.json, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_InstanceMetadata, rhs: Metis_V1_InstanceMetadata) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.json != rhs.json {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_MetadataResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MetadataResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instances\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.instances) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.instances.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.instances, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_MetadataResponse, rhs: Metis_V1_MetadataResponse) -> Bool {
+    if lhs.instances != rhs.instances {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RenderRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RenderRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}frame_number\0\u{3}max_size\0\u{3}window_center\0\u{3}window_width\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.frameNumber) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxSize) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.windowCenter) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.windowWidth) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    if self.frameNumber != 0 {
+      try visitor.visitSingularUInt32Field(value: self.frameNumber, fieldNumber: 4)
+    }
+    if self.maxSize != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxSize, fieldNumber: 5)
+    }
+    if self.windowCenter.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.windowCenter, fieldNumber: 6)
+    }
+    if self.windowWidth.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.windowWidth, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RenderRequest, rhs: Metis_V1_RenderRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.frameNumber != rhs.frameNumber {return false}
+    if lhs.maxSize != rhs.maxSize {return false}
+    if lhs.windowCenter != rhs.windowCenter {return false}
+    if lhs.windowWidth != rhs.windowWidth {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RenderedImage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RenderedImage"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}png\0\u{1}width\0\u{1}height\0\u{3}sop_instance_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.png) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.width) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.height) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.png.isEmpty {
+      try visitor.visitSingularBytesField(value: self.png, fieldNumber: 1)
+    }
+    if self.width != 0 {
+      try visitor.visitSingularUInt32Field(value: self.width, fieldNumber: 2)
+    }
+    if self.height != 0 {
+      try visitor.visitSingularUInt32Field(value: self.height, fieldNumber: 3)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RenderedImage, rhs: Metis_V1_RenderedImage) -> Bool {
+    if lhs.png != rhs.png {return false}
+    if lhs.width != rhs.width {return false}
+    if lhs.height != rhs.height {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -661,7 +1310,7 @@ nonisolated extension Metis_V1_DeleteResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0\u{3}include_fields\0\u{3}include_all\0\u{3}fuzzy_matching\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -675,6 +1324,9 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
       case 4: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.offset) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.includeFields) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.includeAll) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.fuzzyMatching) }()
       default: break
       }
     }
@@ -699,6 +1351,15 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.offset != 0 {
       try visitor.visitSingularUInt32Field(value: self.offset, fieldNumber: 6)
     }
+    if !self.includeFields.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.includeFields, fieldNumber: 7)
+    }
+    if self.includeAll != false {
+      try visitor.visitSingularBoolField(value: self.includeAll, fieldNumber: 8)
+    }
+    if self.fuzzyMatching != false {
+      try visitor.visitSingularBoolField(value: self.fuzzyMatching, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -709,6 +1370,9 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
     if lhs.limit != rhs.limit {return false}
     if lhs.offset != rhs.offset {return false}
+    if lhs.includeFields != rhs.includeFields {return false}
+    if lhs.includeAll != rhs.includeAll {return false}
+    if lhs.fuzzyMatching != rhs.fuzzyMatching {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -720,7 +1384,7 @@ nonisolated extension Metis_V1_QueryRequest.Level: SwiftProtobuf._ProtoNameProvi
 
 nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}matches\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}matches\0\u{1}paths\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -729,6 +1393,7 @@ nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.matches) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.paths) }()
       default: break
       }
     }
@@ -738,11 +1403,15 @@ nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
     if !self.matches.isEmpty {
       try visitor.visitRepeatedStringField(value: self.matches, fieldNumber: 1)
     }
+    if !self.paths.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.paths, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_QueryResponse, rhs: Metis_V1_QueryResponse) -> Bool {
     if lhs.matches != rhs.matches {return false}
+    if lhs.paths != rhs.paths {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,10 +12,14 @@ struct IndexedInstance: Sendable {
     var studyTime: String?
     var studyDescription: String?
     var accessionNumber: String?
+    var referringPhysicianName: String?
+    var studyID: String?
     var seriesInstanceUID: String
     var modality: String?
     var seriesNumber: Int?
     var seriesDescription: String?
+    var seriesDate: String?
+    var seriesTime: String?
     var sopInstanceUID: String
     var sopClassUID: String
     var instanceNumber: Int?
@@ -60,6 +64,10 @@ struct IndexedInstance: Sendable {
         studyTime = dataset.string(Tag(0x0008, 0x0030))
         studyDescription = dataset.string(Tag(0x0008, 0x1030))
         accessionNumber = dataset.string(Tag(0x0008, 0x0050))
+        referringPhysicianName = dataset.string(Tag(0x0008, 0x0090))
+        studyID = dataset.string(Tag(0x0020, 0x0010))
+        seriesDate = dataset.string(Tag(0x0008, 0x0021))
+        seriesTime = dataset.string(Tag(0x0008, 0x0031))
         modality = dataset.string(Tag(0x0008, 0x0060))
         seriesNumber = dataset.int(Tag(0x0020, 0x0011))
         seriesDescription = dataset.string(Tag(0x0008, 0x103E))
@@ -77,7 +85,7 @@ struct IndexedInstance: Sendable {
             case .bytes(let data): isBulk = element.tag == .pixelData || data.count > 1024
             case .sequence: isBulk = false
             }
-            return isBulk ? "bulk:" + path.map(\.jsonKey).joined(separator: "/") : nil
+            return isBulk ? "bulk:" + path : nil
         }
         metadataJSON = String(decoding: json, as: UTF8.self)
     }

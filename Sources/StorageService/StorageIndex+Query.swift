@@ -14,6 +14,18 @@ extension StorageIndex {
         var seriesInstanceUID: String?
         var limit: Int?
         var offset = 0
+        /// Attributes beyond the level's defaults (keywords or `GGGGEEEE` tags).
+        var includeFields: [String] = []
+        var includeAll = false
+        /// Person names match word by word, by prefix, ignoring case and accents.
+        var fuzzyMatching = false
+    }
+
+    /// One match: its DICOM JSON object and its path under a DICOMweb root
+    /// (`studies/{uid}[/series/{uid}[/instances/{uid}]]`).
+    struct Match: Sendable {
+        var json: String
+        var path: String
     }
 
     private typealias Attribute = AttributeMatching.Attribute
@@ -30,13 +42,38 @@ extension StorageIndex {
         .init(keyword: "StudyDescription", tag: Tag(0x0008, 0x1030), vr: .LO, column: "st.study_description", kind: .text),
         .init(keyword: "AccessionNumber", tag: Tag(0x0008, 0x0050), vr: .SH, column: "st.accession_number", kind: .text),
         .init(keyword: "ModalitiesInStudy", tag: Tag(0x0008, 0x0061), vr: .CS, column: "st.modalities_in_study", kind: .codeList),
+        .init(keyword: "ReferringPhysicianName", tag: Tag(0x0008, 0x0090), vr: .PN, column: "st.referring_physician_name", kind: .text),
+        .init(keyword: "StudyID", tag: Tag(0x0020, 0x0010), vr: .SH, column: "st.study_id", kind: .text),
     ]
     private static let seriesAttributes: [Attribute] = [
         .init(keyword: "SeriesInstanceUID", tag: Tag(0x0020, 0x000E), vr: .UI, column: "se.series_instance_uid", kind: .uid),
         .init(keyword: "Modality", tag: Tag(0x0008, 0x0060), vr: .CS, column: "se.modality", kind: .text),
         .init(keyword: "SeriesNumber", tag: Tag(0x0020, 0x0011), vr: .IS, column: "se.series_number", kind: .integer),
         .init(keyword: "SeriesDescription", tag: Tag(0x0008, 0x103E), vr: .LO, column: "se.series_description", kind: .text),
+        .init(keyword: "SeriesDate", tag: Tag(0x0008, 0x0021), vr: .DA, column: "se.series_date", kind: .date),
+        .init(keyword: "SeriesTime", tag: Tag(0x0008, 0x0031), vr: .TM, column: "se.series_time", kind: .time),
     ]
+
+    /// What `includefield=all` adds from the stored metadata, beyond the index
+    /// columns: the patient module and study-level attributes for studies,
+    /// series-level ones for series (instances get every attribute).
+    private static func belongsToAll(_ tag: Tag, level: QueryLevel) -> Bool {
+        switch level {
+        case .study:
+            return tag.group == 0x0010 || [
+                Tag(0x0008, 0x0051), Tag(0x0008, 0x1032), Tag(0x0008, 0x1060), Tag(0x0008, 0x1080), Tag(0x0032, 0x1060),
+                Tag(0x0032, 0x1032), Tag(0x0032, 0x1033),
+            ].contains(tag)
+        case .series:
+            return [
+                Tag(0x0008, 0x0070), Tag(0x0008, 0x0080), Tag(0x0008, 0x1010), Tag(0x0008, 0x1090), Tag(0x0018, 0x0015),
+                Tag(0x0018, 0x1030), Tag(0x0020, 0x0052), Tag(0x0020, 0x0060), Tag(0x0040, 0x0244), Tag(0x0040, 0x0245),
+                Tag(0x0040, 0x0275), Tag(0x0008, 0x103F),
+            ].contains(tag)
+        case .instance:
+            return true
+        }
+    }
     private static let instanceAttributes: [Attribute] = [
         .init(keyword: "SOPInstanceUID", tag: Tag(0x0008, 0x0018), vr: .UI, column: "i.sop_instance_uid", kind: .uid),
         .init(keyword: "SOPClassUID", tag: Tag(0x0008, 0x0016), vr: .UI, column: "i.sop_class_uid", kind: .uid),
@@ -47,7 +84,7 @@ extension StorageIndex {
     ]
 
     /// The matches of `query`, each a DICOM JSON object of its level's attributes and counts, in a stable order.
-    func query(_ query: Query) async throws -> [String] {
+    func query(_ query: Query) async throws -> [Match] {
         let attributes: [Attribute]
         var from: String
         var counts: [(tag: Tag, sql: String)] = []
@@ -80,16 +117,49 @@ extension StorageIndex {
             guard let attribute = attributes.first(where: { $0.keyword == key || $0.tag.jsonKey == key.uppercased() }) else {
                 throw StorageError.invalid("cannot match on '\(key)' at \(query.level) level")
             }
-            if let condition = try AttributeMatching.condition(for: attribute, matching: value) {
+            if query.fuzzyMatching, attribute.kind == .personName {
+                for word in PersonNameFolding.queryWords(value.replacingOccurrences(of: "*", with: " ").replacingOccurrences(of: "?", with: " ")) {
+                    conditions.append("p.patient_name_words GLOB ?")
+                    arguments.append("* " + AttributeMatching.escapedForGlob(word) + "*")
+                }
+            } else if let condition = try AttributeMatching.condition(for: attribute, matching: value) {
                 conditions.append(condition.sql)
                 arguments += condition.arguments
             }
         }
-        let returned = query.level == .study ? Self.studyAttributes
+        var returned = query.level == .study ? Self.studyAttributes
             : query.level == .series ? Self.seriesAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
             : Self.instanceAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
                 + Self.seriesAttributes.filter { $0.keyword == "SeriesInstanceUID" }
-        let columns = returned.map(\.column) + counts.map(\.sql)
+        // Requested attributes: from an index column when there is one, else from a representative instance's metadata.
+        var fromMetadata = Set<Tag>()
+        for field in query.includeFields {
+            guard let tag = Self.tag(field) else { throw StorageError.invalid("includefield '\(field)' is not a DICOM keyword or tag") }
+            if let attribute = attributes.first(where: { $0.tag == tag }) {
+                if !returned.contains(where: { $0.tag == tag }) { returned.append(attribute) }
+            } else {
+                fromMetadata.insert(tag)
+            }
+        }
+        if query.includeAll {
+            for attribute in attributes where !returned.contains(where: { $0.tag == attribute.tag }) { returned.append(attribute) }
+        }
+        let readsMetadata = query.includeAll || !fromMetadata.isEmpty
+        var columns = returned.map(\.column) + counts.map(\.sql)
+        switch query.level {
+        case .study: columns.append("'studies/' || st.study_instance_uid")
+        case .series: columns.append("'studies/' || st.study_instance_uid || '/series/' || se.series_instance_uid")
+        case .instance:
+            columns.append("'studies/' || st.study_instance_uid || '/series/' || se.series_instance_uid || '/instances/' || i.sop_instance_uid")
+        }
+        if readsMetadata {
+            switch query.level {
+            case .study:
+                columns.append("(SELECT ci.metadata_json FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id ORDER BY ci.id LIMIT 1)")
+            case .series: columns.append("(SELECT c.metadata_json FROM instances c WHERE c.series_id = se.id ORDER BY c.id LIMIT 1)")
+            case .instance: columns.append("i.metadata_json")
+            }
+        }
         var sql = "SELECT \(columns.joined(separator: ", ")) FROM \(from)"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY \(order)"
@@ -98,20 +168,43 @@ extension StorageIndex {
         let statementArguments = StatementArguments(arguments)
         let statement = sql
         let countTags = counts.map(\.tag)
+        let level = query.level
+        let pathColumn = returned.count + countTags.count
+        let returnedAttributes = returned
+        let extraTags = fromMetadata
+        let includeAll = query.includeAll
         return try await database.read { db in
-            try Row.fetchAll(db, sql: statement, arguments: statementArguments).map { row in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let decoder = JSONDecoder()
+            return try Row.fetchAll(db, sql: statement, arguments: statementArguments).map { row in
                 var object = [String: JSONValue]()
-                for (index, attribute) in returned.enumerated() {
+                if readsMetadata, let text = row[pathColumn + 1] as String?,
+                    case .object(let metadata)? = try? decoder.decode(JSONValue.self, from: Data(text.utf8))
+                {
+                    for (key, value) in metadata {
+                        guard let tag = Self.tag(key), extraTags.contains(tag) || (includeAll && Self.belongsToAll(tag, level: level)),
+                            case .object(let attribute) = value, attribute["BulkDataURI"] == nil
+                        else { continue }
+                        object[key] = value
+                    }
+                }
+                for (index, attribute) in returnedAttributes.enumerated() {
                     object[attribute.tag.jsonKey] = Self.json(attribute.vr, row[index] as DatabaseValue)
                 }
                 for (offset, tag) in countTags.enumerated() {
-                    object[tag.jsonKey] = Self.json(.IS, row[returned.count + offset] as DatabaseValue)
+                    object[tag.jsonKey] = Self.json(.IS, row[returnedAttributes.count + offset] as DatabaseValue)
                 }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                return String(decoding: (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8), as: UTF8.self)
+                let json = String(decoding: (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8), as: UTF8.self)
+                return Match(json: json, path: row[pathColumn])
             }
         }
+    }
+
+    /// The tag a keyword or `GGGGEEEE` names.
+    static func tag(_ key: String) -> Tag? {
+        if key.count == 8, let raw = UInt32(key, radix: 16) { return Tag(rawValue: raw) }
+        return DataDictionary.entry(forKeyword: key)?.tag
     }
 
     private static func json(_ vr: VR, _ value: DatabaseValue) -> JSONValue {

@@ -59,21 +59,25 @@ final class StorageIndex: Sendable {
         try await database.write { db -> String? in
             try db.execute(
                 sql: """
-                    INSERT INTO patients (patient_id, patient_name, patient_name_folded, birth_date, sex) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO patients (patient_id, patient_name, patient_name_folded, patient_name_words, birth_date, sex)
+                    VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(patient_id) DO UPDATE SET
                       patient_name = COALESCE(excluded.patient_name, patient_name),
                       patient_name_folded = COALESCE(excluded.patient_name_folded, patient_name_folded),
+                      patient_name_words = COALESCE(excluded.patient_name_words, patient_name_words),
                       birth_date = COALESCE(excluded.birth_date, birth_date), sex = COALESCE(excluded.sex, sex)
                     """,
-                arguments: [instance.patientID, instance.patientName, instance.patientName?.lowercased(), instance.patientBirthDate, instance.patientSex])
+                arguments: [instance.patientID, instance.patientName, PersonNameFolding.caseFolded(instance.patientName),
+                            PersonNameFolding.words(instance.patientName), instance.patientBirthDate, instance.patientSex])
             let patient = try Int.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [instance.patientID])!
             try db.execute(
                 sql: """
-                    INSERT INTO studies (study_instance_uid, patient_id, study_date, study_time, study_description, accession_number, modalities_in_study)
-                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(study_instance_uid) DO NOTHING
+                    INSERT INTO studies (study_instance_uid, patient_id, study_date, study_time, study_description, accession_number,
+                                         modalities_in_study, referring_physician_name, study_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(study_instance_uid) DO NOTHING
                     """,
                 arguments: [instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.studyDescription,
-                            instance.accessionNumber, instance.modality ?? ""])
+                            instance.accessionNumber, instance.modality ?? "", instance.referringPhysicianName, instance.studyID])
             let study = try Row.fetchOne(db, sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?", arguments: [instance.studyInstanceUID])!
             if let modality = instance.modality, !modality.isEmpty {
                 let modalities = (study["modalities_in_study"] as String? ?? "").split(separator: "\\").map(String.init)
@@ -85,9 +89,11 @@ final class StorageIndex: Sendable {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO series (series_instance_uid, study_id, modality, series_number, series_description)
-                    VALUES (?, ?, ?, ?, ?) ON CONFLICT(series_instance_uid) DO NOTHING
-                    """, arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription])
+                    INSERT INTO series (series_instance_uid, study_id, modality, series_number, series_description, series_date, series_time)
+                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(series_instance_uid) DO NOTHING
+                    """,
+                arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
+                            instance.seriesDate, instance.seriesTime])
             let series = try Int.fetchOne(db, sql: "SELECT id FROM series WHERE series_instance_uid = ?", arguments: [instance.seriesInstanceUID])!
             let replaced = try String.fetchOne(db, sql: "SELECT sha256 FROM instances WHERE sop_instance_uid = ?", arguments: [instance.sopInstanceUID])
             try db.execute(
@@ -220,6 +226,43 @@ final class StorageIndex: Sendable {
             for row in try Row.fetchAll(db, sql: "SELECT id, patient_name FROM patients") {
                 let name: String? = row["patient_name"]
                 try db.execute(sql: "UPDATE patients SET patient_name_folded = ? WHERE id = ?", arguments: [name?.lowercased(), row["id"] as Int])
+            }
+        }
+        migrator.registerMigration("v3-qido-columns") { db in
+            // Attributes OHIF asks for in every study and series search, and word-folded names for fuzzy matching.
+            try db.alter(table: "patients") { t in t.add(column: "patient_name_words", .text) }
+            try db.alter(table: "studies") { t in
+                t.add(column: "referring_physician_name", .text)
+                t.add(column: "study_id", .text)
+            }
+            try db.alter(table: "series") { t in
+                t.add(column: "series_date", .text)
+                t.add(column: "series_time", .text)
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, patient_name FROM patients") {
+                let name: String? = row["patient_name"]
+                try db.execute(sql: "UPDATE patients SET patient_name_words = ? WHERE id = ?", arguments: [PersonNameFolding.words(name), row["id"] as Int])
+            }
+            func firstValue(_ json: String?, _ tag: String) -> String? {
+                guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                    let attribute = object[tag] as? [String: Any], let first = (attribute["Value"] as? [Any])?.first
+                else { return nil }
+                if let name = first as? [String: Any] { return name["Alphabetic"] as? String }
+                return first as? String
+            }
+            let studies = try Row.fetchAll(
+                db, sql: "SELECT cs.study_id AS id, MIN(ci.id) AS instance FROM instances ci JOIN series cs ON cs.id = ci.series_id GROUP BY cs.study_id")
+            for row in studies {
+                let json = try String.fetchOne(db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
+                try db.execute(
+                    sql: "UPDATE studies SET referring_physician_name = ?, study_id = ? WHERE id = ?",
+                    arguments: [firstValue(json, "00080090"), firstValue(json, "00200010"), row["id"] as Int])
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT series_id AS id, MIN(id) AS instance FROM instances GROUP BY series_id") {
+                let json = try String.fetchOne(db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
+                try db.execute(
+                    sql: "UPDATE series SET series_date = ?, series_time = ? WHERE id = ?",
+                    arguments: [firstValue(json, "00080021"), firstValue(json, "00080031"), row["id"] as Int])
             }
         }
         return migrator

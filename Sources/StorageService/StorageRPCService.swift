@@ -122,7 +122,13 @@ extension StorageRPCService {
         if !request.seriesInstanceUid.isEmpty { query.seriesInstanceUID = request.seriesInstanceUid }
         if request.limit > 0 { query.limit = Int(request.limit) }
         query.offset = Int(request.offset)
+        query.includeFields = request.includeFields
+        query.includeAll = request.includeAll
+        query.fuzzyMatching = request.fuzzyMatching
         let matches = try await index.query(query)
-        return .with { $0.matches = matches }
+        return .with {
+            $0.matches = matches.map(\.json)
+            $0.paths = matches.map(\.path)
+        }
     }
 }

@@ -277,6 +277,456 @@ void   metis__v1__instance_chunk__free_unpacked
   assert(message->base.descriptor == &metis__v1__instance_chunk__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metis__v1__retrieve_instances_request__init
+                     (Metis__V1__RetrieveInstancesRequest         *message)
+{
+  static const Metis__V1__RetrieveInstancesRequest init_value = METIS__V1__RETRIEVE_INSTANCES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__retrieve_instances_request__get_packed_size
+                     (const Metis__V1__RetrieveInstancesRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_instances_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__retrieve_instances_request__pack
+                     (const Metis__V1__RetrieveInstancesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_instances_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__retrieve_instances_request__pack_to_buffer
+                     (const Metis__V1__RetrieveInstancesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_instances_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__RetrieveInstancesRequest *
+       metis__v1__retrieve_instances_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__RetrieveInstancesRequest *)
+     protobuf_c_message_unpack (&metis__v1__retrieve_instances_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__retrieve_instances_request__free_unpacked
+                     (Metis__V1__RetrieveInstancesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__retrieve_instances_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__retrieve_frames_request__init
+                     (Metis__V1__RetrieveFramesRequest         *message)
+{
+  static const Metis__V1__RetrieveFramesRequest init_value = METIS__V1__RETRIEVE_FRAMES_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__retrieve_frames_request__get_packed_size
+                     (const Metis__V1__RetrieveFramesRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_frames_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__retrieve_frames_request__pack
+                     (const Metis__V1__RetrieveFramesRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_frames_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__retrieve_frames_request__pack_to_buffer
+                     (const Metis__V1__RetrieveFramesRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_frames_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__RetrieveFramesRequest *
+       metis__v1__retrieve_frames_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__RetrieveFramesRequest *)
+     protobuf_c_message_unpack (&metis__v1__retrieve_frames_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__retrieve_frames_request__free_unpacked
+                     (Metis__V1__RetrieveFramesRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__retrieve_frames_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__frame_pixels__init
+                     (Metis__V1__FramePixels         *message)
+{
+  static const Metis__V1__FramePixels init_value = METIS__V1__FRAME_PIXELS__INIT;
+  *message = init_value;
+}
+size_t metis__v1__frame_pixels__get_packed_size
+                     (const Metis__V1__FramePixels *message)
+{
+  assert(message->base.descriptor == &metis__v1__frame_pixels__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__frame_pixels__pack
+                     (const Metis__V1__FramePixels *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__frame_pixels__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__frame_pixels__pack_to_buffer
+                     (const Metis__V1__FramePixels *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__frame_pixels__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__FramePixels *
+       metis__v1__frame_pixels__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__FramePixels *)
+     protobuf_c_message_unpack (&metis__v1__frame_pixels__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__frame_pixels__free_unpacked
+                     (Metis__V1__FramePixels *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__frame_pixels__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__retrieve_bulk_data_request__init
+                     (Metis__V1__RetrieveBulkDataRequest         *message)
+{
+  static const Metis__V1__RetrieveBulkDataRequest init_value = METIS__V1__RETRIEVE_BULK_DATA_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__retrieve_bulk_data_request__get_packed_size
+                     (const Metis__V1__RetrieveBulkDataRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_bulk_data_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__retrieve_bulk_data_request__pack
+                     (const Metis__V1__RetrieveBulkDataRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_bulk_data_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__retrieve_bulk_data_request__pack_to_buffer
+                     (const Metis__V1__RetrieveBulkDataRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__retrieve_bulk_data_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__RetrieveBulkDataRequest *
+       metis__v1__retrieve_bulk_data_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__RetrieveBulkDataRequest *)
+     protobuf_c_message_unpack (&metis__v1__retrieve_bulk_data_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__retrieve_bulk_data_request__free_unpacked
+                     (Metis__V1__RetrieveBulkDataRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__retrieve_bulk_data_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__bulk_data__init
+                     (Metis__V1__BulkData         *message)
+{
+  static const Metis__V1__BulkData init_value = METIS__V1__BULK_DATA__INIT;
+  *message = init_value;
+}
+size_t metis__v1__bulk_data__get_packed_size
+                     (const Metis__V1__BulkData *message)
+{
+  assert(message->base.descriptor == &metis__v1__bulk_data__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__bulk_data__pack
+                     (const Metis__V1__BulkData *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__bulk_data__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__bulk_data__pack_to_buffer
+                     (const Metis__V1__BulkData *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__bulk_data__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__BulkData *
+       metis__v1__bulk_data__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__BulkData *)
+     protobuf_c_message_unpack (&metis__v1__bulk_data__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__bulk_data__free_unpacked
+                     (Metis__V1__BulkData *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__bulk_data__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__get_metadata_request__init
+                     (Metis__V1__GetMetadataRequest         *message)
+{
+  static const Metis__V1__GetMetadataRequest init_value = METIS__V1__GET_METADATA_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__get_metadata_request__get_packed_size
+                     (const Metis__V1__GetMetadataRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__get_metadata_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__get_metadata_request__pack
+                     (const Metis__V1__GetMetadataRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__get_metadata_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__get_metadata_request__pack_to_buffer
+                     (const Metis__V1__GetMetadataRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__get_metadata_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__GetMetadataRequest *
+       metis__v1__get_metadata_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__GetMetadataRequest *)
+     protobuf_c_message_unpack (&metis__v1__get_metadata_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__get_metadata_request__free_unpacked
+                     (Metis__V1__GetMetadataRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__get_metadata_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__instance_metadata__init
+                     (Metis__V1__InstanceMetadata         *message)
+{
+  static const Metis__V1__InstanceMetadata init_value = METIS__V1__INSTANCE_METADATA__INIT;
+  *message = init_value;
+}
+size_t metis__v1__instance_metadata__get_packed_size
+                     (const Metis__V1__InstanceMetadata *message)
+{
+  assert(message->base.descriptor == &metis__v1__instance_metadata__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__instance_metadata__pack
+                     (const Metis__V1__InstanceMetadata *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__instance_metadata__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__instance_metadata__pack_to_buffer
+                     (const Metis__V1__InstanceMetadata *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__instance_metadata__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__InstanceMetadata *
+       metis__v1__instance_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__InstanceMetadata *)
+     protobuf_c_message_unpack (&metis__v1__instance_metadata__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__instance_metadata__free_unpacked
+                     (Metis__V1__InstanceMetadata *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__instance_metadata__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__metadata_response__init
+                     (Metis__V1__MetadataResponse         *message)
+{
+  static const Metis__V1__MetadataResponse init_value = METIS__V1__METADATA_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t metis__v1__metadata_response__get_packed_size
+                     (const Metis__V1__MetadataResponse *message)
+{
+  assert(message->base.descriptor == &metis__v1__metadata_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__metadata_response__pack
+                     (const Metis__V1__MetadataResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__metadata_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__metadata_response__pack_to_buffer
+                     (const Metis__V1__MetadataResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__metadata_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__MetadataResponse *
+       metis__v1__metadata_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__MetadataResponse *)
+     protobuf_c_message_unpack (&metis__v1__metadata_response__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__metadata_response__free_unpacked
+                     (Metis__V1__MetadataResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__metadata_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__render_request__init
+                     (Metis__V1__RenderRequest         *message)
+{
+  static const Metis__V1__RenderRequest init_value = METIS__V1__RENDER_REQUEST__INIT;
+  *message = init_value;
+}
+size_t metis__v1__render_request__get_packed_size
+                     (const Metis__V1__RenderRequest *message)
+{
+  assert(message->base.descriptor == &metis__v1__render_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__render_request__pack
+                     (const Metis__V1__RenderRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__render_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__render_request__pack_to_buffer
+                     (const Metis__V1__RenderRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__render_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__RenderRequest *
+       metis__v1__render_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__RenderRequest *)
+     protobuf_c_message_unpack (&metis__v1__render_request__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__render_request__free_unpacked
+                     (Metis__V1__RenderRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__render_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   metis__v1__rendered_image__init
+                     (Metis__V1__RenderedImage         *message)
+{
+  static const Metis__V1__RenderedImage init_value = METIS__V1__RENDERED_IMAGE__INIT;
+  *message = init_value;
+}
+size_t metis__v1__rendered_image__get_packed_size
+                     (const Metis__V1__RenderedImage *message)
+{
+  assert(message->base.descriptor == &metis__v1__rendered_image__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__rendered_image__pack
+                     (const Metis__V1__RenderedImage *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__rendered_image__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__rendered_image__pack_to_buffer
+                     (const Metis__V1__RenderedImage *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__rendered_image__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__RenderedImage *
+       metis__v1__rendered_image__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__RenderedImage *)
+     protobuf_c_message_unpack (&metis__v1__rendered_image__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__rendered_image__free_unpacked
+                     (Metis__V1__RenderedImage *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__rendered_image__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metis__v1__delete_study_request__init
                      (Metis__V1__DeleteStudyRequest         *message)
 {
@@ -892,7 +1342,7 @@ const ProtobufCMessageDescriptor metis__v1__retrieve_instance_request__descripto
   (ProtobufCMessageInit) metis__v1__retrieve_instance_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descriptors[4] =
 {
   {
     "data",
@@ -918,15 +1368,41 @@ static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceChunk, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "offset",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceChunk, offset),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__instance_chunk__field_indices_by_name[] = {
   0,   /* field[0] = data */
+  3,   /* field[3] = offset */
+  2,   /* field[2] = sop_instance_uid */
   1,   /* field[1] = total_size */
 };
 static const ProtobufCIntRange metis__v1__instance_chunk__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor =
 {
@@ -936,11 +1412,729 @@ const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor =
   "Metis__V1__InstanceChunk",
   "metis.v1",
   sizeof(Metis__V1__InstanceChunk),
-  2,
+  4,
   metis__v1__instance_chunk__field_descriptors,
   metis__v1__instance_chunk__field_indices_by_name,
   1,  metis__v1__instance_chunk__number_ranges,
   (ProtobufCMessageInit) metis__v1__instance_chunk__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__retrieve_instances_request__field_descriptors[3] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveInstancesRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveInstancesRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveInstancesRequest, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__retrieve_instances_request__field_indices_by_name[] = {
+  1,   /* field[1] = series_instance_uid */
+  2,   /* field[2] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__retrieve_instances_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metis__v1__retrieve_instances_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.RetrieveInstancesRequest",
+  "RetrieveInstancesRequest",
+  "Metis__V1__RetrieveInstancesRequest",
+  "metis.v1",
+  sizeof(Metis__V1__RetrieveInstancesRequest),
+  3,
+  metis__v1__retrieve_instances_request__field_descriptors,
+  metis__v1__retrieve_instances_request__field_indices_by_name,
+  1,  metis__v1__retrieve_instances_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__retrieve_instances_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__retrieve_frames_request__field_descriptors[4] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveFramesRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveFramesRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveFramesRequest, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "frame_numbers",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_UINT32,
+    offsetof(Metis__V1__RetrieveFramesRequest, n_frame_numbers),
+    offsetof(Metis__V1__RetrieveFramesRequest, frame_numbers),
+    NULL,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__retrieve_frames_request__field_indices_by_name[] = {
+  3,   /* field[3] = frame_numbers */
+  1,   /* field[1] = series_instance_uid */
+  2,   /* field[2] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__retrieve_frames_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor metis__v1__retrieve_frames_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.RetrieveFramesRequest",
+  "RetrieveFramesRequest",
+  "Metis__V1__RetrieveFramesRequest",
+  "metis.v1",
+  sizeof(Metis__V1__RetrieveFramesRequest),
+  4,
+  metis__v1__retrieve_frames_request__field_descriptors,
+  metis__v1__retrieve_frames_request__field_indices_by_name,
+  1,  metis__v1__retrieve_frames_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__retrieve_frames_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__frame_pixels__field_descriptors[3] =
+{
+  {
+    "frame_number",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__FramePixels, frame_number),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "data",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__FramePixels, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transfer_syntax_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__FramePixels, transfer_syntax_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__frame_pixels__field_indices_by_name[] = {
+  1,   /* field[1] = data */
+  0,   /* field[0] = frame_number */
+  2,   /* field[2] = transfer_syntax_uid */
+};
+static const ProtobufCIntRange metis__v1__frame_pixels__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metis__v1__frame_pixels__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.FramePixels",
+  "FramePixels",
+  "Metis__V1__FramePixels",
+  "metis.v1",
+  sizeof(Metis__V1__FramePixels),
+  3,
+  metis__v1__frame_pixels__field_descriptors,
+  metis__v1__frame_pixels__field_indices_by_name,
+  1,  metis__v1__frame_pixels__number_ranges,
+  (ProtobufCMessageInit) metis__v1__frame_pixels__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__retrieve_bulk_data_request__field_descriptors[4] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveBulkDataRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveBulkDataRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveBulkDataRequest, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "tag_path",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RetrieveBulkDataRequest, tag_path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__retrieve_bulk_data_request__field_indices_by_name[] = {
+  1,   /* field[1] = series_instance_uid */
+  2,   /* field[2] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+  3,   /* field[3] = tag_path */
+};
+static const ProtobufCIntRange metis__v1__retrieve_bulk_data_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor metis__v1__retrieve_bulk_data_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.RetrieveBulkDataRequest",
+  "RetrieveBulkDataRequest",
+  "Metis__V1__RetrieveBulkDataRequest",
+  "metis.v1",
+  sizeof(Metis__V1__RetrieveBulkDataRequest),
+  4,
+  metis__v1__retrieve_bulk_data_request__field_descriptors,
+  metis__v1__retrieve_bulk_data_request__field_indices_by_name,
+  1,  metis__v1__retrieve_bulk_data_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__retrieve_bulk_data_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__bulk_data__field_descriptors[3] =
+{
+  {
+    "data",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__BulkData, data),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "vr",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__BulkData, vr),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "transfer_syntax_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__BulkData, transfer_syntax_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__bulk_data__field_indices_by_name[] = {
+  0,   /* field[0] = data */
+  2,   /* field[2] = transfer_syntax_uid */
+  1,   /* field[1] = vr */
+};
+static const ProtobufCIntRange metis__v1__bulk_data__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metis__v1__bulk_data__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.BulkData",
+  "BulkData",
+  "Metis__V1__BulkData",
+  "metis.v1",
+  sizeof(Metis__V1__BulkData),
+  3,
+  metis__v1__bulk_data__field_descriptors,
+  metis__v1__bulk_data__field_indices_by_name,
+  1,  metis__v1__bulk_data__number_ranges,
+  (ProtobufCMessageInit) metis__v1__bulk_data__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__get_metadata_request__field_descriptors[3] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__GetMetadataRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__GetMetadataRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__GetMetadataRequest, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__get_metadata_request__field_indices_by_name[] = {
+  1,   /* field[1] = series_instance_uid */
+  2,   /* field[2] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__get_metadata_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 3 }
+};
+const ProtobufCMessageDescriptor metis__v1__get_metadata_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.GetMetadataRequest",
+  "GetMetadataRequest",
+  "Metis__V1__GetMetadataRequest",
+  "metis.v1",
+  sizeof(Metis__V1__GetMetadataRequest),
+  3,
+  metis__v1__get_metadata_request__field_descriptors,
+  metis__v1__get_metadata_request__field_indices_by_name,
+  1,  metis__v1__get_metadata_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__get_metadata_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__instance_metadata__field_descriptors[4] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceMetadata, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceMetadata, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceMetadata, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "json",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceMetadata, json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__instance_metadata__field_indices_by_name[] = {
+  3,   /* field[3] = json */
+  1,   /* field[1] = series_instance_uid */
+  2,   /* field[2] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__instance_metadata__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor metis__v1__instance_metadata__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.InstanceMetadata",
+  "InstanceMetadata",
+  "Metis__V1__InstanceMetadata",
+  "metis.v1",
+  sizeof(Metis__V1__InstanceMetadata),
+  4,
+  metis__v1__instance_metadata__field_descriptors,
+  metis__v1__instance_metadata__field_indices_by_name,
+  1,  metis__v1__instance_metadata__number_ranges,
+  (ProtobufCMessageInit) metis__v1__instance_metadata__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__metadata_response__field_descriptors[1] =
+{
+  {
+    "instances",
+    1,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metis__V1__MetadataResponse, n_instances),
+    offsetof(Metis__V1__MetadataResponse, instances),
+    &metis__v1__instance_metadata__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__metadata_response__field_indices_by_name[] = {
+  0,   /* field[0] = instances */
+};
+static const ProtobufCIntRange metis__v1__metadata_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor metis__v1__metadata_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.MetadataResponse",
+  "MetadataResponse",
+  "Metis__V1__MetadataResponse",
+  "metis.v1",
+  sizeof(Metis__V1__MetadataResponse),
+  1,
+  metis__v1__metadata_response__field_descriptors,
+  metis__v1__metadata_response__field_indices_by_name,
+  1,  metis__v1__metadata_response__number_ranges,
+  (ProtobufCMessageInit) metis__v1__metadata_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__render_request__field_descriptors[7] =
+{
+  {
+    "study_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "frame_number",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, frame_number),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "max_size",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, max_size),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_center",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, window_center),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "window_width",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_DOUBLE,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, window_width),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__render_request__field_indices_by_name[] = {
+  3,   /* field[3] = frame_number */
+  4,   /* field[4] = max_size */
+  1,   /* field[1] = series_instance_uid */
+  2,   /* field[2] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+  5,   /* field[5] = window_center */
+  6,   /* field[6] = window_width */
+};
+static const ProtobufCIntRange metis__v1__render_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor metis__v1__render_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.RenderRequest",
+  "RenderRequest",
+  "Metis__V1__RenderRequest",
+  "metis.v1",
+  sizeof(Metis__V1__RenderRequest),
+  7,
+  metis__v1__render_request__field_descriptors,
+  metis__v1__render_request__field_indices_by_name,
+  1,  metis__v1__render_request__number_ranges,
+  (ProtobufCMessageInit) metis__v1__render_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__rendered_image__field_descriptors[4] =
+{
+  {
+    "png",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderedImage, png),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "width",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderedImage, width),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "height",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderedImage, height),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderedImage, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__rendered_image__field_indices_by_name[] = {
+  2,   /* field[2] = height */
+  0,   /* field[0] = png */
+  3,   /* field[3] = sop_instance_uid */
+  1,   /* field[1] = width */
+};
+static const ProtobufCIntRange metis__v1__rendered_image__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 4 }
+};
+const ProtobufCMessageDescriptor metis__v1__rendered_image__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.RenderedImage",
+  "RenderedImage",
+  "Metis__V1__RenderedImage",
+  "metis.v1",
+  sizeof(Metis__V1__RenderedImage),
+  4,
+  metis__v1__rendered_image__field_descriptors,
+  metis__v1__rendered_image__field_indices_by_name,
+  1,  metis__v1__rendered_image__number_ranges,
+  (ProtobufCMessageInit) metis__v1__rendered_image__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metis__v1__delete_study_request__field_descriptors[1] =
@@ -1166,7 +2360,7 @@ const ProtobufCEnumDescriptor metis__v1__query_request__level__descriptor =
   metis__v1__query_request__level__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[6] =
+static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[9] =
 {
   {
     "level",
@@ -1240,8 +2434,47 @@ static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "include_fields",
+    7,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__QueryRequest, n_include_fields),
+    offsetof(Metis__V1__QueryRequest, include_fields),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "include_all",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, include_all),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "fuzzy_matching",
+    9,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, fuzzy_matching),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__query_request__field_indices_by_name[] = {
+  8,   /* field[8] = fuzzy_matching */
+  7,   /* field[7] = include_all */
+  6,   /* field[6] = include_fields */
   0,   /* field[0] = level */
   4,   /* field[4] = limit */
   1,   /* field[1] = match */
@@ -1252,7 +2485,7 @@ static const unsigned metis__v1__query_request__field_indices_by_name[] = {
 static const ProtobufCIntRange metis__v1__query_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 6 }
+  { 0, 9 }
 };
 const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
 {
@@ -1262,14 +2495,14 @@ const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
   "Metis__V1__QueryRequest",
   "metis.v1",
   sizeof(Metis__V1__QueryRequest),
-  6,
+  9,
   metis__v1__query_request__field_descriptors,
   metis__v1__query_request__field_indices_by_name,
   1,  metis__v1__query_request__number_ranges,
   (ProtobufCMessageInit) metis__v1__query_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[2] =
 {
   {
     "matches",
@@ -1283,14 +2516,27 @@ static const ProtobufCFieldDescriptor metis__v1__query_response__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "paths",
+    2,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__QueryResponse, n_paths),
+    offsetof(Metis__V1__QueryResponse, paths),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__query_response__field_indices_by_name[] = {
   0,   /* field[0] = matches */
+  1,   /* field[1] = paths */
 };
 static const ProtobufCIntRange metis__v1__query_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
 {
@@ -1300,14 +2546,14 @@ const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
   "Metis__V1__QueryResponse",
   "metis.v1",
   sizeof(Metis__V1__QueryResponse),
-  1,
+  2,
   metis__v1__query_response__field_descriptors,
   metis__v1__query_response__field_indices_by_name,
   1,  metis__v1__query_response__number_ranges,
   (ProtobufCMessageInit) metis__v1__query_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[6] =
+static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[11] =
 {
   { "GetStatistics", &metis__v1__get_storage_statistics_request__descriptor, &metis__v1__storage_statistics__descriptor },
   { "StoreInstance", &metis__v1__store_instance_request__descriptor, &metis__v1__store_instance_response__descriptor },
@@ -1315,13 +2561,23 @@ static const ProtobufCMethodDescriptor metis__v1__storage__method_descriptors[6]
   { "DeleteStudy", &metis__v1__delete_study_request__descriptor, &metis__v1__delete_response__descriptor },
   { "DeleteSeries", &metis__v1__delete_series_request__descriptor, &metis__v1__delete_response__descriptor },
   { "Query", &metis__v1__query_request__descriptor, &metis__v1__query_response__descriptor },
+  { "RetrieveInstances", &metis__v1__retrieve_instances_request__descriptor, &metis__v1__instance_chunk__descriptor },
+  { "RetrieveFrames", &metis__v1__retrieve_frames_request__descriptor, &metis__v1__frame_pixels__descriptor },
+  { "RetrieveBulkData", &metis__v1__retrieve_bulk_data_request__descriptor, &metis__v1__bulk_data__descriptor },
+  { "GetMetadata", &metis__v1__get_metadata_request__descriptor, &metis__v1__metadata_response__descriptor },
+  { "Render", &metis__v1__render_request__descriptor, &metis__v1__rendered_image__descriptor },
 };
 const unsigned metis__v1__storage__method_indices_by_name[] = {
   4,        /* DeleteSeries */
   3,        /* DeleteStudy */
+  9,        /* GetMetadata */
   0,        /* GetStatistics */
   5,        /* Query */
+  10,        /* Render */
+  8,        /* RetrieveBulkData */
+  7,        /* RetrieveFrames */
   2,        /* RetrieveInstance */
+  6,        /* RetrieveInstances */
   1         /* StoreInstance */
 };
 const ProtobufCServiceDescriptor metis__v1__storage__descriptor =
@@ -1331,7 +2587,7 @@ const ProtobufCServiceDescriptor metis__v1__storage__descriptor =
   "Storage",
   "Metis__V1__Storage",
   "metis.v1",
-  6,
+  11,
   metis__v1__storage__method_descriptors,
   metis__v1__storage__method_indices_by_name
 };
@@ -1382,6 +2638,46 @@ void metis__v1__storage__query(ProtobufCService *service,
 {
   assert(service->descriptor == &metis__v1__storage__descriptor);
   service->invoke(service, 5, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__retrieve_instances(ProtobufCService *service,
+                                            const Metis__V1__RetrieveInstancesRequest *input,
+                                            Metis__V1__InstanceChunk_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 6, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__retrieve_frames(ProtobufCService *service,
+                                         const Metis__V1__RetrieveFramesRequest *input,
+                                         Metis__V1__FramePixels_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 7, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__retrieve_bulk_data(ProtobufCService *service,
+                                            const Metis__V1__RetrieveBulkDataRequest *input,
+                                            Metis__V1__BulkData_Closure closure,
+                                            void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 8, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__get_metadata(ProtobufCService *service,
+                                      const Metis__V1__GetMetadataRequest *input,
+                                      Metis__V1__MetadataResponse_Closure closure,
+                                      void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 9, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void metis__v1__storage__render(ProtobufCService *service,
+                                const Metis__V1__RenderRequest *input,
+                                Metis__V1__RenderedImage_Closure closure,
+                                void *closure_data)
+{
+  assert(service->descriptor == &metis__v1__storage__descriptor);
+  service->invoke(service, 10, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void metis__v1__storage__init (Metis__V1__Storage_Service *service,
                                Metis__V1__Storage_ServiceDestroy destroy)

@@ -21,6 +21,16 @@ typedef struct Metis__V1__StoreInstanceRequest Metis__V1__StoreInstanceRequest;
 typedef struct Metis__V1__StoreInstanceResponse Metis__V1__StoreInstanceResponse;
 typedef struct Metis__V1__RetrieveInstanceRequest Metis__V1__RetrieveInstanceRequest;
 typedef struct Metis__V1__InstanceChunk Metis__V1__InstanceChunk;
+typedef struct Metis__V1__RetrieveInstancesRequest Metis__V1__RetrieveInstancesRequest;
+typedef struct Metis__V1__RetrieveFramesRequest Metis__V1__RetrieveFramesRequest;
+typedef struct Metis__V1__FramePixels Metis__V1__FramePixels;
+typedef struct Metis__V1__RetrieveBulkDataRequest Metis__V1__RetrieveBulkDataRequest;
+typedef struct Metis__V1__BulkData Metis__V1__BulkData;
+typedef struct Metis__V1__GetMetadataRequest Metis__V1__GetMetadataRequest;
+typedef struct Metis__V1__InstanceMetadata Metis__V1__InstanceMetadata;
+typedef struct Metis__V1__MetadataResponse Metis__V1__MetadataResponse;
+typedef struct Metis__V1__RenderRequest Metis__V1__RenderRequest;
+typedef struct Metis__V1__RenderedImage Metis__V1__RenderedImage;
 typedef struct Metis__V1__DeleteStudyRequest Metis__V1__DeleteStudyRequest;
 typedef struct Metis__V1__DeleteSeriesRequest Metis__V1__DeleteSeriesRequest;
 typedef struct Metis__V1__DeleteResponse Metis__V1__DeleteResponse;
@@ -146,10 +156,184 @@ struct  Metis__V1__InstanceChunk
    * Size of the whole instance (same on every chunk).
    */
   uint64_t total_size;
+  /*
+   * The instance these bytes belong to; a stream of several instances
+   * starts each one with a chunk at offset 0.
+   */
+  char *sop_instance_uid;
+  uint64_t offset;
 };
 #define METIS__V1__INSTANCE_CHUNK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__instance_chunk__descriptor) \
-    , {0,NULL}, 0 }
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, 0 }
+
+
+/*
+ * The instances of a study, of one series, or one instance, in series and
+ * instance number order. Study is required; series and instance narrow it.
+ */
+struct  Metis__V1__RetrieveInstancesRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *sop_instance_uid;
+};
+#define METIS__V1__RETRIEVE_INSTANCES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__retrieve_instances_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__RetrieveFramesRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *sop_instance_uid;
+  /*
+   * 1-based frame numbers, in the order wanted (PS3.18 frame list).
+   */
+  size_t n_frame_numbers;
+  uint32_t *frame_numbers;
+};
+#define METIS__V1__RETRIEVE_FRAMES_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__retrieve_frames_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+
+
+/*
+ * One frame's pixel bytes as stored: native little-endian bytes, or the
+ * encapsulated fragment(s) of a compressed transfer syntax.
+ */
+struct  Metis__V1__FramePixels
+{
+  ProtobufCMessage base;
+  uint32_t frame_number;
+  ProtobufCBinaryData data;
+  char *transfer_syntax_uid;
+};
+#define METIS__V1__FRAME_PIXELS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__frame_pixels__descriptor) \
+    , 0, {0,NULL}, (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__RetrieveBulkDataRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *sop_instance_uid;
+  /*
+   * Tag path of the value from the top-level data set, as in the metadata's
+   * bulk data URIs: "7FE00010" or "30060039/0/30060040/2/30060050".
+   */
+  char *tag_path;
+};
+#define METIS__V1__RETRIEVE_BULK_DATA_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__retrieve_bulk_data_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__BulkData
+{
+  ProtobufCMessage base;
+  ProtobufCBinaryData data;
+  char *vr;
+  char *transfer_syntax_uid;
+};
+#define METIS__V1__BULK_DATA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__bulk_data__descriptor) \
+    , {0,NULL}, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The metadata of a study, a series or one instance.
+ */
+struct  Metis__V1__GetMetadataRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *sop_instance_uid;
+};
+#define METIS__V1__GET_METADATA_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__get_metadata_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__InstanceMetadata
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *sop_instance_uid;
+  /*
+   * DICOM JSON (PS3.18 F.2) of the data set; binary values above 1 KiB and
+   * pixel data as BulkDataURI "bulk:<tag path>" for the caller to resolve.
+   */
+  char *json;
+};
+#define METIS__V1__INSTANCE_METADATA__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__instance_metadata__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+struct  Metis__V1__MetadataResponse
+{
+  ProtobufCMessage base;
+  size_t n_instances;
+  Metis__V1__InstanceMetadata **instances;
+};
+#define METIS__V1__METADATA_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__metadata_response__descriptor) \
+    , 0,NULL }
+
+
+/*
+ * A frame rendered for display: grayscale, windowed, scaled down to fit.
+ */
+struct  Metis__V1__RenderRequest
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  /*
+   * Empty: the middle instance of the series (or of the study's first image series).
+   */
+  char *sop_instance_uid;
+  /*
+   * 1-based; 0: the middle frame.
+   */
+  uint32_t frame_number;
+  /*
+   * Longest side in pixels; 0 keeps the image size.
+   */
+  uint32_t max_size;
+  /*
+   * Window; width 0: the stored window (WindowCenter/Width) or the frame's min/max.
+   */
+  double window_center;
+  double window_width;
+};
+#define METIS__V1__RENDER_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__render_request__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+struct  Metis__V1__RenderedImage
+{
+  ProtobufCMessage base;
+  /*
+   * PNG bytes.
+   */
+  ProtobufCBinaryData png;
+  uint32_t width;
+  uint32_t height;
+  char *sop_instance_uid;
+};
+#define METIS__V1__RENDERED_IMAGE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__rendered_image__descriptor) \
+    , {0,NULL}, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Metis__V1__DeleteStudyRequest
@@ -220,10 +404,24 @@ struct  Metis__V1__QueryRequest
    */
   uint32_t limit;
   uint32_t offset;
+  /*
+   * Attributes to return beyond the level's defaults, by keyword or tag,
+   * taken from the stored metadata when the index has no column for them.
+   */
+  size_t n_include_fields;
+  char **include_fields;
+  /*
+   * includefield=all: every attribute of the level.
+   */
+  protobuf_c_boolean include_all;
+  /*
+   * Person names match word by word, by prefix, ignoring case and accents.
+   */
+  protobuf_c_boolean fuzzy_matching;
 };
 #define METIS__V1__QUERY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_request__descriptor) \
-    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0 }
+    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0 }
 
 
 struct  Metis__V1__QueryResponse
@@ -234,10 +432,16 @@ struct  Metis__V1__QueryResponse
    */
   size_t n_matches;
   char **matches;
+  /*
+   * Each match's path under a DICOMweb root, in the same order:
+   * studies/{uid}[/series/{uid}[/instances/{uid}]] (for RetrieveURL).
+   */
+  size_t n_paths;
+  char **paths;
 };
 #define METIS__V1__QUERY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0,NULL }
 
 
 /* Metis__V1__GetStorageStatisticsRequest methods */
@@ -353,6 +557,196 @@ Metis__V1__InstanceChunk *
                       const uint8_t       *data);
 void   metis__v1__instance_chunk__free_unpacked
                      (Metis__V1__InstanceChunk *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__RetrieveInstancesRequest methods */
+void   metis__v1__retrieve_instances_request__init
+                     (Metis__V1__RetrieveInstancesRequest         *message);
+size_t metis__v1__retrieve_instances_request__get_packed_size
+                     (const Metis__V1__RetrieveInstancesRequest   *message);
+size_t metis__v1__retrieve_instances_request__pack
+                     (const Metis__V1__RetrieveInstancesRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__retrieve_instances_request__pack_to_buffer
+                     (const Metis__V1__RetrieveInstancesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__RetrieveInstancesRequest *
+       metis__v1__retrieve_instances_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__retrieve_instances_request__free_unpacked
+                     (Metis__V1__RetrieveInstancesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__RetrieveFramesRequest methods */
+void   metis__v1__retrieve_frames_request__init
+                     (Metis__V1__RetrieveFramesRequest         *message);
+size_t metis__v1__retrieve_frames_request__get_packed_size
+                     (const Metis__V1__RetrieveFramesRequest   *message);
+size_t metis__v1__retrieve_frames_request__pack
+                     (const Metis__V1__RetrieveFramesRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__retrieve_frames_request__pack_to_buffer
+                     (const Metis__V1__RetrieveFramesRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__RetrieveFramesRequest *
+       metis__v1__retrieve_frames_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__retrieve_frames_request__free_unpacked
+                     (Metis__V1__RetrieveFramesRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__FramePixels methods */
+void   metis__v1__frame_pixels__init
+                     (Metis__V1__FramePixels         *message);
+size_t metis__v1__frame_pixels__get_packed_size
+                     (const Metis__V1__FramePixels   *message);
+size_t metis__v1__frame_pixels__pack
+                     (const Metis__V1__FramePixels   *message,
+                      uint8_t             *out);
+size_t metis__v1__frame_pixels__pack_to_buffer
+                     (const Metis__V1__FramePixels   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__FramePixels *
+       metis__v1__frame_pixels__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__frame_pixels__free_unpacked
+                     (Metis__V1__FramePixels *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__RetrieveBulkDataRequest methods */
+void   metis__v1__retrieve_bulk_data_request__init
+                     (Metis__V1__RetrieveBulkDataRequest         *message);
+size_t metis__v1__retrieve_bulk_data_request__get_packed_size
+                     (const Metis__V1__RetrieveBulkDataRequest   *message);
+size_t metis__v1__retrieve_bulk_data_request__pack
+                     (const Metis__V1__RetrieveBulkDataRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__retrieve_bulk_data_request__pack_to_buffer
+                     (const Metis__V1__RetrieveBulkDataRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__RetrieveBulkDataRequest *
+       metis__v1__retrieve_bulk_data_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__retrieve_bulk_data_request__free_unpacked
+                     (Metis__V1__RetrieveBulkDataRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__BulkData methods */
+void   metis__v1__bulk_data__init
+                     (Metis__V1__BulkData         *message);
+size_t metis__v1__bulk_data__get_packed_size
+                     (const Metis__V1__BulkData   *message);
+size_t metis__v1__bulk_data__pack
+                     (const Metis__V1__BulkData   *message,
+                      uint8_t             *out);
+size_t metis__v1__bulk_data__pack_to_buffer
+                     (const Metis__V1__BulkData   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__BulkData *
+       metis__v1__bulk_data__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__bulk_data__free_unpacked
+                     (Metis__V1__BulkData *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__GetMetadataRequest methods */
+void   metis__v1__get_metadata_request__init
+                     (Metis__V1__GetMetadataRequest         *message);
+size_t metis__v1__get_metadata_request__get_packed_size
+                     (const Metis__V1__GetMetadataRequest   *message);
+size_t metis__v1__get_metadata_request__pack
+                     (const Metis__V1__GetMetadataRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__get_metadata_request__pack_to_buffer
+                     (const Metis__V1__GetMetadataRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__GetMetadataRequest *
+       metis__v1__get_metadata_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__get_metadata_request__free_unpacked
+                     (Metis__V1__GetMetadataRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__InstanceMetadata methods */
+void   metis__v1__instance_metadata__init
+                     (Metis__V1__InstanceMetadata         *message);
+size_t metis__v1__instance_metadata__get_packed_size
+                     (const Metis__V1__InstanceMetadata   *message);
+size_t metis__v1__instance_metadata__pack
+                     (const Metis__V1__InstanceMetadata   *message,
+                      uint8_t             *out);
+size_t metis__v1__instance_metadata__pack_to_buffer
+                     (const Metis__V1__InstanceMetadata   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__InstanceMetadata *
+       metis__v1__instance_metadata__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__instance_metadata__free_unpacked
+                     (Metis__V1__InstanceMetadata *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__MetadataResponse methods */
+void   metis__v1__metadata_response__init
+                     (Metis__V1__MetadataResponse         *message);
+size_t metis__v1__metadata_response__get_packed_size
+                     (const Metis__V1__MetadataResponse   *message);
+size_t metis__v1__metadata_response__pack
+                     (const Metis__V1__MetadataResponse   *message,
+                      uint8_t             *out);
+size_t metis__v1__metadata_response__pack_to_buffer
+                     (const Metis__V1__MetadataResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__MetadataResponse *
+       metis__v1__metadata_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__metadata_response__free_unpacked
+                     (Metis__V1__MetadataResponse *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__RenderRequest methods */
+void   metis__v1__render_request__init
+                     (Metis__V1__RenderRequest         *message);
+size_t metis__v1__render_request__get_packed_size
+                     (const Metis__V1__RenderRequest   *message);
+size_t metis__v1__render_request__pack
+                     (const Metis__V1__RenderRequest   *message,
+                      uint8_t             *out);
+size_t metis__v1__render_request__pack_to_buffer
+                     (const Metis__V1__RenderRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__RenderRequest *
+       metis__v1__render_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__render_request__free_unpacked
+                     (Metis__V1__RenderRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__RenderedImage methods */
+void   metis__v1__rendered_image__init
+                     (Metis__V1__RenderedImage         *message);
+size_t metis__v1__rendered_image__get_packed_size
+                     (const Metis__V1__RenderedImage   *message);
+size_t metis__v1__rendered_image__pack
+                     (const Metis__V1__RenderedImage   *message,
+                      uint8_t             *out);
+size_t metis__v1__rendered_image__pack_to_buffer
+                     (const Metis__V1__RenderedImage   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__RenderedImage *
+       metis__v1__rendered_image__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__rendered_image__free_unpacked
+                     (Metis__V1__RenderedImage *message,
                       ProtobufCAllocator *allocator);
 /* Metis__V1__DeleteStudyRequest methods */
 void   metis__v1__delete_study_request__init
@@ -472,6 +866,36 @@ typedef void (*Metis__V1__RetrieveInstanceRequest_Closure)
 typedef void (*Metis__V1__InstanceChunk_Closure)
                  (const Metis__V1__InstanceChunk *message,
                   void *closure_data);
+typedef void (*Metis__V1__RetrieveInstancesRequest_Closure)
+                 (const Metis__V1__RetrieveInstancesRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__RetrieveFramesRequest_Closure)
+                 (const Metis__V1__RetrieveFramesRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__FramePixels_Closure)
+                 (const Metis__V1__FramePixels *message,
+                  void *closure_data);
+typedef void (*Metis__V1__RetrieveBulkDataRequest_Closure)
+                 (const Metis__V1__RetrieveBulkDataRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__BulkData_Closure)
+                 (const Metis__V1__BulkData *message,
+                  void *closure_data);
+typedef void (*Metis__V1__GetMetadataRequest_Closure)
+                 (const Metis__V1__GetMetadataRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__InstanceMetadata_Closure)
+                 (const Metis__V1__InstanceMetadata *message,
+                  void *closure_data);
+typedef void (*Metis__V1__MetadataResponse_Closure)
+                 (const Metis__V1__MetadataResponse *message,
+                  void *closure_data);
+typedef void (*Metis__V1__RenderRequest_Closure)
+                 (const Metis__V1__RenderRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__RenderedImage_Closure)
+                 (const Metis__V1__RenderedImage *message,
+                  void *closure_data);
 typedef void (*Metis__V1__DeleteStudyRequest_Closure)
                  (const Metis__V1__DeleteStudyRequest *message,
                   void *closure_data);
@@ -521,6 +945,26 @@ struct Metis__V1__Storage_Service
                 const Metis__V1__QueryRequest *input,
                 Metis__V1__QueryResponse_Closure closure,
                 void *closure_data);
+  void (*retrieve_instances)(Metis__V1__Storage_Service *service,
+                             const Metis__V1__RetrieveInstancesRequest *input,
+                             Metis__V1__InstanceChunk_Closure closure,
+                             void *closure_data);
+  void (*retrieve_frames)(Metis__V1__Storage_Service *service,
+                          const Metis__V1__RetrieveFramesRequest *input,
+                          Metis__V1__FramePixels_Closure closure,
+                          void *closure_data);
+  void (*retrieve_bulk_data)(Metis__V1__Storage_Service *service,
+                             const Metis__V1__RetrieveBulkDataRequest *input,
+                             Metis__V1__BulkData_Closure closure,
+                             void *closure_data);
+  void (*get_metadata)(Metis__V1__Storage_Service *service,
+                       const Metis__V1__GetMetadataRequest *input,
+                       Metis__V1__MetadataResponse_Closure closure,
+                       void *closure_data);
+  void (*render)(Metis__V1__Storage_Service *service,
+                 const Metis__V1__RenderRequest *input,
+                 Metis__V1__RenderedImage_Closure closure,
+                 void *closure_data);
 };
 typedef void (*Metis__V1__Storage_ServiceDestroy)(Metis__V1__Storage_Service *);
 void metis__v1__storage__init (Metis__V1__Storage_Service *service,
@@ -534,7 +978,12 @@ void metis__v1__storage__init (Metis__V1__Storage_Service *service,
       function_prefix__ ## retrieve_instance,\
       function_prefix__ ## delete_study,\
       function_prefix__ ## delete_series,\
-      function_prefix__ ## query  }
+      function_prefix__ ## query,\
+      function_prefix__ ## retrieve_instances,\
+      function_prefix__ ## retrieve_frames,\
+      function_prefix__ ## retrieve_bulk_data,\
+      function_prefix__ ## get_metadata,\
+      function_prefix__ ## render  }
 void metis__v1__storage__get_statistics(ProtobufCService *service,
                                         const Metis__V1__GetStorageStatisticsRequest *input,
                                         Metis__V1__StorageStatistics_Closure closure,
@@ -559,6 +1008,26 @@ void metis__v1__storage__query(ProtobufCService *service,
                                const Metis__V1__QueryRequest *input,
                                Metis__V1__QueryResponse_Closure closure,
                                void *closure_data);
+void metis__v1__storage__retrieve_instances(ProtobufCService *service,
+                                            const Metis__V1__RetrieveInstancesRequest *input,
+                                            Metis__V1__InstanceChunk_Closure closure,
+                                            void *closure_data);
+void metis__v1__storage__retrieve_frames(ProtobufCService *service,
+                                         const Metis__V1__RetrieveFramesRequest *input,
+                                         Metis__V1__FramePixels_Closure closure,
+                                         void *closure_data);
+void metis__v1__storage__retrieve_bulk_data(ProtobufCService *service,
+                                            const Metis__V1__RetrieveBulkDataRequest *input,
+                                            Metis__V1__BulkData_Closure closure,
+                                            void *closure_data);
+void metis__v1__storage__get_metadata(ProtobufCService *service,
+                                      const Metis__V1__GetMetadataRequest *input,
+                                      Metis__V1__MetadataResponse_Closure closure,
+                                      void *closure_data);
+void metis__v1__storage__render(ProtobufCService *service,
+                                const Metis__V1__RenderRequest *input,
+                                Metis__V1__RenderedImage_Closure closure,
+                                void *closure_data);
 
 /* --- descriptors --- */
 
@@ -569,6 +1038,16 @@ extern const ProtobufCMessageDescriptor metis__v1__store_instance_response__desc
 extern const ProtobufCEnumDescriptor    metis__v1__store_instance_response__outcome__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__retrieve_instance_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__retrieve_instances_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__retrieve_frames_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__frame_pixels__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__retrieve_bulk_data_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__bulk_data__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__get_metadata_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__instance_metadata__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__metadata_response__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__render_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__rendered_image__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__delete_study_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__delete_series_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__delete_response__descriptor;

@@ -1,0 +1,215 @@
+import DICOM
+import Foundation
+import Hummingbird
+import MetisProto
+import MetisRPC
+import SwiftProtobuf
+
+/// The original prototype's routes, same paths and methods, so that its
+/// viewer extension keeps working. Study identifiers are Orthanc's (which the
+/// prototype passed through); a StudyInstanceUID is accepted wherever an
+/// identifier is. Shapes are documented in docs/api.md.
+struct OriginalRoutes: Sendable {
+    let storage: Metis_V1_Storage.Client
+    let uploader: InstanceUploader
+    let maximumBodySize: Int
+
+    func register(on router: Router<some RequestContext>) {
+        router.get("/getAllStudies") { request, _ in
+            let studies = try await studyMatches()
+            if request.uri.queryParameters["expand"] != nil {
+                return try JSONBody.response(try await studies.asyncMap { try await studyObject($0) })
+            }
+            return try JSONBody.response(studies.map(\.id))
+        }
+        router.get("/getStudy/:id") { _, context in
+            let study = try await resolve(try context.parameters.require("id"))
+            return try JSONBody.response(try await studyObject(study))
+        }
+        router.get("/getStudyDicoms/:id") { _, context in
+            let study = try await resolve(try context.parameters.require("id"))
+            return try JSONBody.response(try await instanceObjects(study))
+        }
+        router.post("/uploadDicom") { request, _ in try await upload(request) }
+        router.delete("/delete-study/:uid") { _, context in
+            let study = try await resolve(try context.parameters.require("uid"))
+            let result = try await calling("metis-storage") { try await storage.deleteStudy(.with { $0.studyInstanceUid = study.uid }) }
+            return try JSONBody.response(DeletionReport(studyInstanceUID: study.uid, seriesInstanceUID: nil, result: result))
+        }
+    }
+
+    /// A stored study: its Orthanc identifier, UID and QIDO attributes.
+    struct StudyMatch: Sendable {
+        var id: String
+        var uid: String
+        var attributes: DICOMJSONObject
+    }
+
+    private func studyMatches(uid: String? = nil) async throws -> [StudyMatch] {
+        let response = try await calling("metis-storage") {
+            try await storage.query(.with {
+                $0.level = .study
+                if let uid { $0.match["StudyInstanceUID"] = uid }
+            })
+        }
+        return try response.matches.map { json in
+            let attributes = try DICOMJSONObject(json: json)
+            let uid = attributes.string("0020000D") ?? ""
+            return StudyMatch(id: OrthancIdentifier.study(patientID: attributes.string("00100020") ?? "", study: uid), uid: uid, attributes: attributes)
+        }
+    }
+
+    /// The study an identifier or StudyInstanceUID names; 404 when none, 400 when it is neither.
+    private func resolve(_ id: String) async throws -> StudyMatch {
+        if OrthancIdentifier.isIdentifier(id) {
+            guard let study = try await studyMatches().first(where: { $0.id == id }) else { throw HTTPError(.notFound, message: "no study \(id)") }
+            return study
+        }
+        guard UID.isValid(id) else { throw HTTPError(.badRequest, message: "'\(id)' is neither a study identifier nor a StudyInstanceUID") }
+        guard let study = try await studyMatches(uid: id).first else { throw HTTPError(.notFound, message: "no study \(id)") }
+        return study
+    }
+
+    struct StudyObject: Encodable, Sendable {
+        var ID: String
+        var `Type` = "Study"
+        var IsStable = true
+        var ParentPatient: String
+        var MainDicomTags: [String: String]
+        var PatientMainDicomTags: [String: String]
+        var Series: [String]
+        var ModalitiesInStudy: [String]
+        var NumberOfSeries: Int
+        var NumberOfInstances: Int
+    }
+
+    private func studyObject(_ study: StudyMatch) async throws -> StudyObject {
+        let attributes = study.attributes
+        let patientID = attributes.string("00100020") ?? ""
+        let series = try await calling("metis-storage") {
+            try await storage.query(.with {
+                $0.level = .series
+                $0.studyInstanceUid = study.uid
+            })
+        }
+        let seriesIDs = try series.matches.map { json in
+            OrthancIdentifier.series(patientID: patientID, study: study.uid, series: try DICOMJSONObject(json: json).string("0020000E") ?? "")
+        }
+        func tags(_ pairs: [(String, String)]) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: pairs.compactMap { name, tag in attributes.string(tag).map { (name, $0) } })
+        }
+        return StudyObject(
+            ID: study.id, ParentPatient: OrthancIdentifier.patient(patientID),
+            MainDicomTags: tags([
+                ("StudyInstanceUID", "0020000D"), ("StudyDate", "00080020"), ("StudyTime", "00080030"), ("StudyDescription", "00081030"),
+                ("AccessionNumber", "00080050"), ("StudyID", "00200010"), ("ReferringPhysicianName", "00080090"),
+            ]),
+            PatientMainDicomTags: tags([("PatientName", "00100010"), ("PatientID", "00100020"), ("PatientBirthDate", "00100030"), ("PatientSex", "00100040")]),
+            Series: seriesIDs, ModalitiesInStudy: attributes.values("00080061"),
+            NumberOfSeries: attributes.int("00201206") ?? 0, NumberOfInstances: attributes.int("00201208") ?? 0)
+    }
+
+    struct InstanceObject: Encodable, Sendable {
+        var ID: String
+        var `Type` = "Instance"
+        var ParentSeries: String
+        var IndexInSeries: Int?
+        var MainDicomTags: [String: String]
+        var StudyInstanceUID: String
+        var SeriesInstanceUID: String
+        /// WADO-RS URL of the instance, relative to the gateway.
+        var RetrieveURL: String
+    }
+
+    private func instanceObjects(_ study: StudyMatch) async throws -> [InstanceObject] {
+        let patientID = study.attributes.string("00100020") ?? ""
+        let response = try await calling("metis-storage") {
+            try await storage.query(.with {
+                $0.level = .instance
+                $0.studyInstanceUid = study.uid
+            })
+        }
+        return try response.matches.map { json in
+            let attributes = try DICOMJSONObject(json: json)
+            let series = attributes.string("0020000E") ?? "", sop = attributes.string("00080018") ?? ""
+            var tags = [String: String]()
+            for (name, tag) in [("SOPInstanceUID", "00080018"), ("SOPClassUID", "00080016"), ("InstanceNumber", "00200013"),
+                                ("Rows", "00280010"), ("Columns", "00280011"), ("NumberOfFrames", "00280008")] {
+                tags[name] = attributes.string(tag)
+            }
+            return InstanceObject(
+                ID: OrthancIdentifier.instance(patientID: patientID, study: study.uid, series: series, instance: sop),
+                ParentSeries: OrthancIdentifier.series(patientID: patientID, study: study.uid, series: series),
+                IndexInSeries: attributes.int("00200013"), MainDicomTags: tags, StudyInstanceUID: study.uid, SeriesInstanceUID: series,
+                RetrieveURL: "/dicom-web/studies/\(study.uid)/series/\(series)/instances/\(sop)")
+        }
+    }
+
+    /// What `/uploadDicom` answers: a line per file, and the studies touched.
+    struct UploadReport: Encodable, Sendable {
+        struct File: Encodable, Sendable {
+            var file: String
+            var status: InstanceUploader.Result.Status
+            var sopInstanceUID: String?
+            var studyInstanceUID: String?
+            var seriesInstanceUID: String?
+            var reason: String?
+        }
+        struct Study: Encodable, Sendable {
+            var ID: String
+            var StudyInstanceUID: String
+        }
+        var stored: Int
+        var alreadyStored: Int
+        var failed: Int
+        var files: [File]
+        var skipped: [SkippedFile]
+        var studies: [Study]
+    }
+
+    private func upload(_ request: Request) async throws -> Response {
+        let body = try await collectBody(request, limit: maximumBodySize)
+        let contents = try UploadExtractor.contents(body: body, contentType: request.headers[.contentType])
+        guard !contents.files.isEmpty || !contents.rejected.isEmpty else {
+            throw HTTPError(.badRequest, message: "the upload holds no file")
+        }
+        let results = await uploader.store(contents.files)
+        var files = results.map {
+            UploadReport.File(
+                file: $0.file, status: $0.status, sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: $0.studyInstanceUID,
+                seriesInstanceUID: $0.seriesInstanceUID, reason: $0.reason)
+        }
+        files += contents.rejected.map { UploadReport.File(file: $0.file, status: .failed, reason: $0.reason) }
+        var studies = [UploadReport.Study]()
+        var seen = Set<String>()
+        for result in results where result.succeeded {
+            guard let study = result.studyInstanceUID, seen.insert(study).inserted else { continue }
+            studies.append(.init(ID: OrthancIdentifier.study(patientID: result.patientID ?? "", study: study), StudyInstanceUID: study))
+        }
+        let succeeded = results.filter(\.succeeded)
+        let failed = files.count - succeeded.count
+        let report = UploadReport(
+            stored: succeeded.filter { $0.status != .alreadyStored }.count, alreadyStored: succeeded.filter { $0.status == .alreadyStored }.count,
+            failed: failed, files: files, skipped: contents.skipped, studies: studies)
+        let status: HTTPResponse.Status
+        if failed == 0 {
+            status = .ok
+        } else if !succeeded.isEmpty {
+            status = .accepted
+        } else if results.contains(where: { !$0.isClientError }) {
+            status = .serviceUnavailable
+        } else {
+            status = results.contains { $0.failureReason == InstanceUploader.FailureReason.duplicateSOPInstance } ? .conflict : .badRequest
+        }
+        return try JSONBody.response(report, status: status)
+    }
+}
+
+extension Array where Element: Sendable {
+    fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results = [T]()
+        results.reserveCapacity(count)
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}

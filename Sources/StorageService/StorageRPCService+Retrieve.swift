@@ -1,0 +1,179 @@
+import DICOM
+import Foundation
+import MetisProto
+import MetisRPC
+import SwiftProtobuf
+
+/// Retrieval beyond single instances: a study's or series' instances as one
+/// stream, frames, bulk data, metadata and rendered frames.
+extension StorageRPCService {
+    func retrieveInstances(
+        request: Metis_V1_RetrieveInstancesRequest,
+        response: ResponseStreamWriter<Metis_V1_InstanceChunk>,
+        context: ServerContext
+    ) async throws {
+        let locations = try await locations(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+        for location in locations {
+            let data = try blobs.read(location.sha256)
+            var offset = 0
+            repeat {
+                let end = min(offset + Self.chunkSize, data.count)
+                try await response.write(.with {
+                    $0.data = data.subdata(in: offset..<end)
+                    $0.totalSize = UInt64(data.count)
+                    $0.sopInstanceUid = location.sopInstanceUID
+                    $0.offset = UInt64(offset)
+                })
+                offset = end
+            } while offset < data.count
+        }
+    }
+
+    func retrieveFrames(
+        request: Metis_V1_RetrieveFramesRequest,
+        response: ResponseStreamWriter<Metis_V1_FramePixels>,
+        context: ServerContext
+    ) async throws {
+        guard !request.frameNumbers.isEmpty else { throw StorageError.invalid("no frame numbers") }
+        let (file, _) = try await parsedInstance(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+        let pixels: PixelData
+        do {
+            pixels = try PixelData(file.dataset, transferSyntax: file.transferSyntax)
+        } catch {
+            throw StorageError.invalid("instance \(request.sopInstanceUid) has no usable pixel data: \(error)")
+        }
+        for number in request.frameNumbers {
+            guard number >= 1, Int(number) <= pixels.numberOfFrames else {
+                throw StorageError.invalid("frame \(number) out of range: the instance has frames 1 to \(pixels.numberOfFrames)")
+            }
+        }
+        for number in request.frameNumbers {
+            let data: Data
+            do {
+                data = try pixels.storedFrame(Int(number) - 1)
+            } catch {
+                throw StorageError.invalid("frame \(number) of \(request.sopInstanceUid) cannot be read: \(error)")
+            }
+            try await response.write(.with {
+                $0.frameNumber = number
+                $0.data = data
+                $0.transferSyntaxUid = file.transferSyntax.uid
+            })
+        }
+    }
+
+    func retrieveBulkData(request: Metis_V1_RetrieveBulkDataRequest, context: ServerContext) async throws -> Metis_V1_BulkData {
+        let (file, _) = try await parsedInstance(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+        guard let element = Self.element(at: request.tagPath, in: file.dataset) else {
+            throw StorageError(kind: .notFound, message: "no bulk data at \(request.tagPath) in instance \(request.sopInstanceUid)")
+        }
+        let data: Data
+        switch element.value {
+        case .bytes(let bytes): data = bytes
+        case .encapsulated(let pixels): data = pixels.fragments.reduce(into: Data()) { $0.append($1) }
+        case .sequence: throw StorageError.invalid("\(request.tagPath) is a sequence, not bulk data")
+        }
+        return .with {
+            $0.data = data
+            $0.vr = element.vr.description
+            $0.transferSyntaxUid = file.transferSyntax.uid
+        }
+    }
+
+    func getMetadata(request: Metis_V1_GetMetadataRequest, context: ServerContext) async throws -> Metis_V1_MetadataResponse {
+        try Self.checkScope(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+        let rows = try await index.metadata(
+            study: request.studyInstanceUid, series: request.seriesInstanceUid.nonEmpty, instance: request.sopInstanceUid.nonEmpty)
+        guard !rows.isEmpty else { throw Self.notFound(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid) }
+        return .with {
+            $0.instances = rows.map { row in
+                .with {
+                    $0.studyInstanceUid = row.location.studyInstanceUID
+                    $0.seriesInstanceUid = row.location.seriesInstanceUID
+                    $0.sopInstanceUid = row.location.sopInstanceUID
+                    $0.json = row.json
+                }
+            }
+        }
+    }
+
+    func render(request: Metis_V1_RenderRequest, context: ServerContext) async throws -> Metis_V1_RenderedImage {
+        var sop = request.sopInstanceUid, series = request.seriesInstanceUid
+        if sop.isEmpty {
+            // The middle image of the series, or of the study's first series that has images.
+            try Self.checkScope(request.studyInstanceUid, request.seriesInstanceUid, "")
+            let candidates = try await index.imageInstances(study: request.studyInstanceUid, series: request.seriesInstanceUid.nonEmpty)
+            guard !candidates.isEmpty else {
+                throw StorageError(kind: .notFound, message: "no image to render in \(request.seriesInstanceUid.nonEmpty.map { "series \($0)" } ?? "study \(request.studyInstanceUid)")")
+            }
+            (series, sop) = candidates[candidates.count / 2]
+        }
+        let (file, _) = try await parsedInstance(request.studyInstanceUid, series, sop)
+        let frames = max(1, file.dataset.int(.numberOfFrames) ?? 1)
+        let frame = request.frameNumber == 0 ? frames / 2 : Int(request.frameNumber) - 1
+        guard (0..<frames).contains(frame) else {
+            throw StorageError.invalid("frame \(request.frameNumber) out of range: the instance has frames 1 to \(frames)")
+        }
+        let renderer = FrameRenderer(
+            windowCenter: request.windowWidth > 0 ? request.windowCenter : nil, windowWidth: request.windowWidth > 0 ? request.windowWidth : nil,
+            maxSize: request.maxSize > 0 ? Int(request.maxSize) : nil)
+        let image = try renderer.render(file.dataset, transferSyntax: file.transferSyntax, frame: frame)
+        return .with {
+            $0.png = PNGEncoder.grayscale(image.pixels, width: image.width, height: image.height)
+            $0.width = UInt32(image.width)
+            $0.height = UInt32(image.height)
+            $0.sopInstanceUid = sop
+        }
+    }
+
+    /// The instances a retrieve names; NOT_FOUND when there are none.
+    private func locations(_ study: String, _ series: String, _ instance: String) async throws -> [StorageIndex.InstanceLocation] {
+        try Self.checkScope(study, series, instance)
+        let locations = try await index.locations(study: study, series: series.nonEmpty, instance: instance.nonEmpty)
+        guard !locations.isEmpty else { throw Self.notFound(study, series, instance) }
+        return locations
+    }
+
+    /// One instance read from its blob and parsed.
+    private func parsedInstance(_ study: String, _ series: String, _ instance: String) async throws -> (DICOMFile, StorageIndex.InstanceLocation) {
+        guard !instance.isEmpty else { throw StorageError.invalid("SOP Instance UID missing") }
+        let location = try await locations(study, series, instance)[0]
+        let data = try blobs.read(location.sha256)
+        do {
+            return (try DICOMReader.read(data), location)
+        } catch {
+            throw StorageError.io("stored instance \(instance) cannot be parsed: \(error)")
+        }
+    }
+
+    private static func checkScope(_ study: String, _ series: String, _ instance: String) throws(StorageError) {
+        guard !study.isEmpty else { throw .invalid("Study Instance UID missing") }
+        if !instance.isEmpty && series.isEmpty { throw .invalid("an instance is named within its series") }
+    }
+
+    private static func notFound(_ study: String, _ series: String, _ instance: String) -> StorageError {
+        if !instance.isEmpty { return StorageError(kind: .notFound, message: "no instance \(instance) in series \(series) of study \(study)") }
+        if !series.isEmpty { return StorageError(kind: .notFound, message: "no series \(series) in study \(study)") }
+        return StorageError(kind: .notFound, message: "no study \(study)")
+    }
+
+    /// The element at a bulk data tag path: tags and item indexes, "30060039/0/30060040/2/30060050".
+    static func element(at path: String, in dataset: Dataset) -> DataElement? {
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count % 2 == 1 else { return nil }
+        var current = dataset
+        var index = 0
+        while true {
+            guard let raw = UInt32(parts[index], radix: 16), parts[index].count == 8, let element = current[Tag(rawValue: raw)] else { return nil }
+            if index == parts.count - 1 { return element }
+            guard case .sequence(let items) = element.value, let item = Int(parts[index + 1]), items.indices.contains(item) else { return nil }
+            current = items[item]
+            index += 2
+        }
+    }
+}
+
+extension String {
+    /// nil when empty: optional request fields arrive as empty strings.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}
