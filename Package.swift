@@ -172,6 +172,12 @@ let package = Package(
         ),
 
         // Tests.
+        .target(
+            name: "TestSupport",
+            dependencies: ["CZlib"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MetisRPCTests",
             dependencies: [
@@ -210,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "MetisRPC", "MetisProto", log,
+                "Gateway", "MetisRPC", "MetisProto", "TestSupport", log,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
@@ -218,7 +224,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MetisRPC", "MetisProto", "DICOM"],
+            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -32,7 +32,7 @@ struct LaunchPlan {
                     readiness: .rpc(address)))
         }
         var gatewayArguments = ["gateway"] + common + [
-            "--host", configuration.host, "--port", String(configuration.port),
+            "--host", configuration.host, "--port", String(configuration.port), "--max-upload-bytes", String(configuration.maximumUploadSize),
             "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
         ]
         for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }

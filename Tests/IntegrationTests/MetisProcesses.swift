@@ -68,6 +68,22 @@ enum MetisProcesses {
     }
 
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }
+
+    /// The `/healthz` report at `url`, if the gateway answers.
+    static func health(_ url: String) async -> HealthzReport? {
+        guard let (_, body) = await get(url) else { return nil }
+        return try? JSONDecoder().decode(HealthzReport.self, from: body)
+    }
+
+    /// Polls `/healthz` until every service serves.
+    static func waitForHealthy(_ url: String, timeout: Duration) async -> HealthzReport? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let report = await health(url), report.status == "ok" { return report }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return nil
+    }
 }
 
 /// The parts of `/healthz` the tests read.

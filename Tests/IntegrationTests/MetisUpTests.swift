@@ -19,7 +19,7 @@ struct MetisUpTests {
         defer { if up.isRunning { up.terminate() } }
 
         let healthz = "http://127.0.0.1:\(port)/healthz"
-        let report = try #require(await waitForHealthy(healthz, timeout: .seconds(90)), "metis up did not become healthy")
+        let report = try #require(await MetisProcesses.waitForHealthy(healthz, timeout: .seconds(90)), "metis up did not become healthy")
         #expect(report.services.map(\.name) == ["storage", "tracking", "inference-0", "inference-1"])
         #expect(report.services.allSatisfy { $0.status == "SERVING" })
         let announcement = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
@@ -37,7 +37,7 @@ struct MetisUpTests {
         #expect(health.output.hasSuffix("SERVING\n"))
         let stats = try await MetisProcesses.run(probe, [storageSocket, "stats"])
         #expect(stats.status == 0)
-        #expect(stats.output == "patients=0 studies=0 series=0 instances=0 stored_bytes=0 disk_bytes=0 schema=2\n")
+        #expect(stats.output == "patients=0 studies=0 series=0 instances=0 stored_bytes=0 disk_bytes=0 schema=3\n")
         for name in ["tracking", "inference-0", "inference-1"] {
             #expect(try await MetisProcesses.run(probe, [run.appendingPathComponent("\(name).sock").path, "health"]).status == 0)
         }
@@ -70,7 +70,7 @@ struct MetisUpTests {
         var recovered: HealthzReport?
         let deadline = ContinuousClock.now + .seconds(60)
         while recovered == nil, ContinuousClock.now < deadline {
-            if let current = await fetch(healthz), current.status == "ok",
+            if let current = await MetisProcesses.health(healthz), current.status == "ok",
                 let pid = current.services.first(where: { $0.name == "tracking" })?.pid, pid != tracking
             {
                 recovered = current
@@ -123,19 +123,5 @@ struct MetisUpTests {
         let result = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--inference-workers", "0", "--data", "/nonexistent/x"])
         #expect(result.status != 0)
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
-    }
-
-    private func fetch(_ url: String) async -> HealthzReport? {
-        guard let (_, body) = await MetisProcesses.get(url) else { return nil }
-        return try? JSONDecoder().decode(HealthzReport.self, from: body)
-    }
-
-    private func waitForHealthy(_ url: String, timeout: Duration) async -> HealthzReport? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if let report = await fetch(url), report.status == "ok" { return report }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return nil
     }
 }
