@@ -15,9 +15,7 @@ public enum DICOMJSON {
 
     /// UTF-8 JSON text, keys sorted.
     public static func data(_ dataset: Dataset, bulkDataURI: BulkDataURIProvider? = nil) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(encode(dataset, bulkDataURI: bulkDataURI))) ?? Data("{}".utf8)
+        Data(encode(dataset, bulkDataURI: bulkDataURI).jsonText.utf8)
     }
 
     private static func encode(_ dataset: Dataset, path: String, bulkDataURI: BulkDataURIProvider?) -> JSONValue {

@@ -76,9 +76,10 @@ struct BlobStore: Sendable {
         }
     }
 
+    /// Removes a blob no row references any more. Not synced: should a crash
+    /// undo the unlink, the start-up check removes the orphan again.
     func remove(_ sha256: String) {
-        let path = url(for: sha256)
-        if unlink(path.path) == 0 { Self.syncDirectory(path.deletingLastPathComponent()) }
+        unlink(url(for: sha256).path)
     }
 
     /// Hashes of every blob on disk.

@@ -171,31 +171,34 @@ extension StorageIndex {
         let level = query.level
         let pathColumn = returned.count + countTags.count
         let returnedAttributes = returned
+        let returnedTags = Set(returned.map(\.tag))
         let extraTags = fromMetadata
         let includeAll = query.includeAll
         return try await database.read { db in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let decoder = JSONDecoder()
-            return try Row.fetchAll(db, sql: statement, arguments: statementArguments).map { row in
-                var object = [String: JSONValue]()
-                if readsMetadata, let text = row[pathColumn + 1] as String?,
-                    case .object(let metadata)? = try? decoder.decode(JSONValue.self, from: Data(text.utf8))
-                {
-                    for (key, value) in metadata {
-                        guard let tag = Self.tag(key), extraTags.contains(tag) || (includeAll && Self.belongsToAll(tag, level: level)),
-                            case .object(let attribute) = value, attribute["BulkDataURI"] == nil
-                        else { continue }
-                        object[key] = value
+            try Row.fetchAll(db, sql: statement, arguments: statementArguments).map { row in
+                var members = [(key: String, text: Substring)]()
+                if readsMetadata, let text = row[pathColumn + 1] as String? {
+                    for member in JSONMembers.members(of: text, where: { key in
+                        guard let tag = Self.tag(key), !returnedTags.contains(tag) else { return false }
+                        return extraTags.contains(tag) || (includeAll && Self.belongsToAll(tag, level: level))
+                    }) where !member.value.contains("\"BulkDataURI\"") {
+                        members.append((member.key, member.value))
                     }
                 }
                 for (index, attribute) in returnedAttributes.enumerated() {
-                    object[attribute.tag.jsonKey] = Self.json(attribute.vr, row[index] as DatabaseValue)
+                    members.append((attribute.tag.jsonKey, Substring(Self.json(attribute.vr, row[index] as DatabaseValue).jsonText)))
                 }
                 for (offset, tag) in countTags.enumerated() {
-                    object[tag.jsonKey] = Self.json(.IS, row[returnedAttributes.count + offset] as DatabaseValue)
+                    members.append((tag.jsonKey, Substring(Self.json(.IS, row[returnedAttributes.count + offset] as DatabaseValue).jsonText)))
                 }
-                let json = String(decoding: (try? encoder.encode(JSONValue.object(object))) ?? Data("{}".utf8), as: UTF8.self)
+                members.sort { $0.key < $1.key }
+                var json = "{"
+                for (index, member) in members.enumerated() {
+                    if index > 0 { json += "," }
+                    json += "\"" + member.key + "\":"
+                    json += member.text
+                }
+                json += "}"
                 return Match(json: json, path: row[pathColumn])
             }
         }

@@ -34,6 +34,19 @@ struct DICOMJSONTests {
         #expect(normalized(Fixtures.rows(of: decoded)) == normalized(Fixtures.rows(of: original)))
     }
 
+    @Test("the JSON text is exactly what JSONEncoder writes (sorted keys, slashes unescaped)", arguments: comparable)
+    func textMatchesJSONEncoder(name: String) throws {
+        let json = DICOMJSON.encode(try DICOMReader.read(contentsOf: Fixtures.url(name)).dataset)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(json.jsonText == String(decoding: try encoder.encode(json), as: UTF8.self))
+        let awkward = JSONValue.object([
+            "b": .array([.number(1.5), .number(2), .number(-0.25), .integer(-7), .null, .bool(true)]),
+            "a": .string("quote \" backslash \\ newline \n tab \t bell \u{07} slash / é 日本"),
+        ])
+        #expect(awkward.jsonText == String(decoding: try encoder.encode(awkward), as: UTF8.self))
+    }
+
     @Test("bulk data goes by URI when the provider gives one")
     func bulkData() throws {
         let dataset = try DICOMReader.read(contentsOf: Fixtures.url("explicit-le.dcm")).dataset

@@ -241,3 +241,20 @@ enum PNGDecoding {
         return pixels
     }
 }
+
+@Suite("Reading top-level JSON members as raw text")
+struct JSONMembersTests {
+    @Test("values of every kind come back verbatim; nested keys are not members")
+    func members() {
+        let json = #"{"00081030":{"vr":"LO","Value":["a,b}\"c"]}, "00100010" : {"vr":"PN","Value":[{"Alphabetic":"Dupont^Hélène"}]},"x":[1,[2,{"00100010":3}]],"n":-1.5e3,"t":true,"z":null}"#
+        let all = JSONMembers.members(of: json) { _ in true }
+        #expect(all.map(\.key) == ["00081030", "00100010", "x", "n", "t", "z"])
+        #expect(all[0].value == #"{"vr":"LO","Value":["a,b}\"c"]}"#)
+        #expect(all[1].value == #"{"vr":"PN","Value":[{"Alphabetic":"Dupont^Hélène"}]}"#)
+        #expect(all[2].value == #"[1,[2,{"00100010":3}]]"#)
+        #expect(all[3].value == "-1.5e3")
+        #expect(all[5].value == "null")
+        #expect(JSONMembers.members(of: json) { $0 == "00100010" }.count == 1)
+        #expect(JSONMembers.members(of: "not json") { _ in true }.isEmpty)
+    }
+}
