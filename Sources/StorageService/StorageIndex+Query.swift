@@ -175,7 +175,7 @@ extension StorageIndex {
         let extraTags = fromMetadata
         let includeAll = query.includeAll
         return try await database.read { db in
-            try Row.fetchAll(db, sql: statement, arguments: statementArguments).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: statement), arguments: statementArguments).map { row in
                 var members = [(key: String, text: Substring)]()
                 if readsMetadata, let text = row[pathColumn + 1] as String? {
                     for member in JSONMembers.members(of: text, where: { key in

@@ -15,13 +15,11 @@ extension StorageIndex {
     func locations(study: String, series: String? = nil, instance: String? = nil) async throws -> [InstanceLocation] {
         let (filter, arguments) = Self.scope(study: study, series: series, instance: instance)
         return try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT st.study_instance_uid, se.series_instance_uid, i.sop_instance_uid, i.sha256, i.size
                     FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
                     WHERE \(filter) ORDER BY se.series_number, se.id, i.instance_number, i.id
-                    """, arguments: arguments
+                    """), arguments: arguments
             ).map { InstanceLocation(studyInstanceUID: $0[0], seriesInstanceUID: $0[1], sopInstanceUID: $0[2], sha256: $0[3], size: $0[4]) }
         }
     }
@@ -30,13 +28,11 @@ extension StorageIndex {
     func metadata(study: String, series: String? = nil, instance: String? = nil) async throws -> [(location: InstanceLocation, json: String)] {
         let (filter, arguments) = Self.scope(study: study, series: series, instance: instance)
         return try await database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT st.study_instance_uid, se.series_instance_uid, i.sop_instance_uid, i.sha256, i.size, i.metadata_json
                     FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
                     WHERE \(filter) ORDER BY se.series_number, se.id, i.instance_number, i.id
-                    """, arguments: arguments
+                    """), arguments: arguments
             ).map {
                 (InstanceLocation(studyInstanceUID: $0[0], seriesInstanceUID: $0[1], sopInstanceUID: $0[2], sha256: $0[3], size: $0[4]), $0[5])
             }
@@ -47,21 +43,17 @@ extension StorageIndex {
     /// series that has images, in instance order: (series UID, SOP Instance UID).
     func imageInstances(study: String, series: String?) async throws -> [(series: String, instance: String)] {
         try await database.read { db in
-            let seriesID: Int? = try Int.fetchOne(
-                db,
-                sql: """
+            let seriesID: Int? = try Int.fetchOne(db.cachedStatement(sql: """
                     SELECT se.id FROM series se JOIN studies st ON st.id = se.study_id
                     WHERE st.study_instance_uid = ? AND (? IS NULL OR se.series_instance_uid = ?)
                       AND EXISTS (SELECT 1 FROM instances i WHERE i.series_id = se.id AND i.rows > 0)
                     ORDER BY se.series_number, se.id LIMIT 1
-                    """, arguments: [study, series, series])
+                    """), arguments: [study, series, series])
             guard let seriesID else { return [] }
-            return try Row.fetchAll(
-                db,
-                sql: """
+            return try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT se.series_instance_uid, i.sop_instance_uid FROM instances i JOIN series se ON se.id = i.series_id
                     WHERE i.series_id = ? AND i.rows > 0 ORDER BY i.instance_number, i.id
-                    """, arguments: [seriesID]
+                    """), arguments: [seriesID]
             ).map { (series: $0[0], instance: $0[1]) }
         }
     }

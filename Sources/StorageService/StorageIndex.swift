@@ -24,7 +24,7 @@ final class StorageIndex: Sendable {
         let (rows, schemaVersion) = try await SQLiteDatabase.counts(
             of: ["patients", "studies", "series", "instances"], in: database, migrator: Self.migrator)
         let storedBytes = try await database.read { db in
-            try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM instances") ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(size), 0) FROM instances")) ?? 0
         }
         return Counts(
             patients: rows["patients", default: 0], studies: rows["studies", default: 0], series: rows["series", default: 0],
@@ -41,13 +41,11 @@ final class StorageIndex: Sendable {
 
     func instance(_ sopInstanceUID: String) async throws -> StoredInstance? {
         try await database.read { db in
-            try Row.fetchOne(
-                db,
-                sql: """
+            try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT i.sha256, i.size, st.study_instance_uid, se.series_instance_uid FROM instances i
                     JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
                     WHERE i.sop_instance_uid = ?
-                    """, arguments: [sopInstanceUID]
+                    """), arguments: [sopInstanceUID]
             ).map { StoredInstance(sha256: $0[0], size: $0[1], studyInstanceUID: $0[2], seriesInstanceUID: $0[3]) }
         }
     }
@@ -57,8 +55,7 @@ final class StorageIndex: Sendable {
     @discardableResult
     func record(_ instance: IndexedInstance) async throws -> String? {
         try await database.write { db -> String? in
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO patients (patient_id, patient_name, patient_name_folded, patient_name_words, birth_date, sex)
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(patient_id) DO UPDATE SET
@@ -66,38 +63,30 @@ final class StorageIndex: Sendable {
                       patient_name_folded = COALESCE(excluded.patient_name_folded, patient_name_folded),
                       patient_name_words = COALESCE(excluded.patient_name_words, patient_name_words),
                       birth_date = COALESCE(excluded.birth_date, birth_date), sex = COALESCE(excluded.sex, sex)
-                    """,
-                arguments: [instance.patientID, instance.patientName, PersonNameFolding.caseFolded(instance.patientName),
+                    """).execute(arguments: [instance.patientID, instance.patientName, PersonNameFolding.caseFolded(instance.patientName),
                             PersonNameFolding.words(instance.patientName), instance.patientBirthDate, instance.patientSex])
-            let patient = try Int.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [instance.patientID])!
-            try db.execute(
-                sql: """
+            let patient = try Int.fetchOne(db.cachedStatement(sql: "SELECT id FROM patients WHERE patient_id = ?"), arguments: [instance.patientID])!
+            try db.cachedStatement(sql: """
                     INSERT INTO studies (study_instance_uid, patient_id, study_date, study_time, study_description, accession_number,
                                          modalities_in_study, referring_physician_name, study_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(study_instance_uid) DO NOTHING
-                    """,
-                arguments: [instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.studyDescription,
+                    """).execute(arguments: [instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.studyDescription,
                             instance.accessionNumber, instance.modality ?? "", instance.referringPhysicianName, instance.studyID])
-            let study = try Row.fetchOne(db, sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?", arguments: [instance.studyInstanceUID])!
+            let study = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?"), arguments: [instance.studyInstanceUID])!
             if let modality = instance.modality, !modality.isEmpty {
                 let modalities = (study["modalities_in_study"] as String? ?? "").split(separator: "\\").map(String.init)
                 if !modalities.contains(modality) {
-                    try db.execute(
-                        sql: "UPDATE studies SET modalities_in_study = ? WHERE id = ?",
-                        arguments: [(modalities + [modality]).filter { !$0.isEmpty }.joined(separator: "\\"), study["id"] as Int])
+                    try db.cachedStatement(sql: "UPDATE studies SET modalities_in_study = ? WHERE id = ?").execute(arguments: [(modalities + [modality]).filter { !$0.isEmpty }.joined(separator: "\\"), study["id"] as Int])
                 }
             }
-            try db.execute(
-                sql: """
+            try db.cachedStatement(sql: """
                     INSERT INTO series (series_instance_uid, study_id, modality, series_number, series_description, series_date, series_time)
                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(series_instance_uid) DO NOTHING
-                    """,
-                arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
+                    """).execute(arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
                             instance.seriesDate, instance.seriesTime])
-            let series = try Int.fetchOne(db, sql: "SELECT id FROM series WHERE series_instance_uid = ?", arguments: [instance.seriesInstanceUID])!
-            let replaced = try String.fetchOne(db, sql: "SELECT sha256 FROM instances WHERE sop_instance_uid = ?", arguments: [instance.sopInstanceUID])
-            try db.execute(
-                sql: """
+            let series = try Int.fetchOne(db.cachedStatement(sql: "SELECT id FROM series WHERE series_instance_uid = ?"), arguments: [instance.seriesInstanceUID])!
+            let replaced = try String.fetchOne(db.cachedStatement(sql: "SELECT sha256 FROM instances WHERE sop_instance_uid = ?"), arguments: [instance.sopInstanceUID])
+            try db.cachedStatement(sql: """
                     INSERT INTO instances (sop_instance_uid, series_id, sop_class_uid, instance_number, rows, columns, number_of_frames,
                                            transfer_syntax_uid, size, sha256, metadata_json)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -105,8 +94,7 @@ final class StorageIndex: Sendable {
                       instance_number = excluded.instance_number, rows = excluded.rows, columns = excluded.columns,
                       number_of_frames = excluded.number_of_frames, transfer_syntax_uid = excluded.transfer_syntax_uid,
                       size = excluded.size, sha256 = excluded.sha256, metadata_json = excluded.metadata_json
-                    """,
-                arguments: [instance.sopInstanceUID, series, instance.sopClassUID, instance.instanceNumber, instance.rows, instance.columns,
+                    """).execute(arguments: [instance.sopInstanceUID, series, instance.sopClassUID, instance.instanceNumber, instance.rows, instance.columns,
                             instance.numberOfFrames, instance.transferSyntaxUID, instance.size, instance.sha256, instance.metadataJSON])
             return replaced
         }
@@ -122,22 +110,18 @@ final class StorageIndex: Sendable {
                 filter += " AND se.series_instance_uid = ?"
                 arguments += [series]
             }
-            let blobs = try Row.fetchAll(
-                db,
-                sql: """
+            let blobs = try Row.fetchAll(db.cachedStatement(sql: """
                     SELECT i.sha256, i.size FROM instances i JOIN series se ON se.id = i.series_id
                     JOIN studies st ON st.id = se.study_id WHERE \(filter)
-                    """, arguments: arguments
+                    """), arguments: arguments
             ).map { (sha256: $0[0] as String, size: $0[1] as Int) }
             if let series {
-                try db.execute(sql: "DELETE FROM series WHERE series_instance_uid = ?", arguments: [series])
-                try db.execute(
-                    sql: "DELETE FROM studies WHERE study_instance_uid = ? AND NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)",
-                    arguments: [study])
+                try db.cachedStatement(sql: "DELETE FROM series WHERE series_instance_uid = ?").execute(arguments: [series])
+                try db.cachedStatement(sql: "DELETE FROM studies WHERE study_instance_uid = ? AND NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)").execute(arguments: [study])
             } else {
-                try db.execute(sql: "DELETE FROM studies WHERE study_instance_uid = ?", arguments: [study])
+                try db.cachedStatement(sql: "DELETE FROM studies WHERE study_instance_uid = ?").execute(arguments: [study])
             }
-            try db.execute(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)")
+            try db.cachedStatement(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)").execute()
             return blobs
         }
     }
@@ -146,28 +130,26 @@ final class StorageIndex: Sendable {
     func exists(study: String, series: String? = nil) async throws -> Bool {
         try await database.read { db in
             if let series {
-                return try Bool.fetchOne(
-                    db,
-                    sql: "SELECT EXISTS (SELECT 1 FROM series se JOIN studies st ON st.id = se.study_id WHERE st.study_instance_uid = ? AND se.series_instance_uid = ?)",
+                return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM series se JOIN studies st ON st.id = se.study_id WHERE st.study_instance_uid = ? AND se.series_instance_uid = ?)"),
                     arguments: [study, series]) ?? false
             }
-            return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM studies WHERE study_instance_uid = ?)", arguments: [study]) ?? false
+            return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM studies WHERE study_instance_uid = ?)"), arguments: [study]) ?? false
         }
     }
 
     /// Every blob hash the index references.
     func allHashes() async throws -> Set<String> {
-        try await database.read { db in Set(try String.fetchAll(db, sql: "SELECT sha256 FROM instances")) }
+        try await database.read { db in Set(try String.fetchAll(db.cachedStatement(sql: "SELECT sha256 FROM instances"))) }
     }
 
     /// Drops rows whose blob is gone (none should be: a blob is durable before its row).
     func removeInstances(withHashes hashes: Set<String>) async throws -> Int {
         guard !hashes.isEmpty else { return 0 }
         return try await database.write { db in
-            for hash in hashes { try db.execute(sql: "DELETE FROM instances WHERE sha256 = ?", arguments: [hash]) }
-            try db.execute(sql: "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances WHERE instances.series_id = series.id)")
-            try db.execute(sql: "DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)")
-            try db.execute(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)")
+            for hash in hashes { try db.cachedStatement(sql: "DELETE FROM instances WHERE sha256 = ?").execute(arguments: [hash]) }
+            try db.cachedStatement(sql: "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances WHERE instances.series_id = series.id)").execute()
+            try db.cachedStatement(sql: "DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)").execute()
+            try db.cachedStatement(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)").execute()
             return hashes.count
         }
     }

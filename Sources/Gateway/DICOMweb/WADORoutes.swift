@@ -88,7 +88,7 @@ struct WADORoutes: Sendable {
         let objects = response.instances.map { instance in
             // Stored bulk data references ("bulk:<tag path>") become URLs under the instance.
             let base = "\(web.root)/studies/\(instance.studyInstanceUid)/series/\(instance.seriesInstanceUid)/instances/\(instance.sopInstanceUid)/bulk/"
-            return instance.json.replacingOccurrences(of: "\"BulkDataURI\":\"bulk:", with: "\"BulkDataURI\":\"\(base)")
+            return instance.json.replacing("\"BulkDataURI\":\"bulk:", with: "\"BulkDataURI\":\"\(base)")
         }
         return DICOMJSONResponse.array(objects)
     }
