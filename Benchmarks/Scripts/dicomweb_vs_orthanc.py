@@ -6,7 +6,7 @@ plugin), same run, same workload, both started here on loopback.
 
 Measures, for each server:
   * STOW-RS upload throughput, one instance per request (MR 256x256 16-bit,
-    ~132 KB), with 1 and 4 clients (processes);
+    ~132 KB), with 1 and 4 clients (processes), and 20 instances per request;
   * QIDO-RS study search p50/p95 with 100 and with 2,000 studies stored: the
     study list OHIF asks for (limit=101, its includefields) and all studies;
   * series metadata latency (WADO-RS .../series/{uid}/metadata, 50 instances);
@@ -222,6 +222,11 @@ def run(server, data):
     # STOW-RS, 4 clients.
     chunks = [data["stow4"][i::4] for i in range(4)]
     results["stow_4"] = parallel(_stow_worker, [(server.port, root, chunk) for chunk in chunks])
+    # STOW-RS, 1 client, 20 instances per request (as dicomweb-client and PACS exports send them).
+    start = time.perf_counter()
+    for i in range(0, len(data["stow_batch"]), 20):
+        stow(client, root, data["stow_batch"][i:i + 20])
+    results["stow_batch"] = len(data["stow_batch"]) / (time.perf_counter() - start)
 
     # Series metadata of 50 instances.
     series = f"{ROOT}.1.1"
@@ -237,9 +242,9 @@ def run(server, data):
     ohif = f"{root}/studies?limit=101&offset=0&includefield=00081030%2C00080060%2C00080090%2C00100030"
     everything = f"{root}/studies?includefield=00081030%2C00080090%2C00100030"
     json_accept = {"Accept": "application/dicom+json"}
-    stored = 2  # the two STOW studies
+    stored = 3  # the three STOW studies
     for target in (100, 2000):
-        batch = data["population"][stored - 2:target - 2]
+        batch = data["population"][stored - 3:target - 3]
         for i in range(0, len(batch), 50):
             stow(client, root, batch[i:i + 50])
         stored = target
@@ -275,8 +280,10 @@ def make_data():
                      for s in range(1, 5) for n in range(1, 51)]
     data["stow4"] = [instance_bytes(f"{ROOT}.2", f"{ROOT}.2.{s}", f"{ROOT}.2.{s}.{n}", 2, 256, 1000 + s * 100 + n, n)
                      for s in range(1, 5) for n in range(1, 51)]
+    data["stow_batch"] = [instance_bytes(f"{ROOT}.5", f"{ROOT}.5.{s}", f"{ROOT}.5.{s}.{n}", 3, 256, 3000 + s * 100 + n, n)
+                          for s in range(1, 5) for n in range(1, 51)]
     data["population"] = [instance_bytes(f"{ROOT}.3.{i}", f"{ROOT}.3.{i}.1", f"{ROOT}.3.{i}.1.1", 1000 + i, 16, i)
-                          for i in range(1998)]
+                          for i in range(1997)]
     data["delete"] = [{"uid": f"{ROOT}.4.{i}", "patient": f"BENCH-{5000 + i}",
                        "instances": [instance_bytes(f"{ROOT}.4.{i}", f"{ROOT}.4.{i}.1", f"{ROOT}.4.{i}.1.{n}", 5000 + i, 64, n, n)
                                      for n in range(1, 21)]} for i in range(20)]
@@ -286,6 +293,7 @@ def make_data():
 ROWS = [
     ("STOW-RS upload, 1 client (instances/s)", "stow_1", None, True),
     ("STOW-RS upload, 4 clients (instances/s)", "stow_4", None, True),
+    ("STOW-RS upload, 1 client, 20 instances per request (instances/s)", "stow_batch", None, True),
     ("QIDO studies (OHIF list, limit=101), 100 studies: p50 ms", "qido_ohif_100", "p50", False),
     ("QIDO studies (OHIF list, limit=101), 100 studies: p95 ms", "qido_ohif_100", "p95", False),
     ("QIDO all studies, 100 studies: p50 ms", "qido_all_100", "p50", False),
