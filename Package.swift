@@ -32,6 +32,7 @@ let package = Package(
         .library(name: "MetisRPC", targets: ["MetisRPC"]),
         .library(name: "MetisProto", targets: ["MetisProto"]),
         .library(name: "DICOM", targets: ["DICOM"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -88,6 +89,20 @@ let package = Package(
         .target(
             name: "DICOM",
             dependencies: ["CZlib"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Volumes from series, geometry, components, measurements, contours.
+        .target(
+            name: "Imaging",
+            dependencies: ["DICOM"],
+            swiftSettings: swiftSettings
+        ),
+
+        // RT Structure Sets (and, later, SEG) from lesions on a volume.
+        .target(
+            name: "StructureSet",
+            dependencies: ["DICOM", "Imaging"],
             swiftSettings: swiftSettings
         ),
 
@@ -174,7 +189,7 @@ let package = Package(
         // Tests.
         .target(
             name: "TestSupport",
-            dependencies: ["CZlib"],
+            dependencies: ["CZlib", "DICOM"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -191,6 +206,11 @@ let package = Package(
             name: "DICOMTests",
             dependencies: ["DICOM"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ImagingTests",
+            dependencies: ["Imaging", "StructureSet", "DICOM", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -225,6 +245,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "TestSupport"],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
     ]

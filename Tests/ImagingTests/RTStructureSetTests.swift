@@ -1,0 +1,115 @@
+import DICOM
+import Foundation
+import StructureSet
+import TestSupport
+import Testing
+
+@testable import Imaging
+
+@Suite("RT Structure Set writer")
+struct RTStructureSetTests {
+    /// The phantom's lesions written as an RTSTRUCT, with its source series.
+    static func structureSet(_ phantom: BrainPhantom) throws -> (Dataset, Volume, [DICOMFile]) {
+        let files = try phantom.instances().map { try DICOMReader.read($0) }
+        let volume = try VolumeBuilder.build(files)
+        let (labels, count) = ConnectedComponents.label(volume.voxels.map { $0 >= 1400 }, columns: volume.columns, rows: volume.rows, slices: volume.slices)
+        let lesions = (1...Int32(count)).map { label in
+            StructureSetLesion(
+                name: "Lesion \(label)", color: StructureSetLesion.color(forLesion: Int(label)),
+                contours: LesionContour.contours(label: label, labels: labels, geometry: volume.geometry))
+        }
+        let dataset = try RTStructureSetWriter.dataset(
+            lesions: lesions, volume: volume, source: files[0].dataset, algorithm: GeneratingAlgorithm(name: "classical", version: "0.1.0"))
+        return (dataset, volume, files)
+    }
+
+    @Test("references are complete: frame of reference → study → series → every image; each contour names its image")
+    func references() throws {
+        var phantom = VolumeBuilderTests.oblique
+        phantom.rowSpacing = 1.5
+        let (dataset, volume, files) = try Self.structureSet(phantom)
+        let read = try DICOMReader.read(try DICOMWriter.write(dataset)).dataset
+        #expect(read.string(.sopClassUID) == RTStructureSetWriter.sopClassUID)
+        #expect(read.string(.studyInstanceUID) == phantom.study)
+        #expect(read.string(.seriesInstanceUID) != phantom.series)
+        #expect(read.string(Tag(0x0008, 0x0060)) == "RTSTRUCT")
+        #expect(read.string(Tag(0x0020, 0x0052)) == volume.frameOfReferenceUID)
+        #expect(read.personNames(.patientName)?.first?.description == files[0].dataset.personNames(.patientName)?.first?.description)
+        let frame = try #require(read.items(Tag(0x3006, 0x0010))?.first)
+        let study = try #require(frame.items(Tag(0x3006, 0x0012))?.first)
+        #expect(study.string(Tag(0x0008, 0x1155)) == phantom.study)
+        let series = try #require(study.items(Tag(0x3006, 0x0014))?.first)
+        #expect(series.string(.seriesInstanceUID) == phantom.series)
+        let images = try #require(series.items(Tag(0x3006, 0x0016)))
+        #expect(Set(images.compactMap { $0.string(Tag(0x0008, 0x1155)) }) == Set(files.compactMap { $0.dataset.string(.sopInstanceUID) }))
+        let rois = try #require(read.items(Tag(0x3006, 0x0020)))
+        #expect(rois.map { $0.string(Tag(0x3006, 0x0026)) } == ["Lesion 1", "Lesion 2", "Lesion 3"])
+        #expect(rois.allSatisfy { $0.string(Tag(0x3006, 0x0036)) == "AUTOMATIC" })
+        let roiContours = try #require(read.items(Tag(0x3006, 0x0039)))
+        #expect(roiContours.count == 3)
+        for roi in roiContours {
+            for contour in try #require(roi.items(Tag(0x3006, 0x0040))) {
+                #expect(contour.string(Tag(0x3006, 0x0042)) == "CLOSED_PLANAR")
+                let points = try #require(contour.numbers(Tag(0x3006, 0x0050)))
+                #expect(points.count == 3 * (contour.int(Tag(0x3006, 0x0046)) ?? 0))
+                #expect(points.count >= 9)
+                let image = try #require(contour.items(Tag(0x3006, 0x0016))?.first?.string(Tag(0x0008, 0x1155)))
+                let slice = try #require(volume.sources.firstIndex { $0.sopInstanceUID == image })
+                // Every point lies in the plane of the image the contour references.
+                for index in stride(from: 0, to: points.count, by: 3) {
+                    let d = SIMD3(points[index], points[index + 1], points[index + 2]) - volume.geometry.slicePositions[slice]
+                    #expect(abs(dot(d, volume.geometry.normal)) < 1e-3)
+                }
+            }
+        }
+        #expect(read.items(Tag(0x3006, 0x0080))?.count == 3)
+    }
+
+    @Test("DS values fit 16 characters")
+    func decimalStrings() throws {
+        let (dataset, _, _) = try Self.structureSet(BrainPhantom())
+        let data = try DICOMWriter.write(dataset)
+        let read = try DICOMReader.read(data).dataset
+        for roi in read.items(Tag(0x3006, 0x0039)) ?? [] {
+            for contour in roi.items(Tag(0x3006, 0x0040)) ?? [] {
+                #expect(contour.strings(Tag(0x3006, 0x0050))?.allSatisfy { $0.count <= 16 } == true)
+            }
+        }
+    }
+
+    @Test("no lesion is refused rather than written as an empty structure set")
+    func noLesion() throws {
+        let phantom = BrainPhantom()
+        let files = try phantom.instances().prefix(3).map { try DICOMReader.read($0) }
+        var volume = try VolumeBuilder.build(Array(files))
+        volume.frameOfReferenceUID = "2.25.1"
+        #expect(throws: RTStructureSetWriter.WriteError.self) {
+            _ = try RTStructureSetWriter.dataset(lesions: [], volume: volume, source: files[0].dataset, algorithm: .init(name: "classical", version: "0"))
+        }
+    }
+
+    static var dciodvfy: String? {
+        ["/usr/bin/dciodvfy", "/usr/local/bin/dciodvfy"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    @Test("dciodvfy (dicom3tools) finds no error", .enabled(if: dciodvfy != nil))
+    func validates() throws {
+        var phantom = VolumeBuilderTests.oblique
+        phantom.sliceOffsets = phantom.sliceOffsets.reversed()
+        let (dataset, _, _) = try Self.structureSet(phantom)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("rtstruct-\(UUID().uuidString).dcm")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try DICOMWriter.write(dataset, to: url)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.dciodvfy!)
+        process.arguments = [url.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let errors = output.split(separator: "\n").filter { $0.hasPrefix("Error") }
+        #expect(errors.isEmpty, "\(output)")
+    }
+}
