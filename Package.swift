@@ -106,6 +106,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Lesion detection engines and the series → lesions → RTSTRUCT pipeline.
+        .target(
+            name: "Segmentation",
+            dependencies: ["DICOM", "Imaging", "StructureSet"],
+            swiftSettings: swiftSettings
+        ),
+
         // Shared by the services that keep SQLite databases.
         .target(
             name: "MetisDatabase",
@@ -211,6 +218,11 @@ let package = Package(
         .testTarget(
             name: "ImagingTests",
             dependencies: ["Imaging", "StructureSet", "DICOM", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SegmentationTests",
+            dependencies: ["Segmentation", "Imaging", "StructureSet", "DICOM", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

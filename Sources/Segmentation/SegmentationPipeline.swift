@@ -1,0 +1,91 @@
+public import DICOM
+public import Foundation
+public import Imaging
+import StructureSet
+
+/// Series → volume → engine mask → lesions (measured, contoured) → RTSTRUCT.
+/// The same path serves the inference service and `metis segment`.
+public struct SegmentationPipeline: Sendable {
+    /// A found lesion: its ROI name and colour, measurements, and contours.
+    public struct Lesion: Sendable {
+        public var number: Int
+        public var name: String
+        public var color: (red: Int, green: Int, blue: Int)
+        public var measurement: LesionMeasurement
+        public var contours: [LesionContour]
+    }
+
+    /// What a run gives: the lesions, the RTSTRUCT (nil when no lesion is
+    /// found: an empty structure set is invalid DICOM), and where time went.
+    public struct Result: Sendable {
+        public var studyInstanceUID: String
+        public var seriesInstanceUID: String
+        public var lesions: [Lesion]
+        public var structureSet: Data?
+        public var structureSetSOPInstanceUID: String?
+        public var structureSetSeriesInstanceUID: String?
+        public var engine: String
+        public var engineVersion: String
+        /// Seconds per stage, in order: volume, engine, lesions, contours, encode.
+        public var timings: [(stage: String, seconds: Double)]
+    }
+
+    /// A stage and how far it is, for progress events.
+    public typealias Progress = @Sendable (_ stage: String, _ fraction: Double) -> Void
+
+    public var engine: any SegmentationEngine
+    public var softwareVersion: String
+
+    public init(engine: any SegmentationEngine, softwareVersion: String) {
+        self.engine = engine
+        self.softwareVersion = softwareVersion
+    }
+
+    public func run(_ files: [DICOMFile], progress: Progress = { _, _ in }) throws -> Result {
+        var timings = [(stage: String, seconds: Double)]()
+        let clock = ContinuousClock()
+        func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
+            progress(stage, 0)
+            let start = clock.now
+            let value = try body()
+            let elapsed = start.duration(to: clock.now)
+            timings.append((stage, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            progress(stage, 1)
+            return value
+        }
+        let volume = try timed("volume") { try VolumeBuilder.build(files) }
+        let mask = try timed("engine") { try engine.segment(volume) { progress("engine", $0) } }
+        let (labels, measurements) = timed("lesions") { () -> ([Int32], [LesionMeasurement]) in
+            let (labels, count) = ConnectedComponents.label(mask, columns: volume.columns, rows: volume.rows, slices: volume.slices)
+            let measurements = count == 0 ? [] : (1...Int32(count)).compactMap { LesionMeasurement.measure(label: $0, labels: labels, volume: volume) }
+            return (labels, measurements)
+        }
+        let lesions = timed("contours") {
+            measurements.enumerated().map { offset, measurement in
+                let number = offset + 1
+                return Lesion(
+                    number: number, name: "Lesion \(number)", color: StructureSetLesion.color(forLesion: number), measurement: measurement,
+                    contours: LesionContour.contours(label: Int32(number), labels: labels, geometry: volume.geometry))
+            }
+        }
+        var structureSet: Data?
+        var sopInstanceUID: String?, seriesInstanceUID: String?
+        if !lesions.isEmpty {
+            let sop = UID.make(), series = UID.make()
+            structureSet = try timed("encode") {
+                let dataset = try RTStructureSetWriter.dataset(
+                    lesions: lesions.map { StructureSetLesion(name: $0.name, color: $0.color, contours: $0.contours) },
+                    volume: volume, source: files[0].dataset,
+                    algorithm: GeneratingAlgorithm(name: engine.name, version: "\(engine.version) (Metis \(softwareVersion))"),
+                    sopInstanceUID: sop, seriesInstanceUID: series)
+                return try DICOMWriter.write(dataset)
+            }
+            sopInstanceUID = sop
+            seriesInstanceUID = series
+        }
+        return Result(
+            studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, structureSet: structureSet,
+            structureSetSOPInstanceUID: sopInstanceUID, structureSetSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
+            engineVersion: engine.version, timings: timings)
+    }
+}
