@@ -128,7 +128,7 @@ let package = Package(
         ),
         .target(
             name: "InferenceService",
-            dependencies: ["MetisRPC", "MetisProto", "CBLAS", log, lifecycle],
+            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "DICOM", "Imaging", "Segmentation", log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(

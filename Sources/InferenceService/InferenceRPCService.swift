@@ -1,18 +1,125 @@
+import DICOM
+import Foundation
+import Imaging
+import Logging
 import MetisProto
 import MetisRPC
+import Segmentation
+import SwiftProtobuf
+import Synchronization
 
 /// The `metis.v1.Inference` methods.
-struct InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
+final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
     let blas: BLASRuntime
+    let softwareVersion: String
+    private let jobs = Atomic<Int>(0)
+
+    init(blas: BLASRuntime, softwareVersion: String) {
+        self.blas = blas
+        self.softwareVersion = softwareVersion
+    }
+
+    /// The engines this worker runs, by name.
+    static let engines: [String: any SegmentationEngine] = ["classical": ClassicalEngine()]
 
     func describeEngine(
         request: Metis_V1_DescribeEngineRequest,
         context: ServerContext
     ) async throws -> Metis_V1_EngineDescription {
         var description = Metis_V1_EngineDescription()
-        // This version has no segmentation engine and so never runs a job:
-        // `engines` stays empty and `jobs_in_flight` 0 until the engines land.
+        description.engines = Self.engines.keys.sorted()
         description.threads = UInt32(blas.threads)
+        description.jobsInFlight = UInt32(jobs.load(ordering: .relaxed))
         return description
+    }
+
+    func segment(
+        request: Metis_V1_SegmentRequest,
+        response: ResponseStreamWriter<Metis_V1_SegmentEvent>,
+        context: ServerContext
+    ) async throws {
+        let name = request.engine.isEmpty ? "classical" : request.engine
+        guard let engine = Self.engines[name] else {
+            throw RPCError(code: .invalidArgument, message: "unknown engine '\(name)'; this worker runs \(Self.engines.keys.sorted().joined(separator: ", "))")
+        }
+        guard !request.instances.isEmpty else { throw RPCError(code: .invalidArgument, message: "no instance to segment") }
+        var files = [DICOMFile]()
+        for (index, bytes) in request.instances.enumerated() {
+            do {
+                files.append(try DICOMReader.read(bytes))
+            } catch {
+                throw RPCError(code: .invalidArgument, message: "instance \(index + 1) is not readable DICOM: \(error)")
+            }
+        }
+        jobs.add(1, ordering: .relaxed)
+        defer { jobs.subtract(1, ordering: .relaxed) }
+        let pipeline = SegmentationPipeline(engine: engine, softwareVersion: softwareVersion)
+        let series = files
+        let (events, continuation) = AsyncStream<SegmentationPipeline.ProgressEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        // The pipeline computes for seconds: on a thread of its own, never on the two cooperative threads.
+        let job = Task.detached { () throws -> SegmentationPipeline.Result in
+            try await runOnThread {
+                defer { continuation.finish() }
+                return try pipeline.run(series) { stage, fraction in continuation.yield(.init(stage: stage, fraction: fraction)) }
+            }
+        }
+        for await event in events {
+            try await response.write(.with {
+                $0.progress = .with {
+                    $0.stage = event.stage
+                    $0.fraction = event.fraction
+                }
+            })
+        }
+        let result: SegmentationPipeline.Result
+        do {
+            result = try await job.value
+        } catch let error as ImagingError {
+            throw RPCError(code: .invalidArgument, message: error.message)
+        }
+        context.logger.info(
+            "segmented",
+            metadata: ["dicom.series_instance_uid": "\(result.seriesInstanceUID)", "lesions": "\(result.lesions.count)", "engine": "\(name)"])
+        try await response.write(.with { $0.result = Self.message(result) })
+    }
+
+    static func message(_ result: SegmentationPipeline.Result) -> Metis_V1_SegmentResult {
+        .with {
+            $0.studyInstanceUid = result.studyInstanceUID
+            $0.seriesInstanceUid = result.seriesInstanceUID
+            $0.engine = result.engine
+            $0.engineVersion = result.engineVersion
+            $0.structureSet = result.structureSet ?? Data()
+            $0.structureSetSopInstanceUid = result.structureSetSOPInstanceUID ?? ""
+            $0.structureSetSeriesInstanceUid = result.structureSetSeriesInstanceUID ?? ""
+            $0.slices = UInt32(result.slices)
+            $0.sliceSpacingMm = result.sliceSpacing
+            $0.timings = result.timings.map { timing in .with { $0.stage = timing.stage; $0.seconds = timing.seconds } }
+            $0.lesions = result.lesions.map { lesion in
+                let m = lesion.measurement
+                return .with {
+                    $0.number = UInt32(lesion.number)
+                    $0.name = lesion.name
+                    $0.color = [UInt32(lesion.color.red), UInt32(lesion.color.green), UInt32(lesion.color.blue)]
+                    $0.volumeMm3 = m.volume
+                    $0.voxelCount = UInt32(m.voxelCount)
+                    $0.longestDiameterMm = m.longestDiameter
+                    $0.longestAxialDiameterMm = m.longestAxialDiameter
+                    $0.perpendicularDiameterMm = m.perpendicularDiameter
+                    $0.axialDiameterSlice = UInt32(m.axialDiameterSlice)
+                    $0.centroid = [m.centroid.x, m.centroid.y, m.centroid.z]
+                    $0.firstSlice = UInt32(m.firstSlice)
+                    $0.lastSlice = UInt32(m.lastSlice)
+                    $0.meanIntensity = m.meanIntensity
+                }
+            }
+        }
+    }
+}
+
+/// Runs blocking work on a new thread and awaits its result.
+func runOnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }

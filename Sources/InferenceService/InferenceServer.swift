@@ -13,7 +13,7 @@ public enum InferenceServer {
             metadata: ["blas.core": "\(blas.coreName)", "blas.threads": "\(blas.threads)", "inference.worker": "\(configuration.workerIndex)"]
         )
         var router = RPCRouter()
-        router.register(InferenceRPCService(blas: blas))
+        router.register(InferenceRPCService(blas: blas, softwareVersion: version))
         router.register(
             HealthService(component: component, version: version) {
                 (true, [

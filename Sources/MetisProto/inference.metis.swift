@@ -15,14 +15,21 @@ public enum Metis_V1_Inference {
             public typealias Output = Metis_V1_EngineDescription
             public static let descriptor = MethodDescriptor(service: "metis.v1.Inference", method: "DescribeEngine", kind: .unary)
         }
+        public enum Segment {
+            public typealias Input = Metis_V1_SegmentRequest
+            public typealias Output = Metis_V1_SegmentEvent
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Inference", method: "Segment", kind: .serverStreaming)
+        }
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [DescribeEngine.descriptor]
+        public static let all: [MethodDescriptor] = [DescribeEngine.descriptor, Segment.descriptor]
     }
 
     /// What a server of `metis.v1.Inference` implements.
     public protocol ServiceProtocol: RPCService {
         /// `DescribeEngine`.
         func describeEngine(request: Method.DescribeEngine.Input, context: ServerContext) async throws -> Method.DescribeEngine.Output
+        /// `Segment`: answers with a stream of messages written to `response`.
+        func segment(request: Method.Segment.Input, response: ResponseStreamWriter<Method.Segment.Output>, context: ServerContext) async throws
     }
 
     /// A typed client of `metis.v1.Inference` over any connection or pool.
@@ -37,6 +44,11 @@ public enum Metis_V1_Inference {
         public func describeEngine(_ request: Method.DescribeEngine.Input = .init(), options: CallOptions = .init()) async throws -> Method.DescribeEngine.Output {
             try await caller.unary(Method.DescribeEngine.descriptor, request: request, options: options)
         }
+
+        /// Calls `Segment`; the stream ends when the server ends the call.
+        public func segment(_ request: Method.Segment.Input = .init(), options: CallOptions = .init()) -> RPCResponseStream<Method.Segment.Output> {
+            caller.serverStreaming(Method.Segment.descriptor, request: request, options: options)
+        }
     }
 }
 
@@ -45,6 +57,9 @@ extension Metis_V1_Inference.ServiceProtocol {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(Metis_V1_Inference.Method.DescribeEngine.descriptor, input: Metis_V1_Inference.Method.DescribeEngine.Input.self, output: Metis_V1_Inference.Method.DescribeEngine.Output.self) { request, context in
             try await self.describeEngine(request: request, context: context)
+        }
+        router.registerServerStreaming(Metis_V1_Inference.Method.Segment.descriptor, input: Metis_V1_Inference.Method.Segment.Input.self, output: Metis_V1_Inference.Method.Segment.Output.self) { request, response, context in
+            try await self.segment(request: request, response: response, context: context)
         }
     }
 }

@@ -9,8 +9,12 @@
 //   https://github.com/apple/swift-protobuf/
 
 /// metis-inference: stateless segmentation workers.
-/// First version: what a worker can run. Later issues add segmentation jobs.
 
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 public import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -48,6 +52,162 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
   public var jobsInFlight: UInt32 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One image series to segment. The instances travel in the request, so a
+/// series must fit one frame (max_frame_bytes, 64 MiB by default).
+public nonisolated struct Metis_V1_SegmentRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The series' DICOM Part 10 instances, in any order.
+  public var instances: [Data] = []
+
+  /// Engine name; empty: "classical".
+  public var engine: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_SegmentProgress: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// volume, engine, lesions, contours, encode.
+  public var stage: String = String()
+
+  /// 0...1 within the stage.
+  public var fraction: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_Lesion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var number: UInt32 = 0
+
+  public var name: String = String()
+
+  /// ROIDisplayColor: red, green, blue.
+  public var color: [UInt32] = []
+
+  public var volumeMm3: Double = 0
+
+  public var voxelCount: UInt32 = 0
+
+  public var longestDiameterMm: Double = 0
+
+  public var longestAxialDiameterMm: Double = 0
+
+  public var perpendicularDiameterMm: Double = 0
+
+  /// Slice (0-based, along the normal) of the axial diameters.
+  public var axialDiameterSlice: UInt32 = 0
+
+  /// Patient coordinates (LPS, mm): x, y, z.
+  public var centroid: [Double] = []
+
+  public var firstSlice: UInt32 = 0
+
+  public var lastSlice: UInt32 = 0
+
+  public var meanIntensity: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_StageTiming: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var stage: String = String()
+
+  public var seconds: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_SegmentResult: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var lesions: [Metis_V1_Lesion] = []
+
+  /// The RT Structure Set (Part 10); empty when no lesion was found.
+  public var structureSet: Data = Data()
+
+  public var structureSetSopInstanceUid: String = String()
+
+  public var structureSetSeriesInstanceUid: String = String()
+
+  public var engine: String = String()
+
+  public var engineVersion: String = String()
+
+  public var timings: [Metis_V1_StageTiming] = []
+
+  /// Slices of the analysed volume and their spacing along the normal (mm, mean).
+  public var slices: UInt32 = 0
+
+  public var sliceSpacingMm: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Progress events, then exactly one result.
+public nonisolated struct Metis_V1_SegmentEvent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var event: Metis_V1_SegmentEvent.OneOf_Event? = nil
+
+  public var progress: Metis_V1_SegmentProgress {
+    get {
+      if case .progress(let v)? = event {return v}
+      return Metis_V1_SegmentProgress()
+    }
+    set {event = .progress(newValue)}
+  }
+
+  public var result: Metis_V1_SegmentResult {
+    get {
+      if case .result(let v)? = event {return v}
+      return Metis_V1_SegmentResult()
+    }
+    set {event = .result(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Event: Equatable, Sendable {
+    case progress(Metis_V1_SegmentProgress)
+    case result(Metis_V1_SegmentResult)
+
+  }
 
   public init() {}
 }
@@ -110,6 +270,348 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if lhs.engines != rhs.engines {return false}
     if lhs.threads != rhs.threads {return false}
     if lhs.jobsInFlight != rhs.jobsInFlight {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SegmentRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instances\0\u{1}engine\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedBytesField(value: &self.instances) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.engine) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.instances.isEmpty {
+      try visitor.visitRepeatedBytesField(value: self.instances, fieldNumber: 1)
+    }
+    if !self.engine.isEmpty {
+      try visitor.visitSingularStringField(value: self.engine, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_SegmentRequest, rhs: Metis_V1_SegmentRequest) -> Bool {
+    if lhs.instances != rhs.instances {return false}
+    if lhs.engine != rhs.engine {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_SegmentProgress: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SegmentProgress"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stage\0\u{1}fraction\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.stage) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.fraction) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.stage.isEmpty {
+      try visitor.visitSingularStringField(value: self.stage, fieldNumber: 1)
+    }
+    if self.fraction.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.fraction, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_SegmentProgress, rhs: Metis_V1_SegmentProgress) -> Bool {
+    if lhs.stage != rhs.stage {return false}
+    if lhs.fraction != rhs.fraction {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_Lesion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Lesion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}name\0\u{1}color\0\u{3}volume_mm3\0\u{3}voxel_count\0\u{3}longest_diameter_mm\0\u{3}longest_axial_diameter_mm\0\u{3}perpendicular_diameter_mm\0\u{3}axial_diameter_slice\0\u{1}centroid\0\u{3}first_slice\0\u{3}last_slice\0\u{3}mean_intensity\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeRepeatedUInt32Field(value: &self.color) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.volumeMm3) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.voxelCount) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.longestDiameterMm) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.longestAxialDiameterMm) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.perpendicularDiameterMm) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.axialDiameterSlice) }()
+      case 10: try { try decoder.decodeRepeatedDoubleField(value: &self.centroid) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.firstSlice) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.lastSlice) }()
+      case 13: try { try decoder.decodeSingularDoubleField(value: &self.meanIntensity) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.number != 0 {
+      try visitor.visitSingularUInt32Field(value: self.number, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.color.isEmpty {
+      try visitor.visitPackedUInt32Field(value: self.color, fieldNumber: 3)
+    }
+    if self.volumeMm3.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.volumeMm3, fieldNumber: 4)
+    }
+    if self.voxelCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.voxelCount, fieldNumber: 5)
+    }
+    if self.longestDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestDiameterMm, fieldNumber: 6)
+    }
+    if self.longestAxialDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestAxialDiameterMm, fieldNumber: 7)
+    }
+    if self.perpendicularDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.perpendicularDiameterMm, fieldNumber: 8)
+    }
+    if self.axialDiameterSlice != 0 {
+      try visitor.visitSingularUInt32Field(value: self.axialDiameterSlice, fieldNumber: 9)
+    }
+    if !self.centroid.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.centroid, fieldNumber: 10)
+    }
+    if self.firstSlice != 0 {
+      try visitor.visitSingularUInt32Field(value: self.firstSlice, fieldNumber: 11)
+    }
+    if self.lastSlice != 0 {
+      try visitor.visitSingularUInt32Field(value: self.lastSlice, fieldNumber: 12)
+    }
+    if self.meanIntensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.meanIntensity, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_Lesion, rhs: Metis_V1_Lesion) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.color != rhs.color {return false}
+    if lhs.volumeMm3 != rhs.volumeMm3 {return false}
+    if lhs.voxelCount != rhs.voxelCount {return false}
+    if lhs.longestDiameterMm != rhs.longestDiameterMm {return false}
+    if lhs.longestAxialDiameterMm != rhs.longestAxialDiameterMm {return false}
+    if lhs.perpendicularDiameterMm != rhs.perpendicularDiameterMm {return false}
+    if lhs.axialDiameterSlice != rhs.axialDiameterSlice {return false}
+    if lhs.centroid != rhs.centroid {return false}
+    if lhs.firstSlice != rhs.firstSlice {return false}
+    if lhs.lastSlice != rhs.lastSlice {return false}
+    if lhs.meanIntensity != rhs.meanIntensity {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_StageTiming: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StageTiming"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stage\0\u{1}seconds\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.stage) }()
+      case 2: try { try decoder.decodeSingularDoubleField(value: &self.seconds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.stage.isEmpty {
+      try visitor.visitSingularStringField(value: self.stage, fieldNumber: 1)
+    }
+    if self.seconds.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.seconds, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_StageTiming, rhs: Metis_V1_StageTiming) -> Bool {
+    if lhs.stage != rhs.stage {return false}
+    if lhs.seconds != rhs.seconds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SegmentResult"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{3}structure_set\0\u{3}structure_set_sop_instance_uid\0\u{3}structure_set_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.lesions) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.structureSet) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.structureSetSopInstanceUid) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.structureSetSeriesInstanceUid) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.engine) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.engineVersion) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.timings) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.slices) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.sliceSpacingMm) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
+    }
+    if !self.lesions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lesions, fieldNumber: 3)
+    }
+    if !self.structureSet.isEmpty {
+      try visitor.visitSingularBytesField(value: self.structureSet, fieldNumber: 4)
+    }
+    if !self.structureSetSopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.structureSetSopInstanceUid, fieldNumber: 5)
+    }
+    if !self.structureSetSeriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.structureSetSeriesInstanceUid, fieldNumber: 6)
+    }
+    if !self.engine.isEmpty {
+      try visitor.visitSingularStringField(value: self.engine, fieldNumber: 7)
+    }
+    if !self.engineVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.engineVersion, fieldNumber: 8)
+    }
+    if !self.timings.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.timings, fieldNumber: 9)
+    }
+    if self.slices != 0 {
+      try visitor.visitSingularUInt32Field(value: self.slices, fieldNumber: 10)
+    }
+    if self.sliceSpacingMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.sliceSpacingMm, fieldNumber: 11)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_SegmentResult, rhs: Metis_V1_SegmentResult) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.lesions != rhs.lesions {return false}
+    if lhs.structureSet != rhs.structureSet {return false}
+    if lhs.structureSetSopInstanceUid != rhs.structureSetSopInstanceUid {return false}
+    if lhs.structureSetSeriesInstanceUid != rhs.structureSetSeriesInstanceUid {return false}
+    if lhs.engine != rhs.engine {return false}
+    if lhs.engineVersion != rhs.engineVersion {return false}
+    if lhs.timings != rhs.timings {return false}
+    if lhs.slices != rhs.slices {return false}
+    if lhs.sliceSpacingMm != rhs.sliceSpacingMm {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_SegmentEvent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SegmentEvent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}progress\0\u{1}result\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try {
+        var v: Metis_V1_SegmentProgress?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .progress(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .progress(v)
+        }
+      }()
+      case 2: try {
+        var v: Metis_V1_SegmentResult?
+        var hadOneofValue = false
+        if let current = self.event {
+          hadOneofValue = true
+          if case .result(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.event = .result(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    switch self.event {
+    case .progress?: try {
+      guard case .progress(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    }()
+    case .result?: try {
+      guard case .result(let v)? = self.event else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_SegmentEvent, rhs: Metis_V1_SegmentEvent) -> Bool {
+    if lhs.event != rhs.event {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -28,6 +28,19 @@ public struct SegmentationPipeline: Sendable {
         public var engineVersion: String
         /// Seconds per stage, in order: volume, engine, lesions, contours, encode.
         public var timings: [(stage: String, seconds: Double)]
+        /// The analysed volume's slice count and mean slice spacing (mm).
+        public var slices: Int
+        public var sliceSpacing: Double
+    }
+
+    /// One progress event.
+    public struct ProgressEvent: Sendable {
+        public var stage: String
+        public var fraction: Double
+        public init(stage: String, fraction: Double) {
+            self.stage = stage
+            self.fraction = fraction
+        }
     }
 
     /// A stage and how far it is, for progress events.
@@ -86,6 +99,7 @@ public struct SegmentationPipeline: Sendable {
         return Result(
             studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, structureSet: structureSet,
             structureSetSOPInstanceUID: sopInstanceUID, structureSetSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
-            engineVersion: engine.version, timings: timings)
+            engineVersion: engine.version, timings: timings, slices: volume.slices,
+            sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices))
     }
 }

@@ -1,0 +1,210 @@
+import DICOM
+import Foundation
+import Hummingbird
+import Logging
+import MetisProto
+import MetisRPC
+import SwiftProtobuf
+
+/// `POST /segmentation/{StudyInstanceUID}` (the original route): picks the
+/// series (or takes `?series=`), fetches it from storage, runs it on an
+/// inference worker, stores the RTSTRUCT as a new series of the study
+/// (replacing Metis's previous result), and answers the lesions.
+struct SegmentationRoutes: Sendable {
+    let storage: Metis_V1_Storage.Client
+    let inference: Metis_V1_Inference.Client
+
+    func register(on router: Router<some RequestContext>) {
+        router.post("/segmentation/:study") { request, context in
+            let study = try context.parameters.require("study")
+            guard UID.isValid(study) else { throw HTTPError(.badRequest, message: "'\(study)' is not a StudyInstanceUID") }
+            let parameters = DICOMwebRequest.decodeQuery(request.uri.query ?? "")
+            let series = parameters.first { $0.name == "series" }?.value
+            let engine = parameters.first { $0.name == "engine" }?.value ?? ""
+            return try JSONBody.response(try await segment(study: study, series: series, engine: engine, logger: context.logger))
+        }
+    }
+
+    func segment(study: String, series requested: String?, engine: String, logger: Logger) async throws -> SegmentationReport {
+        let start = ContinuousClock.now
+        let choice = try await chooseSeries(study: study, requested: requested)
+        var timings = [SegmentationReport.Timing]()
+        var clock = ContinuousClock.now
+        func lap(_ stage: String) {
+            let now = ContinuousClock.now
+            timings.append(.init(stage: stage, seconds: Self.seconds(clock.duration(to: now))))
+            clock = now
+        }
+        let instances = try await fetch(study: study, series: choice.seriesInstanceUID)
+        lap("fetch")
+        let result = try await run(instances: instances, engine: engine)
+        timings += result.timings.map { .init(stage: $0.stage, seconds: $0.seconds) }
+        clock = ContinuousClock.now
+        var structureSet: SegmentationReport.StructureSet?
+        var replaced = [String]()
+        if !result.structureSet.isEmpty {
+            _ = try await calling("metis-storage") { try await storage.storeInstance(.with { $0.dicom = result.structureSet }) }
+            structureSet = .init(
+                sopInstanceUID: result.structureSetSopInstanceUid, seriesInstanceUID: result.structureSetSeriesInstanceUid,
+                retrieveURL: "/dicom-web/studies/\(study)/series/\(result.structureSetSeriesInstanceUid)")
+        }
+        // Metis's earlier results for this study go, so that re-running never piles up structure sets.
+        replaced = try await removePreviousResults(study: study, keeping: result.structureSetSeriesInstanceUid)
+        lap("store")
+        logger.info("segmentation stored", metadata: ["dicom.study_instance_uid": "\(study)", "lesions": "\(result.lesions.count)"])
+        return SegmentationReport(
+            studyInstanceUID: study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
+            engine: result.engine, engineVersion: result.engineVersion,
+            lesions: result.lesions.map(SegmentationReport.Lesion.init), structureSet: structureSet, replacedSeries: replaced,
+            tracking: .init(recorded: false, reason: "metis-tracking does not record lesions yet (issue 7); nothing was recorded"),
+            timings: timings, elapsedSeconds: Self.seconds(start.duration(to: .now)))
+    }
+
+    private func chooseSeries(study: String, requested: String?) async throws -> SeriesChoice {
+        let response = try await calling("metis-storage") {
+            try await storage.query(.with {
+                $0.level = .series
+                $0.studyInstanceUid = study
+            })
+        }
+        let candidates = try response.matches.map { json in
+            let attributes = try DICOMJSONObject(json: json)
+            return SeriesChoice.Candidate(
+                seriesInstanceUID: attributes.string("0020000E") ?? "", modality: attributes.string("00080060") ?? "",
+                description: attributes.string("0008103E") ?? "", instances: attributes.int("00201209") ?? 0)
+        }
+        guard !candidates.isEmpty else { throw HTTPError(.notFound, message: "no study \(study)") }
+        if let requested {
+            guard let candidate = candidates.first(where: { $0.seriesInstanceUID == requested }) else {
+                throw HTTPError(.notFound, message: "no series \(requested) in study \(study)")
+            }
+            return SeriesChoice(seriesInstanceUID: requested, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)")
+        }
+        guard let choice = SeriesChoice.pick(candidates) else {
+            throw HTTPError(
+                .unprocessableContent,
+                message: "study \(study) has no MR series of at least \(SeriesChoice.minimumImages) images to segment; name one with ?series=")
+        }
+        return choice
+    }
+
+    private func fetch(study: String, series: String) async throws -> [Data] {
+        try await calling("metis-storage") {
+            var instances = [Data]()
+            for try await chunk in storage.retrieveInstances(.with {
+                $0.studyInstanceUid = study
+                $0.seriesInstanceUid = series
+            }) {
+                if chunk.offset == 0 { instances.append(Data(capacity: Int(chunk.totalSize))) }
+                instances[instances.count - 1].append(chunk.data)
+            }
+            return instances
+        }
+    }
+
+    /// Runs the job on a worker; once more on another if the first one died.
+    private func run(instances: [Data], engine: String) async throws -> Metis_V1_SegmentResult {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await calling("metis-inference") {
+                    var result: Metis_V1_SegmentResult?
+                    for try await event in inference.segment(.with {
+                        $0.instances = instances
+                        $0.engine = engine
+                    }) {
+                        if case .result(let value) = event.event { result = value }
+                    }
+                    guard let result else { throw RPCError(code: .internal, message: "the worker ended the job without a result") }
+                    return result
+                }
+            } catch let error as HTTPError where error.status == .serviceUnavailable && attempt == 1 {
+                continue
+            }
+        }
+    }
+
+    private func removePreviousResults(study: String, keeping current: String) async throws -> [String] {
+        let response = try await calling("metis-storage") {
+            try await storage.query(.with {
+                $0.level = .series
+                $0.studyInstanceUid = study
+                $0.match = ["Modality": "RTSTRUCT", "SeriesDescription": "Metis lesions*"]
+            })
+        }
+        var removed = [String]()
+        for json in response.matches {
+            guard let series = try DICOMJSONObject(json: json).string("0020000E"), series != current else { continue }
+            _ = try await calling("metis-storage") {
+                try await storage.deleteSeries(.with {
+                    $0.studyInstanceUid = study
+                    $0.seriesInstanceUid = series
+                })
+            }
+            removed.append(series)
+        }
+        return removed
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// What `POST /segmentation/{study}` answers (docs/api.md).
+struct SegmentationReport: Encodable, Sendable {
+    struct Lesion: Encodable, Sendable {
+        var number: UInt32
+        var name: String
+        var color: [UInt32]
+        var volumeMm3: Double
+        var longestDiameterMm: Double
+        var longestAxialDiameterMm: Double
+        var perpendicularDiameterMm: Double
+        var centroidMm: [Double]
+        var firstSlice: UInt32
+        var lastSlice: UInt32
+        var meanIntensity: Double
+
+        init(_ lesion: Metis_V1_Lesion) {
+            number = lesion.number
+            name = lesion.name
+            color = lesion.color
+            volumeMm3 = lesion.volumeMm3
+            longestDiameterMm = lesion.longestDiameterMm
+            longestAxialDiameterMm = lesion.longestAxialDiameterMm
+            perpendicularDiameterMm = lesion.perpendicularDiameterMm
+            centroidMm = lesion.centroid
+            firstSlice = lesion.firstSlice
+            lastSlice = lesion.lastSlice
+            meanIntensity = lesion.meanIntensity
+        }
+    }
+    struct StructureSet: Encodable, Sendable {
+        var sopInstanceUID: String
+        var seriesInstanceUID: String
+        var retrieveURL: String
+    }
+    struct Tracking: Encodable, Sendable {
+        var recorded: Bool
+        var reason: String?
+    }
+    struct Timing: Encodable, Sendable {
+        var stage: String
+        var seconds: Double
+    }
+
+    var studyInstanceUID: String
+    var seriesInstanceUID: String
+    var seriesChoice: String
+    var engine: String
+    var engineVersion: String
+    var lesions: [Lesion]
+    /// nil when no lesion was found (no RTSTRUCT is written then).
+    var structureSet: StructureSet?
+    var replacedSeries: [String]
+    var tracking: Tracking
+    var timings: [Timing]
+    var elapsedSeconds: Double
+}

@@ -1,0 +1,63 @@
+import DICOM
+import Foundation
+import TestSupport
+
+@testable import Gateway
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The segmentation button end to end: a phantom study uploaded through
+/// `metis up`, `POST /segmentation/{study}`, the RTSTRUCT back in storage.
+@Suite("Segmentation through metis up", .serialized)
+struct SegmentationRouteTests {
+    @Test("segmenting a phantom study stores an RTSTRUCT series referencing it; running again replaces it")
+    func segmentStudy() async throws {
+        let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
+        defer { metis.stop() }
+        var phantom = BrainPhantom()
+        phantom.sliceOffsets = phantom.sliceOffsets.reversed()
+        let boundary = "seg-\(UUID().uuidString)"
+        let stow = try await HTTP.request(
+            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
+        #expect(stow.status == 200)
+
+        let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)")
+        #expect(answer.status == 200, "\(answer.text)")
+        let report = try #require(try answer.json() as? [String: Any])
+        #expect(report["seriesInstanceUID"] as? String == phantom.series)
+        #expect((report["seriesChoice"] as? String)?.contains("post-contrast T1") == true)
+        let lesions = try #require(report["lesions"] as? [[String: Any]])
+        #expect(lesions.count == 3)
+        #expect(Set(lesions.compactMap { $0["name"] as? String }) == ["Lesion 1", "Lesion 2", "Lesion 3"])
+        let biggest = try #require(lesions.compactMap { $0["longestDiameterMm"] as? Double }.max())
+        #expect(abs(biggest - 20) <= 3.5)
+        #expect((report["tracking"] as? [String: Any])?["recorded"] as? Bool == false)
+        let structureSet = try #require(report["structureSet"] as? [String: String])
+        let rtSeries = try #require(structureSet["seriesInstanceUID"])
+
+        // The RTSTRUCT is a new series of the study, visible in QIDO, and references the source images.
+        let series = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT")
+        #expect(DICOMwebTests.values(try series.json(), "0020000E") == [rtSeries])
+        let retrieved = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series/\(rtSeries)")
+        let part = try #require(try DICOMwebTests.parts(retrieved).first)
+        let dataset = try DICOMReader.read(part.body).dataset
+        let referenced = dataset.items(Tag(0x3006, 0x0010))?.first?.items(Tag(0x3006, 0x0012))?.first?.items(Tag(0x3006, 0x0014))?.first
+        #expect(referenced?.string(.seriesInstanceUID) == phantom.series)
+        #expect(referenced?.items(Tag(0x3006, 0x0016))?.count == phantom.sliceOffsets.count)
+
+        // Again: the earlier result is replaced, not piled up.
+        let again = try #require(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)").json() as? [String: Any])
+        #expect(again["replacedSeries"] as? [String] == [rtSeries])
+        let after = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT")
+        #expect(DICOMwebTests.values(try after.json(), "0020000E").count == 1)
+
+        // Errors say what is wrong.
+        #expect(try await HTTP.request("POST", metis.base + "/segmentation/2.25.404").status == 404)
+        #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=2.25.404").status == 404)
+        #expect(try await HTTP.request("POST", metis.base + "/segmentation/not-a-uid").status == 400)
+    }
+}
