@@ -139,7 +139,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", "DICOM", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "DICOM", "Segmentation", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM",
+                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation",
                 log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -60,4 +60,30 @@ struct SegmentationRouteTests {
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=2.25.404").status == 404)
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/not-a-uid").status == 400)
     }
+
+    @Test("metis segment DIR --out FILE runs the same pipeline offline")
+    func segmentCommand() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-segment-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let folder = directory.appendingPathComponent("export/series")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var phantom = BrainPhantom()
+        phantom.rowSpacing = 1.5
+        phantom.rows = 128
+        for (index, bytes) in try phantom.instances().enumerated() { try bytes.write(to: folder.appendingPathComponent("IM\(index)")) }
+        try Data("notes".utf8).write(to: folder.appendingPathComponent("README"))
+        let out = directory.appendingPathComponent("rtstruct.dcm")
+        let run = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", directory.path, "--out", out.path, "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        #expect((report["lesions"] as? [Any])?.count == 3)
+        #expect(report["seriesInstanceUID"] as? String == phantom.series)
+        let written = try DICOMReader.read(contentsOf: out).dataset
+        #expect(written.string(.sopClassUID) == "1.2.840.10008.5.1.4.1.1.481.3")
+        let table = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", folder.path, "--out", out.path])
+        #expect(table.output.contains("3 lesions"))
+        #expect(table.output.contains("post-contrast T1"))
+        let missing = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", folder.path, "--out", out.path, "--series", "2.25.1"])
+        #expect(missing.status != 0)
+    }
 }

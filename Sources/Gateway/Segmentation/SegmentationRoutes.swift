@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MetisProto
 import MetisRPC
+import Segmentation
 import SwiftProtobuf
 
 /// `POST /segmentation/{StudyInstanceUID}` (the original route): picks the

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Gateway
+@testable import Segmentation
 
 @Suite("Picking the series to segment")
 struct SeriesChoiceTests {

@@ -2,24 +2,36 @@ import Foundation
 
 /// Which series of a study to segment when the client does not say: the 3D
 /// MR series most likely to be a post-contrast T1, else a FLAIR, else the
-/// largest MR series (docs/api.md). A series needs at least 10 images.
-struct SeriesChoice: Sendable, Equatable {
-    struct Candidate: Sendable, Equatable {
-        var seriesInstanceUID: String
-        var modality: String
-        var description: String
-        var instances: Int
+/// largest MR series (docs/segmentation.md). A series needs at least 10 images.
+public struct SeriesChoice: Sendable, Equatable {
+    public struct Candidate: Sendable, Equatable {
+        public var seriesInstanceUID: String
+        public var modality: String
+        public var description: String
+        public var instances: Int
+
+        public init(seriesInstanceUID: String, modality: String, description: String, instances: Int) {
+            self.seriesInstanceUID = seriesInstanceUID
+            self.modality = modality
+            self.description = description
+            self.instances = instances
+        }
     }
 
-    var seriesInstanceUID: String
+    public var seriesInstanceUID: String
     /// Why this one, in words the response shows.
-    var reason: String
+    public var reason: String
 
-    static let minimumImages = 10
+    public init(seriesInstanceUID: String, reason: String) {
+        self.seriesInstanceUID = seriesInstanceUID
+        self.reason = reason
+    }
+
+    public static let minimumImages = 10
     static let contrastWords = ["gado", "gad", "gd", "+c", "c+", "post", "contrast", "inj", "ce "]
     static let t1Words = ["t1", "mprage", "spgr", "bravo", "vibe", "tfe", "flash"]
 
-    static func pick(_ candidates: [Candidate]) -> SeriesChoice? {
+    public static func pick(_ candidates: [Candidate]) -> SeriesChoice? {
         let volumes = candidates.filter { $0.modality == "MR" && $0.instances >= minimumImages }
         func words(_ candidate: Candidate) -> String {
             " " + candidate.description.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) + " "
