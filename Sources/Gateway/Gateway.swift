@@ -38,7 +38,9 @@ public enum Gateway {
         RenderedRoutes(storage: storage).register(on: router)
         STOWRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         OriginalRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
-        SegmentationRoutes(storage: storage, inference: Metis_V1_Inference.Client(clients.inference)).register(on: router)
+        let segmentation = SegmentationRoutes(storage: storage, inference: Metis_V1_Inference.Client(clients.inference))
+        segmentation.register(on: router)
+        SegmentationJobRoutes(routes: segmentation).register(on: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),

@@ -59,6 +59,34 @@ struct SegmentationRouteTests {
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/2.25.404").status == 404)
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=2.25.404").status == 404)
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/not-a-uid").status == 400)
+
+        // The asynchronous job: 202 with its id, live events until "done", then its status.
+        let started = try await HTTP.request(
+            "POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
+            body: Data("{\"studyInstanceUID\": \"\(phantom.study)\"}".utf8))
+        #expect(started.status == 202)
+        let job = try #require(try started.json() as? [String: Any])
+        let id = try #require(job["id"] as? String)
+        #expect(started.headers["location"] == "/api/v1/segmentations/\(id)")
+        let events = try await HTTP.request("GET", metis.base + "/api/v1/segmentations/\(id)/events")
+        #expect(events.headers["content-type"] == "text/event-stream")
+        #expect(events.text.contains("event: progress\ndata: {"))
+        #expect(events.text.contains("\"stage\":\"engine\""))
+        #expect(events.text.contains("event: done\ndata: {"))
+        let status = try #require(try await HTTP.request("GET", metis.base + "/api/v1/segmentations/\(id)").json() as? [String: Any])
+        #expect(status["status"] as? String == "succeeded")
+        #expect(((status["result"] as? [String: Any])?["lesions"] as? [Any])?.count == 3)
+        #expect((status["elapsedSeconds"] as? Double ?? 0) > 0)
+        let failing = try await HTTP.request(
+            "POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
+            body: Data("{\"studyInstanceUID\": \"2.25.404\"}".utf8))
+        let failed = try #require(try failing.json() as? [String: Any])
+        let failedEvents = try await HTTP.request("GET", metis.base + "/api/v1/segmentations/\(failed["id"] as? String ?? "")/events")
+        #expect(failedEvents.text.contains("event: failed"))
+        #expect(failedEvents.text.contains("no study 2.25.404"))
+        #expect(try await HTTP.request("GET", metis.base + "/api/v1/segmentations/unknown").status == 404)
+        #expect(try await HTTP.request("POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
+                                        body: Data("{}".utf8)).status == 400)
     }
 
     @Test("metis segment DIR --out FILE runs the same pipeline offline")

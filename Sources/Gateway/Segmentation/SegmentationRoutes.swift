@@ -26,7 +26,12 @@ struct SegmentationRoutes: Sendable {
         }
     }
 
-    func segment(study: String, series requested: String?, engine: String, logger: Logger) async throws -> SegmentationReport {
+    /// Progress of a job: stage (fetch, volume, engine, lesions, contours, encode, store) and fraction.
+    typealias Progress = @Sendable (_ stage: String, _ fraction: Double) -> Void
+
+    func segment(
+        study: String, series requested: String?, engine: String, logger: Logger, progress: Progress = { _, _ in }
+    ) async throws -> SegmentationReport {
         let start = ContinuousClock.now
         let choice = try await chooseSeries(study: study, requested: requested)
         var timings = [SegmentationReport.Timing]()
@@ -36,9 +41,11 @@ struct SegmentationRoutes: Sendable {
             timings.append(.init(stage: stage, seconds: Self.seconds(clock.duration(to: now))))
             clock = now
         }
+        progress("fetch", 0)
         let instances = try await fetch(study: study, series: choice.seriesInstanceUID)
         lap("fetch")
-        let result = try await run(instances: instances, engine: engine)
+        let result = try await run(instances: instances, engine: engine, progress: progress)
+        progress("store", 0)
         timings += result.timings.map { .init(stage: $0.stage, seconds: $0.seconds) }
         clock = ContinuousClock.now
         var structureSet: SegmentationReport.StructureSet?
@@ -52,6 +59,7 @@ struct SegmentationRoutes: Sendable {
         // Metis's earlier results for this study go, so that re-running never piles up structure sets.
         replaced = try await removePreviousResults(study: study, keeping: result.structureSetSeriesInstanceUid)
         lap("store")
+        progress("store", 1)
         logger.info("segmentation stored", metadata: ["dicom.study_instance_uid": "\(study)", "lesions": "\(result.lesions.count)"])
         return SegmentationReport(
             studyInstanceUID: study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
@@ -104,7 +112,7 @@ struct SegmentationRoutes: Sendable {
     }
 
     /// Runs the job on a worker; once more on another if the first one died.
-    private func run(instances: [Data], engine: String) async throws -> Metis_V1_SegmentResult {
+    private func run(instances: [Data], engine: String, progress: Progress) async throws -> Metis_V1_SegmentResult {
         var attempt = 0
         while true {
             attempt += 1
@@ -115,7 +123,11 @@ struct SegmentationRoutes: Sendable {
                         $0.instances = instances
                         $0.engine = engine
                     }) {
-                        if case .result(let value) = event.event { result = value }
+                        switch event.event {
+                        case .result(let value): result = value
+                        case .progress(let value): progress(value.stage, value.fraction)
+                        case nil: break
+                        }
                     }
                     guard let result else { throw RPCError(code: .internal, message: "the worker ended the job without a result") }
                     return result

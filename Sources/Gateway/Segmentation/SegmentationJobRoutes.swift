@@ -1,0 +1,53 @@
+import DICOM
+import Foundation
+import Hummingbird
+
+/// `/api/v1/segmentations`: segmentation as an asynchronous job, for the web
+/// application's Segment button (progress shown live through server-sent events).
+struct SegmentationJobRoutes: Sendable {
+    let routes: SegmentationRoutes
+    let jobs = SegmentationJobs()
+
+    struct StartRequest: Decodable {
+        var studyInstanceUID: String
+        var seriesInstanceUID: String?
+        var engine: String?
+    }
+
+    func register(on router: Router<some RequestContext>) {
+        router.post("/api/v1/segmentations") { request, context -> Response in
+            let body = try await collectBody(request, limit: 64 << 10)
+            let start: StartRequest
+            do {
+                start = try JSONDecoder().decode(StartRequest.self, from: body)
+            } catch {
+                throw HTTPError(.badRequest, message: "the body must be JSON {\"studyInstanceUID\": …, \"seriesInstanceUID\"?: …, \"engine\"?: …}: \(error)")
+            }
+            guard UID.isValid(start.studyInstanceUID) else { throw HTTPError(.badRequest, message: "'\(start.studyInstanceUID)' is not a StudyInstanceUID") }
+            if let series = start.seriesInstanceUID, !UID.isValid(series) {
+                throw HTTPError(.badRequest, message: "'\(series)' is not a SeriesInstanceUID")
+            }
+            let snapshot = await jobs.start(
+                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", routes: routes, logger: context.logger)
+            var response = try JSONBody.response(snapshot, status: .accepted)
+            response.headers[.location] = "/api/v1/segmentations/\(snapshot.id)"
+            return response
+        }
+        router.get("/api/v1/segmentations/:id") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let snapshot = await jobs.snapshot(id) else { throw HTTPError(.notFound, message: "no segmentation job \(id)") }
+            return try JSONBody.response(snapshot)
+        }
+        router.get("/api/v1/segmentations/:id/events") { _, context -> Response in
+            let id = try context.parameters.require("id")
+            guard let events = await jobs.subscribe(id) else { throw HTTPError(.notFound, message: "no segmentation job \(id)") }
+            let body = ResponseBody { writer in
+                for await event in events {
+                    try await writer.write(ByteBuffer(string: "event: \(event.name)\ndata: \(event.data)\n\n"))
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+        }
+    }
+}
