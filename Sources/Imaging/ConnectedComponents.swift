@@ -36,3 +36,27 @@ public enum ConnectedComponents {
         return (labels, Int(count))
     }
 }
+
+/// The voxel-index box holding one component, inclusive.
+public struct VoxelBounds: Sendable, Equatable {
+    public var minimum: SIMD3<Int>
+    public var maximum: SIMD3<Int>
+
+    /// The bounds of each label 1...count, in one pass (index 0 unused).
+    public static func of(_ labels: [Int32], count: Int, columns: Int, rows: Int) -> [VoxelBounds?] {
+        var bounds = [VoxelBounds?](repeating: nil, count: count + 1)
+        let plane = columns * rows
+        for index in labels.indices where labels[index] > 0 {
+            let point = SIMD3(index % columns, (index / columns) % rows, index / plane)
+            let label = Int(labels[index])
+            if var box = bounds[label] {
+                box.minimum = pointwiseMin(box.minimum, point)
+                box.maximum = pointwiseMax(box.maximum, point)
+                bounds[label] = box
+            } else {
+                bounds[label] = VoxelBounds(minimum: point, maximum: point)
+            }
+        }
+        return bounds
+    }
+}

@@ -18,8 +18,9 @@ public struct LesionMeasurement: Sendable, Equatable {
     /// Mean voxel value of the lesion in the image.
     public var meanIntensity: Double
 
-    /// Measures component `label` of `labels` on `volume`'s grid.
-    public static func measure(label: Int32, labels: [Int32], volume: Volume) -> LesionMeasurement? {
+    /// Measures component `label` of `labels` on `volume`'s grid; `bounds`
+    /// (from `VoxelBounds.of`) limits the work to the lesion's box.
+    public static func measure(label: Int32, labels: [Int32], volume: Volume, bounds: VoxelBounds? = nil) -> LesionMeasurement? {
         let geometry = volume.geometry
         let columns = geometry.columns, rows = geometry.rows
         let thicknesses = geometry.sliceThicknesses
@@ -29,8 +30,12 @@ public struct LesionMeasurement: Sendable, Equatable {
         var first = Int.max, last = Int.min
         var bySlice = [Int: [(column: Int, row: Int)]]()
         var boundary = [SIMD3<Double>]()
-        for index in labels.indices where labels[index] == label {
-            let column = index % columns, row = (index / columns) % rows, slice = index / (columns * rows)
+        let box = bounds ?? VoxelBounds(minimum: SIMD3(0, 0, 0), maximum: SIMD3(columns - 1, rows - 1, geometry.slices - 1))
+        for slice in box.minimum.z...box.maximum.z {
+          for row in box.minimum.y...box.maximum.y {
+            for column in box.minimum.x...box.maximum.x {
+            let index = (slice * rows + row) * columns + column
+            guard labels[index] == label else { continue }
             let position = geometry.position(column: Double(column), row: Double(row), slice: slice)
             count += 1
             volumeSum += pixelArea * thicknesses[slice]
@@ -40,6 +45,8 @@ public struct LesionMeasurement: Sendable, Equatable {
             last = max(last, slice)
             bySlice[slice, default: []].append((column, row))
             if isBoundary(index, column, row, slice, label: label, labels: labels, geometry: geometry) { boundary.append(position) }
+            }
+          }
         }
         guard count > 0 else { return nil }
         var longest = 0.0

@@ -68,17 +68,20 @@ public struct SegmentationPipeline: Sendable {
         }
         let volume = try timed("volume") { try VolumeBuilder.build(files) }
         let mask = try timed("engine") { try engine.segment(volume) { progress("engine", $0) } }
-        let (labels, measurements) = timed("lesions") { () -> ([Int32], [LesionMeasurement]) in
+        let (labels, bounds, measurements) = timed("lesions") { () -> ([Int32], [VoxelBounds?], [LesionMeasurement]) in
             let (labels, count) = ConnectedComponents.label(mask, columns: volume.columns, rows: volume.rows, slices: volume.slices)
-            let measurements = count == 0 ? [] : (1...Int32(count)).compactMap { LesionMeasurement.measure(label: $0, labels: labels, volume: volume) }
-            return (labels, measurements)
+            let bounds = VoxelBounds.of(labels, count: count, columns: volume.columns, rows: volume.rows)
+            let measurements = count == 0 ? [] : (1...Int32(count)).compactMap {
+                LesionMeasurement.measure(label: $0, labels: labels, volume: volume, bounds: bounds[Int($0)])
+            }
+            return (labels, bounds, measurements)
         }
         let lesions = timed("contours") {
             measurements.enumerated().map { offset, measurement in
                 let number = offset + 1
                 return Lesion(
                     number: number, name: "Lesion \(number)", color: StructureSetLesion.color(forLesion: number), measurement: measurement,
-                    contours: LesionContour.contours(label: Int32(number), labels: labels, geometry: volume.geometry))
+                    contours: LesionContour.contours(label: Int32(number), labels: labels, geometry: volume.geometry, bounds: bounds[number]))
             }
         }
         var structureSet: Data?

@@ -1,20 +1,25 @@
-import Foundation
-
-/// DS values (PS3.5 §6.2): at most 16 characters, so coordinates are written
-/// with as many decimals as fit.
+/// DS values (PS3.5 §6.2): at most 16 characters. Coordinates are written
+/// with up to four decimals (0.1 µm), trailing zeros dropped — written by hand,
+/// as `String(format:)` dominated the encoding of large structure sets.
 enum DecimalString {
     static func format(_ value: Double) -> String {
-        let value = value == 0 ? 0 : value  // no "-0"
-        for decimals in stride(from: 6, through: 0, by: -1) {
-            var text = String(format: "%.\(decimals)f", value)
-            if text.contains(".") {
-                while text.hasSuffix("0") { text.removeLast() }
-                if text.hasSuffix(".") { text.removeLast() }
+        guard value.isFinite, abs(value) < 1e11 else { return "0" }
+        let scaled = Int64((value * 10_000).rounded())
+        if scaled == 0 { return "0" }
+        let magnitude = scaled.magnitude
+        var text = scaled < 0 ? "-" : ""
+        text += String(magnitude / 10_000)
+        var fraction = magnitude % 10_000
+        if fraction > 0 {
+            var digits = 4
+            while fraction % 10 == 0 {
+                fraction /= 10
+                digits -= 1
             }
-            if text == "-0" { text = "0" }
-            if text.count <= 16 { return text }
+            let fractionText = String(fraction)
+            text += "." + String(repeating: "0", count: digits - fractionText.count) + fractionText
         }
-        return String(format: "%.6e", value)
+        return text
     }
 
     static func join(_ values: [Double]) -> String { values.map(format).joined(separator: "\\") }

@@ -1,6 +1,6 @@
 import DICOM
 import Foundation
-import StructureSet
+@testable import StructureSet
 import TestSupport
 import Testing
 
@@ -111,5 +111,20 @@ struct RTStructureSetTests {
         process.waitUntilExit()
         let errors = output.split(separator: "\n").filter { $0.hasPrefix("Error") }
         #expect(errors.isEmpty, "\(output)")
+    }
+}
+
+@Suite("DS formatting")
+struct DecimalStringTests {
+    @Test("four decimals at most, no trailing zeros, no negative zero, never over 16 characters")
+    func format() {
+        let cases: [(Double, String)] = [
+            (0, "0"), (-0.00001, "0"), (1.5, "1.5"), (-123.45678, "-123.4568"), (0.05, "0.05"), (120, "120"),
+            (-0.0004, "-0.0004"), (99999.99999, "100000"), (1e10 + 0.1234, "10000000000.1234"),
+        ]
+        for (value, expected) in cases {
+            #expect(DecimalString.format(value) == expected, "\(value)")
+            #expect(DecimalString.format(value).count <= 16)
+        }
     }
 }
