@@ -223,6 +223,7 @@ let package = Package(
         .testTarget(
             name: "SegmentationTests",
             dependencies: ["Segmentation", "Imaging", "StructureSet", "DICOM", "TestSupport"],
+            exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
