@@ -54,13 +54,14 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         jobs.add(1, ordering: .relaxed)
         defer { jobs.subtract(1, ordering: .relaxed) }
         let pipeline = SegmentationPipeline(engine: engine, softwareVersion: softwareVersion)
+        let format: SegmentationPipeline.OutputFormat = request.outputFormat == .seg ? .seg : .rtstruct
         let series = files
         let (events, continuation) = AsyncStream<SegmentationPipeline.ProgressEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
         // The pipeline computes for seconds: on a thread of its own, never on the two cooperative threads.
         let job = Task.detached { () throws -> SegmentationPipeline.Result in
             try await runOnThread {
                 defer { continuation.finish() }
-                return try pipeline.run(series) { stage, fraction in continuation.yield(.init(stage: stage, fraction: fraction)) }
+                return try pipeline.run(series, format: format) { stage, fraction in continuation.yield(.init(stage: stage, fraction: fraction)) }
             }
         }
         for await event in events {
@@ -89,9 +90,10 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
             $0.seriesInstanceUid = result.seriesInstanceUID
             $0.engine = result.engine
             $0.engineVersion = result.engineVersion
-            $0.structureSet = result.structureSet ?? Data()
-            $0.structureSetSopInstanceUid = result.structureSetSOPInstanceUID ?? ""
-            $0.structureSetSeriesInstanceUid = result.structureSetSeriesInstanceUID ?? ""
+            $0.output = result.output ?? Data()
+            $0.outputFormat = result.outputFormat == .seg ? .seg : .rtstruct
+            $0.outputSopInstanceUid = result.outputSOPInstanceUID ?? ""
+            $0.outputSeriesInstanceUid = result.outputSeriesInstanceUID ?? ""
             $0.slices = UInt32(result.slices)
             $0.sliceSpacingMm = result.sliceSpacing
             $0.timings = result.timings.map { timing in .with { $0.stage = timing.stage; $0.seconds = timing.seconds } }

@@ -15,6 +15,7 @@ public struct SegmentCommand: AsyncParsableCommand {
     @Option(help: "Where to write the RT Structure Set (nothing is written when no lesion is found).") var out: String
     @Option(help: "SeriesInstanceUID to segment when the files hold several series.") var series: String?
     @Option(help: "Engine: classical.") var engine = "classical"
+    @Option(help: "Output: rtstruct (RT Structure Set) or seg (DICOM Segmentation).") var format = "rtstruct"
     @Flag(help: "Print the result as JSON instead of a table.") var json = false
 
     public init() {}
@@ -54,12 +55,15 @@ public struct SegmentCommand: AsyncParsableCommand {
             picked = choice.seriesInstanceUID
             if !json { print("series \(picked): \(choice.reason)") }
         }
-        let result = try SegmentationPipeline(engine: chosenEngine, softwareVersion: MetisVersion.current).run(bySeries[picked]!)
-        if let structureSet = result.structureSet {
-            try structureSet.write(to: URL(fileURLWithPath: out), options: .atomic)
+        guard let outputFormat = SegmentationPipeline.OutputFormat(rawValue: format.lowercased()) else {
+            throw ValidationError("format '\(format)' is not rtstruct or seg")
+        }
+        let result = try SegmentationPipeline(engine: chosenEngine, softwareVersion: MetisVersion.current).run(bySeries[picked]!, format: outputFormat)
+        if let output = result.output {
+            try output.write(to: URL(fileURLWithPath: out), options: .atomic)
         }
         if json {
-            print(Self.json(result, out: result.structureSet == nil ? nil : out))
+            print(Self.json(result, out: result.output == nil ? nil : out))
             return
         }
         if skipped > 0 { print("skipped \(skipped) files that are not DICOM images") }
@@ -71,7 +75,7 @@ public struct SegmentCommand: AsyncParsableCommand {
                 lesion.name, m.volume, m.longestDiameter, m.longestAxialDiameter, m.perpendicularDiameter, m.firstSlice + 1, m.lastSlice + 1,
                 m.centroid.x, m.centroid.y, m.centroid.z))
         }
-        print(result.structureSet == nil ? "no lesion: no RT Structure Set written" : "wrote \(out)")
+        print(result.output == nil ? "no lesion: nothing written" : "wrote \(out) (\(result.outputFormat == .seg ? "DICOM Segmentation" : "RT Structure Set"))")
     }
 
     static func json(_ result: SegmentationPipeline.Result, out: String?) -> String {
@@ -80,7 +84,7 @@ public struct SegmentCommand: AsyncParsableCommand {
             var firstSlice: Int, lastSlice: Int, centroidMm: [Double]
         }
         struct Report: Encodable {
-            var studyInstanceUID: String, seriesInstanceUID: String, engine: String, lesions: [Lesion], structureSet: String?
+            var studyInstanceUID: String, seriesInstanceUID: String, engine: String, lesions: [Lesion], output: String?
         }
         let report = Report(
             studyInstanceUID: result.studyInstanceUID, seriesInstanceUID: result.seriesInstanceUID, engine: result.engine,
@@ -90,7 +94,7 @@ public struct SegmentCommand: AsyncParsableCommand {
                     name: $0.name, volumeMm3: m.volume, longestDiameterMm: m.longestDiameter, longestAxialDiameterMm: m.longestAxialDiameter,
                     perpendicularDiameterMm: m.perpendicularDiameter, firstSlice: m.firstSlice, lastSlice: m.lastSlice,
                     centroidMm: [m.centroid.x, m.centroid.y, m.centroid.z])
-            }, structureSet: out)
+            }, output: out)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(report)) ?? Data(), as: UTF8.self)

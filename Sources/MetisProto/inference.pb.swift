@@ -27,6 +27,50 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated enum Metis_V1_OutputFormat: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// RTSTRUCT.
+  case unspecified // = 0
+
+  /// RT Structure Set: one ROI of closed planar contours per lesion.
+  case rtstruct // = 1
+
+  /// DICOM Segmentation (binary): one segment per lesion.
+  case seg // = 2
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .rtstruct
+    case 2: self = .seg
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .rtstruct: return 1
+    case .seg: return 2
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Metis_V1_OutputFormat] = [
+    .unspecified,
+    .rtstruct,
+    .seg,
+  ]
+
+}
+
 public nonisolated struct Metis_V1_DescribeEngineRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -68,6 +112,8 @@ public nonisolated struct Metis_V1_SegmentRequest: Sendable {
 
   /// Engine name; empty: "classical".
   public var engine: String = String()
+
+  public var outputFormat: Metis_V1_OutputFormat = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -154,12 +200,14 @@ public nonisolated struct Metis_V1_SegmentResult: Sendable {
 
   public var lesions: [Metis_V1_Lesion] = []
 
-  /// The RT Structure Set (Part 10); empty when no lesion was found.
-  public var structureSet: Data = Data()
+  /// The output (Part 10: RTSTRUCT or SEG); empty when no lesion was found.
+  public var output: Data = Data()
 
-  public var structureSetSopInstanceUid: String = String()
+  public var outputSopInstanceUid: String = String()
 
-  public var structureSetSeriesInstanceUid: String = String()
+  public var outputSeriesInstanceUid: String = String()
+
+  public var outputFormat: Metis_V1_OutputFormat = .unspecified
 
   public var engine: String = String()
 
@@ -215,6 +263,10 @@ public nonisolated struct Metis_V1_SegmentEvent: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "metis.v1"
+
+nonisolated extension Metis_V1_OutputFormat: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0OUTPUT_FORMAT_UNSPECIFIED\0\u{1}RTSTRUCT\0\u{1}SEG\0")
+}
 
 nonisolated extension Metis_V1_DescribeEngineRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DescribeEngineRequest"
@@ -277,7 +329,7 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SegmentRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instances\0\u{1}engine\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instances\0\u{1}engine\0\u{3}output_format\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -287,6 +339,7 @@ nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProto
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedBytesField(value: &self.instances) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.engine) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.outputFormat) }()
       default: break
       }
     }
@@ -299,12 +352,16 @@ nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProto
     if !self.engine.isEmpty {
       try visitor.visitSingularStringField(value: self.engine, fieldNumber: 2)
     }
+    if self.outputFormat != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outputFormat, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_SegmentRequest, rhs: Metis_V1_SegmentRequest) -> Bool {
     if lhs.instances != rhs.instances {return false}
     if lhs.engine != rhs.engine {return false}
+    if lhs.outputFormat != rhs.outputFormat {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -472,7 +529,7 @@ nonisolated extension Metis_V1_StageTiming: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SegmentResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{3}structure_set\0\u{3}structure_set_sop_instance_uid\0\u{3}structure_set_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -483,14 +540,15 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.lesions) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.structureSet) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.structureSetSopInstanceUid) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.structureSetSeriesInstanceUid) }()
+      case 4: try { try decoder.decodeSingularBytesField(value: &self.output) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.outputSopInstanceUid) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.outputSeriesInstanceUid) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.engine) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.engineVersion) }()
       case 9: try { try decoder.decodeRepeatedMessageField(value: &self.timings) }()
       case 10: try { try decoder.decodeSingularUInt32Field(value: &self.slices) }()
       case 11: try { try decoder.decodeSingularDoubleField(value: &self.sliceSpacingMm) }()
+      case 12: try { try decoder.decodeSingularEnumField(value: &self.outputFormat) }()
       default: break
       }
     }
@@ -506,14 +564,14 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
     if !self.lesions.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.lesions, fieldNumber: 3)
     }
-    if !self.structureSet.isEmpty {
-      try visitor.visitSingularBytesField(value: self.structureSet, fieldNumber: 4)
+    if !self.output.isEmpty {
+      try visitor.visitSingularBytesField(value: self.output, fieldNumber: 4)
     }
-    if !self.structureSetSopInstanceUid.isEmpty {
-      try visitor.visitSingularStringField(value: self.structureSetSopInstanceUid, fieldNumber: 5)
+    if !self.outputSopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.outputSopInstanceUid, fieldNumber: 5)
     }
-    if !self.structureSetSeriesInstanceUid.isEmpty {
-      try visitor.visitSingularStringField(value: self.structureSetSeriesInstanceUid, fieldNumber: 6)
+    if !self.outputSeriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.outputSeriesInstanceUid, fieldNumber: 6)
     }
     if !self.engine.isEmpty {
       try visitor.visitSingularStringField(value: self.engine, fieldNumber: 7)
@@ -530,6 +588,9 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
     if self.sliceSpacingMm.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.sliceSpacingMm, fieldNumber: 11)
     }
+    if self.outputFormat != .unspecified {
+      try visitor.visitSingularEnumField(value: self.outputFormat, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -537,9 +598,10 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
     if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
     if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
     if lhs.lesions != rhs.lesions {return false}
-    if lhs.structureSet != rhs.structureSet {return false}
-    if lhs.structureSetSopInstanceUid != rhs.structureSetSopInstanceUid {return false}
-    if lhs.structureSetSeriesInstanceUid != rhs.structureSetSeriesInstanceUid {return false}
+    if lhs.output != rhs.output {return false}
+    if lhs.outputSopInstanceUid != rhs.outputSopInstanceUid {return false}
+    if lhs.outputSeriesInstanceUid != rhs.outputSeriesInstanceUid {return false}
+    if lhs.outputFormat != rhs.outputFormat {return false}
     if lhs.engine != rhs.engine {return false}
     if lhs.engineVersion != rhs.engineVersion {return false}
     if lhs.timings != rhs.timings {return false}

@@ -15,15 +15,24 @@ public struct SegmentationPipeline: Sendable {
         public var contours: [LesionContour]
     }
 
-    /// What a run gives: the lesions, the RTSTRUCT (nil when no lesion is
-    /// found: an empty structure set is invalid DICOM), and where time went.
+    /// The DICOM object a run writes.
+    public enum OutputFormat: String, Sendable {
+        /// RT Structure Set: contours, what OHIF's RT extension displays.
+        case rtstruct
+        /// DICOM Segmentation (binary), one segment per lesion.
+        case seg
+    }
+
+    /// What a run gives: the lesions, the output (nil when no lesion is
+    /// found: an empty structure set or segmentation is invalid DICOM), and where time went.
     public struct Result: Sendable {
         public var studyInstanceUID: String
         public var seriesInstanceUID: String
         public var lesions: [Lesion]
-        public var structureSet: Data?
-        public var structureSetSOPInstanceUID: String?
-        public var structureSetSeriesInstanceUID: String?
+        public var output: Data?
+        public var outputFormat: OutputFormat
+        public var outputSOPInstanceUID: String?
+        public var outputSeriesInstanceUID: String?
         public var engine: String
         public var engineVersion: String
         /// Seconds per stage, in order: volume, engine, lesions, contours, encode.
@@ -54,7 +63,7 @@ public struct SegmentationPipeline: Sendable {
         self.softwareVersion = softwareVersion
     }
 
-    public func run(_ files: [DICOMFile], progress: Progress = { _, _ in }) throws -> Result {
+    public func run(_ files: [DICOMFile], format: OutputFormat = .rtstruct, progress: Progress = { _, _ in }) throws -> Result {
         var timings = [(stage: String, seconds: Double)]()
         let clock = ContinuousClock()
         func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
@@ -84,24 +93,38 @@ public struct SegmentationPipeline: Sendable {
                     contours: LesionContour.contours(label: Int32(number), labels: labels, geometry: volume.geometry, bounds: bounds[number]))
             }
         }
-        var structureSet: Data?
+        var output: Data?
         var sopInstanceUID: String?, seriesInstanceUID: String?
         if !lesions.isEmpty {
             let sop = UID.make(), series = UID.make()
-            structureSet = try timed("encode") {
-                let dataset = try RTStructureSetWriter.dataset(
-                    lesions: lesions.map { StructureSetLesion(name: $0.name, color: $0.color, contours: $0.contours) },
-                    volume: volume, source: files[0].dataset,
-                    algorithm: GeneratingAlgorithm(name: engine.name, version: "\(engine.version) (Metis \(softwareVersion))"),
-                    sopInstanceUID: sop, seriesInstanceUID: series)
+            let algorithm = GeneratingAlgorithm(name: engine.name, version: "\(engine.version) (Metis \(softwareVersion))")
+            output = try timed("encode") {
+                let dataset: Dataset
+                switch format {
+                case .rtstruct:
+                    dataset = try RTStructureSetWriter.dataset(
+                        lesions: lesions.map { StructureSetLesion(name: $0.name, color: $0.color, contours: $0.contours) },
+                        volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop, seriesInstanceUID: series)
+                case .seg:
+                    let plane = volume.columns * volume.rows
+                    let segments = lesions.map { lesion in
+                        let box = bounds[lesion.number]!
+                        return SegmentationWriter.Segment(label: lesion.name, planes: (box.minimum.z...box.maximum.z).map { slice in
+                            (slice, (0..<plane).map { labels[slice * plane + $0] == Int32(lesion.number) })
+                        })
+                    }
+                    dataset = try SegmentationWriter.dataset(
+                        segments: segments, volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop,
+                        seriesInstanceUID: series)
+                }
                 return try DICOMWriter.write(dataset)
             }
             sopInstanceUID = sop
             seriesInstanceUID = series
         }
         return Result(
-            studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, structureSet: structureSet,
-            structureSetSOPInstanceUID: sopInstanceUID, structureSetSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
+            studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, output: output,
+            outputFormat: format, outputSOPInstanceUID: sopInstanceUID, outputSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
             engineVersion: engine.version, timings: timings, slices: volume.slices,
             sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices))
     }

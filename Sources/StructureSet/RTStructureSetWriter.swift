@@ -136,7 +136,7 @@ public enum RTStructureSetWriter {
         DataElement(tag: tag, vr: .SQ, value: .sequence(items))
     }
 
-    private static func dateTime(_ date: Date) -> (String, String) {
+    static func dateTime(_ date: Date) -> (String, String) {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)

@@ -36,8 +36,9 @@ struct SegmentationRouteTests {
         let biggest = try #require(lesions.compactMap { $0["longestDiameterMm"] as? Double }.max())
         #expect(abs(biggest - 20) <= 3.5)
         #expect((report["tracking"] as? [String: Any])?["recorded"] as? Bool == false)
-        let structureSet = try #require(report["structureSet"] as? [String: String])
-        let rtSeries = try #require(structureSet["seriesInstanceUID"])
+        let output = try #require(report["output"] as? [String: String])
+        #expect(output["format"] == "rtstruct")
+        let rtSeries = try #require(output["seriesInstanceUID"])
 
         // The RTSTRUCT is a new series of the study, visible in QIDO, and references the source images.
         let series = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT")
@@ -49,11 +50,14 @@ struct SegmentationRouteTests {
         #expect(referenced?.string(.seriesInstanceUID) == phantom.series)
         #expect(referenced?.items(Tag(0x3006, 0x0016))?.count == phantom.sliceOffsets.count)
 
-        // Again: the earlier result is replaced, not piled up.
-        let again = try #require(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)").json() as? [String: Any])
+        // Again, as a DICOM SEG: the earlier result is replaced, not piled up.
+        let again = try #require(
+            try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)&format=seg").json() as? [String: Any])
         #expect(again["replacedSeries"] as? [String] == [rtSeries])
-        let after = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT")
-        #expect(DICOMwebTests.values(try after.json(), "0020000E").count == 1)
+        #expect((again["output"] as? [String: String])?["format"] == "seg")
+        #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT").json(), "0020000E").isEmpty)
+        #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=SEG").json(), "0020000E").count == 1)
+        #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?format=png").status == 400)
 
         // Errors say what is wrong.
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/2.25.404").status == 404)

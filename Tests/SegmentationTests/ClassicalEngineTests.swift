@@ -60,7 +60,7 @@ struct ClassicalEngineTests {
             #expect(simd_length(found.measurement.centroid - lesion.center) < voxel)
             #expect(abs(found.measurement.longestDiameter - 2 * lesion.radius) <= 1 + voxel)
         }
-        #expect(result.structureSet != nil)
+        #expect(result.output != nil)
         #expect(result.timings.map(\.stage) == ["volume", "engine", "lesions", "contours", "encode"])
     }
 
@@ -70,7 +70,7 @@ struct ClassicalEngineTests {
         phantom.lesions = []
         let result = try SegmentationPipeline(engine: ClassicalEngine(), softwareVersion: "test").run(phantom.instances().map { try DICOMReader.read($0) })
         #expect(result.lesions.isEmpty)
-        #expect(result.structureSet == nil)
+        #expect(result.output == nil)
     }
 
     @Test("lesions below the minimum volume are dropped")

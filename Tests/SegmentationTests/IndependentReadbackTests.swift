@@ -32,7 +32,7 @@ struct IndependentReadbackTests {
         let files = try instances.map { try DICOMReader.read($0) }
         let result = try SegmentationPipeline(engine: ClassicalEngine(), softwareVersion: "test").run(files)
         let rtstruct = directory.appendingPathComponent("rtstruct.dcm")
-        try #require(result.structureSet).write(to: rtstruct)
+        try #require(result.output).write(to: rtstruct)
         // The engine's own mask, slice by slice in volume order, as the expected mask.
         let volume = try VolumeBuilder.build(files)
         let mask = try ClassicalEngine().segment(volume) { _ in }

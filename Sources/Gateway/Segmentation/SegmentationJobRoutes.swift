@@ -12,6 +12,8 @@ struct SegmentationJobRoutes: Sendable {
         var studyInstanceUID: String
         var seriesInstanceUID: String?
         var engine: String?
+        /// rtstruct (default) or seg.
+        var format: String?
     }
 
     func register(on router: Router<some RequestContext>) {
@@ -27,8 +29,10 @@ struct SegmentationJobRoutes: Sendable {
             if let series = start.seriesInstanceUID, !UID.isValid(series) {
                 throw HTTPError(.badRequest, message: "'\(series)' is not a SeriesInstanceUID")
             }
+            let format = try SegmentationRoutes.format(start.format)
             let snapshot = await jobs.start(
-                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", routes: routes, logger: context.logger)
+                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format, routes: routes,
+                logger: context.logger)
             var response = try JSONBody.response(snapshot, status: .accepted)
             response.headers[.location] = "/api/v1/segmentations/\(snapshot.id)"
             return response

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import MetisProto
 
 /// Segmentation jobs started through `/api/v1/segmentations`: their state,
 /// progress and result, and the subscribers of their events. Kept in memory:
@@ -47,7 +48,9 @@ actor SegmentationJobs {
     /// Finished jobs kept for status queries, the oldest dropped first.
     let retained = 500
 
-    func start(study: String, series: String?, engine: String, routes: SegmentationRoutes, logger: Logger) -> Snapshot {
+    func start(
+        study: String, series: String?, engine: String, format: Metis_V1_OutputFormat, routes: SegmentationRoutes, logger: Logger
+    ) -> Snapshot {
         let id = UUID().uuidString.lowercased()
         let snapshot = Snapshot(
             id: id, studyInstanceUID: study, seriesInstanceUID: series, status: .running, stage: "queued", fraction: 0, elapsedSeconds: 0)
@@ -62,7 +65,7 @@ actor SegmentationJobs {
         Task {
             var result: SegmentationReport?, failure: ErrorBody?
             do {
-                result = try await routes.segment(study: study, series: series, engine: engine, logger: logger) { stage, fraction in
+                result = try await routes.segment(study: study, series: series, engine: engine, format: format, logger: logger) { stage, fraction in
                     sink.yield((stage, fraction))
                 }
             } catch let error as HTTPError {

@@ -22,7 +22,8 @@ struct SegmentationRoutes: Sendable {
             let parameters = DICOMwebRequest.decodeQuery(request.uri.query ?? "")
             let series = parameters.first { $0.name == "series" }?.value
             let engine = parameters.first { $0.name == "engine" }?.value ?? ""
-            return try JSONBody.response(try await segment(study: study, series: series, engine: engine, logger: context.logger))
+            let format = try Self.format(parameters.first { $0.name == "format" }?.value)
+            return try JSONBody.response(try await segment(study: study, series: series, engine: engine, format: format, logger: context.logger))
         }
     }
 
@@ -30,7 +31,8 @@ struct SegmentationRoutes: Sendable {
     typealias Progress = @Sendable (_ stage: String, _ fraction: Double) -> Void
 
     func segment(
-        study: String, series requested: String?, engine: String, logger: Logger, progress: Progress = { _, _ in }
+        study: String, series requested: String?, engine: String, format: Metis_V1_OutputFormat = .rtstruct, logger: Logger,
+        progress: Progress = { _, _ in }
     ) async throws -> SegmentationReport {
         let start = ContinuousClock.now
         let choice = try await chooseSeries(study: study, requested: requested)
@@ -44,27 +46,28 @@ struct SegmentationRoutes: Sendable {
         progress("fetch", 0)
         let instances = try await fetch(study: study, series: choice.seriesInstanceUID)
         lap("fetch")
-        let result = try await run(instances: instances, engine: engine, progress: progress)
+        let result = try await run(instances: instances, engine: engine, format: format, progress: progress)
         progress("store", 0)
         timings += result.timings.map { .init(stage: $0.stage, seconds: $0.seconds) }
         clock = ContinuousClock.now
-        var structureSet: SegmentationReport.StructureSet?
+        var output: SegmentationReport.Output?
         var replaced = [String]()
-        if !result.structureSet.isEmpty {
-            _ = try await calling("metis-storage") { try await storage.storeInstance(.with { $0.dicom = result.structureSet }) }
-            structureSet = .init(
-                sopInstanceUID: result.structureSetSopInstanceUid, seriesInstanceUID: result.structureSetSeriesInstanceUid,
-                retrieveURL: "/dicom-web/studies/\(study)/series/\(result.structureSetSeriesInstanceUid)")
+        if !result.output.isEmpty {
+            _ = try await calling("metis-storage") { try await storage.storeInstance(.with { $0.dicom = result.output }) }
+            output = .init(
+                format: result.outputFormat == .seg ? "seg" : "rtstruct",
+                sopInstanceUID: result.outputSopInstanceUid, seriesInstanceUID: result.outputSeriesInstanceUid,
+                retrieveURL: "/dicom-web/studies/\(study)/series/\(result.outputSeriesInstanceUid)")
         }
         // Metis's earlier results for this study go, so that re-running never piles up structure sets.
-        replaced = try await removePreviousResults(study: study, keeping: result.structureSetSeriesInstanceUid)
+        replaced = try await removePreviousResults(study: study, keeping: result.outputSeriesInstanceUid)
         lap("store")
         progress("store", 1)
         logger.info("segmentation stored", metadata: ["dicom.study_instance_uid": "\(study)", "lesions": "\(result.lesions.count)"])
         return SegmentationReport(
             studyInstanceUID: study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
             engine: result.engine, engineVersion: result.engineVersion,
-            lesions: result.lesions.map(SegmentationReport.Lesion.init), structureSet: structureSet, replacedSeries: replaced,
+            lesions: result.lesions.map(SegmentationReport.Lesion.init), output: output, replacedSeries: replaced,
             tracking: .init(recorded: false, reason: "metis-tracking does not record lesions yet (issue 7); nothing was recorded"),
             timings: timings, elapsedSeconds: Self.seconds(start.duration(to: .now)))
     }
@@ -112,7 +115,7 @@ struct SegmentationRoutes: Sendable {
     }
 
     /// Runs the job on a worker; once more on another if the first one died.
-    private func run(instances: [Data], engine: String, progress: Progress) async throws -> Metis_V1_SegmentResult {
+    private func run(instances: [Data], engine: String, format: Metis_V1_OutputFormat, progress: Progress) async throws -> Metis_V1_SegmentResult {
         var attempt = 0
         while true {
             attempt += 1
@@ -122,6 +125,7 @@ struct SegmentationRoutes: Sendable {
                     for try await event in inference.segment(.with {
                         $0.instances = instances
                         $0.engine = engine
+                        $0.outputFormat = format
                     }) {
                         switch event.event {
                         case .result(let value): result = value
@@ -143,12 +147,15 @@ struct SegmentationRoutes: Sendable {
             try await storage.query(.with {
                 $0.level = .series
                 $0.studyInstanceUid = study
-                $0.match = ["Modality": "RTSTRUCT", "SeriesDescription": "Metis lesions*"]
+                $0.match = ["SeriesDescription": "Metis lesions*"]
             })
         }
         var removed = [String]()
         for json in response.matches {
-            guard let series = try DICOMJSONObject(json: json).string("0020000E"), series != current else { continue }
+            let attributes = try DICOMJSONObject(json: json)
+            guard let series = attributes.string("0020000E"), series != current,
+                ["RTSTRUCT", "SEG"].contains(attributes.string("00080060") ?? "")
+            else { continue }
             _ = try await calling("metis-storage") {
                 try await storage.deleteSeries(.with {
                     $0.studyInstanceUid = study
@@ -158,6 +165,15 @@ struct SegmentationRoutes: Sendable {
             removed.append(series)
         }
         return removed
+    }
+
+    /// The output format a request names: rtstruct (the default) or seg.
+    static func format(_ name: String?) throws(HTTPError) -> Metis_V1_OutputFormat {
+        switch name?.lowercased() {
+        case nil, "", "rtstruct": return .rtstruct
+        case "seg": return .seg
+        default: throw HTTPError(.badRequest, message: "format '\(name!)' is not rtstruct or seg")
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -194,7 +210,9 @@ struct SegmentationReport: Encodable, Sendable {
             meanIntensity = lesion.meanIntensity
         }
     }
-    struct StructureSet: Encodable, Sendable {
+    struct Output: Encodable, Sendable {
+        /// rtstruct or seg.
+        var format: String
         var sopInstanceUID: String
         var seriesInstanceUID: String
         var retrieveURL: String
@@ -214,8 +232,8 @@ struct SegmentationReport: Encodable, Sendable {
     var engine: String
     var engineVersion: String
     var lesions: [Lesion]
-    /// nil when no lesion was found (no RTSTRUCT is written then).
-    var structureSet: StructureSet?
+    /// The stored RTSTRUCT or SEG; nil when no lesion was found (nothing is written then).
+    var output: Output?
     var replacedSeries: [String]
     var tracking: Tracking
     var timings: [Timing]
