@@ -27,7 +27,8 @@ struct InferenceServerTests {
         #expect(!core.isEmpty && core != "unknown")
         let engine = try await Metis_V1_Inference.Client(connection).describeEngine()
         #expect(engine.threads >= 1)
-        #expect(engine.engines.isEmpty, "no segmentation engine ships in this version")
+        #expect(engine.engines == ["classical"])
+        #expect(engine.jobsInFlight == 0)
         await connection.close()
         server.shutdown()
         try await task.value

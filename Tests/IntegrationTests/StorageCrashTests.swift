@@ -36,11 +36,15 @@ struct StorageCrashTests {
             return try DICOMWriter.write(dataset)
         }
 
+        // Whatever happens, no storage process outlives the test (a leftover keeps the test runner's output open).
+        let started = StartedProcesses()
+        defer { started.killAll() }
         var storage = try startStorage()
+        started.add(storage)
         let connection = RPCConnection(address: .unix(path: socket))
         let client = Metis_V1_Storage.Client(connection)
-        // Wait for it to answer.
-        _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(30), waitForReady: true))
+        // Wait for it to answer (slow when the other tests load both cores).
+        _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(120), waitForReady: true))
 
         // Eight uploads in flight at a time; the tenth acknowledgment kills the server while the others are on their way.
         let acknowledged = AcknowledgedSet()
@@ -66,8 +70,8 @@ struct StorageCrashTests {
 
         // Restart: every acknowledged instance is there, byte-identical; no partial file is left.
         storage = try startStorage()
-        defer { storage.terminate() }
-        _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(30), waitForReady: true))
+        started.add(storage)
+        _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(120), waitForReady: true))
         for (index, sha256) in survivors {
             var bytes = Data()
             for try await chunk in client.retrieveInstance(.with { $0.sopInstanceUid = "2.25.77.\(index + 1)" }) { bytes.append(chunk.data) }
@@ -83,6 +87,22 @@ struct StorageCrashTests {
         #expect(Int(statistics.instances) == blobCount)
         #expect(Int(statistics.instances) >= survivors.count)
         await connection.close()
+    }
+}
+
+/// Child processes a test started, killed when it ends.
+final class StartedProcesses: @unchecked Sendable {
+    private let lock = NSLock()
+    private var processes = [Process]()
+
+    func add(_ process: Process) {
+        lock.withLock { processes.append(process) }
+    }
+
+    func killAll() {
+        lock.withLock {
+            for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
     }
 }
 

@@ -158,17 +158,34 @@ public struct BrainPhantom: Sendable {
         return dataset
     }
 
+    /// Scalar arithmetic rather than SIMD: test builds are unoptimised, where SIMD is slow.
     private func pixels(offset: Double) -> Data {
-        var data = Data(capacity: columns * rows * 2)
+        var bytes = [UInt8](repeating: 0, count: columns * rows * 2)
+        let start = position(column: 0, row: 0, offset: offset)
+        let (cx, cy, cz) = (rowDirection.x * columnSpacing, rowDirection.y * columnSpacing, rowDirection.z * columnSpacing)
+        let (rx, ry, rz) = (columnDirection.x * rowSpacing, columnDirection.y * rowSpacing, columnDirection.z * rowSpacing)
+        let spheres = lesions.map { ($0.center.x, $0.center.y, $0.center.z, $0.radius * $0.radius) }
+        var index = 0
         for row in 0..<rows {
             for column in 0..<columns {
-                let value = value(at: position(column: column, row: row, offset: offset))
+                let x = start.x + Double(column) * cx + Double(row) * rx
+                let y = start.y + Double(column) * cy + Double(row) * ry
+                let z = start.z + Double(column) * cz + Double(row) * rz
+                var value = 0.0
+                if spheres.contains(where: { (x - $0.0) * (x - $0.0) + (y - $0.1) * (y - $0.1) + (z - $0.2) * (z - $0.2) <= $0.3 }) {
+                    value = 1500
+                } else if (x / 75) * (x / 75) + (y / 90) * (y / 90) + ((z - 75) / 70) * ((z - 75) / 70) <= 1 {
+                    value = 600 + 20 * sin(x / 7) * cos(y / 9)
+                } else if (x / 85) * (x / 85) + (y / 100) * (y / 100) + ((z - 75) / 80) * ((z - 75) / 80) <= 1 {
+                    value = 300
+                }
                 let stored = UInt16(clamping: Int(((value - rescaleIntercept) / rescaleSlope).rounded()))
-                data.append(UInt8(stored & 0xFF))
-                data.append(UInt8(stored >> 8))
+                bytes[index] = UInt8(stored & 0xFF)
+                bytes[index + 1] = UInt8(stored >> 8)
+                index += 2
             }
         }
-        return data
+        return Data(bytes)
     }
 
     private static func us(_ tag: Tag, _ value: UInt16) -> DataElement {
