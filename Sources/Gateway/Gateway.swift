@@ -38,7 +38,8 @@ public enum Gateway {
         RenderedRoutes(storage: storage).register(on: router)
         STOWRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         OriginalRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
-        let segmentation = SegmentationRoutes(storage: storage, inference: Metis_V1_Inference.Client(clients.inference))
+        let segmentation = SegmentationRoutes(
+            storage: storage, inference: Metis_V1_Inference.Client(clients.inference), maximumSeriesSize: configuration.maximumSeriesSize)
         segmentation.register(on: router)
         SegmentationJobRoutes(routes: segmentation).register(on: router)
         return Application(

@@ -10,6 +10,8 @@ public struct GatewayConfiguration: Sendable {
     public var inference: [RPCAddress]
     /// Largest upload body (STOW-RS, /uploadDicom), in bytes; larger ones get 413.
     public var maximumUploadSize: Int
+    /// Largest series a segmentation job sends to a worker, in bytes.
+    public var maximumSeriesSize: Int
     /// How long `/healthz` waits for each service.
     public var healthTimeout: Duration
     public var version: String
@@ -21,6 +23,7 @@ public struct GatewayConfiguration: Sendable {
         tracking: RPCAddress,
         inference: [RPCAddress],
         maximumUploadSize: Int = 1 << 30,
+        maximumSeriesSize: Int = 512 << 20,
         healthTimeout: Duration = .seconds(2),
         version: String
     ) {
@@ -30,6 +33,7 @@ public struct GatewayConfiguration: Sendable {
         self.tracking = tracking
         self.inference = inference
         self.maximumUploadSize = maximumUploadSize
+        self.maximumSeriesSize = maximumSeriesSize
         self.healthTimeout = healthTimeout
         self.version = version
     }

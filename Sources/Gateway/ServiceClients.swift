@@ -19,7 +19,10 @@ struct ServiceClients: Sendable {
     init(configuration: GatewayConfiguration, logger: Logger) {
         storage = RPCConnection(address: configuration.storage, logger: logger)
         tracking = RPCConnection(address: configuration.tracking, logger: logger)
-        inferenceWorkers = configuration.inference.map { RPCConnection(address: $0, logger: logger) }
+        // A segmentation request carries a whole series: that channel takes larger frames.
+        var inferenceChannel = RPCConnection.Configuration()
+        inferenceChannel.maximumFrameSize = max(inferenceChannel.maximumFrameSize, configuration.maximumSeriesSize + (1 << 20))
+        inferenceWorkers = configuration.inference.map { RPCConnection(address: $0, configuration: inferenceChannel, logger: logger) }
         inference = RPCClientPool(connections: inferenceWorkers, strategy: .leastInFlight)
     }
 

@@ -16,12 +16,16 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("max-frame-bytes"), help: "Largest RPC frame accepted (default 64 MiB).")
     var maximumFrameSize: Int?
 
+    @Option(name: .customLong("max-series-bytes"), help: "Largest series a segmentation job sends to a worker (default 512 MiB).")
+    var maximumSeriesSize: Int?
+
     /// Defaults ← file ← environment ← these flags.
     func configuration(_ apply: (inout MetisConfiguration) throws -> Void = { _ in }) throws -> MetisConfiguration {
         var configuration = try MetisConfiguration.load(file: configFile, environment: ProcessInfo.processInfo.environment)
         if let dataDirectory { configuration.dataDirectory = URL(fileURLWithPath: dataDirectory, isDirectory: true) }
         if let logLevel { try configuration.set("log_level", to: logLevel, source: "--log-level") }
         if let maximumFrameSize { configuration.maximumFrameSize = maximumFrameSize }
+        if let maximumSeriesSize { configuration.maximumSeriesSize = maximumSeriesSize }
         try apply(&configuration)
         do {
             try configuration.validate()

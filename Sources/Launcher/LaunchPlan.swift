@@ -12,6 +12,7 @@ struct LaunchPlan {
             "--data", configuration.dataDirectory.path,
             "--log-level", configuration.logLevel.rawValue,
             "--max-frame-bytes", String(configuration.maximumFrameSize),
+            "--max-series-bytes", String(configuration.maximumSeriesSize),
         ]
         var services = [
             Supervisor.ChildSpec(

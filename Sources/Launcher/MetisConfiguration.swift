@@ -17,6 +17,9 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
     /// Largest HTTP upload body (STOW-RS, /uploadDicom) the gateway reads.
     public var maximumUploadSize = 1 << 30
+    /// Largest series (sum of its instances' bytes) a segmentation job sends
+    /// to an inference worker in one request; raises that channel's frame limit.
+    public var maximumSeriesSize = 512 << 20
     public var logLevel: Logger.Level = .info
 
     public init() {}
@@ -43,6 +46,9 @@ public struct MetisConfiguration: Sendable, Equatable {
         return shownHost.contains(":") ? "http://[\(shownHost)]:\(port)/" : "http://\(shownHost):\(port)/"
     }
 
+    /// The frame limit of the segmentation channel (gateway ↔ inference workers).
+    var inferenceFrameSize: Int { max(maximumFrameSize, maximumSeriesSize + (1 << 20)) }
+
     var rpcServer: RPCServer.Configuration {
         var rpc = RPCServer.Configuration()
         rpc.maximumFrameSize = maximumFrameSize
@@ -60,6 +66,9 @@ public struct MetisConfiguration: Sendable, Equatable {
         }
         guard maximumUploadSize >= 1024 else {
             throw ConfigurationError("maximum upload size must be at least 1024 bytes, got \(maximumUploadSize)")
+        }
+        guard maximumSeriesSize >= 1 << 20 else {
+            throw ConfigurationError("maximum series size must be at least 1 MiB, got \(maximumSeriesSize)")
         }
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
     }

@@ -67,7 +67,12 @@ public struct InferenceCommand: AsyncParsableCommand {
         try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker]) {
             configuration, address, logger in
             InferenceServer.build(
-                configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: configuration.rpcServer),
+                configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: {
+                    // A segmentation request carries a whole series.
+                    var rpc = configuration.rpcServer
+                    rpc.maximumFrameSize = configuration.inferenceFrameSize
+                    return rpc
+                }()),
                 version: MetisVersion.current, logger: logger)
         }
     }
@@ -118,6 +123,7 @@ public struct GatewayCommand: AsyncParsableCommand {
                 tracking: try tracking.map { try RPCAddress(parsing: $0) } ?? configuration.trackingAddress,
                 inference: inference.isEmpty ? configuration.inferenceAddresses : try inference.map { try RPCAddress(parsing: $0) },
                 maximumUploadSize: configuration.maximumUploadSize,
+                maximumSeriesSize: configuration.maximumSeriesSize,
                 version: MetisVersion.current),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))

@@ -17,6 +17,9 @@ struct ConfigurationTests {
         #expect(configuration.port == 8080)
         #expect(configuration.inferenceWorkers == 1)
         #expect(configuration.maximumFrameSize == 64 * 1024 * 1024)
+        #expect(configuration.maximumUploadSize == 1 << 30)
+        #expect(configuration.maximumSeriesSize == 512 << 20)
+        #expect(configuration.inferenceFrameSize > configuration.maximumSeriesSize)
         #expect(configuration.gatewayURL == "http://127.0.0.1:8080/")
         #expect(configuration.storageAddress == .unix(path: configuration.runDirectory.appendingPathComponent("storage.sock").path))
     }
@@ -45,8 +48,17 @@ struct ConfigurationTests {
         #expect(fromEnvironment.inferenceWorkers == 3)
         #expect(fromEnvironment.gatewayURL == "http://127.0.0.1:9100/")
 
-        let command = try UpCommand.parse(["--config", file.path, "--port", "9200", "--inference-workers", "2", "--data", "/tmp/x"])
+        let command = try UpCommand.parse([
+            "--config", file.path, "--port", "9200", "--inference-workers", "2", "--data", "/tmp/x", "--max-series-bytes", "2097152",
+            "--max-upload-bytes", "4096",
+        ])
         let fromFlags = try command.common.configuration(command.gateway.apply)
+        #expect(fromFlags.maximumSeriesSize == 2 << 20)
+        #expect(fromFlags.maximumUploadSize == 4096)
+        // metis up hands both limits to its children.
+        let plan = LaunchPlan(configuration: fromFlags)
+        #expect(plan.gateway.arguments.contains("--max-upload-bytes") && plan.gateway.arguments.contains("2097152"))
+        #expect(plan.services.first { $0.name == "inference-0" }?.arguments.contains("--max-series-bytes") == true)
         #expect(fromFlags.port == 9200)
         #expect(fromFlags.inferenceWorkers == 2)
         #expect(fromFlags.dataDirectory.path == "/tmp/x")

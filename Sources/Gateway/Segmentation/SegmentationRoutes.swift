@@ -14,6 +14,8 @@ import SwiftProtobuf
 struct SegmentationRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
     let inference: Metis_V1_Inference.Client
+    /// Largest series sent to a worker (max_series_bytes).
+    var maximumSeriesSize = 512 << 20
 
     func register(on router: Router<some RequestContext>) {
         router.post("/segmentation/:study") { request, context in
@@ -46,6 +48,12 @@ struct SegmentationRoutes: Sendable {
         progress("fetch", 0)
         let instances = try await fetch(study: study, series: choice.seriesInstanceUID)
         lap("fetch")
+        let seriesSize = instances.reduce(0) { $0 + $1.count }
+        guard seriesSize <= maximumSeriesSize else {
+            throw HTTPError(
+                .contentTooLarge,
+                message: "series \(choice.seriesInstanceUID) holds \(seriesSize) bytes, more than max_series_bytes (\(maximumSeriesSize)); raise it in the configuration")
+        }
         let result = try await run(instances: instances, engine: engine, format: format, progress: progress)
         progress("store", 0)
         timings += result.timings.map { .init(stage: $0.stage, seconds: $0.seconds) }
