@@ -118,4 +118,51 @@ struct SegmentationRouteTests {
         let missing = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", folder.path, "--out", out.path, "--series", "2.25.1"])
         #expect(missing.status != 0)
     }
+
+    @Test("a job whose worker is killed mid-computation runs again once metis up has restarted the worker")
+    func workerDies() async throws {
+        let metis = try await DICOMwebTests.Installation(maximumUpload: 256 << 20)
+        defer { metis.stop() }
+        var phantom = BrainPhantom()
+        phantom.columns = 192
+        phantom.rows = 192
+        phantom.columnSpacing = 1
+        phantom.rowSpacing = 1
+        phantom.sliceOffsets = (0..<120).map { Double($0) * 1.25 }
+        let boundary = "seg-\(UUID().uuidString)"
+        let stow = try await HTTP.request(
+            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
+        #expect(stow.status == 200)
+        let before = try #require(await MetisProcesses.health(metis.base + "/healthz")?.services.first { $0.name == "inference-0" }?.pid)
+        let started = try #require(try await HTTP.request(
+            "POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
+            body: Data("{\"studyInstanceUID\": \"\(phantom.study)\"}".utf8)).json() as? [String: Any])
+        let id = try #require(started["id"] as? String)
+        // Kill the worker once it is computing.
+        var killed = false
+        let deadline = ContinuousClock.now + .seconds(120)
+        while !killed, ContinuousClock.now < deadline {
+            let job = try await HTTP.request("GET", metis.base + "/api/v1/segmentations/\(id)").json() as? [String: Any]
+            if job?["stage"] as? String == "engine" {
+                kill(Int32(before), SIGKILL)
+                killed = true
+            } else if job?["status"] as? String != "running" {
+                break
+            } else {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        #expect(killed, "the job never reached the engine stage while running")
+        var status: [String: Any]?
+        while ContinuousClock.now < deadline {
+            status = try await HTTP.request("GET", metis.base + "/api/v1/segmentations/\(id)").json() as? [String: Any]
+            if status?["status"] as? String != "running" { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(status?["status"] as? String == "succeeded", "\(String(describing: status))")
+        #expect(((status?["result"] as? [String: Any])?["lesions"] as? [Any])?.count == 3)
+        let after = await MetisProcesses.health(metis.base + "/healthz")?.services.first { $0.name == "inference-0" }?.pid
+        #expect(after != nil && after != before)
+    }
 }

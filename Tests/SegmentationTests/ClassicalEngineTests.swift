@@ -59,6 +59,15 @@ struct ClassicalEngineTests {
             let voxel = max(phantom.rowSpacing, phantom.columnSpacing, volume.geometry.sliceThicknesses.max()!)
             #expect(simd_length(found.measurement.centroid - lesion.center) < voxel)
             #expect(abs(found.measurement.longestDiameter - 2 * lesion.radius) <= 1 + voxel)
+            // The found volume against the truth sampled on the same grid (the sphere's own volume is within
+            // 5 % of that once it spans about eight voxels: LesionTests).
+            let truthVolume = truth.indices.filter { truth[$0] && phantom.lesion(at: volume.geometry.position(
+                column: Double($0 % volume.columns), row: Double(($0 / volume.columns) % volume.rows), slice: $0 / (volume.columns * volume.rows)))
+                == phantom.lesions.firstIndex { $0.center == lesion.center }.map { $0 + 1 } }.reduce(0.0) { sum, index in
+                    sum + volume.geometry.rowSpacing * volume.geometry.columnSpacing
+                        * volume.geometry.sliceThicknesses[index / (volume.columns * volume.rows)]
+                }
+            #expect(abs(found.measurement.volume - truthVolume) / truthVolume < 0.05, "\(variant): volume \(found.measurement.volume) vs \(truthVolume)")
         }
         #expect(result.output != nil)
         #expect(result.timings.map(\.stage) == ["volume", "engine", "lesions", "contours", "encode"])

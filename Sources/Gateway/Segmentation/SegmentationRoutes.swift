@@ -122,7 +122,11 @@ struct SegmentationRoutes: Sendable {
         }
     }
 
-    /// Runs the job on a worker; once more on another if the first one died.
+    /// A job may compute for minutes, and waits for a worker that is (re)starting.
+    static let jobOptions = CallOptions(timeout: .seconds(1800), waitForReady: true)
+
+    /// Runs the job on a worker; once more if that worker died (on another,
+    /// or on the same one once `metis up` has restarted it).
     private func run(instances: [Data], engine: String, format: Metis_V1_OutputFormat, progress: Progress) async throws -> Metis_V1_SegmentResult {
         var attempt = 0
         while true {
@@ -134,7 +138,7 @@ struct SegmentationRoutes: Sendable {
                         $0.instances = instances
                         $0.engine = engine
                         $0.outputFormat = format
-                    }) {
+                    }, options: Self.jobOptions) {
                         switch event.event {
                         case .result(let value): result = value
                         case .progress(let value): progress(value.stage, value.fraction)
