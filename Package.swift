@@ -257,7 +257,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "TestSupport"],
+            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "InferenceService", "TestSupport"],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),

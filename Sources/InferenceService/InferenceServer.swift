@@ -6,11 +6,15 @@ public import MetisRPC
 public enum InferenceServer {
     public static let component = "metis-inference"
 
-    public static func build(configuration: InferenceConfiguration, version: String, logger: Logger) -> RPCServer {
+    public static func build(configuration: InferenceConfiguration, version: String, logger: Logger) throws -> RPCServer {
         let blas = BLASRuntime.current()
+        let selfCheckError = try BLASSelfCheck.run()
         logger.info(
-            "OpenBLAS loaded",
-            metadata: ["blas.core": "\(blas.coreName)", "blas.threads": "\(blas.threads)", "inference.worker": "\(configuration.workerIndex)"]
+            "OpenBLAS loaded and checked",
+            metadata: [
+                "blas.core": "\(blas.coreName)", "blas.threads": "\(blas.threads)", "inference.worker": "\(configuration.workerIndex)",
+                "blas.self_check_error": "\(selfCheckError)",
+            ]
         )
         var router = RPCRouter()
         router.register(InferenceRPCService(blas: blas, softwareVersion: version))

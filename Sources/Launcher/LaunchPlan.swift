@@ -1,4 +1,5 @@
 import Foundation
+import InferenceService
 import Logging
 
 /// The processes `metis up` runs for a configuration, each as a subcommand of
@@ -30,7 +31,10 @@ struct LaunchPlan {
                 Supervisor.ChildSpec(
                     name: "inference-\(worker)",
                     arguments: ["inference"] + common + ["--worker", String(worker), "--listen", "\(address)"],
-                    readiness: .rpc(address)))
+                    readiness: .rpc(address),
+                    // OpenBLAS picks its kernels when it loads: the right ones for this CPU are chosen here.
+                    environment: BLASCoreSelection.workerEnvironment(ProcessInfo.processInfo.environment)
+                        .filter { $0.key == BLASCoreSelection.environmentKey }))
         }
         var gatewayArguments = ["gateway"] + common + [
             "--host", configuration.host, "--port", String(configuration.port), "--max-upload-bytes", String(configuration.maximumUploadSize),

@@ -63,10 +63,11 @@ public struct InferenceCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        BLASCoreReexec.ensureCoreType()
         let worker = worker
         try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker]) {
             configuration, address, logger in
-            InferenceServer.build(
+            try InferenceServer.build(
                 configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: {
                     // A segmentation request carries a whole series.
                     var rpc = configuration.rpcServer

@@ -24,6 +24,8 @@ final class Supervisor: Service, Sendable {
         var name: String
         var arguments: [String]
         var readiness: Readiness
+        /// Variables added to the child's environment.
+        var environment: [String: String] = [:]
     }
 
     struct StartupError: Error, CustomStringConvertible {
@@ -143,6 +145,7 @@ final class Supervisor: Service, Sendable {
     private func spawn(_ spec: ChildSpec) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
         environment[SupervisorWatchdog.environmentKey] = String(getpid())
+        for (key, value) in spec.environment { environment[key] = value }
         let child = try running.withLock { running throws -> ChildProcess in
             guard !stopping.load(ordering: .relaxed) else {
                 throw StartupError(description: "not starting \(spec.name): shutting down")

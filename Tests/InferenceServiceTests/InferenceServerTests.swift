@@ -14,7 +14,7 @@ struct InferenceServerTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let address = RPCAddress.unix(path: directory.appendingPathComponent("inference-3.sock").path)
-        let server = InferenceServer.build(
+        let server = try InferenceServer.build(
             configuration: InferenceConfiguration(address: address, workerIndex: 3),
             version: "test", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await server.run() }

@@ -93,6 +93,7 @@ struct HealthzReport: Decodable {
         var status: String
         var pid: UInt32?
         var address: String
+        var details: [String: String]?
     }
     var status: String
     var pid: Int32

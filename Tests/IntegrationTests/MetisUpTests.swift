@@ -1,4 +1,5 @@
 import Foundation
+import InferenceService
 import Testing
 
 /// Starts real processes with `metis up` on a temporary data directory.
@@ -22,6 +23,12 @@ struct MetisUpTests {
         let report = try #require(await MetisProcesses.waitForHealthy(healthz, timeout: .seconds(90)), "metis up did not become healthy")
         #expect(report.services.map(\.name) == ["storage", "tracking", "inference-0", "inference-1"])
         #expect(report.services.allSatisfy { $0.status == "SERVING" })
+        // The workers run the OpenBLAS kernels chosen for this CPU (Debian's OpenBLAS would fall back to Prescott on recent ones).
+        if let core = BLASCoreSelection.recommendedForThisMachine(), ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil {
+            for worker in report.services where worker.name.hasPrefix("inference") {
+                #expect(worker.details?["blas_core"]?.lowercased() == core.lowercased(), "\(worker.details ?? [:])")
+            }
+        }
         let announcement = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
         #expect(announcement.contains("open http://127.0.0.1:\(port)/"))
 
