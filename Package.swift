@@ -113,6 +113,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The UNETR engine: tensors and layers with PyTorch/MONAI semantics on OpenBLAS.
+        .target(
+            name: "NeuralEngine",
+            dependencies: ["CBLAS"],
+            swiftSettings: swiftSettings
+        ),
+
         // Shared by the services that keep SQLite databases.
         .target(
             name: "MetisDatabase",
@@ -224,6 +231,12 @@ let package = Package(
             name: "SegmentationTests",
             dependencies: ["Segmentation", "Imaging", "StructureSet", "DICOM", "TestSupport"],
             exclude: ["Scripts"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NeuralEngineTests",
+            dependencies: ["NeuralEngine"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

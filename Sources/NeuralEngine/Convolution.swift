@@ -1,0 +1,112 @@
+import CBLAS
+
+/// `torch.nn.Conv3d` (cubic kernel, same stride and padding on every axis):
+/// input [N, C, D, H, W], weight [out, C, k, k, k]. Computed one output depth
+/// slice at a time (im2col of one slice, then sgemm), so memory stays
+/// bounded by a slice's columns, never a whole volume's.
+public struct Conv3d: Sendable {
+    public var weight: Tensor
+    public var bias: Tensor?
+    public var stride: Int
+    public var padding: Int
+
+    public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
+        self.weight = weight
+        self.bias = bias
+        self.stride = stride
+        self.padding = padding
+    }
+
+    public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
+        guard x.shape.count == 5, weight.shape.count == 5, x.shape[1] == weight.shape[1] else {
+            throw NeuralEngineError("Conv3d weight \(weight.shape) does not fit input \(x.shape)")
+        }
+        let (batch, channels, depth, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+        let outputs = weight.shape[0], k = weight.shape[2]
+        let outDepth = (depth + 2 * padding - k) / stride + 1
+        let outHeight = (height + 2 * padding - k) / stride + 1
+        let outWidth = (width + 2 * padding - k) / stride + 1
+        guard outDepth > 0, outHeight > 0, outWidth > 0 else { throw NeuralEngineError("Conv3d kernel \(k) larger than input \(x.shape)") }
+        let plane = outHeight * outWidth
+        let patch = channels * k * k * k
+        var output = [Float](repeating: 0, count: batch * outputs * outDepth * plane)
+        var columns = [Float](repeating: 0, count: patch * plane)
+        var slice = [Float](repeating: 0, count: outputs * plane)
+        for n in 0..<batch {
+            let inputBase = n * channels * depth * height * width
+            for z in 0..<outDepth {
+                // im2col of one output slice: rows (c, kz, ky, kx), columns (y, x).
+                for c in 0..<channels {
+                    for kz in 0..<k {
+                        let iz = z * stride - padding + kz
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                let row = ((c * k + kz) * k + ky) * k + kx
+                                var column = row * plane
+                                guard iz >= 0, iz < depth else {
+                                    for _ in 0..<plane { columns[column] = 0; column += 1 }
+                                    continue
+                                }
+                                let channelBase = inputBase + (c * depth + iz) * height * width
+                                for y in 0..<outHeight {
+                                    let iy = y * stride - padding + ky
+                                    if iy < 0 || iy >= height {
+                                        for _ in 0..<outWidth { columns[column] = 0; column += 1 }
+                                        continue
+                                    }
+                                    let rowBase = channelBase + iy * width
+                                    for xIndex in 0..<outWidth {
+                                        let ix = xIndex * stride - padding + kx
+                                        columns[column] = ix >= 0 && ix < width ? x.values[rowBase + ix] : 0
+                                        column += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(plane), Int32(patch), 1, weight.values, Int32(patch),
+                    columns, Int32(plane), 0, &slice, Int32(plane))
+                for o in 0..<outputs {
+                    let b = bias?.values[o] ?? 0
+                    let target = ((n * outputs + o) * outDepth + z) * plane
+                    for p in 0..<plane { output[target + p] = slice[o * plane + p] + b }
+                }
+            }
+        }
+        return Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth], values: output)
+    }
+}
+
+/// `torch.nn.InstanceNorm3d`: each channel of each sample normalised over
+/// its voxels (biased variance, eps 1e-5), with an optional affine.
+public struct InstanceNorm3d: Sendable {
+    public var weight: Tensor?
+    public var bias: Tensor?
+    public var epsilon: Float = 1e-5
+
+    public init(weight: Tensor? = nil, bias: Tensor? = nil, epsilon: Float = 1e-5) {
+        self.weight = weight
+        self.bias = bias
+        self.epsilon = epsilon
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        let channels = x.shape[1], voxels = x.shape[2...].reduce(1, *)
+        var y = x.values
+        for block in 0..<(x.count / voxels) {
+            let channel = block % channels, start = block * voxels
+            var mean: Double = 0
+            for i in start..<start + voxels { mean += Double(x.values[i]) }
+            mean /= Double(voxels)
+            var variance: Double = 0
+            for i in start..<start + voxels { variance += (Double(x.values[i]) - mean) * (Double(x.values[i]) - mean) }
+            variance /= Double(voxels)
+            let scale = 1 / (variance + Double(epsilon)).squareRoot()
+            let gamma = weight?.values[channel] ?? 1, beta = bias?.values[channel] ?? 0
+            for i in start..<start + voxels { y[i] = Float((Double(x.values[i]) - mean) * scale) * gamma + beta }
+        }
+        return Tensor(shape: x.shape, values: y)
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Layer parity fixtures for the NeuralEngine tests, computed by PyTorch.
+
+    pip install torch==2.13.0 numpy   # the CPU wheel; an unpinned torch pulls CUDA
+    python3 Tests/Fixtures/neural/make_layer_fixtures.py
+
+Writes, under Tests/NeuralEngineTests/Fixtures/layers/, one .npy per tensor
+(float32, C order) and manifest.json naming each case's layer, its options
+and its tensors. Weights and inputs are random and non-trivial (seeded), so
+a wrong layout or formula cannot pass.
+"""
+import json
+import os
+
+import numpy as np
+import torch
+
+torch.manual_seed(20261125)
+out = os.path.join(os.path.dirname(__file__), "..", "..", "NeuralEngineTests", "Fixtures", "layers")
+os.makedirs(out, exist_ok=True)
+manifest = []
+
+
+def save(case, name, tensor):
+    file = f"{case}.{name}.npy"
+    np.save(os.path.join(out, file), tensor.detach().numpy().astype(np.float32))
+    return file
+
+
+def add(case, layer, options, tensors):
+    manifest.append({"name": case, "layer": layer, "options": options,
+                     "tensors": {name: save(case, name, value) for name, value in tensors.items() if value is not None}})
+
+
+with torch.no_grad():
+    for bias in (True, False):
+        linear = torch.nn.Linear(24, 16, bias=bias)
+        x = torch.randn(2, 5, 24)
+        add(f"linear-{'bias' if bias else 'nobias'}", "Linear", {},
+            {"input": x, "weight": linear.weight, "bias": linear.bias if bias else None, "output": linear(x)})
+    norm = torch.nn.LayerNorm(24)
+    norm.weight.normal_(1, 0.3)
+    norm.bias.normal_(0, 0.3)
+    x = torch.randn(2, 5, 24) * 3 + 1
+    add("layernorm", "LayerNorm", {}, {"input": x, "weight": norm.weight, "bias": norm.bias, "output": norm(x)})
+    x = torch.randn(3, 40) * 3
+    add("gelu", "GELU", {}, {"input": x, "output": torch.nn.GELU()(x)})
+    add("leakyrelu", "LeakyReLU", {"slope": 0.01}, {"input": x, "output": torch.nn.LeakyReLU(0.01)(x)})
+    for name, (cin, cout, k, stride, padding, bias, shape) in {
+        "conv3d-k3-p1-bias": (3, 4, 3, 1, 1, True, (1, 3, 6, 7, 5)),
+        "conv3d-k3-p0-nobias": (2, 3, 3, 1, 0, False, (2, 2, 5, 6, 7)),
+        "conv3d-k1-nobias": (4, 2, 1, 1, 0, False, (1, 4, 5, 5, 5)),
+        "conv3d-patch16": (1, 8, 16, 16, 0, True, (1, 1, 32, 32, 48)),
+    }.items():
+        conv = torch.nn.Conv3d(cin, cout, k, stride=stride, padding=padding, bias=bias)
+        x = torch.randn(*shape)
+        add(name, "Conv3d", {"stride": stride, "padding": padding},
+            {"input": x, "weight": conv.weight, "bias": conv.bias if bias else None, "output": conv(x)})
+    for affine in (True, False):
+        norm = torch.nn.InstanceNorm3d(3, affine=affine)
+        if affine:
+            norm.weight.normal_(1, 0.3)
+            norm.bias.normal_(0, 0.3)
+        x = torch.randn(2, 3, 4, 5, 6) * 2 + 0.5
+        add(f"instancenorm-{'affine' if affine else 'plain'}", "InstanceNorm3d", {},
+            {"input": x, "weight": norm.weight if affine else None, "bias": norm.bias if affine else None, "output": norm(x)})
+
+with open(os.path.join(out, "manifest.json"), "w") as f:
+    json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "cases": manifest}, f, indent=1)
+print(f"{len(manifest)} cases in {os.path.normpath(out)}")

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import NeuralEngine
+
+/// Each layer against PyTorch on the committed fixtures
+/// (Tests/Fixtures/neural/make_layer_fixtures.py): max |Δ| ≤ 1e-4 · max |output|.
+@Suite("Layers match PyTorch")
+struct LayerParityTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        let name: String
+        let layer: String
+        let options: [String: Double]
+        let tensors: [String: String]
+        var testDescription: String { name }
+    }
+
+    static let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("layers")
+
+    static var cases: [Case] {
+        guard let data = try? Data(contentsOf: directory.appendingPathComponent("manifest.json")),
+            let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let cases = manifest["cases"] as? [[String: Any]]
+        else { return [] }
+        return cases.map {
+            Case(
+                name: $0["name"] as! String, layer: $0["layer"] as! String,
+                options: ($0["options"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue },
+                tensors: $0["tensors"] as! [String: String])
+        }
+    }
+
+    static func tensor(_ file: String?) throws -> Tensor? {
+        guard let file else { return nil }
+        return try NumpyArray.read(Data(contentsOf: directory.appendingPathComponent(file)))
+    }
+
+    @Test("the fixtures are there")
+    func fixturesPresent() {
+        #expect(Self.cases.count == 11)
+    }
+
+    @Test("layer output", arguments: cases)
+    func parity(_ fixture: Case) throws {
+        let input = try #require(try Self.tensor(fixture.tensors["input"]))
+        let expected = try #require(try Self.tensor(fixture.tensors["output"]))
+        let weight = try Self.tensor(fixture.tensors["weight"]), bias = try Self.tensor(fixture.tensors["bias"])
+        let output: Tensor
+        switch fixture.layer {
+        case "Linear": output = try Linear(weight: weight!, bias: bias).forward(input)
+        case "LayerNorm": output = LayerNorm(weight: weight!, bias: bias!).forward(input)
+        case "GELU": output = GELU.forward(input)
+        case "LeakyReLU": output = LeakyReLU.forward(input, slope: Float(fixture.options["slope"] ?? 0.01))
+        case "Conv3d":
+            output = try Conv3d(
+                weight: weight!, bias: bias, stride: Int(fixture.options["stride"] ?? 1), padding: Int(fixture.options["padding"] ?? 0)
+            ).forward(input)
+        case "InstanceNorm3d": output = InstanceNorm3d(weight: weight, bias: bias).forward(input)
+        default:
+            Issue.record("unknown layer \(fixture.layer)")
+            return
+        }
+        #expect(output.shape == expected.shape)
+        let scale = expected.values.reduce(0) { max($0, abs($1)) }
+        #expect(output.maximumDifference(from: expected) <= 1e-4 * scale, "\(fixture.name): Δ \(output.maximumDifference(from: expected)) vs max \(scale)")
+    }
+
+    @Test(".npy files round-trip, and what is not float32 C-order is refused")
+    func numpy() throws {
+        let tensor = Tensor(shape: [2, 3, 4], values: (0..<24).map { Float($0) * 0.5 - 3 })
+        #expect(try NumpyArray.read(NumpyArray.write(tensor)) == tensor)
+        let vector = Tensor(shape: [5], values: [1, 2, 3, 4, 5])
+        #expect(try NumpyArray.read(NumpyArray.write(vector)) == vector)
+        var header = NumpyArray.write(tensor)
+        let range = header.range(of: Data("<f4".utf8))!
+        header.replaceSubrange(range, with: Data("<f8".utf8))
+        #expect(throws: NeuralEngineError.self) { _ = try NumpyArray.read(header) }
+        #expect(throws: NeuralEngineError.self) { _ = try NumpyArray.read(Data("hello".utf8)) }
+    }
+}
