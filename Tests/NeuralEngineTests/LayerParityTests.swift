@@ -37,7 +37,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 11)
+        #expect(Self.cases.count == 14)
     }
 
     @Test("layer output", arguments: cases)
@@ -56,6 +56,12 @@ struct LayerParityTests {
                 weight: weight!, bias: bias, stride: Int(fixture.options["stride"] ?? 1), padding: Int(fixture.options["padding"] ?? 0)
             ).forward(input)
         case "InstanceNorm3d": output = InstanceNorm3d(weight: weight, bias: bias).forward(input)
+        case "ConvTranspose3d": output = try ConvTranspose3d(weight: weight!, bias: bias).forward(input)
+        case "BatchNorm3d":
+            output = BatchNorm3d(
+                weight: weight!, bias: bias!, runningMean: try #require(try Self.tensor(fixture.tensors["running_mean"])),
+                runningVariance: try #require(try Self.tensor(fixture.tensors["running_var"]))
+            ).forward(input)
         default:
             Issue.record("unknown layer \(fixture.layer)")
             return

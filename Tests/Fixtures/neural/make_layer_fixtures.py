@@ -65,6 +65,21 @@ with torch.no_grad():
         add(f"instancenorm-{'affine' if affine else 'plain'}", "InstanceNorm3d", {},
             {"input": x, "weight": norm.weight if affine else None, "bias": norm.bias if affine else None, "output": norm(x)})
 
+    for bias in (True, False):
+        up = torch.nn.ConvTranspose3d(5, 3, kernel_size=2, stride=2, bias=bias)
+        x = torch.randn(2, 5, 3, 4, 2)
+        add(f"convtranspose3d-k2-{'bias' if bias else 'nobias'}", "ConvTranspose3d", {},
+            {"input": x, "weight": up.weight, "bias": up.bias if bias else None, "output": up(x)})
+    batch = torch.nn.BatchNorm3d(4).eval()
+    batch.weight.normal_(1, 0.3)
+    batch.bias.normal_(0, 0.3)
+    batch.running_mean.normal_(0, 1)
+    batch.running_var.uniform_(0.5, 2)
+    x = torch.randn(2, 4, 3, 5, 4)
+    add("batchnorm3d-eval", "BatchNorm3d", {},
+        {"input": x, "weight": batch.weight, "bias": batch.bias, "running_mean": batch.running_mean,
+         "running_var": batch.running_var, "output": batch(x)})
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "cases": manifest}, f, indent=1)
 print(f"{len(manifest)} cases in {os.path.normpath(out)}")
