@@ -37,7 +37,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 14)
+        #expect(Self.cases.count == 16)
     }
 
     @Test("layer output", arguments: cases)
@@ -57,6 +57,13 @@ struct LayerParityTests {
             ).forward(input)
         case "InstanceNorm3d": output = InstanceNorm3d(weight: weight, bias: bias).forward(input)
         case "ConvTranspose3d": output = try ConvTranspose3d(weight: weight!, bias: bias).forward(input)
+        case "SABlock":
+            output = try SelfAttention(
+                heads: Int(fixture.options["heads"] ?? 1),
+                qkv: Linear(weight: try #require(try Self.tensor(fixture.tensors["qkv.weight"])), bias: try Self.tensor(fixture.tensors["qkv.bias"])),
+                outputProjection: Linear(
+                    weight: try #require(try Self.tensor(fixture.tensors["out_proj.weight"])), bias: try Self.tensor(fixture.tensors["out_proj.bias"]))
+            ).forward(input)
         case "BatchNorm3d":
             output = BatchNorm3d(
                 weight: weight!, bias: bias!, runningMean: try #require(try Self.tensor(fixture.tensors["running_mean"])),

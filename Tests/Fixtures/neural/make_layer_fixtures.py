@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Layer parity fixtures for the NeuralEngine tests, computed by PyTorch.
+"""Layer parity fixtures for the NeuralEngine tests, computed by PyTorch and MONAI.
 
-    pip install torch==2.13.0 numpy   # the CPU wheel; an unpinned torch pulls CUDA
+    pip install torch==2.13.0 monai einops numpy   # the CPU wheel; an unpinned torch pulls CUDA
     python3 Tests/Fixtures/neural/make_layer_fixtures.py
 
 Writes, under Tests/NeuralEngineTests/Fixtures/layers/, one .npy per tensor
@@ -80,6 +80,19 @@ with torch.no_grad():
         {"input": x, "weight": batch.weight, "bias": batch.bias, "running_mean": batch.running_mean,
          "running_var": batch.running_var, "output": batch(x)})
 
+    from monai.networks.blocks.selfattention import SABlock
+    for qkv_bias in (False, True):
+        block = SABlock(hidden_size=32, num_heads=4, dropout_rate=0.0, qkv_bias=qkv_bias).eval()
+        x = torch.randn(2, 10, 32)
+        state = block.state_dict()
+        tensors = {"input": x, "output": block(x)}
+        for key in ("qkv.weight", "qkv.bias", "out_proj.weight", "out_proj.bias"):
+            if key in state:
+                tensors[key] = state[key]
+        add(f"sablock-{'qkvbias' if qkv_bias else 'default'}", "SABlock", {"heads": 4}, tensors)
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
-    json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "cases": manifest}, f, indent=1)
+    import monai
+    json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
+               "cases": manifest}, f, indent=1)
 print(f"{len(manifest)} cases in {os.path.normpath(out)}")
