@@ -37,7 +37,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 16)
+        #expect(Self.cases.count == 19)
     }
 
     @Test("layer output", arguments: cases)
@@ -57,6 +57,23 @@ struct LayerParityTests {
             ).forward(input)
         case "InstanceNorm3d": output = InstanceNorm3d(weight: weight, bias: bias).forward(input)
         case "ConvTranspose3d": output = try ConvTranspose3d(weight: weight!, bias: bias).forward(input)
+        case "MLPBlock":
+            func linear(_ name: String) throws -> Linear {
+                Linear(weight: try #require(try Self.tensor(fixture.tensors["\(name).weight"])), bias: try Self.tensor(fixture.tensors["\(name).bias"]))
+            }
+            output = try MLPBlock(linear1: linear("linear1"), linear2: linear("linear2")).forward(input)
+        case "PatchEmbeddingBlock":
+            let patch = Int(fixture.options["patch"] ?? 1)
+            let positions = try #require(try Self.tensor(fixture.tensors["position_embeddings"]))
+            let projection: PatchEmbedding.Projection
+            if let weight = try Self.tensor(fixture.tensors["patch_embeddings.1.weight"]) {
+                projection = .perceptron(Linear(weight: weight, bias: try Self.tensor(fixture.tensors["patch_embeddings.1.bias"])))
+            } else {
+                projection = .convolution(Conv3d(
+                    weight: try #require(try Self.tensor(fixture.tensors["patch_embeddings.weight"])),
+                    bias: try Self.tensor(fixture.tensors["patch_embeddings.bias"]), stride: patch))
+            }
+            output = try PatchEmbedding(projection: projection, patch: patch, positionEmbeddings: positions).forward(input)
         case "SABlock":
             output = try SelfAttention(
                 heads: Int(fixture.options["heads"] ?? 1),

@@ -91,6 +91,19 @@ with torch.no_grad():
                 tensors[key] = state[key]
         add(f"sablock-{'qkvbias' if qkv_bias else 'default'}", "SABlock", {"heads": 4}, tensors)
 
+    from monai.networks.blocks.mlp import MLPBlock
+    from monai.networks.blocks.patchembedding import PatchEmbeddingBlock
+    mlp = MLPBlock(hidden_size=24, mlp_dim=48, dropout_rate=0.0).eval()
+    x = torch.randn(2, 7, 24)
+    add("mlpblock", "MLPBlock", {}, {"input": x, "output": mlp(x), **{k: v for k, v in mlp.state_dict().items()}})
+    for proj_type in ("perceptron", "conv"):
+        block = PatchEmbeddingBlock(in_channels=2, img_size=(16, 16, 24), patch_size=(8, 8, 8), hidden_size=24, num_heads=4,
+                                    proj_type=proj_type, pos_embed_type="learnable", dropout_rate=0.0).eval()
+        block.position_embeddings.normal_(0, 0.5)
+        x = torch.randn(2, 2, 16, 16, 24)
+        add(f"patchembedding-{proj_type}", "PatchEmbeddingBlock", {"patch": 8},
+            {"input": x, "output": block(x), **{k: v for k, v in block.state_dict().items()}})
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
