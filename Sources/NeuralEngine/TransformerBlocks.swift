@@ -91,3 +91,27 @@ public struct PatchEmbedding: Sendable {
         return embedded
     }
 }
+
+/// MONAI's `TransformerBlock` (no cross-attention): x + attn(norm1(x)), then + mlp(norm2(x)).
+public struct TransformerBlock: Sendable {
+    public var norm1: LayerNorm
+    public var attention: SelfAttention
+    public var norm2: LayerNorm
+    public var mlp: MLPBlock
+
+    public init(norm1: LayerNorm, attention: SelfAttention, norm2: LayerNorm, mlp: MLPBlock) {
+        self.norm1 = norm1
+        self.attention = attention
+        self.norm2 = norm2
+        self.mlp = mlp
+    }
+
+    public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
+        var y = x
+        let attended = try attention.forward(norm1.forward(x))
+        for i in y.values.indices { y.values[i] += attended.values[i] }
+        let mixed = try mlp.forward(norm2.forward(y))
+        for i in y.values.indices { y.values[i] += mixed.values[i] }
+        return y
+    }
+}

@@ -37,7 +37,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 19)
+        #expect(Self.cases.count == 20)
     }
 
     @Test("layer output", arguments: cases)
@@ -74,6 +74,15 @@ struct LayerParityTests {
                     bias: try Self.tensor(fixture.tensors["patch_embeddings.bias"]), stride: patch))
             }
             output = try PatchEmbedding(projection: projection, patch: patch, positionEmbeddings: positions).forward(input)
+        case "TransformerBlock":
+            func tensor(_ name: String) throws -> Tensor { try #require(try Self.tensor(fixture.tensors[name]), "\(name)") }
+            func linear(_ name: String) throws -> Linear { Linear(weight: try tensor("\(name).weight"), bias: try Self.tensor(fixture.tensors["\(name).bias"])) }
+            output = try TransformerBlock(
+                norm1: LayerNorm(weight: try tensor("norm1.weight"), bias: try tensor("norm1.bias")),
+                attention: SelfAttention(heads: Int(fixture.options["heads"] ?? 1), qkv: try linear("attn.qkv"), outputProjection: try linear("attn.out_proj")),
+                norm2: LayerNorm(weight: try tensor("norm2.weight"), bias: try tensor("norm2.bias")),
+                mlp: MLPBlock(linear1: try linear("mlp.linear1"), linear2: try linear("mlp.linear2"))
+            ).forward(input)
         case "SABlock":
             output = try SelfAttention(
                 heads: Int(fixture.options["heads"] ?? 1),

@@ -104,6 +104,14 @@ with torch.no_grad():
         add(f"patchembedding-{proj_type}", "PatchEmbeddingBlock", {"patch": 8},
             {"input": x, "output": block(x), **{k: v for k, v in block.state_dict().items()}})
 
+    from monai.networks.blocks.transformerblock import TransformerBlock
+    block = TransformerBlock(hidden_size=24, mlp_dim=40, num_heads=4, dropout_rate=0.0, qkv_bias=False).eval()
+    for name, parameter in block.named_parameters():
+        if "norm" in name:
+            parameter.normal_(1 if name.endswith("weight") else 0, 0.3)
+    x = torch.randn(2, 9, 24)
+    add("transformerblock", "TransformerBlock", {"heads": 4}, {"input": x, "output": block(x), **dict(block.state_dict())})
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
