@@ -37,7 +37,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 20)
+        #expect(Self.cases.count == 24)
     }
 
     @Test("layer output", arguments: cases)
@@ -83,6 +83,31 @@ struct LayerParityTests {
                 norm2: LayerNorm(weight: try tensor("norm2.weight"), bias: try tensor("norm2.bias")),
                 mlp: MLPBlock(linear1: try linear("mlp.linear1"), linear2: try linear("mlp.linear2"))
             ).forward(input)
+        case "UnetResBlock", "UnetBasicBlock", "UnetOutBlock":
+            func tensor(_ name: String) throws -> Tensor { try #require(try Self.tensor(fixture.tensors[name]), "\(name)") }
+            func conv(_ name: String, padding: Int) throws -> Conv3d {
+                Conv3d(weight: try tensor("\(name).conv.weight"), bias: try Self.tensor(fixture.tensors["\(name).conv.bias"]), padding: padding)
+            }
+            func norm(_ name: String) throws -> BlockNorm {
+                guard let weight = try Self.tensor(fixture.tensors["\(name).weight"]) else { return .instance(InstanceNorm3d()) }
+                return .batch(BatchNorm3d(
+                    weight: weight, bias: try tensor("\(name).bias"), runningMean: try tensor("\(name).running_mean"),
+                    runningVariance: try tensor("\(name).running_var")))
+            }
+            switch fixture.layer {
+            case "UnetResBlock":
+                let downsample = fixture.tensors["conv3.conv.weight"] == nil ? nil : (conv: try conv("conv3", padding: 0), norm: try norm("norm3"))
+                output = try UnetResBlock(
+                    conv1: try conv("conv1", padding: 1), norm1: try norm("norm1"), conv2: try conv("conv2", padding: 1), norm2: try norm("norm2"),
+                    downsample: downsample
+                ).forward(input)
+            case "UnetBasicBlock":
+                output = try UnetBasicBlock(
+                    conv1: try conv("conv1", padding: 1), norm1: try norm("norm1"), conv2: try conv("conv2", padding: 1), norm2: try norm("norm2")
+                ).forward(input)
+            default:
+                output = try conv("conv", padding: 0).forward(input)
+            }
         case "SABlock":
             output = try SelfAttention(
                 heads: Int(fixture.options["heads"] ?? 1),

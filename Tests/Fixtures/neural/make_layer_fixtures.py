@@ -112,6 +112,30 @@ with torch.no_grad():
     x = torch.randn(2, 9, 24)
     add("transformerblock", "TransformerBlock", {"heads": 4}, {"input": x, "output": block(x), **dict(block.state_dict())})
 
+    from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, UnetResBlock
+
+    def randomise_norms(block):
+        for name, module in block.named_modules():
+            if isinstance(module, torch.nn.BatchNorm3d):
+                module.weight.normal_(1, 0.3)
+                module.bias.normal_(0, 0.3)
+                module.running_mean.normal_(0, 0.5)
+                module.running_var.uniform_(0.5, 2)
+        return block.eval()
+
+    def state(block):
+        return {k: v for k, v in block.state_dict().items() if not k.endswith("num_batches_tracked")}
+
+    for name, block, shape in (
+        ("unetresblock-instance-down", UnetResBlock(3, 4, 6, kernel_size=3, stride=1, norm_name="instance"), (1, 4, 6, 5, 7)),
+        ("unetresblock-batch", UnetResBlock(3, 5, 5, kernel_size=3, stride=1, norm_name="batch"), (2, 5, 4, 4, 5)),
+        ("unetbasicblock-instance", UnetBasicBlock(3, 3, 4, kernel_size=3, stride=1, norm_name="instance"), (1, 3, 5, 6, 4)),
+        ("unetoutblock", UnetOutBlock(3, 4, 2), (1, 4, 5, 5, 5)),
+    ):
+        block = randomise_norms(block)
+        x = torch.randn(*shape)
+        add(name, type(block).__name__, {}, {"input": x, "output": block(x), **state(block)})
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
