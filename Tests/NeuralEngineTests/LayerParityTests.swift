@@ -37,7 +37,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 24)
+        #expect(Self.cases.count == 28)
     }
 
     @Test("layer output", arguments: cases)
@@ -108,6 +108,21 @@ struct LayerParityTests {
             default:
                 output = try conv("conv", padding: 0).forward(input)
             }
+        case "UnetrUpBlock", "UnetrPrUpBlock":
+            // The block's state dict, under a prefix as it would sit inside UNETR.
+            var state = StateDict(Dictionary(uniqueKeysWithValues: try fixture.tensors.compactMap { key, _ in
+                ["input", "output", "skip"].contains(key) ? nil : ("block.\(key)", try #require(try Self.tensor(fixture.tensors[key])))
+            }))
+            let residual = fixture.options["residual"] == 1
+            if fixture.layer == "UnetrUpBlock" {
+                output = try UnetrUpBlock.load("block", residual: residual, from: &state)
+                    .forward(input, skip: try #require(try Self.tensor(fixture.tensors["skip"])))
+            } else {
+                output = try UnetrPrUpBlock.load(
+                    "block", layers: Int(fixture.options["layers"] ?? 0), convBlock: fixture.options["convBlock"] == 1, residual: residual, from: &state
+                ).forward(input)
+            }
+            #expect(state.unused.isEmpty, "unused keys: \(state.unused)")
         case "SABlock":
             output = try SelfAttention(
                 heads: Int(fixture.options["heads"] ?? 1),

@@ -136,6 +136,20 @@ with torch.no_grad():
         x = torch.randn(*shape)
         add(name, type(block).__name__, {}, {"input": x, "output": block(x), **state(block)})
 
+    from monai.networks.blocks.unetr_block import UnetrPrUpBlock, UnetrUpBlock
+    for res_block in (True, False):
+        block = randomise_norms(UnetrUpBlock(3, 6, 4, kernel_size=3, upsample_kernel_size=2, norm_name="instance" if res_block else "batch",
+                                             res_block=res_block))
+        x, skip = torch.randn(1, 6, 3, 2, 3), torch.randn(1, 4, 6, 4, 6)
+        add(f"unetrupblock-{'res' if res_block else 'basic-batch'}", "UnetrUpBlock", {"residual": int(res_block)},
+            {"input": x, "skip": skip, "output": block(x, skip), **state(block)})
+    for conv_block in (True, False):
+        block = randomise_norms(UnetrPrUpBlock(3, 8, 4, num_layer=2, kernel_size=3, stride=1, upsample_kernel_size=2, norm_name="instance",
+                                               conv_block=conv_block, res_block=True))
+        x = torch.randn(1, 8, 2, 2, 1)
+        add(f"unetrprupblock-{'conv' if conv_block else 'plain'}", "UnetrPrUpBlock", {"layers": 2, "convBlock": int(conv_block), "residual": 1},
+            {"input": x, "output": block(x), **state(block)})
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
