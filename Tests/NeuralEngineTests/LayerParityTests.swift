@@ -12,6 +12,8 @@ struct LayerParityTests {
         let layer: String
         let options: [String: Double]
         let tensors: [String: String]
+        /// A whole network's constructor arguments (UNETR cases).
+        var config: Data? = nil
         var testDescription: String { name }
     }
 
@@ -26,7 +28,8 @@ struct LayerParityTests {
             Case(
                 name: $0["name"] as! String, layer: $0["layer"] as! String,
                 options: ($0["options"] as? [String: Any] ?? [:]).compactMapValues { ($0 as? NSNumber)?.doubleValue },
-                tensors: $0["tensors"] as! [String: String])
+                tensors: $0["tensors"] as! [String: String],
+                config: ($0["config"] as? [String: Any]).flatMap { try? JSONSerialization.data(withJSONObject: $0) })
         }
     }
 
@@ -37,7 +40,7 @@ struct LayerParityTests {
 
     @Test("the fixtures are there")
     func fixturesPresent() {
-        #expect(Self.cases.count == 28)
+        #expect(Self.cases.count == 30)
     }
 
     @Test("layer output", arguments: cases)
@@ -123,6 +126,12 @@ struct LayerParityTests {
                 ).forward(input)
             }
             #expect(state.unused.isEmpty, "unused keys: \(state.unused)")
+        case "UNETR":
+            let configuration = try JSONDecoder().decode(UNETRConfiguration.self, from: try #require(fixture.config))
+            let state = StateDict(Dictionary(uniqueKeysWithValues: try fixture.tensors.compactMap { key, _ in
+                ["input", "output"].contains(key) ? nil : (key, try #require(try Self.tensor(fixture.tensors[key])))
+            }))
+            output = try UNETR(configuration: configuration, state: state).forward(input)
         case "SABlock":
             output = try SelfAttention(
                 heads: Int(fixture.options["heads"] ?? 1),

@@ -27,9 +27,12 @@ def save(case, name, tensor):
     return file
 
 
-def add(case, layer, options, tensors):
-    manifest.append({"name": case, "layer": layer, "options": options,
-                     "tensors": {name: save(case, name, value) for name, value in tensors.items() if value is not None}})
+def add(case, layer, options, tensors, config=None):
+    entry = {"name": case, "layer": layer, "options": options,
+             "tensors": {name: save(case, name, value) for name, value in tensors.items() if value is not None}}
+    if config is not None:
+        entry["config"] = config
+    manifest.append(entry)
 
 
 with torch.no_grad():
@@ -149,6 +152,20 @@ with torch.no_grad():
         x = torch.randn(1, 8, 2, 2, 1)
         add(f"unetrprupblock-{'conv' if conv_block else 'plain'}", "UnetrPrUpBlock", {"layers": 2, "convBlock": int(conv_block), "residual": 1},
             {"input": x, "output": block(x), **state(block)})
+
+    from monai.networks.nets import UNETR
+    for proj_type, norm_name in (("conv", "instance"), ("perceptron", "batch")):
+        config = dict(in_channels=1, out_channels=2, img_size=[32, 32, 16], feature_size=8, hidden_size=32, mlp_dim=64, num_heads=4,
+                      proj_type=proj_type, norm_name=norm_name, conv_block=True, res_block=True, dropout_rate=0.0, spatial_dims=3,
+                      qkv_bias=False)
+        net = randomise_norms(UNETR(**config))
+        with torch.no_grad():
+            net.vit.patch_embedding.position_embeddings.normal_(0, 0.5)
+            for name, parameter in net.named_parameters():
+                if "norm" in name and "vit" in name:
+                    parameter.normal_(1 if name.endswith("weight") else 0, 0.2)
+        x = torch.randn(1, 1, 32, 32, 16)
+        add(f"unetr-{proj_type}-{norm_name}", "UNETR", {}, {"input": x, "output": net(x), **state(net)}, config=config)
 
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
