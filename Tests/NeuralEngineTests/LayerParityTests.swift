@@ -166,3 +166,29 @@ struct LayerParityTests {
         #expect(throws: NeuralEngineError.self) { _ = try NumpyArray.read(Data("hello".utf8)) }
     }
 }
+
+@Suite("safetensors")
+struct SafeTensorsTests {
+    @Test("float32, float16 and bfloat16 tensors are read with their names and shapes; metadata too")
+    func read() throws {
+        let directory = LayerParityTests.directory
+        let (state, metadata) = try SafeTensors.read(Data(contentsOf: directory.appendingPathComponent("sample.safetensors")))
+        #expect(metadata == ["architecture": "test"])
+        #expect(Set(state.tensors.keys) == ["a.weight", "b.bias", "c.half", "d.bfloat"])
+        for (key, tensor) in state.tensors {
+            let expected = try NumpyArray.read(Data(contentsOf: directory.appendingPathComponent("sample.\(key).npy")))
+            #expect(tensor == expected, "\(key)")
+        }
+    }
+
+    @Test("truncated or malformed files are refused with a message")
+    func malformed() throws {
+        let data = try Data(contentsOf: LayerParityTests.directory.appendingPathComponent("sample.safetensors"))
+        #expect(throws: NeuralEngineError.self) { _ = try SafeTensors.read(data.prefix(data.count - 10)) }
+        #expect(throws: NeuralEngineError.self) { _ = try SafeTensors.read(Data([1, 2, 3])) }
+        var wrongLength = data
+        wrongLength[0] = 0xFF
+        wrongLength[1] = 0xFF
+        #expect(throws: NeuralEngineError.self) { _ = try SafeTensors.read(wrongLength) }
+    }
+}

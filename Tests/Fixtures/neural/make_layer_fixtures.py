@@ -167,6 +167,13 @@ with torch.no_grad():
         x = torch.randn(1, 1, 32, 32, 16)
         add(f"unetr-{proj_type}-{norm_name}", "UNETR", {}, {"input": x, "output": net(x), **state(net)}, config=config)
 
+    # A small safetensors file with every dtype the reader widens, and its tensors as .npy for comparison.
+    from safetensors.torch import save_file
+    sample = {"a.weight": torch.randn(3, 4), "b.bias": torch.randn(5), "c.half": torch.randn(2, 3).half(), "d.bfloat": torch.randn(4).bfloat16()}
+    save_file(sample, os.path.join(out, "sample.safetensors"), metadata={"architecture": "test"})
+    for key, value in sample.items():
+        np.save(os.path.join(out, f"sample.{key}.npy"), value.float().numpy().astype(np.float32))
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_layer_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
