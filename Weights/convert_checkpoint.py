@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Converts a MONAI UNETR checkpoint (.pt / .pth) into the files Metis loads:
+a .safetensors file under MONAI's own state_dict key names, and a model card.
+
+    pip install torch==2.13.0 monai einops safetensors   # the CPU wheel
+    python3 Weights/convert_checkpoint.py CHECKPOINT.pt --config ARCH.json --out Weights/my-model \\
+        [--labels '{"0": "background", "1": "lesion"}'] [--description TEXT]
+
+ARCH.json holds the UNETR constructor arguments, under MONAI's names
+(in_channels, out_channels, img_size, feature_size, hidden_size, mlp_dim,
+num_heads, proj_type, norm_name, conv_block, res_block, dropout_rate,
+spatial_dims, qkv_bias). The checkpoint may be a bare state_dict or a dict
+holding one under "state_dict", "model" or "network"; a "module." prefix (from
+DataParallel) is removed. The conversion is lossless: the weights are loaded
+into MONAI's UNETR (which refuses missing or unexpected keys), then written
+as float32 with the same names. Writes OUT.safetensors and OUT.json.
+"""
+import argparse
+import json
+import sys
+
+import torch
+from monai.networks.nets import UNETR
+from safetensors.torch import save_file
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoint")
+    parser.add_argument("--config", required=True, help="JSON file of UNETR constructor arguments")
+    parser.add_argument("--out", required=True, help="output path without extension")
+    parser.add_argument("--labels", default='{"0": "background", "1": "lesion"}', help="JSON: output channel → meaning")
+    parser.add_argument("--description", default="", help="what the model was trained on, in words")
+    arguments = parser.parse_args()
+
+    with open(arguments.config) as f:
+        architecture = json.load(f)
+    checkpoint = torch.load(arguments.checkpoint, map_location="cpu", weights_only=True)
+    if isinstance(checkpoint, dict):
+        for key in ("state_dict", "model", "network"):
+            if key in checkpoint and isinstance(checkpoint[key], dict):
+                checkpoint = checkpoint[key]
+                break
+    state = {key.removeprefix("module."): value for key, value in checkpoint.items()}
+    network = UNETR(**architecture)
+    missing, unexpected = network.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        sys.exit(f"the checkpoint does not fit this architecture: missing {missing}, unexpected {unexpected}")
+    tensors = {key: value.detach().float().contiguous() for key, value in network.state_dict().items()
+               if not key.endswith("num_batches_tracked")}
+    save_file(tensors, arguments.out + ".safetensors", metadata={"format": "metis-unetr", "architecture": json.dumps(architecture)})
+    card = {
+        "architecture": architecture,
+        "labels": json.loads(arguments.labels),
+        "weights": arguments.out.split("/")[-1] + ".safetensors",
+        "source_checkpoint": arguments.checkpoint.split("/")[-1],
+        "description": arguments.description,
+        "converted_with": {"torch": torch.__version__, "monai": __import__("monai").__version__},
+    }
+    with open(arguments.out + ".json", "w") as f:
+        json.dump(card, f, indent=2)
+    print(f"wrote {arguments.out}.safetensors ({len(tensors)} tensors) and {arguments.out}.json")
+
+
+if __name__ == "__main__":
+    main()
