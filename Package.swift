@@ -157,7 +157,7 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation",
+                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "CBLAS",
                 log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -270,7 +270,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "InferenceService", "TestSupport"],
+            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "InferenceService", "NeuralEngine", "TestSupport"],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),

@@ -49,3 +49,25 @@ public enum SafeTensors {
         return (StateDict(tensors), metadata)
     }
 }
+
+extension SafeTensors {
+    /// A safetensors file of float32 tensors (keys sorted) with string metadata.
+    public static func write(_ tensors: [String: Tensor], metadata: [String: String] = [:]) -> Data {
+        var header = [String: Any]()
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let names = tensors.keys.sorted()
+        for name in names {
+            let tensor = tensors[name]!
+            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + tensor.count * 4]]
+            offset += tensor.count * 4
+        }
+        var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(json)
+        for name in names { tensors[name]!.values.withUnsafeBytes { data.append(contentsOf: $0) } }
+        return data
+    }
+}
