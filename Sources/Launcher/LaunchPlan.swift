@@ -25,16 +25,16 @@ struct LaunchPlan {
                 arguments: ["tracking"] + common + ["--listen", "\(configuration.trackingAddress)"],
                 readiness: .rpc(configuration.trackingAddress)),
         ]
+        // OpenBLAS picks its kernels when it loads: the right ones for this CPU are chosen here, once for all workers.
+        let blasEnvironment = BLASCoreSelection.workerEnvironment(ProcessInfo.processInfo.environment)
+            .filter { $0.key == BLASCoreSelection.environmentKey }
         for worker in 0..<configuration.inferenceWorkers {
             let address = configuration.inferenceAddress(worker: worker)
             services.append(
                 Supervisor.ChildSpec(
                     name: "inference-\(worker)",
                     arguments: ["inference"] + common + ["--worker", String(worker), "--listen", "\(address)"],
-                    readiness: .rpc(address),
-                    // OpenBLAS picks its kernels when it loads: the right ones for this CPU are chosen here.
-                    environment: BLASCoreSelection.workerEnvironment(ProcessInfo.processInfo.environment)
-                        .filter { $0.key == BLASCoreSelection.environmentKey }))
+                    readiness: .rpc(address), environment: blasEnvironment))
         }
         var gatewayArguments = ["gateway"] + common + [
             "--host", configuration.host, "--port", String(configuration.port), "--max-upload-bytes", String(configuration.maximumUploadSize),

@@ -14,18 +14,7 @@ extension StorageRPCService {
     ) async throws {
         let locations = try await locations(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
         for location in locations {
-            let data = try blobs.read(location.sha256)
-            var offset = 0
-            repeat {
-                let end = min(offset + Self.chunkSize, data.count)
-                try await response.write(.with {
-                    $0.data = data.subdata(in: offset..<end)
-                    $0.totalSize = UInt64(data.count)
-                    $0.sopInstanceUid = location.sopInstanceUID
-                    $0.offset = UInt64(offset)
-                })
-                offset = end
-            } while offset < data.count
+            try await Self.writeChunks(of: try blobs.read(location.sha256), sopInstanceUID: location.sopInstanceUID, to: response)
         }
     }
 

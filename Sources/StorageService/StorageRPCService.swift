@@ -72,13 +72,19 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         guard let stored = try await index.instance(request.sopInstanceUid) else {
             throw StorageError(kind: .notFound, message: "no instance \(request.sopInstanceUid)")
         }
-        let data = try blobs.read(stored.sha256)
+        try await Self.writeChunks(of: try blobs.read(stored.sha256), sopInstanceUID: request.sopInstanceUid, to: response)
+    }
+
+    /// An instance's bytes as chunks of at most `chunkSize`, the first at offset 0.
+    static func writeChunks(of data: Data, sopInstanceUID: String, to response: ResponseStreamWriter<Metis_V1_InstanceChunk>) async throws {
         var offset = 0
         repeat {
-            let end = min(offset + Self.chunkSize, data.count)
+            let end = min(offset + chunkSize, data.count)
             try await response.write(.with {
                 $0.data = data.subdata(in: offset..<end)
                 $0.totalSize = UInt64(data.count)
+                $0.sopInstanceUid = sopInstanceUID
+                $0.offset = UInt64(offset)
             })
             offset = end
         } while offset < data.count

@@ -83,7 +83,7 @@ actor SegmentationJobs {
 
     func snapshot(_ id: String) -> Snapshot? {
         guard var job = jobs[id] else { return nil }
-        job.snapshot.elapsedSeconds = Self.seconds(job.started.duration(to: job.finished ?? .now))
+        job.snapshot.elapsedSeconds = SegmentationRoutes.seconds(job.started.duration(to: job.finished ?? .now))
         return job.snapshot
     }
 
@@ -111,7 +111,7 @@ actor SegmentationJobs {
         guard var job = jobs[id], job.snapshot.status == .running else { return }
         job.snapshot.stage = stage
         job.snapshot.fraction = fraction
-        job.snapshot.elapsedSeconds = Self.seconds(job.started.duration(to: .now))
+        job.snapshot.elapsedSeconds = SegmentationRoutes.seconds(job.started.duration(to: .now))
         jobs[id] = job
         let event = Self.progressEvent(job.snapshot)
         for subscriber in job.subscribers.values { subscriber.yield(event) }
@@ -127,7 +127,7 @@ actor SegmentationJobs {
             job.snapshot.stage = "done"
             job.snapshot.fraction = 1
         }
-        job.snapshot.elapsedSeconds = Self.seconds(job.started.duration(to: job.finished!))
+        job.snapshot.elapsedSeconds = SegmentationRoutes.seconds(job.started.duration(to: job.finished!))
         let event = Self.finalEvent(job.snapshot)
         for subscriber in job.subscribers.values {
             subscriber.yield(event)
@@ -162,7 +162,4 @@ actor SegmentationJobs {
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

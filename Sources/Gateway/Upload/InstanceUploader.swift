@@ -70,9 +70,9 @@ struct InstanceUploader: Sendable {
         if let expectedStudy {
             let header = Self.identify(file.data)
             if let study = header.study, study != expectedStudy {
-                var result = failed(file, reason: "instance of study \(study), not of \(expectedStudy) named in the URL", code: FailureReason.processingFailure)
-                result.studyInstanceUID = study
-                return result
+                return failed(
+                    file, reason: "instance of study \(study), not of \(expectedStudy) named in the URL", code: FailureReason.processingFailure,
+                    header: header)
             }
         }
         do {
@@ -101,8 +101,11 @@ struct InstanceUploader: Sendable {
         }
     }
 
-    private func failed(_ file: UploadedFile, reason: String, code: UInt16) -> Result {
-        let header = Self.identify(file.data)
+    /// A refusal naming what the file's header says (read now unless the caller already has it).
+    private func failed(
+        _ file: UploadedFile, reason: String, code: UInt16, header known: (sopClass: String?, sopInstance: String?, study: String?)? = nil
+    ) -> Result {
+        let header = known ?? Self.identify(file.data)
         return Result(
             file: file.name, status: .failed, sopClassUID: header.sopClass, sopInstanceUID: header.sopInstance,
             studyInstanceUID: header.study, reason: reason, failureReason: code)
