@@ -120,6 +120,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The UNETR engine as MONAI runs it: model card, pre-processing, sliding windows, inversion.
+        .target(
+            name: "ModelInference",
+            dependencies: ["Imaging", "NeuralEngine", "Segmentation"],
+            swiftSettings: swiftSettings
+        ),
+
         // Shared by the services that keep SQLite databases.
         .target(
             name: "MetisDatabase",
@@ -135,7 +142,7 @@ let package = Package(
         ),
         .target(
             name: "InferenceService",
-            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "DICOM", "Imaging", "Segmentation", log, lifecycle, protobuf],
+            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "DICOM", "Imaging", "Segmentation", "ModelInference", log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -157,7 +164,7 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "CBLAS",
+                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "ModelInference", "CBLAS",
                 log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -236,6 +243,12 @@ let package = Package(
         .testTarget(
             name: "NeuralEngineTests",
             dependencies: ["NeuralEngine"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ModelInferenceTests",
+            dependencies: ["ModelInference", "NeuralEngine", "Imaging"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

@@ -1,6 +1,8 @@
 /// Resampling to a target spacing (MONAI's `Spacing`): trilinear for images,
 /// nearest neighbour for labels. New samples start at each axis's first
-/// sample; uneven source spacing is honoured through the axis coordinates.
+/// sample and, as in MONAI, there are round(extent / spacing) + 1 of them, so
+/// the last may lie up to half a step beyond the source (it takes the border
+/// value). Uneven source spacing is honoured through the axis coordinates.
 public enum Resampling {
     public enum Mode: Sendable {
         case linear, nearest
@@ -12,7 +14,7 @@ public enum Resampling {
         let coordinates = (0..<3).map { axis -> [Double] in
             let source = grid.coordinates[axis]
             let extent = (source.last ?? 0) - (source.first ?? 0)
-            let count = Int((extent / spacing[axis] + 1e-9).rounded(.down)) + 1
+            let count = max(1, Int((extent / spacing[axis] + 1).rounded(.toNearestOrEven)))
             return (0..<count).map { (source.first ?? 0) + Double($0) * spacing[axis] }
         }
         return onto(grid, coordinates: coordinates, mode: mode)
@@ -33,8 +35,7 @@ public enum Resampling {
                     switch mode {
                     case .nearest:
                         values[out] = grid[
-                            wi >= 0.5 ? min(i0 + 1, grid.shape.x - 1) : i0, wj >= 0.5 ? min(j0 + 1, grid.shape.y - 1) : j0,
-                            wk >= 0.5 ? min(k0 + 1, grid.shape.z - 1) : k0]
+                            nearest(i0, wi, count: grid.shape.x), nearest(j0, wj, count: grid.shape.y), nearest(k0, wk, count: grid.shape.z)]
                     case .linear:
                         let i1 = min(i0 + 1, grid.shape.x - 1), j1 = min(j0 + 1, grid.shape.y - 1), k1 = min(k0 + 1, grid.shape.z - 1)
                         func lerp(_ a: Float, _ b: Float, _ w: Double) -> Double { Double(a) * (1 - w) + Double(b) * w }
@@ -48,6 +49,16 @@ public enum Resampling {
             }
         }
         return Grid(shape: shape, values: values, coordinates: coordinates)
+    }
+
+    /// The nearer of samples `low` and `low + 1`; a tie (within rounding of
+    /// the positions) goes to the even index, as PyTorch's grid sampling
+    /// (round half to even) does in MONAI — ties are common, e.g. 2.7 mm slices on a 1 mm grid.
+    @inline(__always)
+    private static func nearest(_ low: Int, _ weight: Double, count: Int) -> Int {
+        let next = min(low + 1, count - 1)
+        if abs(weight - 0.5) < 1e-6 { return low % 2 == 0 ? low : next }
+        return weight > 0.5 ? next : low
     }
 
     /// The source sample at or below `position` and the weight of the next one (clamped to the axis).

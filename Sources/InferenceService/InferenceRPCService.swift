@@ -4,6 +4,7 @@ import Imaging
 import Logging
 import MetisProto
 import MetisRPC
+import ModelInference
 import Segmentation
 import SwiftProtobuf
 import Synchronization
@@ -11,23 +12,25 @@ import Synchronization
 /// The `metis.v1.Inference` methods.
 final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
     let blas: BLASRuntime
+    let catalog: EngineCatalog
     let softwareVersion: String
     private let jobs = Atomic<Int>(0)
 
-    init(blas: BLASRuntime, softwareVersion: String) {
+    init(blas: BLASRuntime, catalog: EngineCatalog, softwareVersion: String) {
         self.blas = blas
+        self.catalog = catalog
         self.softwareVersion = softwareVersion
     }
-
-    /// The engines this worker runs, by name.
-    static let engines: [String: any SegmentationEngine] = ["classical": ClassicalEngine()]
 
     func describeEngine(
         request: Metis_V1_DescribeEngineRequest,
         context: ServerContext
     ) async throws -> Metis_V1_EngineDescription {
         var description = Metis_V1_EngineDescription()
-        description.engines = Self.engines.keys.sorted()
+        description.engines = catalog.engines.keys.sorted()
+        description.defaultEngine = catalog.defaultEngine
+        description.modelName = catalog.model?.card.name ?? ""
+        description.modelVersion = catalog.model?.version ?? ""
         description.threads = UInt32(blas.threads)
         description.jobsInFlight = UInt32(jobs.load(ordering: .relaxed))
         return description
@@ -38,9 +41,10 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         response: ResponseStreamWriter<Metis_V1_SegmentEvent>,
         context: ServerContext
     ) async throws {
-        let name = request.engine.isEmpty ? "classical" : request.engine
-        guard let engine = Self.engines[name] else {
-            throw RPCError(code: .invalidArgument, message: "unknown engine '\(name)'; this worker runs \(Self.engines.keys.sorted().joined(separator: ", "))")
+        let name = request.engine.isEmpty ? catalog.defaultEngine : request.engine
+        guard let engine = catalog.engine(named: name) else {
+            throw RPCError(
+                code: .invalidArgument, message: "unknown engine '\(name)'; this worker runs \(catalog.engines.keys.sorted().joined(separator: ", "))")
         }
         guard !request.instances.isEmpty else { throw RPCError(code: .invalidArgument, message: "no instance to segment") }
         var files = [DICOMFile]()
@@ -77,6 +81,8 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
             result = try await job.value
         } catch let error as ImagingError {
             throw RPCError(code: .invalidArgument, message: error.message)
+        } catch let error as ModelInferenceError {
+            throw RPCError(code: .invalidArgument, message: error.description)
         }
         context.logger.info(
             "segmented",

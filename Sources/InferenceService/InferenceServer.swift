@@ -1,5 +1,7 @@
+import CBLAS
 public import Logging
 public import MetisRPC
+import ModelInference
 
 /// Builds one metis-inference worker: reports its BLAS kernels and returns the
 /// RPC server (a lifecycle `Service`).
@@ -7,6 +9,7 @@ public enum InferenceServer {
     public static let component = "metis-inference"
 
     public static func build(configuration: InferenceConfiguration, version: String, logger: Logger) throws -> RPCServer {
+        if let threads = configuration.threads { openblas_set_num_threads(Int32(threads)) }
         let blas = BLASRuntime.current()
         let selfCheckError = try BLASSelfCheck.run()
         logger.info(
@@ -16,14 +19,24 @@ public enum InferenceServer {
                 "blas.self_check_error": "\(selfCheckError)",
             ]
         )
+        let catalog = try EngineCatalog(card: configuration.modelCard)
+        if let model = catalog.model {
+            logger.info(
+                "model loaded",
+                metadata: ["model.name": "\(model.card.name ?? "")", "model.version": "\(model.version)", "engine.default": "\(catalog.defaultEngine)"])
+        } else {
+            logger.info("no model: the classical engine only", metadata: ["engine.default": "\(catalog.defaultEngine)"])
+        }
         var router = RPCRouter()
-        router.register(InferenceRPCService(blas: blas, softwareVersion: version))
+        router.register(InferenceRPCService(blas: blas, catalog: catalog, softwareVersion: version))
         router.register(
             HealthService(component: component, version: version) {
                 (true, [
                     "worker": "\(configuration.workerIndex)",
                     "blas_core": blas.coreName,
                     "blas_threads": "\(blas.threads)",
+                    "default_engine": catalog.defaultEngine,
+                    "model": catalog.model.map { "\($0.card.name ?? "") \($0.version)" } ?? "none",
                 ])
             })
         var rpc = configuration.rpc

@@ -41,6 +41,9 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Address the gateway binds (default 127.0.0.1).") var host: String?
     @Option(help: "Port the gateway binds (default 8080).") var port: Int?
     @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
+    @Option(help: "UNETR model card for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
+    var model: String?
+    @Option(help: "OpenBLAS threads per inference worker (default: all cores).") var inferenceThreads: Int?
     @Option(name: .customLong("max-upload-bytes"), help: "Largest upload body the gateway reads (default 1 GiB).")
     var maximumUploadSize: Int?
 
@@ -48,6 +51,8 @@ struct GatewayOptions: ParsableArguments {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
+        if let model { configuration.modelCard = model }
+        if let inferenceThreads { configuration.inferenceThreads = inferenceThreads }
         if let maximumUploadSize { configuration.maximumUploadSize = maximumUploadSize }
     }
 }

@@ -28,12 +28,21 @@ struct LaunchPlan {
         // OpenBLAS picks its kernels when it loads: the right ones for this CPU are chosen here, once for all workers.
         let blasEnvironment = BLASCoreSelection.workerEnvironment(ProcessInfo.processInfo.environment)
             .filter { $0.key == BLASCoreSelection.environmentKey }
+        var inferenceArguments = [String]()
+        if let model = configuration.modelCard {
+            // Absolute, so that a worker started elsewhere finds the same file.
+            inferenceArguments += ["--model", model == "none" ? model : URL(fileURLWithPath: model).path]
+        }
+        // Workers share the cores: unless told otherwise, each gets its part rather than all of them.
+        let threads = configuration.inferenceThreads
+            ?? (configuration.inferenceWorkers > 1 ? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.inferenceWorkers) : nil)
+        if let threads { inferenceArguments += ["--threads", String(threads)] }
         for worker in 0..<configuration.inferenceWorkers {
             let address = configuration.inferenceAddress(worker: worker)
             services.append(
                 Supervisor.ChildSpec(
                     name: "inference-\(worker)",
-                    arguments: ["inference"] + common + ["--worker", String(worker), "--listen", "\(address)"],
+                    arguments: ["inference"] + common + ["--worker", String(worker), "--listen", "\(address)"] + inferenceArguments,
                     readiness: .rpc(address), environment: blasEnvironment))
         }
         var gatewayArguments = ["gateway"] + common + [

@@ -3,7 +3,7 @@ import Logging
 
 extension MetisConfiguration {
     /// The keys a configuration file and `METIS_*` variables may set.
-    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level"]
+    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "inference_threads"]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
     public static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> MetisConfiguration {
@@ -42,6 +42,8 @@ extension MetisConfiguration {
         case "max_frame_bytes": maximumFrameSize = try integer()
         case "max_upload_bytes": maximumUploadSize = try integer()
         case "max_series_bytes": maximumSeriesSize = try integer()
+        case "model": modelCard = value
+        case "inference_threads": inferenceThreads = try integer()
         case "log_level":
             guard let level = Logger.Level(rawValue: value.lowercased()) else {
                 throw ConfigurationError("\(source): log_level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")

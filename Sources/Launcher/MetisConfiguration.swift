@@ -21,6 +21,11 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// to an inference worker in one request; raises that channel's frame limit.
     public var maximumSeriesSize = 512 << 20
     public var logLevel: Logger.Level = .info
+    /// The UNETR model card the inference workers load: a path, "none", or
+    /// nil to use the shipped one when it is found (Weights/metis-synthetic-unetr.json).
+    public var modelCard: String?
+    /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).
+    public var inferenceThreads: Int?
 
     public init() {}
 
@@ -71,6 +76,9 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError("maximum series size must be at least 1 MiB, got \(maximumSeriesSize)")
         }
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
+        if let inferenceThreads, !(1...256).contains(inferenceThreads) {
+            throw ConfigurationError("inference threads must be 1...256, got \(inferenceThreads)")
+        }
     }
 }
 

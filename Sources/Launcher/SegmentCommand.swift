@@ -2,6 +2,7 @@ public import ArgumentParser
 import DICOM
 import Foundation
 import Imaging
+import ModelInference
 import Segmentation
 
 /// `metis segment DIR --out FILE`: the segmentation pipeline offline, on a
@@ -14,16 +15,22 @@ public struct SegmentCommand: AsyncParsableCommand {
     @Argument(help: "Folders and files holding the series; folders are walked recursively.") var paths: [String]
     @Option(help: "Where to write the RT Structure Set (nothing is written when no lesion is found).") var out: String
     @Option(help: "SeriesInstanceUID to segment when the files hold several series.") var series: String?
-    @Option(help: "Engine: classical.") var engine = "classical"
+    @Option(help: "Engine: unetr or classical (default: unetr when a model is found, else classical).") var engine: String?
+    @Option(help: "UNETR model card, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).") var model: String?
     @Option(help: "Output: rtstruct (RT Structure Set) or seg (DICOM Segmentation).") var format = "rtstruct"
     @Flag(help: "Print the result as JSON instead of a table.") var json = false
 
     public init() {}
 
     public func run() async throws {
-        let engines: [String: any SegmentationEngine] = ["classical": ClassicalEngine()]
-        guard let chosenEngine = engines[engine] else {
-            throw ValidationError("unknown engine '\(engine)'; available: \(engines.keys.sorted().joined(separator: ", "))")
+        let catalog: EngineCatalog
+        do {
+            catalog = try EngineCatalog(card: model ?? (engine == "classical" ? "none" : nil))
+        } catch {
+            throw ValidationError(error.description)
+        }
+        guard let chosenEngine = catalog.engine(named: engine ?? "") else {
+            throw ValidationError("unknown engine '\(engine ?? "")'; available: \(catalog.engines.keys.sorted().joined(separator: ", "))")
         }
         var bySeries = [String: [DICOMFile]]()
         var skipped = 0

@@ -59,12 +59,16 @@ public struct InferenceCommand: AsyncParsableCommand {
     var worker = 0
     @Option(help: "Listen address: a socket path or tcp://host:port.")
     var listen: String?
+    @Option(help: "UNETR model card to load, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
+    var model: String?
+    @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int?
 
     public init() {}
 
     public func run() async throws {
         BLASCoreReexec.ensureCoreType()
-        let worker = worker
+        let worker = worker, model = model, threads = threads
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, got \(threads)") }
         try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker]) {
             configuration, address, logger in
             try InferenceServer.build(
@@ -73,7 +77,7 @@ public struct InferenceCommand: AsyncParsableCommand {
                     var rpc = configuration.rpcServer
                     rpc.maximumFrameSize = configuration.inferenceFrameSize
                     return rpc
-                }()),
+                }(), modelCard: model ?? configuration.modelCard, threads: threads ?? configuration.inferenceThreads),
                 version: MetisVersion.current, logger: logger)
         }
     }

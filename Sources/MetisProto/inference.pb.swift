@@ -95,6 +95,14 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
   /// Segmentation jobs running on this worker now.
   public var jobsInFlight: UInt32 = 0
 
+  /// The engine a request naming none gets: "unetr" when a model is loaded, else "classical".
+  public var defaultEngine: String = String()
+
+  /// The loaded model's name and version (its model card), empty without one.
+  public var modelName: String = String()
+
+  public var modelVersion: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -110,7 +118,7 @@ public nonisolated struct Metis_V1_SegmentRequest: Sendable {
   /// The series' DICOM Part 10 instances, in any order.
   public var instances: [Data] = []
 
-  /// Engine name; empty: "classical".
+  /// Engine name; empty: the worker's default_engine.
   public var engine: String = String()
 
   public var outputFormat: Metis_V1_OutputFormat = .unspecified
@@ -289,7 +297,7 @@ nonisolated extension Metis_V1_DescribeEngineRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EngineDescription"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -300,6 +308,9 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
       case 1: try { try decoder.decodeRepeatedStringField(value: &self.engines) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.threads) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.jobsInFlight) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.defaultEngine) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       default: break
       }
     }
@@ -315,6 +326,15 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if self.jobsInFlight != 0 {
       try visitor.visitSingularUInt32Field(value: self.jobsInFlight, fieldNumber: 3)
     }
+    if !self.defaultEngine.isEmpty {
+      try visitor.visitSingularStringField(value: self.defaultEngine, fieldNumber: 4)
+    }
+    if !self.modelName.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelName, fieldNumber: 5)
+    }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -322,6 +342,9 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if lhs.engines != rhs.engines {return false}
     if lhs.threads != rhs.threads {return false}
     if lhs.jobsInFlight != rhs.jobsInFlight {return false}
+    if lhs.defaultEngine != rhs.defaultEngine {return false}
+    if lhs.modelName != rhs.modelName {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -111,4 +111,26 @@ struct TransformTests {
         let kept = zip(restored.values, labels.values).filter { $0 > 0 && $1 > 0 }.count
         #expect(Double(kept) / Double(lesionVoxels) > 0.9)
     }
+
+    @Test("NormalizeIntensity over non-zero samples leaves zeros alone; over all samples it does not")
+    func normalisation() {
+        // Non-zero samples 2, 4, 6: mean 4, biased deviation √(8/3).
+        let values: [Float] = [0, 2, 4, 0, 6]
+        let deviation = Float((8.0 / 3.0).squareRoot())
+        let nonzero = IntensityNormalization(nonzero: true).apply(values)
+        let expected: [Float] = [0, -2 / deviation, 0, 0, 2 / deviation]
+        #expect(zip(nonzero, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        // All samples: mean 2.4, biased variance (5.76 + 0.16 + 2.56 + 5.76 + 12.96) / 5 = 5.44.
+        let all = IntensityNormalization(nonzero: false).apply(values)
+        #expect(abs(all[0] - Float(-2.4 / 5.44.squareRoot())) < 1e-6)
+        // A constant image divides by 1 instead of 0.
+        #expect(IntensityNormalization(nonzero: true).apply([0, 3, 3]) == [0, 0, 0])
+    }
+
+    @Test("nearest-neighbour ties go to the even sample, as PyTorch's grid sampling rounds")
+    func nearestTies() {
+        let grid = Grid(shape: SIMD3(4, 1, 1), values: [10, 11, 12, 13], coordinates: [[0, 1, 2, 3], [0], [0]])
+        let sampled = Resampling.onto(grid, coordinates: [[0.5, 1.5, 2.5, 1.4, 1.6], [0], [0]], mode: .nearest)
+        #expect(sampled.values == [10, 12, 12, 11, 12])
+    }
 }

@@ -1,0 +1,52 @@
+public import Foundation
+public import Segmentation
+
+/// The engines one process runs: always the classical one, and UNETR when a
+/// model card with its weights is found. A request naming no engine gets
+/// `unetr` when a model is loaded, `classical` otherwise.
+public struct EngineCatalog: Sendable {
+    public let engines: [String: any SegmentationEngine]
+    public let defaultEngine: String
+    /// The loaded model, if any.
+    public let model: UNETREngine?
+
+    /// The shipped model card, relative to a Metis checkout or installation.
+    public static let shippedCard = "Weights/metis-synthetic-unetr.json"
+
+    /// `card`: a model card to load (an error if it cannot be), "none" for no
+    /// model, or nil to look for the shipped one (in the working directory,
+    /// then above the executable, as in a checkout's `.build/release/metis`,
+    /// then in `../share/metis` next to an installed one).
+    public init(card: String?) throws(ModelInferenceError) {
+        var path = card
+        if path == nil { path = Self.findShippedCard() }
+        if let path, path != "none" {
+            let engine = try UNETREngine.load(card: URL(fileURLWithPath: path))
+            model = engine
+            engines = ["classical": ClassicalEngine(), engine.name: engine]
+            defaultEngine = engine.name
+        } else {
+            model = nil
+            engines = ["classical": ClassicalEngine()]
+            defaultEngine = "classical"
+        }
+    }
+
+    /// The engine a request names, or the default for an empty name.
+    public func engine(named name: String) -> (any SegmentationEngine)? {
+        engines[name.isEmpty ? defaultEngine : name]
+    }
+
+    static func findShippedCard() -> String? {
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(shippedCard)]
+        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: "/proc/self/exe")).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
+        var directory = executable
+        for _ in 0..<4 {
+            candidates.append(directory.appendingPathComponent(shippedCard))
+            directory = directory.deletingLastPathComponent()
+        }
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("share/metis").appendingPathComponent(shippedCard))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }?.path
+    }
+}

@@ -1,0 +1,112 @@
+public import Foundation
+public import NeuralEngine
+
+/// A model's description (`Weights/NAME.json`): the UNETR architecture under
+/// MONAI's constructor argument names, the labels' meaning, and the MONAI
+/// pre-processing and sliding-window settings it was trained with. Nothing
+/// about a model is hard-coded elsewhere.
+public struct ModelCard: Sendable, Codable, Equatable {
+    /// MONAI's intensity transform, by its name.
+    public struct Intensity: Sendable, Codable, Equatable {
+        /// "NormalizeIntensity" or "ScaleIntensityRange".
+        public var transform: String
+        public var nonzero: Bool?
+        public var channel_wise: Bool?
+        public var a_min: Float?
+        public var a_max: Float?
+        public var b_min: Float?
+        public var b_max: Float?
+        public var clip: Bool?
+    }
+
+    /// MONAI's `CropForeground` on the resampled image: samples above `threshold`, `margin` samples more.
+    public struct CropForeground: Sendable, Codable, Equatable {
+        public var threshold: Float
+        public var margin: Int
+    }
+
+    /// Orientation, spacing, crop and intensity, in that order.
+    public struct Preprocessing: Sendable, Codable, Equatable {
+        /// MONAI axis codes ("RAS").
+        public var orientation: String
+        /// Target spacing (mm) along the reoriented axes.
+        public var spacing: [Double]
+        public var intensity: Intensity
+        public var crop_foreground: CropForeground?
+    }
+
+    /// `sliding_window_inference`'s arguments.
+    public struct Inference: Sendable, Codable, Equatable {
+        public var roi_size: [Int]
+        public var sw_batch_size: Int?
+        public var overlap: Double
+        /// "gaussian" or "constant".
+        public var mode: String
+        public var sigma_scale: Double?
+        /// Only "constant" is supported.
+        public var padding_mode: String?
+        public var cval: Float?
+    }
+
+    public var name: String?
+    public var architecture: UNETRConfiguration
+    /// Output channel → meaning ("0": "background").
+    public var labels: [String: String]
+    /// The output channels that are lesions.
+    public var lesion_labels: [Int]
+    /// The weights file, next to the card.
+    public var weights: String?
+    public var preprocessing: Preprocessing
+    public var inference: Inference
+    public var version: String?
+    public var description: String?
+
+    /// Reads and checks a card.
+    public static func load(_ data: Data) throws(ModelInferenceError) -> ModelCard {
+        let card: ModelCard
+        do {
+            card = try JSONDecoder().decode(ModelCard.self, from: data)
+        } catch {
+            throw ModelInferenceError("the model card is not valid: \(error)")
+        }
+        try card.validate()
+        return card
+    }
+
+    func validate() throws(ModelInferenceError) {
+        let p = preprocessing, i = inference
+        guard p.spacing.count == 3, p.spacing.allSatisfy({ $0 > 0 }) else {
+            throw ModelInferenceError("preprocessing.spacing must be three positive numbers, got \(p.spacing)")
+        }
+        guard i.roi_size.count == 3, i.roi_size.allSatisfy({ $0 > 0 }) else {
+            throw ModelInferenceError("inference.roi_size must be three positive sizes, got \(i.roi_size)")
+        }
+        guard i.roi_size == architecture.img_size else {
+            throw ModelInferenceError("inference.roi_size \(i.roi_size) differs from the network's img_size \(architecture.img_size)")
+        }
+        guard (0..<1).contains(i.overlap) else { throw ModelInferenceError("inference.overlap must be in [0, 1), got \(i.overlap)") }
+        guard ["gaussian", "constant"].contains(i.mode) else {
+            throw ModelInferenceError("inference.mode must be \"gaussian\" or \"constant\", got \"\(i.mode)\"")
+        }
+        guard (i.padding_mode ?? "constant") == "constant" else {
+            throw ModelInferenceError("inference.padding_mode \"\(i.padding_mode ?? "")\" is not supported; use \"constant\"")
+        }
+        guard architecture.in_channels == 1 else {
+            throw ModelInferenceError("the network takes \(architecture.in_channels) channels; Metis feeds one MR series")
+        }
+        guard !lesion_labels.isEmpty, lesion_labels.allSatisfy({ (0..<architecture.out_channels).contains($0) && $0 != 0 }) else {
+            throw ModelInferenceError("lesion_labels \(lesion_labels) must name output channels 1..<\(architecture.out_channels)")
+        }
+        switch p.intensity.transform {
+        case "NormalizeIntensity":
+            break
+        case "ScaleIntensityRange":
+            guard let low = p.intensity.a_min, let high = p.intensity.a_max, low != high else {
+                throw ModelInferenceError("ScaleIntensityRange needs a_min and a_max, different")
+            }
+        default:
+            throw ModelInferenceError(
+                "preprocessing.intensity.transform \"\(p.intensity.transform)\" is not supported; use NormalizeIntensity or ScaleIntensityRange")
+        }
+    }
+}

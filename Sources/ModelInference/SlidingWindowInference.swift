@@ -1,0 +1,139 @@
+import Foundation
+public import Imaging
+public import NeuralEngine
+
+/// MONAI's `sliding_window_inference` on one image: the image is padded
+/// (constant, centred) to at least the window size, windows are laid out
+/// with the given overlap (the last one on each axis pushed back inside),
+/// each window's logits are weighted by the importance map and blended, and
+/// the blend is divided by the summed weights, then cropped back.
+public struct SlidingWindowInference: Sendable {
+    public var roiSize: SIMD3<Int>
+    public var overlap: Double
+    /// Gaussian importance (σ = sigmaScale · roi per axis) or constant weights.
+    public var gaussian: Bool
+    public var sigmaScale: Double
+    /// Padding value.
+    public var cval: Float
+
+    public init(roiSize: SIMD3<Int>, overlap: Double, gaussian: Bool, sigmaScale: Double = 0.125, cval: Float = 0) {
+        self.roiSize = roiSize
+        self.overlap = overlap
+        self.gaussian = gaussian
+        self.sigmaScale = sigmaScale
+        self.cval = cval
+    }
+
+    /// MONAI's `compute_importance_map`, in float32 as MONAI computes it: a
+    /// separable Gaussian on centred coordinates, clamped below by its
+    /// smallest value or 1e-3, whichever is larger. Index `(c * R1 + b) * R0 + a` for sample (a, b, c).
+    public var importanceMap: [Float] {
+        let r = roiSize
+        guard gaussian else { return [Float](repeating: 1, count: r.x * r.y * r.z) }
+        let profiles = (0..<3).map { axis -> [Float] in
+            let size = r[axis]
+            let sigma = Double(size) * sigmaScale
+            let divisor = Float(-2 * sigma * sigma)
+            return (0..<size).map { t in
+                let x = Float(-(Double(size) - 1) / 2 + Double(t))
+                return expf(x * x / divisor)
+            }
+        }
+        var map = [Float](repeating: 0, count: r.x * r.y * r.z)
+        var smallest = Float.infinity
+        for c in 0..<r.z {
+            for b in 0..<r.y {
+                for a in 0..<r.x {
+                    let w = profiles[0][a] * profiles[1][b] * profiles[2][c]
+                    map[(c * r.y + b) * r.x + a] = w
+                    smallest = min(smallest, w)
+                }
+            }
+        }
+        let floor = max(smallest, 1e-3)
+        return map.map { max($0, floor) }
+    }
+
+    /// The window start positions along one axis of a (padded) image of `size` samples.
+    public func starts(size: Int, axis: Int) -> [Int] {
+        let roi = roiSize[axis]
+        let interval = roi == size ? roi : max(1, Int(Double(roi) * (1 - overlap)))
+        let scans = Int((Double(size) / Double(interval)).rounded(.up))
+        let count = ((0..<scans).first { $0 * interval + roi >= size } ?? 0) + 1
+        return (0..<count).map { index in
+            let start = index * interval
+            return start - max(start + roi - size, 0)
+        }
+    }
+
+    /// Blended logits, one grid per output channel, on `image`'s grid.
+    /// `predict` takes a window [1, 1, R0, R1, R2] (PyTorch layout, the
+    /// grid's axis 0 first) and returns [1, K, R0, R1, R2].
+    public func run(
+        _ image: Grid, progress: (Double) -> Void = { _ in },
+        predict: (Tensor) throws -> Tensor
+    ) throws -> [Grid] {
+        let roi = roiSize
+        let padded = SIMD3(max(image.shape.x, roi.x), max(image.shape.y, roi.y), max(image.shape.z, roi.z))
+        let front = (padded &- image.shape) / 2
+        var values = [Float](repeating: cval, count: padded.x * padded.y * padded.z)
+        for k in 0..<image.shape.z {
+            for j in 0..<image.shape.y {
+                let target = ((k + front.z) * padded.y + j + front.y) * padded.x + front.x
+                let source = image.index(0, j, k)
+                values.replaceSubrange(target..<target + image.shape.x, with: image.values[source..<source + image.shape.x])
+            }
+        }
+        let weights = importanceMap
+        let starts = (0..<3).map { self.starts(size: padded[$0], axis: $0) }
+        let windows = starts[0].count * starts[1].count * starts[2].count
+        var output = [[Float]]()
+        var count = [Float](repeating: 0, count: values.count)
+        var window = [Float](repeating: 0, count: roi.x * roi.y * roi.z)
+        var done = 0
+        for s0 in starts[0] {
+            for s1 in starts[1] {
+                for s2 in starts[2] {
+                    // Tensor index (a * R1 + b) * R2 + c holds grid sample (s0 + a, s1 + b, s2 + c).
+                    for a in 0..<roi.x {
+                        for b in 0..<roi.y {
+                            for c in 0..<roi.z {
+                                window[(a * roi.y + b) * roi.z + c] = values[((s2 + c) * padded.y + s1 + b) * padded.x + s0 + a]
+                            }
+                        }
+                    }
+                    let logits = try predict(Tensor(shape: [1, 1, roi.x, roi.y, roi.z], values: window))
+                    guard logits.shape.count == 5, logits.shape[0] == 1, Array(logits.shape[2...]) == [roi.x, roi.y, roi.z] else {
+                        throw ModelInferenceError("the network returned \(logits.shape) for a window of \(roi)")
+                    }
+                    let channels = logits.shape[1], volume = roi.x * roi.y * roi.z
+                    if output.isEmpty { output = Array(repeating: [Float](repeating: 0, count: values.count), count: channels) }
+                    for a in 0..<roi.x {
+                        for b in 0..<roi.y {
+                            for c in 0..<roi.z {
+                                let w = weights[(c * roi.y + b) * roi.x + a]
+                                let target = ((s2 + c) * padded.y + s1 + b) * padded.x + s0 + a
+                                let source = (a * roi.y + b) * roi.z + c
+                                for channel in 0..<channels { output[channel][target] += logits.values[channel * volume + source] * w }
+                                count[target] += w
+                            }
+                        }
+                    }
+                    done += 1
+                    progress(Double(done) / Double(windows))
+                }
+            }
+        }
+        return output.map { channel in
+            var cropped = [Float]()
+            cropped.reserveCapacity(image.values.count)
+            for k in 0..<image.shape.z {
+                for j in 0..<image.shape.y {
+                    let base = ((k + front.z) * padded.y + j + front.y) * padded.x + front.x
+                    for i in 0..<image.shape.x { cropped.append(channel[base + i] / count[base + i]) }
+                }
+            }
+            return Grid(shape: image.shape, values: cropped, coordinates: image.coordinates)
+        }
+    }
+}
