@@ -1,6 +1,8 @@
 public import ArgumentParser
 import CBLAS
 import Foundation
+import Imaging
+import ModelInference
 import NeuralEngine
 
 /// `metis model run`: the bare network on a tensor, for checks from outside.
@@ -15,7 +17,10 @@ public struct ModelCommand: AsyncParsableCommand {
 public struct ModelRunCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run UNETR on a .npy tensor (NCDHW float32) and write its logits; --repeat N prints the median forward time.")
+        abstract: """
+            Run UNETR on a .npy tensor (NCDHW float32) and write its logits; --repeat N prints the median forward time. \
+            With --sliding-window the input may be any size: MONAI's sliding_window_inference runs over it.
+            """)
 
     @Option(help: "Weights (.safetensors, MONAI key names).") var weights: String
     @Option(help: "A model card (with \"architecture\") or a bare JSON object of UNETR constructor arguments.") var config: String
@@ -23,6 +28,8 @@ public struct ModelRunCommand: AsyncParsableCommand {
     @Option(help: "Where to write the logits (.npy).") var output: String
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
     @Option(help: "Forward passes to time after one warm-up; prints \"median S s\".") var `repeat`: Int = 0
+    @Flag(help: "Sliding-window inference over an input of any size (roi = img_size, Gaussian blending).") var slidingWindow = false
+    @Option(help: "Window overlap for --sliding-window (default: the model card's, else 0.5).") var overlap: Double?
 
     public init() {}
 
@@ -35,6 +42,13 @@ public struct ModelRunCommand: AsyncParsableCommand {
         let (state, _) = try SafeTensors.read(Data(contentsOf: URL(fileURLWithPath: weights), options: .alwaysMapped))
         let network = try UNETR(configuration: configuration, state: state)
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
+        if slidingWindow {
+            let card = try? JSONDecoder().decode(ModelCard.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
+            let logits = try Self.slidingWindow(
+                network, tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5, sigmaScale: card?.inference.sigma_scale ?? 0.125)
+            try NumpyArray.write(logits).write(to: URL(fileURLWithPath: output), options: .atomic)
+            return
+        }
         var logits = try network.forward(tensor)
         if `repeat` > 0 {
             var times = [Double]()
@@ -47,6 +61,30 @@ public struct ModelRunCommand: AsyncParsableCommand {
             print(String(format: "median %.3f s", times.sorted()[times.count / 2]))
         }
         try NumpyArray.write(logits).write(to: URL(fileURLWithPath: output), options: .atomic)
+    }
+
+    /// Logits [1, K, X, Y, Z] of an input [1, 1, X, Y, Z] of any size; prints the wall time.
+    static func slidingWindow(_ network: UNETR, _ tensor: Tensor, overlap: Double, sigmaScale: Double) throws -> Tensor {
+        guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == 1 else {
+            throw ValidationError("--sliding-window takes one single-channel volume [1, 1, X, Y, Z], got \(tensor.shape)")
+        }
+        let (x, y, z) = (tensor.shape[2], tensor.shape[3], tensor.shape[4])
+        // NCDHW (last axis fastest) → a grid whose axis 0 varies fastest.
+        var values = [Float](repeating: 0, count: tensor.count)
+        for i in 0..<x { for j in 0..<y { for k in 0..<z { values[(k * y + j) * x + i] = tensor.values[(i * y + j) * z + k] } } }
+        let grid = Grid(
+            shape: SIMD3(x, y, z), values: values, coordinates: [x, y, z].map { n in (0..<n).map(Double.init) })
+        let roi = network.configuration.img_size
+        let inference = SlidingWindowInference(roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
+        let start = ContinuousClock.now
+        let channels = try inference.run(grid) { window in try network.forward(window) }
+        let elapsed = start.duration(to: .now)
+        print(String(format: "sliding window %.3f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        var logits = [Float](repeating: 0, count: channels.count * tensor.count)
+        for (c, channel) in channels.enumerated() {
+            for i in 0..<x { for j in 0..<y { for k in 0..<z { logits[((c * x + i) * y + j) * z + k] = channel.values[(k * y + j) * x + i] } } }
+        }
+        return Tensor(shape: [1, channels.count, x, y, z], values: logits)
     }
 
     /// A model card's `architecture`, or the object itself.

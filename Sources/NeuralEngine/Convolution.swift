@@ -27,55 +27,94 @@ public struct Conv3d: Sendable {
         let outHeight = (height + 2 * padding - k) / stride + 1
         let outWidth = (width + 2 * padding - k) / stride + 1
         guard outDepth > 0, outHeight > 0, outWidth > 0 else { throw NeuralEngineError("Conv3d kernel \(k) larger than input \(x.shape)") }
+        if k == 1, stride == 1, padding == 0 { return pointwise(x) }
         let plane = outHeight * outWidth
         let patch = channels * k * k * k
         var output = [Float](repeating: 0, count: batch * outputs * outDepth * plane)
         var columns = [Float](repeating: 0, count: patch * plane)
         var slice = [Float](repeating: 0, count: outputs * plane)
-        for n in 0..<batch {
-            let inputBase = n * channels * depth * height * width
-            for z in 0..<outDepth {
-                // im2col of one output slice: rows (c, kz, ky, kx), columns (y, x).
-                for c in 0..<channels {
-                    for kz in 0..<k {
-                        let iz = z * stride - padding + kz
-                        for ky in 0..<k {
-                            for kx in 0..<k {
-                                let row = ((c * k + kz) * k + ky) * k + kx
-                                var column = row * plane
-                                guard iz >= 0, iz < depth else {
-                                    for _ in 0..<plane { columns[column] = 0; column += 1 }
-                                    continue
-                                }
-                                let channelBase = inputBase + (c * depth + iz) * height * width
-                                for y in 0..<outHeight {
-                                    let iy = y * stride - padding + ky
-                                    if iy < 0 || iy >= height {
-                                        for _ in 0..<outWidth { columns[column] = 0; column += 1 }
-                                        continue
-                                    }
-                                    let rowBase = channelBase + iy * width
-                                    for xIndex in 0..<outWidth {
-                                        let ix = xIndex * stride - padding + kx
-                                        columns[column] = ix >= 0 && ix < width ? x.values[rowBase + ix] : 0
-                                        column += 1
+        let stride = stride, padding = padding
+        x.values.withUnsafeBufferPointer { input in
+            columns.withUnsafeMutableBufferPointer { columnBuffer in
+                let columns = columnBuffer.baseAddress!
+                for n in 0..<batch {
+                    let inputBase = n * channels * depth * height * width
+                    for z in 0..<outDepth {
+                        // im2col of one output slice: rows (c, kz, ky, kx), columns (y, x).
+                        for c in 0..<channels {
+                            for kz in 0..<k {
+                                let iz = z * stride - padding + kz
+                                for ky in 0..<k {
+                                    for kx in 0..<k {
+                                        let row = ((c * k + kz) * k + ky) * k + kx
+                                        let target = columns + row * plane
+                                        guard iz >= 0, iz < depth else {
+                                            target.update(repeating: 0, count: plane)
+                                            continue
+                                        }
+                                        let channel = input.baseAddress! + inputBase + (c * depth + iz) * height * width
+                                        // Output columns whose input column lies inside the image.
+                                        let first = max(0, (padding - kx + stride - 1) / stride)
+                                        let last = min(outWidth, (width - 1 + padding - kx) / stride + 1)
+                                        for y in 0..<outHeight {
+                                            let line = target + y * outWidth
+                                            let iy = y * stride - padding + ky
+                                            guard iy >= 0, iy < height, first < last else {
+                                                line.update(repeating: 0, count: outWidth)
+                                                continue
+                                            }
+                                            if first > 0 { line.update(repeating: 0, count: first) }
+                                            if last < outWidth { (line + last).update(repeating: 0, count: outWidth - last) }
+                                            let source = channel + iy * width + first * stride - padding + kx
+                                            if stride == 1 {
+                                                (line + first).update(from: source, count: last - first)
+                                            } else {
+                                                for xIndex in 0..<(last - first) { line[first + xIndex] = source[xIndex * stride] }
+                                            }
+                                        }
                                     }
                                 }
                             }
                         }
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(plane), Int32(patch), 1, weight.values,
+                            Int32(patch), columns, Int32(plane), 0, &slice, Int32(plane))
+                        for o in 0..<outputs {
+                            let b = bias?.values[o] ?? 0
+                            let target = ((n * outputs + o) * outDepth + z) * plane
+                            for p in 0..<plane { output[target + p] = slice[o * plane + p] + b }
+                        }
                     }
-                }
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(plane), Int32(patch), 1, weight.values, Int32(patch),
-                    columns, Int32(plane), 0, &slice, Int32(plane))
-                for o in 0..<outputs {
-                    let b = bias?.values[o] ?? 0
-                    let target = ((n * outputs + o) * outDepth + z) * plane
-                    for p in 0..<plane { output[target + p] = slice[o * plane + p] + b }
                 }
             }
         }
         return Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth], values: output)
+    }
+}
+
+extension Conv3d {
+    /// A 1×1×1 convolution is one product per sample, weight [out, C] × input [C, voxels], with no im2col.
+    func pointwise(_ x: Tensor) -> Tensor {
+        let batch = x.shape[0], channels = x.shape[1], outputs = weight.shape[0]
+        let voxels = x.shape[2...].reduce(1, *)
+        var output = [Float](repeating: 0, count: batch * outputs * voxels)
+        if let bias {
+            for block in 0..<batch * outputs {
+                let b = bias.values[block % outputs]
+                for i in block * voxels..<(block + 1) * voxels { output[i] = b }
+            }
+        }
+        x.values.withUnsafeBufferPointer { input in
+            output.withUnsafeMutableBufferPointer { result in
+                for n in 0..<batch {
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(voxels), Int32(channels), 1, weight.values,
+                        Int32(channels), input.baseAddress! + n * channels * voxels, Int32(voxels), bias == nil ? 0 : 1,
+                        result.baseAddress! + n * outputs * voxels, Int32(voxels))
+                }
+            }
+        }
+        return Tensor(shape: [batch, outputs] + Array(x.shape[2...]), values: output)
     }
 }
 
