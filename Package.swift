@@ -9,6 +9,11 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The numerical modules are optimised even in debug builds: an unoptimised
+/// UNETR forward pass is orders of magnitude slower, and the test suite runs
+/// the real network through `metis up`.
+let numericalSettings: [SwiftSetting] = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let nio: [Target.Dependency] = [
     .product(name: "NIOCore", package: "swift-nio"),
     .product(name: "NIOPosix", package: "swift-nio"),
@@ -96,7 +101,7 @@ let package = Package(
         .target(
             name: "Imaging",
             dependencies: ["DICOM"],
-            swiftSettings: swiftSettings
+            swiftSettings: numericalSettings
         ),
 
         // RT Structure Sets (and, later, SEG) from lesions on a volume.
@@ -117,14 +122,14 @@ let package = Package(
         .target(
             name: "NeuralEngine",
             dependencies: ["CBLAS"],
-            swiftSettings: swiftSettings
+            swiftSettings: numericalSettings
         ),
 
         // The UNETR engine as MONAI runs it: model card, pre-processing, sliding windows, inversion.
         .target(
             name: "ModelInference",
             dependencies: ["Imaging", "NeuralEngine", "Segmentation"],
-            swiftSettings: swiftSettings
+            swiftSettings: numericalSettings
         ),
 
         // Shared by the services that keep SQLite databases.

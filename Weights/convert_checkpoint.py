@@ -3,13 +3,17 @@
 a .safetensors file under MONAI's own state_dict key names, and a model card.
 
     pip install torch==2.13.0 monai einops safetensors   # the CPU wheel
-    python3 Weights/convert_checkpoint.py CHECKPOINT.pt --config ARCH.json --out Weights/my-model \\
-        [--labels '{"0": "background", "1": "lesion"}'] [--description TEXT]
+    python3 Weights/convert_checkpoint.py CHECKPOINT.pt --config CARD_OR_ARCH.json --out Weights/my-model \\
+        [--labels '{"0": "background", "1": "lesion"}'] [--description TEXT] [--version V] [--extra EXTRA.json]
 
-ARCH.json holds the UNETR constructor arguments, under MONAI's names
+--config holds the UNETR constructor arguments, under MONAI's names
 (in_channels, out_channels, img_size, feature_size, hidden_size, mlp_dim,
 num_heads, proj_type, norm_name, conv_block, res_block, dropout_rate,
-spatial_dims, qkv_bias). The checkpoint may be a bare state_dict or a dict
+spatial_dims, qkv_bias), or a model card whose "architecture" they are; the
+card's other fields (name, lesion_labels, preprocessing, inference — see
+docs/neural-engine.md) are carried into the output card, and --extra merges
+more (training data, evaluation). Without "preprocessing" and "inference"
+Metis cannot run the model: say how it was trained. The checkpoint may be a bare state_dict or a dict
 holding one under "state_dict", "model" or "network"; a "module." prefix (from
 DataParallel) is removed. The conversion is lossless: the weights are loaded
 into MONAI's UNETR (which refuses missing or unexpected keys), then written
@@ -30,11 +34,14 @@ def main():
     parser.add_argument("--config", required=True, help="JSON file of UNETR constructor arguments")
     parser.add_argument("--out", required=True, help="output path without extension")
     parser.add_argument("--labels", default='{"0": "background", "1": "lesion"}', help="JSON: output channel → meaning")
-    parser.add_argument("--description", default="", help="what the model was trained on, in words")
+    parser.add_argument("--description", default=None, help="what the model was trained on, in words")
+    parser.add_argument("--version", default=None)
+    parser.add_argument("--extra", default=None, help="JSON file of more model card fields")
     arguments = parser.parse_args()
 
     with open(arguments.config) as f:
-        architecture = json.load(f)
+        template = json.load(f)
+    architecture = template.get("architecture", template)
     checkpoint = torch.load(arguments.checkpoint, map_location="cpu", weights_only=True)
     if isinstance(checkpoint, dict):
         for key in ("state_dict", "model", "network"):
@@ -49,14 +56,22 @@ def main():
     tensors = {key: value.detach().float().contiguous() for key, value in network.state_dict().items()
                if not key.endswith("num_batches_tracked")}
     save_file(tensors, arguments.out + ".safetensors", metadata={"format": "metis-unetr", "architecture": json.dumps(architecture)})
-    card = {
+    card = {key: value for key, value in template.items() if key != "architecture"} if "architecture" in template else {}
+    card.update({
         "architecture": architecture,
-        "labels": json.loads(arguments.labels),
+        "labels": template.get("labels", json.loads(arguments.labels)),
+        "lesion_labels": template.get("lesion_labels", [1]),
         "weights": arguments.out.split("/")[-1] + ".safetensors",
         "source_checkpoint": arguments.checkpoint.split("/")[-1],
-        "description": arguments.description,
         "converted_with": {"torch": torch.__version__, "monai": __import__("monai").__version__},
-    }
+    })
+    if arguments.description is not None:
+        card["description"] = arguments.description
+    if arguments.version is not None:
+        card["version"] = arguments.version
+    if arguments.extra:
+        with open(arguments.extra) as f:
+            card.update(json.load(f))
     with open(arguments.out + ".json", "w") as f:
         json.dump(card, f, indent=2)
     print(f"wrote {arguments.out}.safetensors ({len(tensors)} tensors) and {arguments.out}.json")

@@ -3,6 +3,7 @@ import DICOM
 import Foundation
 import Imaging
 import ModelInference
+import NeuralEngine
 import Segmentation
 
 /// `metis segment DIR --out FILE`: the segmentation pipeline offline, on a
@@ -18,6 +19,8 @@ public struct SegmentCommand: AsyncParsableCommand {
     @Option(help: "Engine: unetr or classical (default: unetr when a model is found, else classical).") var engine: String?
     @Option(help: "UNETR model card, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).") var model: String?
     @Option(help: "Output: rtstruct (RT Structure Set) or seg (DICOM Segmentation).") var format = "rtstruct"
+    @Option(help: "Also write the engine's voxel mask as .npy (float32 [slices, rows, columns], slices along the normal).")
+    var mask: String?
     @Flag(help: "Print the result as JSON instead of a table.") var json = false
 
     public init() {}
@@ -68,6 +71,10 @@ public struct SegmentCommand: AsyncParsableCommand {
         let result = try SegmentationPipeline(engine: chosenEngine, softwareVersion: MetisVersion.current).run(bySeries[picked]!, format: outputFormat)
         if let output = result.output {
             try output.write(to: URL(fileURLWithPath: out), options: .atomic)
+        }
+        if let mask {
+            let tensor = Tensor(shape: [result.slices, result.rows, result.columns], values: result.mask.map { $0 ? 1 : 0 })
+            try NumpyArray.write(tensor).write(to: URL(fileURLWithPath: mask), options: .atomic)
         }
         if json {
             print(Self.json(result, out: result.output == nil ? nil : out))

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Segmentation
 
 /// The engines one process runs: always the classical one, and UNETR when a

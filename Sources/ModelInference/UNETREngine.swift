@@ -1,6 +1,6 @@
 public import Foundation
 public import Imaging
-public import NeuralEngine
+import NeuralEngine
 public import Segmentation
 
 /// The deep-learning engine: a UNETR and its model card, run as MONAI would

@@ -40,6 +40,10 @@ public struct SegmentationPipeline: Sendable {
         /// The analysed volume's slice count and mean slice spacing (mm).
         public var slices: Int
         public var sliceSpacing: Double
+        /// The engine's mask on the analysed volume, indexed `(slice * rows + row) * columns + column`.
+        public var mask: [Bool]
+        public var rows: Int
+        public var columns: Int
     }
 
     /// One progress event.
@@ -126,6 +130,7 @@ public struct SegmentationPipeline: Sendable {
             studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, output: output,
             outputFormat: format, outputSOPInstanceUID: sopInstanceUID, outputSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
             engineVersion: engine.version, timings: timings, slices: volume.slices,
-            sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices))
+            sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices), mask: mask, rows: volume.rows,
+            columns: volume.columns)
     }
 }
