@@ -253,7 +253,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelInferenceTests",
-            dependencies: ["ModelInference", "NeuralEngine", "Imaging"],
+            dependencies: ["ModelInference", "NeuralEngine", "Imaging", "Segmentation"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

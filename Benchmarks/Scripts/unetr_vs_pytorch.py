@@ -15,7 +15,7 @@ The BTCV configuration (96³ patches, feature size 16, hidden 768, MLP 3072,
 Each measure runs in its own process, in ABBA order (PyTorch, Metis, Metis,
 PyTorch), so that drift on a noisy machine hits both sides alike; the table
 gives each side's best, its peak resident memory (the process's own
-ru_maxrss from wait4), and GFLOP/s from the FLOPs PyTorch's FlopCounterMode
+maximum resident set size, from GNU time), and GFLOP/s from the FLOPs PyTorch's FlopCounterMode
 counts, against OpenBLAS's own sgemm peak (2048², the same threads, the
 kernels Metis selects). The logits of both sides are compared too.
 """
@@ -63,13 +63,12 @@ def torch_worker(arguments):
 
 
 def measure(command, environment=None):
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
-    _, status, usage = os.wait4(process.pid, 0)
-    output = process.stdout.read()
-    error = process.stderr.read()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(command)} failed:\n{output}\n{error}")
-    return output, usage.ru_maxrss / 1024  # MiB
+    """Runs a command; returns its standard output and its peak resident memory (MiB, GNU time's %M)."""
+    process = subprocess.run(["/usr/bin/time", "-f", "metis-maxrss %M"] + command, capture_output=True, text=True, env=environment)
+    if process.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{process.stdout}\n{process.stderr}")
+    rss = [line for line in process.stderr.splitlines() if line.startswith("metis-maxrss ")][-1]
+    return process.stdout, int(rss.split()[1]) / 1024
 
 
 def sgemm_peak(threads, coretype):

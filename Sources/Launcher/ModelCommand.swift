@@ -39,7 +39,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
             openblas_set_num_threads(Int32(threads))
         }
         let configuration = try Self.configuration(from: Data(contentsOf: URL(fileURLWithPath: config)))
-        let (state, _) = try SafeTensors.read(Data(contentsOf: URL(fileURLWithPath: weights), options: .alwaysMapped))
+        let (state, _) = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weights))
         let network = try UNETR(configuration: configuration, state: state)
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
         if slidingWindow {

@@ -23,12 +23,18 @@ public struct UNETREngine: SegmentationEngine {
     public var name: String { "unetr" }
     public var version: String { card.version ?? card.name ?? "unversioned" }
 
-    public init(card: ModelCard, weights: Data) throws(ModelInferenceError) {
+    public init(card: ModelCard, weights: URL) throws(ModelInferenceError) {
         self.card = card
+        let state: StateDict
         do {
-            network = try UNETR(configuration: card.architecture, state: SafeTensors.read(weights).state)
+            state = try SafeTensors.read(contentsOf: weights).state
         } catch {
-            throw ModelInferenceError("the weights do not fit the model card: \(error.description)")
+            throw ModelInferenceError("cannot read the weights: \(error.description)")
+        }
+        do {
+            network = try UNETR(configuration: card.architecture, state: state)
+        } catch {
+            throw ModelInferenceError("the weights \(weights.lastPathComponent) do not fit the model card: \(error.description)")
         }
     }
 
@@ -45,13 +51,7 @@ public struct UNETREngine: SegmentationEngine {
         }
         let weights = url.deletingLastPathComponent().appendingPathComponent(
             card.weights ?? url.deletingPathExtension().lastPathComponent + ".safetensors")
-        do {
-            return try UNETREngine(card: card, weights: Data(contentsOf: weights, options: .alwaysMapped))
-        } catch let error as ModelInferenceError {
-            throw error
-        } catch {
-            throw ModelInferenceError("cannot read the weights \(weights.path): \(error.localizedDescription)")
-        }
+        return try UNETREngine(card: card, weights: weights)
     }
 
     public func segment(_ volume: Volume, progress: @Sendable (Double) -> Void) throws -> [Bool] {

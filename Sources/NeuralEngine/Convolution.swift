@@ -1,4 +1,5 @@
 import CBLAS
+import Dispatch
 
 /// `torch.nn.Conv3d` (cubic kernel, same stride and padding on every axis):
 /// input [N, C, D, H, W], weight [out, C, k, k, k]. Computed one output depth
@@ -31,15 +32,33 @@ public struct Conv3d: Sendable {
         let plane = outHeight * outWidth
         let patch = channels * k * k * k
         var output = [Float](repeating: 0, count: batch * outputs * outDepth * plane)
-        var columns = [Float](repeating: 0, count: patch * plane)
-        var slice = [Float](repeating: 0, count: outputs * plane)
         let stride = stride, padding = padding
-        x.values.withUnsafeBufferPointer { input in
-            columns.withUnsafeMutableBufferPointer { columnBuffer in
-                let columns = columnBuffer.baseAddress!
-                for n in 0..<batch {
-                    let inputBase = n * channels * depth * height * width
-                    for z in 0..<outDepth {
+        // Output slices are shared out among as many workers as OpenBLAS has
+        // threads, each with its own columns and single-threaded products:
+        // one slice's product is too small for OpenBLAS to split well, and
+        // the im2col runs in parallel too.
+        let threads = max(1, Int(openblas_get_num_threads()))
+        let workers = min(threads, batch * outDepth)
+        if workers > 1 { openblas_set_num_threads(1) }
+        defer { if workers > 1 { openblas_set_num_threads(Int32(threads)) } }
+        x.values.withUnsafeBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                // Workers read the input and write disjoint slices of the output.
+                let sharedInput = SharedPointer(UnsafeMutablePointer(mutating: inputBuffer.baseAddress!))
+                let sharedResult = SharedPointer(outputBuffer.baseAddress!)
+                let weights = weight.values, biases = bias?.values
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let input = UnsafePointer(sharedInput.base), result = sharedResult.base
+                    let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
+                    let slice = UnsafeMutablePointer<Float>.allocate(capacity: outputs * plane)
+                    defer {
+                        columns.deallocate()
+                        slice.deallocate()
+                    }
+                    let total = batch * outDepth
+                    for job in (total * worker / workers)..<(total * (worker + 1) / workers) {
+                        let n = job / outDepth, z = job % outDepth
+                        let inputBase = n * channels * depth * height * width
                         // im2col of one output slice: rows (c, kz, ky, kx), columns (y, x).
                         for c in 0..<channels {
                             for kz in 0..<k {
@@ -52,7 +71,7 @@ public struct Conv3d: Sendable {
                                             target.update(repeating: 0, count: plane)
                                             continue
                                         }
-                                        let channel = input.baseAddress! + inputBase + (c * depth + iz) * height * width
+                                        let channel = input + inputBase + (c * depth + iz) * height * width
                                         // Output columns whose input column lies inside the image.
                                         let first = max(0, (padding - kx + stride - 1) / stride)
                                         let last = min(outWidth, (width - 1 + padding - kx) / stride + 1)
@@ -77,12 +96,13 @@ public struct Conv3d: Sendable {
                             }
                         }
                         cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(plane), Int32(patch), 1, weight.values,
-                            Int32(patch), columns, Int32(plane), 0, &slice, Int32(plane))
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(plane), Int32(patch), 1, weights,
+                            Int32(patch), columns, Int32(plane), 0, slice, Int32(plane))
                         for o in 0..<outputs {
-                            let b = bias?.values[o] ?? 0
-                            let target = ((n * outputs + o) * outDepth + z) * plane
-                            for p in 0..<plane { output[target + p] = slice[o * plane + p] + b }
+                            let b = biases?[o] ?? 0
+                            let target = result + ((n * outputs + o) * outDepth + z) * plane
+                            let source = slice + o * plane
+                            for p in 0..<plane { target[p] = source[p] + b }
                         }
                     }
                 }
@@ -90,6 +110,12 @@ public struct Conv3d: Sendable {
         }
         return Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth], values: output)
     }
+}
+
+/// A pointer handed to parallel workers that touch disjoint parts of its memory.
+struct SharedPointer<Element>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Element>
+    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
 }
 
 extension Conv3d {

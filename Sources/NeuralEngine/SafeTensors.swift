@@ -7,16 +7,57 @@ public import Foundation
 public enum SafeTensors {
     public static func read(_ data: Data) throws(NeuralEngineError) -> (state: StateDict, metadata: [String: String]) {
         guard data.count >= 8 else { throw NeuralEngineError("not a safetensors file: shorter than its header length") }
-        var headerLength: UInt64 = 0
-        for index in 0..<8 { headerLength |= UInt64(data[data.startIndex + index]) << (8 * UInt64(index)) }
-        guard headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
-            throw NeuralEngineError("safetensors header length \(headerLength) runs past the file")
+        let headerLength = try headerLength(data.prefix(8), fileSize: data.count)
+        let base = data.startIndex + 8 + headerLength
+        let header = try parseHeader(data[data.startIndex + 8..<base])
+        return try decode(header, dataSize: data.count - 8 - headerLength) { range in data[base + range.lowerBound..<base + range.upperBound] }
+    }
+
+    /// Reads a file one tensor at a time, so that loading needs no more memory
+    /// than the weights themselves plus the largest tensor's bytes.
+    public static func read(contentsOf url: URL) throws(NeuralEngineError) -> (state: StateDict, metadata: [String: String]) {
+        do {
+            let handle = try FileHandle(forReadingFrom: url)
+            defer { try? handle.close() }
+            let size = Int(try handle.seekToEnd())
+            try handle.seek(toOffset: 0)
+            guard size >= 8, let prefix = try handle.read(upToCount: 8), prefix.count == 8 else {
+                throw NeuralEngineError("\(url.path) is not a safetensors file: shorter than its header length")
+            }
+            let headerLength = try headerLength(prefix, fileSize: size)
+            let header = try parseHeader(try handle.read(upToCount: headerLength) ?? Data())
+            let base = UInt64(8 + headerLength)
+            return try decode(header, dataSize: size - 8 - headerLength) { range in
+                try handle.seek(toOffset: base + UInt64(range.lowerBound))
+                return try handle.read(upToCount: range.count) ?? Data()
+            }
+        } catch let error as NeuralEngineError {
+            throw error
+        } catch {
+            throw NeuralEngineError("cannot read \(url.path): \(error.localizedDescription)")
         }
-        let headerData = data[data.startIndex + 8..<data.startIndex + 8 + Int(headerLength)]
-        guard let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any] else {
+    }
+
+    private static func headerLength(_ prefix: Data, fileSize: Int) throws(NeuralEngineError) -> Int {
+        var length: UInt64 = 0
+        for (index, byte) in prefix.enumerated() { length |= UInt64(byte) << (8 * UInt64(index)) }
+        guard length <= UInt64(fileSize - 8), length < 100_000_000 else {
+            throw NeuralEngineError("safetensors header length \(length) runs past the file")
+        }
+        return Int(length)
+    }
+
+    private static func parseHeader(_ data: Data) throws(NeuralEngineError) -> [String: Any] {
+        guard let header = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw NeuralEngineError("safetensors header is not a JSON object")
         }
-        let base = data.startIndex + 8 + Int(headerLength)
+        return header
+    }
+
+    /// Tensors from a parsed header; `bytes` returns a byte range of the data section.
+    private static func decode(
+        _ header: [String: Any], dataSize: Int, bytes: (Range<Int>) throws -> Data
+    ) throws(NeuralEngineError) -> (state: StateDict, metadata: [String: String]) {
         var tensors = [String: Tensor]()
         var metadata = [String: String]()
         for (name, value) in header {
@@ -31,18 +72,26 @@ public enum SafeTensors {
             let count = shape.reduce(1, *)
             let width = dtype == "F32" ? 4 : ["F16", "BF16"].contains(dtype) ? 2 : 0
             guard width > 0 else { throw NeuralEngineError("\(name) is \(dtype); only F32, F16 and BF16 tensors are read") }
-            guard offsets[1] - offsets[0] == count * width, base + offsets[1] <= data.endIndex, offsets[0] >= 0 else {
+            guard offsets[1] - offsets[0] == count * width, offsets[1] <= dataSize, offsets[0] >= 0 else {
                 throw NeuralEngineError("\(name): byte range \(offsets) does not fit \(count) \(dtype) values in the file")
             }
-            let bytes = [UInt8](data[base + offsets[0]..<base + offsets[1]])
+            let raw: Data
+            do {
+                raw = try bytes(offsets[0]..<offsets[1])
+            } catch {
+                throw NeuralEngineError("\(name): cannot read its bytes: \(error)")
+            }
+            guard raw.count == count * width else { throw NeuralEngineError("\(name): the file ends inside its data") }
             var values = [Float](repeating: 0, count: count)
-            switch dtype {
-            case "F32":
-                values.withUnsafeMutableBytes { $0.copyBytes(from: bytes) }
-            case "F16":
-                for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(bytes[2 * i]) | UInt16(bytes[2 * i + 1]) << 8)) }
-            default:
-                for i in 0..<count { values[i] = Float(bitPattern: (UInt32(bytes[2 * i]) | UInt32(bytes[2 * i + 1]) << 8) << 16) }
+            raw.withUnsafeBytes { source in
+                switch dtype {
+                case "F32":
+                    values.withUnsafeMutableBytes { $0.copyMemory(from: source) }
+                case "F16":
+                    for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(source[2 * i]) | UInt16(source[2 * i + 1]) << 8)) }
+                default:
+                    for i in 0..<count { values[i] = Float(bitPattern: (UInt32(source[2 * i]) | UInt32(source[2 * i + 1]) << 8) << 16) }
+                }
             }
             tensors[name] = Tensor(shape: shape, values: values)
         }

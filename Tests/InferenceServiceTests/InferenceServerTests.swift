@@ -8,14 +8,18 @@ import Testing
 
 @Suite("metis-inference")
 struct InferenceServerTests {
-    @Test("reports the OpenBLAS kernels it loaded and its threads")
-    func describe() async throws {
+    /// The shipped model card, found from this file's place in the checkout.
+    static let shippedCard = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Weights/metis-synthetic-unetr.json").path
+
+    @Test("reports the OpenBLAS kernels it loaded, its threads and its engines", arguments: [nil, "none"] as [String?])
+    func describe(model: String?) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-inference-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let address = RPCAddress.unix(path: directory.appendingPathComponent("inference-3.sock").path)
         let server = try InferenceServer.build(
-            configuration: InferenceConfiguration(address: address, workerIndex: 3),
+            configuration: InferenceConfiguration(address: address, workerIndex: 3, modelCard: model ?? Self.shippedCard, threads: 1),
             version: "test", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await server.run() }
         _ = try await server.listeningAddress()
@@ -26,8 +30,17 @@ struct InferenceServerTests {
         let core = try #require(health.details["blas_core"])
         #expect(!core.isEmpty && core != "unknown")
         let engine = try await Metis_V1_Inference.Client(connection).describeEngine()
-        #expect(engine.threads >= 1)
-        #expect(engine.engines == ["classical"])
+        #expect(engine.threads == 1)
+        if model == "none" {
+            #expect(engine.engines == ["classical"])
+            #expect(engine.defaultEngine == "classical")
+            #expect(engine.modelName.isEmpty)
+            #expect(health.details["model"] == "none")
+        } else {
+            #expect(engine.engines == ["classical", "unetr"])
+            #expect(engine.defaultEngine == "unetr")
+            #expect(engine.modelName == "metis-synthetic-unetr")
+        }
         #expect(engine.jobsInFlight == 0)
         await connection.close()
         server.shutdown()

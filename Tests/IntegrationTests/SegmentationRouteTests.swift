@@ -13,7 +13,7 @@ import FoundationNetworking
 /// `metis up`, `POST /segmentation/{study}`, the RTSTRUCT back in storage.
 @Suite("Segmentation through metis up", .serialized)
 struct SegmentationRouteTests {
-    @Test("segmenting a phantom study stores an RTSTRUCT series referencing it; running again replaces it")
+    @Test("segmenting a phantom study with the shipped UNETR stores an RTSTRUCT series referencing it; the classical engine replaces it")
     func segmentStudy() async throws {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
         defer { metis.stop() }
@@ -28,6 +28,8 @@ struct SegmentationRouteTests {
         let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)")
         #expect(answer.status == 200, "\(answer.text)")
         let report = try #require(try answer.json() as? [String: Any])
+        // The shipped model is the default engine.
+        #expect(report["engine"] as? String == "unetr")
         #expect(report["seriesInstanceUID"] as? String == phantom.series)
         #expect((report["seriesChoice"] as? String)?.contains("post-contrast T1") == true)
         let lesions = try #require(report["lesions"] as? [[String: Any]])
@@ -50,14 +52,19 @@ struct SegmentationRouteTests {
         #expect(referenced?.string(.seriesInstanceUID) == phantom.series)
         #expect(referenced?.items(Tag(0x3006, 0x0016))?.count == phantom.sliceOffsets.count)
 
-        // Again, as a DICOM SEG: the earlier result is replaced, not piled up.
+        // Again with the classical engine, as a DICOM SEG: the earlier result is replaced, not piled up.
         let again = try #require(
-            try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)&format=seg").json() as? [String: Any])
+            try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)&format=seg&engine=classical").json()
+                as? [String: Any])
+        #expect(again["engine"] as? String == "classical")
+        #expect((again["lesions"] as? [Any])?.count == 3)
         #expect(again["replacedSeries"] as? [String] == [rtSeries])
         #expect((again["output"] as? [String: String])?["format"] == "seg")
         #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT").json(), "0020000E").isEmpty)
         #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=SEG").json(), "0020000E").count == 1)
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?format=png").status == 400)
+        let unknownEngine = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?engine=nnunet")
+        #expect(unknownEngine.status == 400 && unknownEngine.text.contains("nnunet"), "\(unknownEngine.status) \(unknownEngine.text)")
 
         // Errors say what is wrong.
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/2.25.404").status == 404)

@@ -191,4 +191,19 @@ struct SafeTensorsTests {
         wrongLength[1] = 0xFF
         #expect(throws: NeuralEngineError.self) { _ = try SafeTensors.read(wrongLength) }
     }
+
+    @Test("a file read tensor by tensor gives what the whole bytes give; a truncated file is refused")
+    func readFile() throws {
+        let url = LayerParityTests.directory.appendingPathComponent("sample.safetensors")
+        let data = try Data(contentsOf: url)
+        let (whole, _) = try SafeTensors.read(data)
+        let (streamed, metadata) = try SafeTensors.read(contentsOf: url)
+        #expect(streamed.tensors == whole.tensors)
+        #expect(metadata == ["architecture": "test"])
+        let truncated = FileManager.default.temporaryDirectory.appendingPathComponent("truncated-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: truncated) }
+        try data.prefix(data.count - 10).write(to: truncated)
+        #expect(throws: NeuralEngineError.self) { _ = try SafeTensors.read(contentsOf: truncated) }
+        #expect(throws: NeuralEngineError.self) { _ = try SafeTensors.read(contentsOf: truncated.appendingPathExtension("missing")) }
+    }
 }
