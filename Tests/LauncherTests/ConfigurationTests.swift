@@ -120,4 +120,31 @@ struct LaunchPlanTests {
             _ = try MetisCommand.parseAsRoot(spec.arguments)
         }
     }
+
+    @Test("workers get the model card as an absolute path and a share of the cores; model and threads come from the file")
+    func modelAndThreads() throws {
+        var configuration = MetisConfiguration()
+        configuration.inferenceWorkers = 2
+        configuration.modelCard = "Weights/custom.json"
+        let plan = LaunchPlan(configuration: configuration)
+        let worker = try #require(plan.services.last)
+        let model = try #require(worker.arguments.firstIndex(of: "--model"))
+        #expect(worker.arguments[model + 1] == FileManager.default.currentDirectoryPath + "/Weights/custom.json")
+        let threads = try #require(worker.arguments.firstIndex(of: "--threads"))
+        #expect(worker.arguments[threads + 1] == String(max(1, ProcessInfo.processInfo.activeProcessorCount / 2)))
+        _ = try MetisCommand.parseAsRoot(worker.arguments)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-conf-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("metis.conf")
+        try "model = none\ninference_threads = 3\n".write(to: file, atomically: true, encoding: .utf8)
+        let loaded = try MetisConfiguration.load(file: file.path, environment: [:])
+        #expect(loaded.modelCard == "none")
+        #expect(loaded.inferenceThreads == 3)
+        let none = LaunchPlan(configuration: loaded).services.last!.arguments
+        #expect(none.contains("none") && none.contains("3"))
+        try "inference_threads = 0\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try MetisConfiguration.load(file: file.path, environment: [:]).validate() }
+    }
 }
