@@ -132,6 +132,12 @@ let package = Package(
             swiftSettings: numericalSettings
         ),
 
+        // Follow-up logic: lesion matching across examinations and RANO-BM response.
+        .target(
+            name: "FollowUp",
+            swiftSettings: swiftSettings
+        ),
+
         // Shared by the services that keep SQLite databases.
         .target(
             name: "MetisDatabase",
@@ -255,6 +261,11 @@ let package = Package(
             name: "ModelInferenceTests",
             dependencies: ["ModelInference", "NeuralEngine", "Imaging", "Segmentation"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FollowUpTests",
+            dependencies: ["FollowUp"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
