@@ -158,7 +158,7 @@ let package = Package(
         ),
         .target(
             name: "TrackingService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", grdb, log, lifecycle],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "FollowUp", grdb, log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -280,7 +280,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrackingServiceTests",
-            dependencies: ["TrackingService", "MetisRPC", "MetisProto", log],
+            dependencies: ["TrackingService", "MetisRPC", "MetisProto", log, protobuf],
             swiftSettings: swiftSettings
         ),
         .testTarget(

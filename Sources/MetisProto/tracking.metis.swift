@@ -15,14 +15,56 @@ public enum Metis_V1_Tracking {
             public typealias Output = Metis_V1_TrackingStatistics
             public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "GetStatistics", kind: .unary)
         }
+        public enum RecordStudy {
+            public typealias Input = Metis_V1_RecordStudyRequest
+            public typealias Output = Metis_V1_RecordStudyResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "RecordStudy", kind: .unary)
+        }
+        public enum ListPatients {
+            public typealias Input = Metis_V1_ListPatientsRequest
+            public typealias Output = Metis_V1_PatientList
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "ListPatients", kind: .unary)
+        }
+        public enum ListStudies {
+            public typealias Input = Metis_V1_ListStudiesRequest
+            public typealias Output = Metis_V1_StudyList
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "ListStudies", kind: .unary)
+        }
+        public enum ListLesions {
+            public typealias Input = Metis_V1_ListLesionsRequest
+            public typealias Output = Metis_V1_LesionList
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "ListLesions", kind: .unary)
+        }
+        public enum GetTimeline {
+            public typealias Input = Metis_V1_TimelineRequest
+            public typealias Output = Metis_V1_Timeline
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "GetTimeline", kind: .unary)
+        }
+        public enum DeleteStudy {
+            public typealias Input = Metis_V1_DeleteTrackedStudyRequest
+            public typealias Output = Metis_V1_DeleteTrackedStudyResponse
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "DeleteStudy", kind: .unary)
+        }
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [GetStatistics.descriptor]
+        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, RecordStudy.descriptor, ListPatients.descriptor, ListStudies.descriptor, ListLesions.descriptor, GetTimeline.descriptor, DeleteStudy.descriptor]
     }
 
     /// What a server of `metis.v1.Tracking` implements.
     public protocol ServiceProtocol: RPCService {
         /// `GetStatistics`.
         func getStatistics(request: Method.GetStatistics.Input, context: ServerContext) async throws -> Method.GetStatistics.Output
+        /// `RecordStudy`.
+        func recordStudy(request: Method.RecordStudy.Input, context: ServerContext) async throws -> Method.RecordStudy.Output
+        /// `ListPatients`.
+        func listPatients(request: Method.ListPatients.Input, context: ServerContext) async throws -> Method.ListPatients.Output
+        /// `ListStudies`.
+        func listStudies(request: Method.ListStudies.Input, context: ServerContext) async throws -> Method.ListStudies.Output
+        /// `ListLesions`.
+        func listLesions(request: Method.ListLesions.Input, context: ServerContext) async throws -> Method.ListLesions.Output
+        /// `GetTimeline`.
+        func getTimeline(request: Method.GetTimeline.Input, context: ServerContext) async throws -> Method.GetTimeline.Output
+        /// `DeleteStudy`.
+        func deleteStudy(request: Method.DeleteStudy.Input, context: ServerContext) async throws -> Method.DeleteStudy.Output
     }
 
     /// A typed client of `metis.v1.Tracking` over any connection or pool.
@@ -37,6 +79,36 @@ public enum Metis_V1_Tracking {
         public func getStatistics(_ request: Method.GetStatistics.Input = .init(), options: CallOptions = .init()) async throws -> Method.GetStatistics.Output {
             try await caller.unary(Method.GetStatistics.descriptor, request: request, options: options)
         }
+
+        /// Calls `RecordStudy`.
+        public func recordStudy(_ request: Method.RecordStudy.Input = .init(), options: CallOptions = .init()) async throws -> Method.RecordStudy.Output {
+            try await caller.unary(Method.RecordStudy.descriptor, request: request, options: options)
+        }
+
+        /// Calls `ListPatients`.
+        public func listPatients(_ request: Method.ListPatients.Input = .init(), options: CallOptions = .init()) async throws -> Method.ListPatients.Output {
+            try await caller.unary(Method.ListPatients.descriptor, request: request, options: options)
+        }
+
+        /// Calls `ListStudies`.
+        public func listStudies(_ request: Method.ListStudies.Input = .init(), options: CallOptions = .init()) async throws -> Method.ListStudies.Output {
+            try await caller.unary(Method.ListStudies.descriptor, request: request, options: options)
+        }
+
+        /// Calls `ListLesions`.
+        public func listLesions(_ request: Method.ListLesions.Input = .init(), options: CallOptions = .init()) async throws -> Method.ListLesions.Output {
+            try await caller.unary(Method.ListLesions.descriptor, request: request, options: options)
+        }
+
+        /// Calls `GetTimeline`.
+        public func getTimeline(_ request: Method.GetTimeline.Input = .init(), options: CallOptions = .init()) async throws -> Method.GetTimeline.Output {
+            try await caller.unary(Method.GetTimeline.descriptor, request: request, options: options)
+        }
+
+        /// Calls `DeleteStudy`.
+        public func deleteStudy(_ request: Method.DeleteStudy.Input = .init(), options: CallOptions = .init()) async throws -> Method.DeleteStudy.Output {
+            try await caller.unary(Method.DeleteStudy.descriptor, request: request, options: options)
+        }
     }
 }
 
@@ -45,6 +117,24 @@ extension Metis_V1_Tracking.ServiceProtocol {
     public func registerMethods(with router: inout RPCRouter) {
         router.registerUnary(Metis_V1_Tracking.Method.GetStatistics.descriptor, input: Metis_V1_Tracking.Method.GetStatistics.Input.self, output: Metis_V1_Tracking.Method.GetStatistics.Output.self) { request, context in
             try await self.getStatistics(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.RecordStudy.descriptor, input: Metis_V1_Tracking.Method.RecordStudy.Input.self, output: Metis_V1_Tracking.Method.RecordStudy.Output.self) { request, context in
+            try await self.recordStudy(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.ListPatients.descriptor, input: Metis_V1_Tracking.Method.ListPatients.Input.self, output: Metis_V1_Tracking.Method.ListPatients.Output.self) { request, context in
+            try await self.listPatients(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.ListStudies.descriptor, input: Metis_V1_Tracking.Method.ListStudies.Input.self, output: Metis_V1_Tracking.Method.ListStudies.Output.self) { request, context in
+            try await self.listStudies(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.ListLesions.descriptor, input: Metis_V1_Tracking.Method.ListLesions.Input.self, output: Metis_V1_Tracking.Method.ListLesions.Output.self) { request, context in
+            try await self.listLesions(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.GetTimeline.descriptor, input: Metis_V1_Tracking.Method.GetTimeline.Input.self, output: Metis_V1_Tracking.Method.GetTimeline.Output.self) { request, context in
+            try await self.getTimeline(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.DeleteStudy.descriptor, input: Metis_V1_Tracking.Method.DeleteStudy.Input.self, output: Metis_V1_Tracking.Method.DeleteStudy.Output.self) { request, context in
+            try await self.deleteStudy(request: request, context: context)
         }
     }
 }

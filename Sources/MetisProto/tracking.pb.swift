@@ -8,8 +8,9 @@
 // For information on using the generated types, please see the documentation:
 //   https://github.com/apple/swift-protobuf/
 
-/// metis-tracking: the per-patient follow-up of every lesion.
-/// First version: statistics. Later issues add recording and follow-up queries.
+/// metis-tracking: the per-patient follow-up of every lesion — recorded after
+/// each segmentation, matched across a patient's studies into tracks, and
+/// assessed with RANO-BM at every follow-up.
 
 public import SwiftProtobuf
 
@@ -47,6 +48,423 @@ public nonisolated struct Metis_V1_TrackingStatistics: Sendable {
   public var tracks: UInt64 = 0
 
   public var databaseSchemaVersion: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One lesion of one study. Measurements in mm and mm³, patient coordinates (LPS).
+public nonisolated struct Metis_V1_TrackedLesion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// ROI Number in the study's RT Structure Set, 1-based.
+  public var roiNumber: UInt32 = 0
+
+  public var label: String = String()
+
+  public var volumeMm3: Double = 0
+
+  public var longestDiameterMm: Double = 0
+
+  public var longestAxialDiameterMm: Double = 0
+
+  public var perpendicularDiameterMm: Double = 0
+
+  /// 0-based slice indices along the analysed series' normal.
+  public var firstSlice: UInt32 = 0
+
+  public var lastSlice: UInt32 = 0
+
+  /// x, y, z.
+  public var centroidMm: [Double] = []
+
+  public var meanIntensity: Double = 0
+
+  /// Set by the service: the track the lesion belongs to, and the lesion's own id.
+  public var trackID: Int64 = 0
+
+  public var id: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A segmentation result to record; recording a study again replaces its lesions.
+public nonisolated struct Metis_V1_RecordStudyRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var patientID: String = String()
+
+  public var patientName: String = String()
+
+  public var birthDate: String = String()
+
+  public var sex: String = String()
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var structureSetSopInstanceUid: String = String()
+
+  /// DICOM DA, YYYYMMDD; orders the studies of a patient.
+  public var studyDate: String = String()
+
+  public var engine: String = String()
+
+  public var modelVersion: String = String()
+
+  public var sliceThicknessMm: Double = 0
+
+  /// Centroid of the head (patient mm), to align examinations before matching lesions.
+  public var headCentroidMm: [Double] = []
+
+  public var lesions: [Metis_V1_TrackedLesion] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_RecordStudyResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var patientKey: Int64 = 0
+
+  public var studyKey: Int64 = 0
+
+  public var lesions: UInt32 = 0
+
+  /// Tracks of the patient after matching.
+  public var tracks: UInt32 = 0
+
+  public var replaced: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_TrackedPatient: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var key: Int64 = 0
+
+  public var patientID: String = String()
+
+  public var patientName: String = String()
+
+  public var birthDate: String = String()
+
+  public var sex: String = String()
+
+  public var studies: UInt32 = 0
+
+  public var firstStudyDate: String = String()
+
+  public var lastStudyDate: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_ListPatientsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 0: no limit.
+  public var limit: UInt32 = 0
+
+  public var offset: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_PatientList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var patients: [Metis_V1_TrackedPatient] = []
+
+  public var total: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_TrackedStudy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var key: Int64 = 0
+
+  public var patientKey: Int64 = 0
+
+  public var patientID: String = String()
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var structureSetSopInstanceUid: String = String()
+
+  public var studyDate: String = String()
+
+  public var engine: String = String()
+
+  public var modelVersion: String = String()
+
+  public var sliceThicknessMm: Double = 0
+
+  public var lesions: UInt32 = 0
+
+  public var totalVolumeMm3: Double = 0
+
+  /// ISO 8601, UTC.
+  public var recordedAt: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_ListStudiesRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty: every patient's studies.
+  public var patientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_StudyList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studies: [Metis_V1_TrackedStudy] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_ListLesionsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_LesionList: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var study: Metis_V1_TrackedStudy {
+    get {_study ?? Metis_V1_TrackedStudy()}
+    set {_study = newValue}
+  }
+  /// Returns true if `study` has been explicitly set.
+  public var hasStudy: Bool {self._study != nil}
+  /// Clears the value of `study`. Subsequent reads from it will return its default value.
+  public mutating func clearStudy() {self._study = nil}
+
+  public var lesions: [Metis_V1_TrackedLesion] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _study: Metis_V1_TrackedStudy? = nil
+}
+
+/// A track's lesion at one study.
+public nonisolated struct Metis_V1_TrackPoint: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var studyDate: String = String()
+
+  public var lesionID: Int64 = 0
+
+  public var roiNumber: UInt32 = 0
+
+  public var volumeMm3: Double = 0
+
+  public var longestDiameterMm: Double = 0
+
+  public var longestAxialDiameterMm: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One metastasis followed across a patient's studies.
+public nonisolated struct Metis_V1_Track: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: Int64 = 0
+
+  /// "present", "resolved" (absent from the latest study) or "new" (first seen after the baseline).
+  public var status: String = String()
+
+  public var firstSeenStudyInstanceUid: String = String()
+
+  public var lastSeenStudyInstanceUid: String = String()
+
+  /// A RANO-BM target lesion (chosen at baseline).
+  public var target: Bool = false
+
+  public var points: [Metis_V1_TrackPoint] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// RANO-BM at one study of the patient (the first is the baseline).
+public nonisolated struct Metis_V1_ResponseAssessment: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var studyDate: String = String()
+
+  /// BASELINE, CR, PR, SD, PD or NE (not evaluable).
+  public var category: String = String()
+
+  public var volumetricCategory: String = String()
+
+  public var sumOfDiametersMm: Double = 0
+
+  public var nadirMm: Double = 0
+
+  public var targetVolumeMm3: Double = 0
+
+  /// Relative changes (0.25 = +25 %); absent at baseline or from a zero reference.
+  public var changeFromBaseline: Double {
+    get {_changeFromBaseline ?? 0}
+    set {_changeFromBaseline = newValue}
+  }
+  /// Returns true if `changeFromBaseline` has been explicitly set.
+  public var hasChangeFromBaseline: Bool {self._changeFromBaseline != nil}
+  /// Clears the value of `changeFromBaseline`. Subsequent reads from it will return its default value.
+  public mutating func clearChangeFromBaseline() {self._changeFromBaseline = nil}
+
+  public var changeFromNadir: Double {
+    get {_changeFromNadir ?? 0}
+    set {_changeFromNadir = newValue}
+  }
+  /// Returns true if `changeFromNadir` has been explicitly set.
+  public var hasChangeFromNadir: Bool {self._changeFromNadir != nil}
+  /// Clears the value of `changeFromNadir`. Subsequent reads from it will return its default value.
+  public mutating func clearChangeFromNadir() {self._changeFromNadir = nil}
+
+  public var newMeasurableTrackIds: [Int64] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _changeFromBaseline: Double? = nil
+  fileprivate var _changeFromNadir: Double? = nil
+}
+
+public nonisolated struct Metis_V1_TimelineRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var patientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_Timeline: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var patient: Metis_V1_TrackedPatient {
+    get {_patient ?? Metis_V1_TrackedPatient()}
+    set {_patient = newValue}
+  }
+  /// Returns true if `patient` has been explicitly set.
+  public var hasPatient: Bool {self._patient != nil}
+  /// Clears the value of `patient`. Subsequent reads from it will return its default value.
+  public mutating func clearPatient() {self._patient = nil}
+
+  public var studies: [Metis_V1_TrackedStudy] = []
+
+  public var tracks: [Metis_V1_Track] = []
+
+  public var assessments: [Metis_V1_ResponseAssessment] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _patient: Metis_V1_TrackedPatient? = nil
+}
+
+public nonisolated struct Metis_V1_DeleteTrackedStudyRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Metis_V1_DeleteTrackedStudyResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deleted: Bool = false
+
+  /// The patient had no other study and is gone too.
+  public var patientRemoved: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -121,6 +539,923 @@ nonisolated extension Metis_V1_TrackingStatistics: SwiftProtobuf.Message, SwiftP
     if lhs.lesions != rhs.lesions {return false}
     if lhs.tracks != rhs.tracks {return false}
     if lhs.databaseSchemaVersion != rhs.databaseSchemaVersion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_TrackedLesion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrackedLesion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}roi_number\0\u{1}label\0\u{3}volume_mm3\0\u{3}longest_diameter_mm\0\u{3}longest_axial_diameter_mm\0\u{3}perpendicular_diameter_mm\0\u{3}first_slice\0\u{3}last_slice\0\u{3}centroid_mm\0\u{3}mean_intensity\0\u{3}track_id\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.roiNumber) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.label) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.volumeMm3) }()
+      case 4: try { try decoder.decodeSingularDoubleField(value: &self.longestDiameterMm) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.longestAxialDiameterMm) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.perpendicularDiameterMm) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.firstSlice) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.lastSlice) }()
+      case 9: try { try decoder.decodeRepeatedDoubleField(value: &self.centroidMm) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.meanIntensity) }()
+      case 11: try { try decoder.decodeSingularInt64Field(value: &self.trackID) }()
+      case 12: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.roiNumber != 0 {
+      try visitor.visitSingularUInt32Field(value: self.roiNumber, fieldNumber: 1)
+    }
+    if !self.label.isEmpty {
+      try visitor.visitSingularStringField(value: self.label, fieldNumber: 2)
+    }
+    if self.volumeMm3.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.volumeMm3, fieldNumber: 3)
+    }
+    if self.longestDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestDiameterMm, fieldNumber: 4)
+    }
+    if self.longestAxialDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestAxialDiameterMm, fieldNumber: 5)
+    }
+    if self.perpendicularDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.perpendicularDiameterMm, fieldNumber: 6)
+    }
+    if self.firstSlice != 0 {
+      try visitor.visitSingularUInt32Field(value: self.firstSlice, fieldNumber: 7)
+    }
+    if self.lastSlice != 0 {
+      try visitor.visitSingularUInt32Field(value: self.lastSlice, fieldNumber: 8)
+    }
+    if !self.centroidMm.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.centroidMm, fieldNumber: 9)
+    }
+    if self.meanIntensity.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.meanIntensity, fieldNumber: 10)
+    }
+    if self.trackID != 0 {
+      try visitor.visitSingularInt64Field(value: self.trackID, fieldNumber: 11)
+    }
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_TrackedLesion, rhs: Metis_V1_TrackedLesion) -> Bool {
+    if lhs.roiNumber != rhs.roiNumber {return false}
+    if lhs.label != rhs.label {return false}
+    if lhs.volumeMm3 != rhs.volumeMm3 {return false}
+    if lhs.longestDiameterMm != rhs.longestDiameterMm {return false}
+    if lhs.longestAxialDiameterMm != rhs.longestAxialDiameterMm {return false}
+    if lhs.perpendicularDiameterMm != rhs.perpendicularDiameterMm {return false}
+    if lhs.firstSlice != rhs.firstSlice {return false}
+    if lhs.lastSlice != rhs.lastSlice {return false}
+    if lhs.centroidMm != rhs.centroidMm {return false}
+    if lhs.meanIntensity != rhs.meanIntensity {return false}
+    if lhs.trackID != rhs.trackID {return false}
+    if lhs.id != rhs.id {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RecordStudyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordStudyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}patient_id\0\u{3}patient_name\0\u{3}birth_date\0\u{1}sex\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}structure_set_sop_instance_uid\0\u{3}study_date\0\u{1}engine\0\u{3}model_version\0\u{3}slice_thickness_mm\0\u{3}head_centroid_mm\0\u{1}lesions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.patientName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.birthDate) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.sex) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.structureSetSopInstanceUid) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.studyDate) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.engine) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 11: try { try decoder.decodeSingularDoubleField(value: &self.sliceThicknessMm) }()
+      case 12: try { try decoder.decodeRepeatedDoubleField(value: &self.headCentroidMm) }()
+      case 13: try { try decoder.decodeRepeatedMessageField(value: &self.lesions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 1)
+    }
+    if !self.patientName.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientName, fieldNumber: 2)
+    }
+    if !self.birthDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.birthDate, fieldNumber: 3)
+    }
+    if !self.sex.isEmpty {
+      try visitor.visitSingularStringField(value: self.sex, fieldNumber: 4)
+    }
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 5)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 6)
+    }
+    if !self.structureSetSopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.structureSetSopInstanceUid, fieldNumber: 7)
+    }
+    if !self.studyDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyDate, fieldNumber: 8)
+    }
+    if !self.engine.isEmpty {
+      try visitor.visitSingularStringField(value: self.engine, fieldNumber: 9)
+    }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 10)
+    }
+    if self.sliceThicknessMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.sliceThicknessMm, fieldNumber: 11)
+    }
+    if !self.headCentroidMm.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.headCentroidMm, fieldNumber: 12)
+    }
+    if !self.lesions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lesions, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RecordStudyRequest, rhs: Metis_V1_RecordStudyRequest) -> Bool {
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.patientName != rhs.patientName {return false}
+    if lhs.birthDate != rhs.birthDate {return false}
+    if lhs.sex != rhs.sex {return false}
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.structureSetSopInstanceUid != rhs.structureSetSopInstanceUid {return false}
+    if lhs.studyDate != rhs.studyDate {return false}
+    if lhs.engine != rhs.engine {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.sliceThicknessMm != rhs.sliceThicknessMm {return false}
+    if lhs.headCentroidMm != rhs.headCentroidMm {return false}
+    if lhs.lesions != rhs.lesions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_RecordStudyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RecordStudyResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}patient_key\0\u{3}study_key\0\u{1}lesions\0\u{1}tracks\0\u{1}replaced\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.patientKey) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.studyKey) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.lesions) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.tracks) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.replaced) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.patientKey != 0 {
+      try visitor.visitSingularInt64Field(value: self.patientKey, fieldNumber: 1)
+    }
+    if self.studyKey != 0 {
+      try visitor.visitSingularInt64Field(value: self.studyKey, fieldNumber: 2)
+    }
+    if self.lesions != 0 {
+      try visitor.visitSingularUInt32Field(value: self.lesions, fieldNumber: 3)
+    }
+    if self.tracks != 0 {
+      try visitor.visitSingularUInt32Field(value: self.tracks, fieldNumber: 4)
+    }
+    if self.replaced != false {
+      try visitor.visitSingularBoolField(value: self.replaced, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RecordStudyResponse, rhs: Metis_V1_RecordStudyResponse) -> Bool {
+    if lhs.patientKey != rhs.patientKey {return false}
+    if lhs.studyKey != rhs.studyKey {return false}
+    if lhs.lesions != rhs.lesions {return false}
+    if lhs.tracks != rhs.tracks {return false}
+    if lhs.replaced != rhs.replaced {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_TrackedPatient: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrackedPatient"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}patient_id\0\u{3}patient_name\0\u{3}birth_date\0\u{1}sex\0\u{1}studies\0\u{3}first_study_date\0\u{3}last_study_date\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.patientName) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.birthDate) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.sex) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.studies) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.firstStudyDate) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.lastStudyDate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.key != 0 {
+      try visitor.visitSingularInt64Field(value: self.key, fieldNumber: 1)
+    }
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 2)
+    }
+    if !self.patientName.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientName, fieldNumber: 3)
+    }
+    if !self.birthDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.birthDate, fieldNumber: 4)
+    }
+    if !self.sex.isEmpty {
+      try visitor.visitSingularStringField(value: self.sex, fieldNumber: 5)
+    }
+    if self.studies != 0 {
+      try visitor.visitSingularUInt32Field(value: self.studies, fieldNumber: 6)
+    }
+    if !self.firstStudyDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.firstStudyDate, fieldNumber: 7)
+    }
+    if !self.lastStudyDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastStudyDate, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_TrackedPatient, rhs: Metis_V1_TrackedPatient) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.patientName != rhs.patientName {return false}
+    if lhs.birthDate != rhs.birthDate {return false}
+    if lhs.sex != rhs.sex {return false}
+    if lhs.studies != rhs.studies {return false}
+    if lhs.firstStudyDate != rhs.firstStudyDate {return false}
+    if lhs.lastStudyDate != rhs.lastStudyDate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_ListPatientsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListPatientsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}offset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.offset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.limit != 0 {
+      try visitor.visitSingularUInt32Field(value: self.limit, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt32Field(value: self.offset, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_ListPatientsRequest, rhs: Metis_V1_ListPatientsRequest) -> Bool {
+    if lhs.limit != rhs.limit {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_PatientList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PatientList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}patients\0\u{1}total\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.patients) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.total) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.patients.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.patients, fieldNumber: 1)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularUInt64Field(value: self.total, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_PatientList, rhs: Metis_V1_PatientList) -> Bool {
+    if lhs.patients != rhs.patients {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_TrackedStudy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrackedStudy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{3}patient_key\0\u{3}patient_id\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}structure_set_sop_instance_uid\0\u{3}study_date\0\u{1}engine\0\u{3}model_version\0\u{3}slice_thickness_mm\0\u{1}lesions\0\u{3}total_volume_mm3\0\u{3}recorded_at\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.key) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.patientKey) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.structureSetSopInstanceUid) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.studyDate) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.engine) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.sliceThicknessMm) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.lesions) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.totalVolumeMm3) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.recordedAt) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.key != 0 {
+      try visitor.visitSingularInt64Field(value: self.key, fieldNumber: 1)
+    }
+    if self.patientKey != 0 {
+      try visitor.visitSingularInt64Field(value: self.patientKey, fieldNumber: 2)
+    }
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 3)
+    }
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 4)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 5)
+    }
+    if !self.structureSetSopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.structureSetSopInstanceUid, fieldNumber: 6)
+    }
+    if !self.studyDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyDate, fieldNumber: 7)
+    }
+    if !self.engine.isEmpty {
+      try visitor.visitSingularStringField(value: self.engine, fieldNumber: 8)
+    }
+    if !self.modelVersion.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 9)
+    }
+    if self.sliceThicknessMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.sliceThicknessMm, fieldNumber: 10)
+    }
+    if self.lesions != 0 {
+      try visitor.visitSingularUInt32Field(value: self.lesions, fieldNumber: 11)
+    }
+    if self.totalVolumeMm3.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.totalVolumeMm3, fieldNumber: 12)
+    }
+    if !self.recordedAt.isEmpty {
+      try visitor.visitSingularStringField(value: self.recordedAt, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_TrackedStudy, rhs: Metis_V1_TrackedStudy) -> Bool {
+    if lhs.key != rhs.key {return false}
+    if lhs.patientKey != rhs.patientKey {return false}
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.structureSetSopInstanceUid != rhs.structureSetSopInstanceUid {return false}
+    if lhs.studyDate != rhs.studyDate {return false}
+    if lhs.engine != rhs.engine {return false}
+    if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.sliceThicknessMm != rhs.sliceThicknessMm {return false}
+    if lhs.lesions != rhs.lesions {return false}
+    if lhs.totalVolumeMm3 != rhs.totalVolumeMm3 {return false}
+    if lhs.recordedAt != rhs.recordedAt {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_ListStudiesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListStudiesRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}patient_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_ListStudiesRequest, rhs: Metis_V1_ListStudiesRequest) -> Bool {
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_StudyList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StudyList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}studies\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.studies) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studies.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.studies, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_StudyList, rhs: Metis_V1_StudyList) -> Bool {
+    if lhs.studies != rhs.studies {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_ListLesionsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListLesionsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_ListLesionsRequest, rhs: Metis_V1_ListLesionsRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_LesionList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LesionList"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}study\0\u{1}lesions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._study) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.lesions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._study {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.lesions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.lesions, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_LesionList, rhs: Metis_V1_LesionList) -> Bool {
+    if lhs._study != rhs._study {return false}
+    if lhs.lesions != rhs.lesions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_TrackPoint: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TrackPoint"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}study_date\0\u{3}lesion_id\0\u{3}roi_number\0\u{3}volume_mm3\0\u{3}longest_diameter_mm\0\u{3}longest_axial_diameter_mm\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.studyDate) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.lesionID) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.roiNumber) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.volumeMm3) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.longestDiameterMm) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.longestAxialDiameterMm) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.studyDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyDate, fieldNumber: 2)
+    }
+    if self.lesionID != 0 {
+      try visitor.visitSingularInt64Field(value: self.lesionID, fieldNumber: 3)
+    }
+    if self.roiNumber != 0 {
+      try visitor.visitSingularUInt32Field(value: self.roiNumber, fieldNumber: 4)
+    }
+    if self.volumeMm3.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.volumeMm3, fieldNumber: 5)
+    }
+    if self.longestDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestDiameterMm, fieldNumber: 6)
+    }
+    if self.longestAxialDiameterMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.longestAxialDiameterMm, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_TrackPoint, rhs: Metis_V1_TrackPoint) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.studyDate != rhs.studyDate {return false}
+    if lhs.lesionID != rhs.lesionID {return false}
+    if lhs.roiNumber != rhs.roiNumber {return false}
+    if lhs.volumeMm3 != rhs.volumeMm3 {return false}
+    if lhs.longestDiameterMm != rhs.longestDiameterMm {return false}
+    if lhs.longestAxialDiameterMm != rhs.longestAxialDiameterMm {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_Track: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Track"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}status\0\u{3}first_seen_study_instance_uid\0\u{3}last_seen_study_instance_uid\0\u{1}target\0\u{1}points\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.status) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.firstSeenStudyInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.lastSeenStudyInstanceUid) }()
+      case 5: try { try decoder.decodeSingularBoolField(value: &self.target) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.points) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    }
+    if !self.status.isEmpty {
+      try visitor.visitSingularStringField(value: self.status, fieldNumber: 2)
+    }
+    if !self.firstSeenStudyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.firstSeenStudyInstanceUid, fieldNumber: 3)
+    }
+    if !self.lastSeenStudyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.lastSeenStudyInstanceUid, fieldNumber: 4)
+    }
+    if self.target != false {
+      try visitor.visitSingularBoolField(value: self.target, fieldNumber: 5)
+    }
+    if !self.points.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.points, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_Track, rhs: Metis_V1_Track) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.status != rhs.status {return false}
+    if lhs.firstSeenStudyInstanceUid != rhs.firstSeenStudyInstanceUid {return false}
+    if lhs.lastSeenStudyInstanceUid != rhs.lastSeenStudyInstanceUid {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.points != rhs.points {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_ResponseAssessment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ResponseAssessment"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}study_date\0\u{1}category\0\u{3}volumetric_category\0\u{3}sum_of_diameters_mm\0\u{3}nadir_mm\0\u{3}target_volume_mm3\0\u{3}change_from_baseline\0\u{3}change_from_nadir\0\u{3}new_measurable_track_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.studyDate) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.category) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.volumetricCategory) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.sumOfDiametersMm) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.nadirMm) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.targetVolumeMm3) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self._changeFromBaseline) }()
+      case 9: try { try decoder.decodeSingularDoubleField(value: &self._changeFromNadir) }()
+      case 10: try { try decoder.decodeRepeatedInt64Field(value: &self.newMeasurableTrackIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.studyDate.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyDate, fieldNumber: 2)
+    }
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 3)
+    }
+    if !self.volumetricCategory.isEmpty {
+      try visitor.visitSingularStringField(value: self.volumetricCategory, fieldNumber: 4)
+    }
+    if self.sumOfDiametersMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.sumOfDiametersMm, fieldNumber: 5)
+    }
+    if self.nadirMm.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.nadirMm, fieldNumber: 6)
+    }
+    if self.targetVolumeMm3.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.targetVolumeMm3, fieldNumber: 7)
+    }
+    try { if let v = self._changeFromBaseline {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 8)
+    } }()
+    try { if let v = self._changeFromNadir {
+      try visitor.visitSingularDoubleField(value: v, fieldNumber: 9)
+    } }()
+    if !self.newMeasurableTrackIds.isEmpty {
+      try visitor.visitPackedInt64Field(value: self.newMeasurableTrackIds, fieldNumber: 10)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_ResponseAssessment, rhs: Metis_V1_ResponseAssessment) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.studyDate != rhs.studyDate {return false}
+    if lhs.category != rhs.category {return false}
+    if lhs.volumetricCategory != rhs.volumetricCategory {return false}
+    if lhs.sumOfDiametersMm != rhs.sumOfDiametersMm {return false}
+    if lhs.nadirMm != rhs.nadirMm {return false}
+    if lhs.targetVolumeMm3 != rhs.targetVolumeMm3 {return false}
+    if lhs._changeFromBaseline != rhs._changeFromBaseline {return false}
+    if lhs._changeFromNadir != rhs._changeFromNadir {return false}
+    if lhs.newMeasurableTrackIds != rhs.newMeasurableTrackIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_TimelineRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".TimelineRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}patient_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_TimelineRequest, rhs: Metis_V1_TimelineRequest) -> Bool {
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_Timeline: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Timeline"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}patient\0\u{1}studies\0\u{1}tracks\0\u{1}assessments\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._patient) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.studies) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.tracks) }()
+      case 4: try { try decoder.decodeRepeatedMessageField(value: &self.assessments) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._patient {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.studies.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.studies, fieldNumber: 2)
+    }
+    if !self.tracks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.tracks, fieldNumber: 3)
+    }
+    if !self.assessments.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.assessments, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_Timeline, rhs: Metis_V1_Timeline) -> Bool {
+    if lhs._patient != rhs._patient {return false}
+    if lhs.studies != rhs.studies {return false}
+    if lhs.tracks != rhs.tracks {return false}
+    if lhs.assessments != rhs.assessments {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_DeleteTrackedStudyRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteTrackedStudyRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_DeleteTrackedStudyRequest, rhs: Metis_V1_DeleteTrackedStudyRequest) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_DeleteTrackedStudyResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DeleteTrackedStudyResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}deleted\0\u{3}patient_removed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.deleted) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.patientRemoved) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.deleted != false {
+      try visitor.visitSingularBoolField(value: self.deleted, fieldNumber: 1)
+    }
+    if self.patientRemoved != false {
+      try visitor.visitSingularBoolField(value: self.patientRemoved, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_DeleteTrackedStudyResponse, rhs: Metis_V1_DeleteTrackedStudyResponse) -> Bool {
+    if lhs.deleted != rhs.deleted {return false}
+    if lhs.patientRemoved != rhs.patientRemoved {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -5,7 +5,7 @@ import MetisDatabase
 /// The follow-up database: patients, studies, lesions and the tracks that
 /// follow one metastasis across studies. WAL mode, versioned migrations.
 final class TrackingDatabase: Sendable {
-    private let database: DatabasePool
+    let database: DatabasePool
 
     init(path: String) throws {
         database = try SQLiteDatabase.open(path: path, migrator: Self.migrator)
@@ -79,6 +79,15 @@ final class TrackingDatabase: Sendable {
                 t.column("mean_intensity", .double)
                 t.uniqueKey(["study_id", "roi_number"])
             }
+        }
+        migrator.registerMigration("v2-alignment") { db in
+            // The head's centroid aligns a patient's examinations before their lesions are matched.
+            try db.alter(table: "studies") { t in
+                t.add(column: "head_centroid_x_mm", .double)
+                t.add(column: "head_centroid_y_mm", .double)
+                t.add(column: "head_centroid_z_mm", .double)
+            }
+            try db.create(index: "studies_by_date", on: "studies", columns: ["patient_id", "study_date"])
         }
         return migrator
     }()

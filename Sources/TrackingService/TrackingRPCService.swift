@@ -1,3 +1,4 @@
+import Logging
 import MetisProto
 import MetisRPC
 
@@ -17,5 +18,39 @@ struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
         statistics.tracks = UInt64(counts.tracks)
         statistics.databaseSchemaVersion = UInt32(counts.schemaVersion)
         return statistics
+    }
+
+    func recordStudy(request: Metis_V1_RecordStudyRequest, context: ServerContext) async throws -> Metis_V1_RecordStudyResponse {
+        let response = try await database.record(request)
+        context.logger.info(
+            "study recorded",
+            metadata: [
+                "dicom.study_instance_uid": "\(request.studyInstanceUid)", "lesions": "\(response.lesions)", "tracks": "\(response.tracks)",
+                "replaced": "\(response.replaced)",
+            ])
+        return response
+    }
+
+    func listPatients(request: Metis_V1_ListPatientsRequest, context: ServerContext) async throws -> Metis_V1_PatientList {
+        try await database.patients(limit: Int(request.limit), offset: Int(request.offset))
+    }
+
+    func listStudies(request: Metis_V1_ListStudiesRequest, context: ServerContext) async throws -> Metis_V1_StudyList {
+        try await database.studies(patientID: request.patientID)
+    }
+
+    func listLesions(request: Metis_V1_ListLesionsRequest, context: ServerContext) async throws -> Metis_V1_LesionList {
+        try await database.lesions(studyInstanceUID: request.studyInstanceUid)
+    }
+
+    func getTimeline(request: Metis_V1_TimelineRequest, context: ServerContext) async throws -> Metis_V1_Timeline {
+        try await database.timeline(patientID: request.patientID)
+    }
+
+    func deleteStudy(request: Metis_V1_DeleteTrackedStudyRequest, context: ServerContext) async throws -> Metis_V1_DeleteTrackedStudyResponse {
+        let response = try await database.deleteStudy(request.studyInstanceUid)
+        context.logger.info(
+            "study deleted", metadata: ["dicom.study_instance_uid": "\(request.studyInstanceUid)", "deleted": "\(response.deleted)"])
+        return response
     }
 }
