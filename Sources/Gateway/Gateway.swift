@@ -36,11 +36,14 @@ public enum Gateway {
         QIDORoutes(storage: storage).register(on: router)
         WADORoutes(storage: storage).register(on: router)
         RenderedRoutes(storage: storage).register(on: router)
-        STOWRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
-        OriginalRoutes(storage: storage, uploader: uploader, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+        let followUp = FollowUpRecorder(tracking: Metis_V1_Tracking.Client(clients.tracking), logger: Logger(label: "metis.gateway.follow-up"))
+        STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+        OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         let segmentation = SegmentationRoutes(
-            storage: storage, inference: Metis_V1_Inference.Client(clients.inference), maximumSeriesSize: configuration.maximumSeriesSize)
+            storage: storage, inference: Metis_V1_Inference.Client(clients.inference), followUp: followUp,
+            maximumSeriesSize: configuration.maximumSeriesSize)
         segmentation.register(on: router)
+        FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
         SegmentationJobRoutes(routes: segmentation).register(on: router)
         return Application(
             router: router,

@@ -87,11 +87,17 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         context.logger.info(
             "segmented",
             metadata: ["dicom.series_instance_uid": "\(result.seriesInstanceUID)", "lesions": "\(result.lesions.count)", "engine": "\(name)"])
-        try await response.write(.with { $0.result = Self.message(result) })
+        try await response.write(.with { $0.result = Self.message(result, source: series[0].dataset) })
     }
 
-    static func message(_ result: SegmentationPipeline.Result) -> Metis_V1_SegmentResult {
+    static func message(_ result: SegmentationPipeline.Result, source: Dataset) -> Metis_V1_SegmentResult {
         .with {
+            if let head = result.headCentroid { $0.headCentroidMm = [head.x, head.y, head.z] }
+            $0.patientID = source.string(.patientID) ?? ""
+            $0.patientName = source.string(.patientName) ?? ""
+            $0.patientBirthDate = source.string(Tag(0x0010, 0x0030)) ?? ""
+            $0.patientSex = source.string(Tag(0x0010, 0x0040)) ?? ""
+            $0.studyDate = source.string(Tag(0x0008, 0x0020)) ?? ""
             $0.studyInstanceUid = result.studyInstanceUID
             $0.seriesInstanceUid = result.seriesInstanceUID
             $0.engine = result.engine

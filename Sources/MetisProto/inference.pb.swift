@@ -197,40 +197,111 @@ public nonisolated struct Metis_V1_StageTiming: Sendable {
   public init() {}
 }
 
-public nonisolated struct Metis_V1_SegmentResult: Sendable {
+public nonisolated struct Metis_V1_SegmentResult: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var studyInstanceUid: String = String()
+  public var studyInstanceUid: String {
+    get {_storage._studyInstanceUid}
+    set {_uniqueStorage()._studyInstanceUid = newValue}
+  }
 
-  public var seriesInstanceUid: String = String()
+  public var seriesInstanceUid: String {
+    get {_storage._seriesInstanceUid}
+    set {_uniqueStorage()._seriesInstanceUid = newValue}
+  }
 
-  public var lesions: [Metis_V1_Lesion] = []
+  public var lesions: [Metis_V1_Lesion] {
+    get {_storage._lesions}
+    set {_uniqueStorage()._lesions = newValue}
+  }
 
   /// The output (Part 10: RTSTRUCT or SEG); empty when no lesion was found.
-  public var output: Data = Data()
+  public var output: Data {
+    get {_storage._output}
+    set {_uniqueStorage()._output = newValue}
+  }
 
-  public var outputSopInstanceUid: String = String()
+  public var outputSopInstanceUid: String {
+    get {_storage._outputSopInstanceUid}
+    set {_uniqueStorage()._outputSopInstanceUid = newValue}
+  }
 
-  public var outputSeriesInstanceUid: String = String()
+  public var outputSeriesInstanceUid: String {
+    get {_storage._outputSeriesInstanceUid}
+    set {_uniqueStorage()._outputSeriesInstanceUid = newValue}
+  }
 
-  public var outputFormat: Metis_V1_OutputFormat = .unspecified
+  public var outputFormat: Metis_V1_OutputFormat {
+    get {_storage._outputFormat}
+    set {_uniqueStorage()._outputFormat = newValue}
+  }
 
-  public var engine: String = String()
+  public var engine: String {
+    get {_storage._engine}
+    set {_uniqueStorage()._engine = newValue}
+  }
 
-  public var engineVersion: String = String()
+  public var engineVersion: String {
+    get {_storage._engineVersion}
+    set {_uniqueStorage()._engineVersion = newValue}
+  }
 
-  public var timings: [Metis_V1_StageTiming] = []
+  public var timings: [Metis_V1_StageTiming] {
+    get {_storage._timings}
+    set {_uniqueStorage()._timings = newValue}
+  }
 
   /// Slices of the analysed volume and their spacing along the normal (mm, mean).
-  public var slices: UInt32 = 0
+  public var slices: UInt32 {
+    get {_storage._slices}
+    set {_uniqueStorage()._slices = newValue}
+  }
 
-  public var sliceSpacingMm: Double = 0
+  public var sliceSpacingMm: Double {
+    get {_storage._sliceSpacingMm}
+    set {_uniqueStorage()._sliceSpacingMm = newValue}
+  }
+
+  /// Centroid of the head (voxels above a tenth of the 99.5th percentile), patient
+  /// mm: aligns a patient's examinations before their lesions are matched.
+  public var headCentroidMm: [Double] {
+    get {_storage._headCentroidMm}
+    set {_uniqueStorage()._headCentroidMm = newValue}
+  }
+
+  /// From the series, for the follow-up record.
+  public var patientID: String {
+    get {_storage._patientID}
+    set {_uniqueStorage()._patientID = newValue}
+  }
+
+  public var patientName: String {
+    get {_storage._patientName}
+    set {_uniqueStorage()._patientName = newValue}
+  }
+
+  public var patientBirthDate: String {
+    get {_storage._patientBirthDate}
+    set {_uniqueStorage()._patientBirthDate = newValue}
+  }
+
+  public var patientSex: String {
+    get {_storage._patientSex}
+    set {_uniqueStorage()._patientSex = newValue}
+  }
+
+  public var studyDate: String {
+    get {_storage._studyDate}
+    set {_uniqueStorage()._studyDate = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// Progress events, then exactly one result.
@@ -552,84 +623,184 @@ nonisolated extension Metis_V1_StageTiming: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SegmentResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0\u{3}head_centroid_mm\0\u{3}patient_id\0\u{3}patient_name\0\u{3}patient_birth_date\0\u{3}patient_sex\0\u{3}study_date\0")
+
+  fileprivate class _StorageClass {
+    var _studyInstanceUid: String = String()
+    var _seriesInstanceUid: String = String()
+    var _lesions: [Metis_V1_Lesion] = []
+    var _output: Data = Data()
+    var _outputSopInstanceUid: String = String()
+    var _outputSeriesInstanceUid: String = String()
+    var _outputFormat: Metis_V1_OutputFormat = .unspecified
+    var _engine: String = String()
+    var _engineVersion: String = String()
+    var _timings: [Metis_V1_StageTiming] = []
+    var _slices: UInt32 = 0
+    var _sliceSpacingMm: Double = 0
+    var _headCentroidMm: [Double] = []
+    var _patientID: String = String()
+    var _patientName: String = String()
+    var _patientBirthDate: String = String()
+    var _patientSex: String = String()
+    var _studyDate: String = String()
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _studyInstanceUid = source._studyInstanceUid
+      _seriesInstanceUid = source._seriesInstanceUid
+      _lesions = source._lesions
+      _output = source._output
+      _outputSopInstanceUid = source._outputSopInstanceUid
+      _outputSeriesInstanceUid = source._outputSeriesInstanceUid
+      _outputFormat = source._outputFormat
+      _engine = source._engine
+      _engineVersion = source._engineVersion
+      _timings = source._timings
+      _slices = source._slices
+      _sliceSpacingMm = source._sliceSpacingMm
+      _headCentroidMm = source._headCentroidMm
+      _patientID = source._patientID
+      _patientName = source._patientName
+      _patientBirthDate = source._patientBirthDate
+      _patientSex = source._patientSex
+      _studyDate = source._studyDate
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
-      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.lesions) }()
-      case 4: try { try decoder.decodeSingularBytesField(value: &self.output) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.outputSopInstanceUid) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.outputSeriesInstanceUid) }()
-      case 7: try { try decoder.decodeSingularStringField(value: &self.engine) }()
-      case 8: try { try decoder.decodeSingularStringField(value: &self.engineVersion) }()
-      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.timings) }()
-      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.slices) }()
-      case 11: try { try decoder.decodeSingularDoubleField(value: &self.sliceSpacingMm) }()
-      case 12: try { try decoder.decodeSingularEnumField(value: &self.outputFormat) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._studyInstanceUid) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._seriesInstanceUid) }()
+        case 3: try { try decoder.decodeRepeatedMessageField(value: &_storage._lesions) }()
+        case 4: try { try decoder.decodeSingularBytesField(value: &_storage._output) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._outputSopInstanceUid) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._outputSeriesInstanceUid) }()
+        case 7: try { try decoder.decodeSingularStringField(value: &_storage._engine) }()
+        case 8: try { try decoder.decodeSingularStringField(value: &_storage._engineVersion) }()
+        case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._timings) }()
+        case 10: try { try decoder.decodeSingularUInt32Field(value: &_storage._slices) }()
+        case 11: try { try decoder.decodeSingularDoubleField(value: &_storage._sliceSpacingMm) }()
+        case 12: try { try decoder.decodeSingularEnumField(value: &_storage._outputFormat) }()
+        case 13: try { try decoder.decodeRepeatedDoubleField(value: &_storage._headCentroidMm) }()
+        case 14: try { try decoder.decodeSingularStringField(value: &_storage._patientID) }()
+        case 15: try { try decoder.decodeSingularStringField(value: &_storage._patientName) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._patientBirthDate) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._patientSex) }()
+        case 18: try { try decoder.decodeSingularStringField(value: &_storage._studyDate) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.studyInstanceUid.isEmpty {
-      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
-    }
-    if !self.seriesInstanceUid.isEmpty {
-      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 2)
-    }
-    if !self.lesions.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.lesions, fieldNumber: 3)
-    }
-    if !self.output.isEmpty {
-      try visitor.visitSingularBytesField(value: self.output, fieldNumber: 4)
-    }
-    if !self.outputSopInstanceUid.isEmpty {
-      try visitor.visitSingularStringField(value: self.outputSopInstanceUid, fieldNumber: 5)
-    }
-    if !self.outputSeriesInstanceUid.isEmpty {
-      try visitor.visitSingularStringField(value: self.outputSeriesInstanceUid, fieldNumber: 6)
-    }
-    if !self.engine.isEmpty {
-      try visitor.visitSingularStringField(value: self.engine, fieldNumber: 7)
-    }
-    if !self.engineVersion.isEmpty {
-      try visitor.visitSingularStringField(value: self.engineVersion, fieldNumber: 8)
-    }
-    if !self.timings.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.timings, fieldNumber: 9)
-    }
-    if self.slices != 0 {
-      try visitor.visitSingularUInt32Field(value: self.slices, fieldNumber: 10)
-    }
-    if self.sliceSpacingMm.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.sliceSpacingMm, fieldNumber: 11)
-    }
-    if self.outputFormat != .unspecified {
-      try visitor.visitSingularEnumField(value: self.outputFormat, fieldNumber: 12)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._studyInstanceUid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._studyInstanceUid, fieldNumber: 1)
+      }
+      if !_storage._seriesInstanceUid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._seriesInstanceUid, fieldNumber: 2)
+      }
+      if !_storage._lesions.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._lesions, fieldNumber: 3)
+      }
+      if !_storage._output.isEmpty {
+        try visitor.visitSingularBytesField(value: _storage._output, fieldNumber: 4)
+      }
+      if !_storage._outputSopInstanceUid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outputSopInstanceUid, fieldNumber: 5)
+      }
+      if !_storage._outputSeriesInstanceUid.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._outputSeriesInstanceUid, fieldNumber: 6)
+      }
+      if !_storage._engine.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._engine, fieldNumber: 7)
+      }
+      if !_storage._engineVersion.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._engineVersion, fieldNumber: 8)
+      }
+      if !_storage._timings.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._timings, fieldNumber: 9)
+      }
+      if _storage._slices != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._slices, fieldNumber: 10)
+      }
+      if _storage._sliceSpacingMm.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._sliceSpacingMm, fieldNumber: 11)
+      }
+      if _storage._outputFormat != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._outputFormat, fieldNumber: 12)
+      }
+      if !_storage._headCentroidMm.isEmpty {
+        try visitor.visitPackedDoubleField(value: _storage._headCentroidMm, fieldNumber: 13)
+      }
+      if !_storage._patientID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._patientID, fieldNumber: 14)
+      }
+      if !_storage._patientName.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._patientName, fieldNumber: 15)
+      }
+      if !_storage._patientBirthDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._patientBirthDate, fieldNumber: 16)
+      }
+      if !_storage._patientSex.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._patientSex, fieldNumber: 17)
+      }
+      if !_storage._studyDate.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._studyDate, fieldNumber: 18)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_SegmentResult, rhs: Metis_V1_SegmentResult) -> Bool {
-    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
-    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
-    if lhs.lesions != rhs.lesions {return false}
-    if lhs.output != rhs.output {return false}
-    if lhs.outputSopInstanceUid != rhs.outputSopInstanceUid {return false}
-    if lhs.outputSeriesInstanceUid != rhs.outputSeriesInstanceUid {return false}
-    if lhs.outputFormat != rhs.outputFormat {return false}
-    if lhs.engine != rhs.engine {return false}
-    if lhs.engineVersion != rhs.engineVersion {return false}
-    if lhs.timings != rhs.timings {return false}
-    if lhs.slices != rhs.slices {return false}
-    if lhs.sliceSpacingMm != rhs.sliceSpacingMm {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._studyInstanceUid != rhs_storage._studyInstanceUid {return false}
+        if _storage._seriesInstanceUid != rhs_storage._seriesInstanceUid {return false}
+        if _storage._lesions != rhs_storage._lesions {return false}
+        if _storage._output != rhs_storage._output {return false}
+        if _storage._outputSopInstanceUid != rhs_storage._outputSopInstanceUid {return false}
+        if _storage._outputSeriesInstanceUid != rhs_storage._outputSeriesInstanceUid {return false}
+        if _storage._outputFormat != rhs_storage._outputFormat {return false}
+        if _storage._engine != rhs_storage._engine {return false}
+        if _storage._engineVersion != rhs_storage._engineVersion {return false}
+        if _storage._timings != rhs_storage._timings {return false}
+        if _storage._slices != rhs_storage._slices {return false}
+        if _storage._sliceSpacingMm != rhs_storage._sliceSpacingMm {return false}
+        if _storage._headCentroidMm != rhs_storage._headCentroidMm {return false}
+        if _storage._patientID != rhs_storage._patientID {return false}
+        if _storage._patientName != rhs_storage._patientName {return false}
+        if _storage._patientBirthDate != rhs_storage._patientBirthDate {return false}
+        if _storage._patientSex != rhs_storage._patientSex {return false}
+        if _storage._studyDate != rhs_storage._studyDate {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -44,6 +44,8 @@ public struct SegmentationPipeline: Sendable {
         public var mask: [Bool]
         public var rows: Int
         public var columns: Int
+        /// The head's centroid (patient mm), to align follow-up examinations.
+        public var headCentroid: SIMD3<Double>?
     }
 
     /// One progress event.
@@ -131,6 +133,6 @@ public struct SegmentationPipeline: Sendable {
             outputFormat: format, outputSOPInstanceUID: sopInstanceUID, outputSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
             engineVersion: engine.version, timings: timings, slices: volume.slices,
             sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices), mask: mask, rows: volume.rows,
-            columns: volume.columns)
+            columns: volume.columns, headCentroid: volume.headCentroid())
     }
 }

@@ -10,6 +10,8 @@ import NIOCore
 struct STOWRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
     let uploader: InstanceUploader
+    /// Deleted studies leave the follow-up too.
+    let followUp: FollowUpRecorder
     let maximumBodySize: Int
 
     func register(on router: Router<some RequestContext>) {
@@ -115,6 +117,7 @@ struct STOWRoutes: Sendable {
                 try await storage.deleteStudy(.with { $0.studyInstanceUid = study })
             }
         }
+        if series == nil { _ = await followUp.forget(study: study) }
         return try JSONBody.response(DeletionReport(studyInstanceUID: study, seriesInstanceUID: series, result: result))
     }
 }

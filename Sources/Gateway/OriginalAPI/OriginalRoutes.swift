@@ -12,6 +12,8 @@ import SwiftProtobuf
 struct OriginalRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
     let uploader: InstanceUploader
+    /// Deleted studies leave the follow-up too.
+    let followUp: FollowUpRecorder
     let maximumBodySize: Int
 
     func register(on router: Router<some RequestContext>) {
@@ -34,6 +36,7 @@ struct OriginalRoutes: Sendable {
         router.delete("/delete-study/:uid") { _, context in
             let study = try await resolve(try context.parameters.require("uid"))
             let result = try await calling("metis-storage") { try await storage.deleteStudy(.with { $0.studyInstanceUid = study.uid }) }
+            _ = await followUp.forget(study: study.uid)
             return try JSONBody.response(DeletionReport(studyInstanceUID: study.uid, seriesInstanceUID: nil, result: result))
         }
     }

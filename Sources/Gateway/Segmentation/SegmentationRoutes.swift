@@ -14,6 +14,7 @@ import SwiftProtobuf
 struct SegmentationRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
     let inference: Metis_V1_Inference.Client
+    let followUp: FollowUpRecorder
     /// Largest series sent to a worker (max_series_bytes).
     var maximumSeriesSize = 512 << 20
 
@@ -71,13 +72,49 @@ struct SegmentationRoutes: Sendable {
         replaced = try await removePreviousResults(study: study, keeping: result.outputSeriesInstanceUid)
         lap("store")
         progress("store", 1)
+        progress("record", 0)
+        let recorded = await followUp.record(Self.followUpRecord(result, study: study, structureSet: output?.sopInstanceUID ?? ""))
+        lap("record")
+        progress("record", 1)
         logger.info("segmentation stored", metadata: ["dicom.study_instance_uid": "\(study)", "lesions": "\(result.lesions.count)"])
         return SegmentationReport(
             studyInstanceUID: study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
             engine: result.engine, engineVersion: result.engineVersion,
             lesions: result.lesions.map(SegmentationReport.Lesion.init), output: output, replacedSeries: replaced,
-            tracking: .init(recorded: false, reason: "metis-tracking does not record lesions yet (issue 7); nothing was recorded"),
+            tracking: .init(recorded: recorded.recorded, reason: recorded.reason, tracks: recorded.tracks),
             timings: timings, elapsedSeconds: Self.seconds(start.duration(to: .now)))
+    }
+
+    /// What metis-tracking keeps of a result.
+    static func followUpRecord(_ result: Metis_V1_SegmentResult, study: String, structureSet: String) -> Metis_V1_RecordStudyRequest {
+        .with {
+            $0.patientID = result.patientID
+            $0.patientName = result.patientName
+            $0.birthDate = result.patientBirthDate
+            $0.sex = result.patientSex
+            $0.studyInstanceUid = study
+            $0.seriesInstanceUid = result.seriesInstanceUid
+            $0.structureSetSopInstanceUid = structureSet
+            $0.studyDate = result.studyDate
+            $0.engine = result.engine
+            $0.modelVersion = result.engineVersion
+            $0.sliceThicknessMm = result.sliceSpacingMm
+            $0.headCentroidMm = result.headCentroidMm
+            $0.lesions = result.lesions.map { lesion in
+                .with {
+                    $0.roiNumber = lesion.number
+                    $0.label = lesion.name
+                    $0.volumeMm3 = lesion.volumeMm3
+                    $0.longestDiameterMm = lesion.longestDiameterMm
+                    $0.longestAxialDiameterMm = lesion.longestAxialDiameterMm
+                    $0.perpendicularDiameterMm = lesion.perpendicularDiameterMm
+                    $0.firstSlice = lesion.firstSlice
+                    $0.lastSlice = lesion.lastSlice
+                    $0.centroidMm = lesion.centroid
+                    $0.meanIntensity = lesion.meanIntensity
+                }
+            }
+        }
     }
 
     private func chooseSeries(study: String, requested: String?) async throws -> SeriesChoice {
@@ -232,6 +269,8 @@ struct SegmentationReport: Encodable, Sendable {
     struct Tracking: Encodable, Sendable {
         var recorded: Bool
         var reason: String?
+        /// The patient's tracks after this study was recorded.
+        var tracks: Int?
     }
     struct Timing: Encodable, Sendable {
         var stage: String
