@@ -9,19 +9,32 @@ import Testing
 /// forgotten when the study is deleted.
 @Suite("Follow-up through metis up", .serialized)
 struct FollowUpRouteTests {
-    @Test("two examinations of a phantom patient become tracks, RANO-BM, CSV and the original follow-up rows")
-    func twoExaminations() async throws {
+    @Test("a baseline and two follow-ups (head shifted; lesions shrink, vanish, regrow, appear) become tracks, RANO-BM, CSV and the original rows")
+    func threeExaminations() async throws {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
         defer { metis.stop() }
+        // Baseline: diameters 20, 12 and 8 mm (targets 20 + 12 = 32 mm).
         var baseline = BrainPhantom()
         baseline.study = "2.25.81001"
         baseline.series = "2.25.81001.1"
-        var followUp = baseline
-        followUp.study = "2.25.81002"
-        followUp.series = "2.25.81002.1"
-        // The 10 mm radius lesion grew to 14 mm (diameters 20 + 12 → 28 + 12 mm: +25 %, PD); the 4 mm one vanished.
-        followUp.lesions = [.init(center: SIMD3(20, -15, 70), radius: 14), .init(center: SIMD3(-35, 25, 90), radius: 6)]
-        for phantom in [baseline, followUp] {
+        baseline.studyDate = "20260105"
+        // First follow-up, the patient lying 5, −4, 6 mm away: 20 → 16 mm, 12 → 6 mm, the 8 mm lesion gone (22 mm: −31 %, PR).
+        var first = baseline
+        first.study = "2.25.81002"
+        first.series = "2.25.81002.1"
+        first.studyDate = "20260405"
+        first.headShift = SIMD3(5, -4, 6)
+        first.lesions = [.init(center: SIMD3(20, -15, 70), radius: 8), .init(center: SIMD3(-35, 25, 90), radius: 3)]
+        // Second follow-up: 16 → 22 mm (28 mm: +27 % over the nadir, 6 mm larger) and a new 14 mm lesion: PD.
+        var second = baseline
+        second.study = "2.25.81003"
+        second.series = "2.25.81003.1"
+        second.studyDate = "20260705"
+        second.lesions = [
+            .init(center: SIMD3(20, -15, 70), radius: 11), .init(center: SIMD3(-35, 25, 90), radius: 3), .init(center: SIMD3(-20, -40, 60), radius: 7),
+        ]
+        // Segmented out of date order: the tracks follow the dates.
+        for phantom in [second, baseline, first] {
             let boundary = "fu-\(UUID().uuidString)"
             let stow = try await HTTP.request(
                 "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
@@ -37,27 +50,32 @@ struct FollowUpRouteTests {
         #expect(((patients["patients"] as? [[String: Any]])?.first)?["patientId"] as? String == "PHANTOM-1")
         let timeline = try #require(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").json() as? [String: Any])
         let tracks = try #require(timeline["tracks"] as? [[String: Any]])
-        #expect(tracks.count == 3)
+        #expect(tracks.count == 4)
         #expect(tracks.filter { $0["status"] as? String == "resolved" }.count == 1)
-        let grown = try #require(tracks.first { (($0["points"] as? [[String: Any]])?.count ?? 0) == 2 && ($0["target"] as? Bool ?? false) })
-        let volumes = (grown["points"] as? [[String: Any]])?.compactMap { $0["volumeMm3"] as? Double } ?? []
-        let truth = [10.0, 14.0].map { 4 / 3 * Double.pi * $0 * $0 * $0 }
-        #expect(volumes.count == 2 && zip(volumes, truth).allSatisfy { abs($0 - $1) / $1 < 0.15 }, "\(volumes) against \(truth)")
+        #expect(tracks.filter { $0["status"] as? String == "new" }.count == 1)
+        #expect(tracks.filter { $0["status"] as? String == "present" }.count == 2)
+        let largest = try #require(tracks.first { (($0["points"] as? [[String: Any]])?.count ?? 0) == 3 && ($0["target"] as? Bool ?? false) &&
+            ((($0["points"] as? [[String: Any]])?.first?["longestDiameterMm"] as? Double ?? 0) > 15) })
+        let volumes = (largest["points"] as? [[String: Any]])?.compactMap { $0["volumeMm3"] as? Double } ?? []
+        let truth = [10.0, 8.0, 11.0].map { 4 / 3 * Double.pi * $0 * $0 * $0 }
+        #expect(volumes.count == 3 && zip(volumes, truth).allSatisfy { abs($0 - $1) / $1 < 0.05 }, "\(volumes) against \(truth)")
         let assessments = try #require(timeline["assessments"] as? [[String: Any]])
-        #expect(assessments.map { $0["category"] as? String } == ["BASELINE", "PD"])
+        #expect(assessments.map { $0["category"] as? String } == ["BASELINE", "PR", "PD"])
+        #expect(assessments.map { $0["studyDate"] as? String } == ["20260105", "20260405", "20260705"])
 
         let csv = try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/export.csv")
         #expect(csv.headers["content-type"]?.hasPrefix("text/csv") == true)
         let lines = csv.text.split(separator: "\r\n")
         #expect(lines.first?.hasPrefix("patient_id,study_instance_uid,study_date") == true)
-        #expect(lines.count == 1 + 3 + 2)
+        let expectedLines = 1 + 3 + 2 + 3  // the header, then one row per lesion per study
+        #expect(lines.count == expectedLines)
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients/NOBODY/timeline").status == 404)
 
         let original = try #require(try await HTTP.request("GET", metis.base + "/followup-patients").json() as? [[String: Any]])
         let idPatient = try #require(original.first?["idPatient"] as? Int)
         #expect(original.first?["nom"] as? String == "Fantôme^Cérébral")
         let studies = try #require(try await HTTP.request("GET", metis.base + "/followup-etudes?idPatient=\(idPatient)").json() as? [[String: Any]])
-        #expect(Set(studies.compactMap { $0["id"] as? String }) == [baseline.study, followUp.study])
+        #expect(Set(studies.compactMap { $0["id"] as? String }) == [baseline.study, first.study, second.study])
         let idEtude = try #require(studies.first { $0["id"] as? String == baseline.study }?["id_study"] as? Int)
         let metastases = try #require(try await HTTP.request("GET", metis.base + "/followup-metastases?idEtude=\(idEtude)").json() as? [[String: Any]])
         #expect(metastases.count == 3)
@@ -65,9 +83,10 @@ struct FollowUpRouteTests {
         #expect(try await HTTP.request("GET", metis.base + "/followup-metastases?idEtude=x").status == 400)
 
         // Deleting a study in storage removes it from the follow-up; the last one takes the patient.
-        #expect(try await HTTP.request("DELETE", metis.base + "/delete-study/\(followUp.study)").status == 200)
+        #expect(try await HTTP.request("DELETE", metis.base + "/delete-study/\(first.study)").status == 200)
         let after = try #require(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").json() as? [String: Any])
-        #expect((after["studies"] as? [Any])?.count == 1)
+        #expect((after["studies"] as? [Any])?.count == 2)
+        #expect(try await HTTP.request("DELETE", metis.web + "/studies/\(second.study)").status == 200)
         #expect(try await HTTP.request("DELETE", metis.web + "/studies/\(baseline.study)").status == 200)
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").status == 404)
     }

@@ -33,6 +33,10 @@ public struct BrainPhantom: Sendable {
     public var study = "2.25.70001"
     public var series = "2.25.70001.1"
     public var patientName = "Fantôme^Cérébral"
+    /// StudyDate (DA).
+    public var studyDate = "20260310"
+    /// Where the head (and its lesions) lies relative to the scanner (patient mm): a patient positioned differently.
+    public var headShift = SIMD3<Double>(0, 0, 0)
     /// Rescale applied when writing: stored = (value - intercept) / slope.
     public var rescaleSlope = 2.0
     public var rescaleIntercept = -100.0
@@ -56,7 +60,8 @@ public struct BrainPhantom: Sendable {
     }
 
     /// The image value at a patient position.
-    public func value(at p: SIMD3<Double>) -> Double {
+    public func value(at position: SIMD3<Double>) -> Double {
+        let p = position - headShift
         if lesions.contains(where: { distance(p, $0.center) <= $0.radius }) { return 1500 }
         let head = pow(p.x / 85, 2) + pow(p.y / 100, 2) + pow((p.z - 75) / 80, 2)
         let brain = pow(p.x / 75, 2) + pow(p.y / 90, 2) + pow((p.z - 75) / 70, 2)
@@ -66,8 +71,9 @@ public struct BrainPhantom: Sendable {
     }
 
     /// Which lesion (1-based) covers a position, if any.
-    public func lesion(at p: SIMD3<Double>) -> Int? {
-        lesions.firstIndex { distance(p, $0.center) <= $0.radius }.map { $0 + 1 }
+    public func lesion(at position: SIMD3<Double>) -> Int? {
+        let p = position - headShift
+        return lesions.firstIndex { distance(p, $0.center) <= $0.radius }.map { $0 + 1 }
     }
 
     /// One single-frame MR image per slice, in acquisition order.
@@ -138,7 +144,7 @@ public struct BrainPhantom: Sendable {
         dataset[.patientName] = DataElement(tag: .patientName, vr: .PN, value: .bytes(Data(patientName.utf8)))
         text(Tag(0x0010, 0x0030), .DA, "19650302")
         text(Tag(0x0010, 0x0040), .CS, "F")
-        text(Tag(0x0008, 0x0020), .DA, "20260310")
+        text(Tag(0x0008, 0x0020), .DA, studyDate)
         text(Tag(0x0008, 0x0030), .TM, "093000")
         text(Tag(0x0008, 0x0050), .SH, "ACC-PH1")
         text(Tag(0x0020, 0x0010), .SH, "1")
