@@ -24,6 +24,15 @@ let package = Package(
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
+            name: "tracking-populate",
+            dependencies: [
+                .product(name: "MetisRPC", package: "Metis"),
+                .product(name: "MetisProto", package: "Metis"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .executableTarget(
             name: "dicom-parse",
             dependencies: [.product(name: "DICOM", package: "Metis")],
             swiftSettings: [.swiftLanguageMode(.v6)]

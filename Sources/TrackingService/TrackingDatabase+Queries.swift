@@ -135,16 +135,17 @@ extension TrackingDatabase {
         FROM studies s JOIN patients p ON p.id = s.patient_id LEFT JOIN lesions l ON l.study_id = s.id
         """
 
+    /// By column position in `patientSelect` (GRDB's lookup by name folds case on every access: a third of a long list's time).
     static func patient(_ row: Row) -> Metis_V1_TrackedPatient {
         .with {
-            $0.key = row["id"]
-            $0.patientID = row["patient_id"]
-            $0.patientName = row["patient_name"] ?? ""
-            $0.birthDate = row["birth_date"] ?? ""
-            $0.sex = row["sex"] ?? ""
-            $0.studies = UInt32(row["studies"] as Int)
-            $0.firstStudyDate = row["first_date"] ?? ""
-            $0.lastStudyDate = row["last_date"] ?? ""
+            $0.key = row[0]
+            $0.patientID = row[1]
+            $0.patientName = row[2] ?? ""
+            $0.birthDate = row[3] ?? ""
+            $0.sex = row[4] ?? ""
+            $0.studies = UInt32(row[5] as Int)
+            $0.firstStudyDate = row[6] ?? ""
+            $0.lastStudyDate = row[7] ?? ""
         }
     }
 

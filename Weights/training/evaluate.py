@@ -112,6 +112,10 @@ def main():
     parser.add_argument("--engines", default="unetr,classical")
     parser.add_argument("--model", default=None, help="model card for the unetr engine (default: the shipped one)")
     parser.add_argument("--out", default=None, help="write the summary as JSON here")
+    parser.add_argument("--card-extra", default=None,
+                        help="write model card fields (training data, this evaluation) for convert_checkpoint.py --extra")
+    parser.add_argument("--run", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "run"),
+                        help="the training run, for the card's training summary")
     arguments = parser.parse_args()
     work = tempfile.mkdtemp(prefix="metis-eval-")
     rows = {engine: [] for engine in arguments.engines.split(",")}
@@ -139,6 +143,32 @@ def main():
     if arguments.out:
         with open(arguments.out, "w") as f:
             json.dump(summary, f, indent=2)
+    if arguments.card_extra:
+        with open(os.path.join(arguments.run, "log.csv")) as f:
+            last = f.read().strip().splitlines()[-1].split(",")
+        steps, loss, cases = int(last[0]), float(last[1]), int(last[3])
+        extra = {
+            "description": (
+                "A small UNETR trained by Metis's own scripts (Weights/training) on synthetic contrast-enhanced T1 brain MR "
+                "with metastasis-like lesions (solid and ring-enhancing, 2-30 mm, 0-6 per brain, noise, bias field, thick "
+                "slices). NOT A CLINICAL MODEL: it has never seen a real examination. It shows that the whole path works "
+                "with a trained network; for clinical use, convert a checkpoint trained on real annotated examinations."),
+            "intended_use": "demonstration and testing; not for diagnosis",
+            "training": {
+                "data": "Weights/training/synthetic_brain.py, seeds below 1,000,000 (one new case per two steps)",
+                "steps": steps, "batch": 2, "patch": [64, 64, 64], "cases_seen": cases, "final_loss_dice_ce": loss,
+                "loss": "MONAI DiceCELoss", "optimiser": "AdamW, lr 4e-4, warm-up and cosine decay",
+                "hardware": "2-core CPU (no GPU), PyTorch 2.13.0 + MONAI 1.6.1",
+            },
+            "evaluation": {
+                "set": f"{summary[next(iter(rows))]['cases']} held-out synthetic cases (seeds {FIRST_SEED}..{FIRST_SEED + arguments.cases - 1}), "
+                       "segmented through `metis segment` as axial DICOM series",
+                "script": "Weights/training/evaluate.py",
+                "results": {engine: summary[engine] for engine in rows},
+            },
+        }
+        with open(arguments.card_extra, "w") as f:
+            json.dump(extra, f, indent=2)
 
 
 if __name__ == "__main__":
