@@ -48,6 +48,19 @@ public struct ModelCard: Sendable, Codable, Equatable {
         public var cval: Float?
     }
 
+    /// MONAI's `RemoveSmallObjects` on the lesion mask, on the model's grid
+    /// (before the inversion): components under `min_size` voxels become
+    /// background. Only `connectivity` 3 (26 neighbours, as Metis labels lesions).
+    public struct RemoveSmallObjects: Sendable, Codable, Equatable {
+        public var min_size: Int
+        public var connectivity: Int?
+    }
+
+    /// After the argmax.
+    public struct Postprocessing: Sendable, Codable, Equatable {
+        public var remove_small_objects: RemoveSmallObjects?
+    }
+
     public var name: String?
     public var architecture: UNETRConfiguration
     /// Output channel → meaning ("0": "background").
@@ -58,6 +71,7 @@ public struct ModelCard: Sendable, Codable, Equatable {
     public var weights: String?
     public var preprocessing: Preprocessing
     public var inference: Inference
+    public var postprocessing: Postprocessing?
     public var version: String?
     public var description: String?
 
@@ -96,6 +110,12 @@ public struct ModelCard: Sendable, Codable, Equatable {
         }
         guard !lesion_labels.isEmpty, lesion_labels.allSatisfy({ (0..<architecture.out_channels).contains($0) && $0 != 0 }) else {
             throw ModelInferenceError("lesion_labels \(lesion_labels) must name output channels 1..<\(architecture.out_channels)")
+        }
+        if let remove = postprocessing?.remove_small_objects {
+            guard remove.min_size >= 1 else { throw ModelInferenceError("remove_small_objects.min_size must be at least 1") }
+            guard (remove.connectivity ?? 3) == 3 else {
+                throw ModelInferenceError("remove_small_objects.connectivity \(remove.connectivity ?? 0) is not supported; use 3 (26 neighbours)")
+            }
         }
         switch p.intensity.transform {
         case "NormalizeIntensity":

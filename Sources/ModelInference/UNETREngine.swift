@@ -59,6 +59,15 @@ public struct UNETREngine: SegmentationEngine {
         return try run(volume, progress: progress).labels.map { lesions.contains($0) }
     }
 
+    /// Lesion components (26-connected) under `minimumSize` voxels become background.
+    static func removeSmallObjects(_ labels: inout [Float], shape: SIMD3<Int>, minimumSize: Int, lesionLabels: [Int]) {
+        let lesions = Set(lesionLabels.map(Float.init))
+        let (components, count) = ConnectedComponents.label(labels.map { lesions.contains($0) }, columns: shape.x, rows: shape.y, slices: shape.z)
+        var sizes = [Int](repeating: 0, count: count + 1)
+        for component in components { sizes[Int(component)] += 1 }
+        for index in labels.indices where components[index] > 0 && sizes[Int(components[index])] < minimumSize { labels[index] = 0 }
+    }
+
     /// The whole pipeline on a volume.
     public func run(_ volume: Volume, progress: (Double) -> Void = { _ in }) throws -> Output {
         let preprocessing = try ModelPreprocessing(volume, card: card.preprocessing)
@@ -72,6 +81,9 @@ public struct UNETREngine: SegmentationEngine {
             var best = 0
             for channel in 1..<logits.count where logits[channel].values[index] > logits[best].values[index] { best = channel }
             labels[index] = Float(best)
+        }
+        if let minimum = card.postprocessing?.remove_small_objects?.min_size {
+            Self.removeSmallObjects(&labels, shape: preprocessing.image.shape, minimumSize: minimum, lesionLabels: card.lesion_labels)
         }
         let back = preprocessing.invert(labels: Grid(shape: preprocessing.image.shape, values: labels, coordinates: preprocessing.image.coordinates))
         return Output(prepared: preprocessing.image, logits: logits, labels: back.values.map { Int32($0) })

@@ -2,6 +2,8 @@ import DICOM
 import Foundation
 import TestSupport
 
+private func length(_ v: SIMD3<Double>) -> Double { (v * v).sum().squareRoot() }
+
 @testable import Gateway
 import Testing
 
@@ -35,8 +37,14 @@ struct SegmentationRouteTests {
         let lesions = try #require(report["lesions"] as? [[String: Any]])
         #expect(lesions.count == 3)
         #expect(Set(lesions.compactMap { $0["name"] as? String }) == ["Lesion 1", "Lesion 2", "Lesion 3"])
+        // Each phantom lesion found where it is; the synthetic model under-segments the flat 20 mm sphere
+        // (about 15 mm across), so its size is checked loosely here and tightly for the classical engine below.
         let biggest = try #require(lesions.compactMap { $0["longestDiameterMm"] as? Double }.max())
-        #expect(abs(biggest - 20) <= 3.5)
+        #expect(abs(biggest - 20) <= 6, "\(biggest)")
+        let centroids = lesions.compactMap { $0["centroidMm"] as? [Double] }.map { SIMD3($0[0], $0[1], $0[2]) }
+        for truth in phantom.lesions {
+            #expect(centroids.contains { length(($0 - truth.center)) <= 3 }, "no lesion found at \(truth.center): \(centroids)")
+        }
         #expect((report["tracking"] as? [String: Any])?["recorded"] as? Bool == true, "\(report["tracking"] ?? "")")
         #expect((report["tracking"] as? [String: Any])?["tracks"] as? Int == 3)
         let output = try #require(report["output"] as? [String: String])
@@ -59,6 +67,8 @@ struct SegmentationRouteTests {
                 as? [String: Any])
         #expect(again["engine"] as? String == "classical")
         #expect((again["lesions"] as? [Any])?.count == 3)
+        let classicalBiggest = (again["lesions"] as? [[String: Any]])?.compactMap { $0["longestDiameterMm"] as? Double }.max() ?? 0
+        #expect(abs(classicalBiggest - 20) <= 3.5)
         #expect(again["replacedSeries"] as? [String] == [rtSeries])
         #expect((again["output"] as? [String: String])?["format"] == "seg")
         #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT").json(), "0020000E").isEmpty)

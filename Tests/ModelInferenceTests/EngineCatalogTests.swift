@@ -1,5 +1,5 @@
 import Foundation
-import ModelInference
+@testable import ModelInference
 import Segmentation
 import Testing
 
@@ -31,5 +31,25 @@ import Testing
         try Data(contentsOf: PipelineParityTests.directory.appendingPathComponent("axial-lps.card.json")).write(to: card)
         let noWeights = #expect(throws: ModelInferenceError.self) { try EngineCatalog(card: card.path) }
         #expect(noWeights?.description.contains("model.safetensors") == true)
+    }
+}
+
+@Suite struct SmallObjectRemovalTests {
+    @Test("lesion components under min_size voxels become background; corner-touching voxels are one component")
+    func removal() {
+        let shape = SIMD3(6, 6, 6)
+        var labels = [Float](repeating: 0, count: 216)
+        func set(_ x: Int, _ y: Int, _ z: Int) { labels[(z * 6 + y) * 6 + x] = 1 }
+        set(0, 0, 0)  // a lone voxel
+        set(5, 5, 5); set(4, 4, 4)  // two voxels touching by a corner: one component of 2
+        for x in 2..<5 { for y in 0..<2 { set(x, y, 0) } }  // 6 voxels
+        labels[(3 * 6 + 0) * 6 + 5] = 2  // another channel, not a lesion label here
+        var kept = labels
+        UNETREngine.removeSmallObjects(&kept, shape: shape, minimumSize: 2, lesionLabels: [1])
+        #expect(kept.filter { $0 == 1 }.count == 8)
+        #expect(kept[0] == 0)
+        #expect(kept[(3 * 6 + 0) * 6 + 5] == 2)
+        UNETREngine.removeSmallObjects(&kept, shape: shape, minimumSize: 3, lesionLabels: [1])
+        #expect(kept.filter { $0 == 1 }.count == 6)
     }
 }

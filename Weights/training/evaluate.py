@@ -110,6 +110,8 @@ def main():
     parser.add_argument("--metis", default=".build/release/metis")
     parser.add_argument("--cases", type=int, default=20)
     parser.add_argument("--engines", default="unetr,classical")
+    parser.add_argument("--first-seed", type=int, default=FIRST_SEED,
+                        help=f"first case seed (default {FIRST_SEED}, the held-out set; 20000000 is the validation set used to choose post-processing)")
     parser.add_argument("--model", default=None, help="model card for the unetr engine (default: the shipped one)")
     parser.add_argument("--out", default=None, help="write the summary as JSON here")
     parser.add_argument("--card-extra", default=None,
@@ -118,9 +120,10 @@ def main():
                         help="the training run, for the card's training summary")
     arguments = parser.parse_args()
     work = tempfile.mkdtemp(prefix="metis-eval-")
+    print(f"cases and masks in {work}", flush=True)
     rows = {engine: [] for engine in arguments.engines.split(",")}
     for index in range(arguments.cases):
-        seed = FIRST_SEED + index
+        seed = arguments.first_seed + index
         image, truth, _ = synthetic_brain.make_case(seed)
         folder = os.path.join(work, f"case-{index}")
         write_series(image, folder, seed)
@@ -138,7 +141,7 @@ def main():
             f"{engine} dice {2 * r[-1]['intersection'] / max(1, r[-1]['truth_voxels'] + r[-1]['predicted_voxels']):.2f} "
             f"fp {r[-1]['false_positives']}" for engine, r in rows.items()), flush=True)
     summary = {engine: summarise(r) for engine, r in rows.items()}
-    summary["held_out_seeds"] = [FIRST_SEED, FIRST_SEED + arguments.cases - 1]
+    summary["seeds"] = [arguments.first_seed, arguments.first_seed + arguments.cases - 1]
     print(json.dumps(summary, indent=2))
     if arguments.out:
         with open(arguments.out, "w") as f:
@@ -161,7 +164,7 @@ def main():
                 "hardware": "2-core CPU (no GPU), PyTorch 2.13.0 + MONAI 1.6.1",
             },
             "evaluation": {
-                "set": f"{summary[next(iter(rows))]['cases']} held-out synthetic cases (seeds {FIRST_SEED}..{FIRST_SEED + arguments.cases - 1}), "
+                "set": f"{summary[next(iter(rows))]['cases']} held-out synthetic cases (seeds {arguments.first_seed}..{arguments.first_seed + arguments.cases - 1}), "
                        "segmented through `metis segment` as axial DICOM series",
                 "script": "Weights/training/evaluate.py",
                 "results": {engine: summary[engine] for engine in rows},
