@@ -291,7 +291,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "MetisRPC", "MetisProto", "TestSupport", log,
+                "Gateway", "MetisRPC", "MetisProto", "TestSupport", "TrackingService", log, protobuf,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -36,7 +36,10 @@ public enum Gateway {
         QIDORoutes(storage: storage).register(on: router)
         WADORoutes(storage: storage).register(on: router)
         RenderedRoutes(storage: storage).register(on: router)
-        let followUp = FollowUpRecorder(tracking: Metis_V1_Tracking.Client(clients.tracking), logger: Logger(label: "metis.gateway.follow-up"))
+        let followUp = FollowUpRecorder(
+            tracking: Metis_V1_Tracking.Client(clients.tracking), outbox: configuration.followUpOutbox,
+            logger: Logger(label: "metis.gateway.follow-up"))
+        Task { await followUp.resume() }
         STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         let segmentation = SegmentationRoutes(

@@ -1,3 +1,4 @@
+public import Foundation
 public import MetisRPC
 
 /// Where the gateway listens and where it finds the services.
@@ -15,6 +16,8 @@ public struct GatewayConfiguration: Sendable {
     /// How long `/healthz` waits for each service.
     public var healthTimeout: Duration
     public var version: String
+    /// Where follow-up updates wait until metis-tracking has them (survives a gateway crash); nil keeps them in memory.
+    public var followUpOutbox: URL?
 
     public init(
         host: String = "127.0.0.1",
@@ -25,8 +28,10 @@ public struct GatewayConfiguration: Sendable {
         maximumUploadSize: Int = 1 << 30,
         maximumSeriesSize: Int = 512 << 20,
         healthTimeout: Duration = .seconds(2),
-        version: String
+        version: String,
+        followUpOutbox: URL? = nil
     ) {
+        self.followUpOutbox = followUpOutbox
         self.host = host
         self.port = port
         self.storage = storage

@@ -129,7 +129,8 @@ public struct GatewayCommand: AsyncParsableCommand {
                 inference: inference.isEmpty ? configuration.inferenceAddresses : try inference.map { try RPCAddress(parsing: $0) },
                 maximumUploadSize: configuration.maximumUploadSize,
                 maximumSeriesSize: configuration.maximumSeriesSize,
-                version: MetisVersion.current),
+                version: MetisVersion.current,
+                followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true)),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }
