@@ -17,6 +17,21 @@ actor FollowUpRecorder {
     enum Operation: Sendable {
         case record(Metis_V1_RecordStudyRequest)
         case forget(String)
+
+        var study: String {
+            switch self {
+            case .record(let request): request.studyInstanceUid
+            case .forget(let study): study
+            }
+        }
+
+        /// How a message names it.
+        var noun: String {
+            switch self {
+            case .record: "record"
+            case .forget: "removal"
+            }
+        }
     }
 
     /// What a caller learns.
@@ -28,12 +43,13 @@ actor FollowUpRecorder {
 
     private let tracking: Metis_V1_Tracking.Client
     private let logger: Logger
-    /// Per study, the latest failed operation and its sequence number.
+    private let outbox: URL?
+    /// Per study, the sequence number of its newest operation: the one its outbox file holds.
+    private var latest = [String: Int]()
+    /// Per study, the newest operation that failed, waiting for a retry.
     private var pending = [String: (sequence: Int, operation: Operation)]()
     private var sequence = 0
     private var retrying: Task<Void, Never>?
-
-    private let outbox: URL?
 
     init(tracking: Metis_V1_Tracking.Client, outbox: URL? = nil, logger: Logger) {
         self.tracking = tracking
@@ -47,18 +63,19 @@ actor FollowUpRecorder {
         for file in files where file.pathExtension == "pending" {
             guard let data = try? Data(contentsOf: file), let kind = data.first else { continue }
             let body = data.dropFirst()
+            let operation: Operation
             switch kind {
             case UInt8(ascii: "R"):
                 guard let request = try? Metis_V1_RecordStudyRequest(serializedBytes: Array(body)) else { continue }
-                sequence += 1
-                pending[request.studyInstanceUid] = (sequence, .record(request))
+                operation = .record(request)
             case UInt8(ascii: "F"):
-                let study = String(decoding: body, as: UTF8.self)
-                sequence += 1
-                pending[study] = (sequence, .forget(study))
+                operation = .forget(String(decoding: body, as: UTF8.self))
             default:
                 continue
             }
+            sequence += 1
+            latest[operation.study] = sequence
+            pending[operation.study] = (sequence, operation)
         }
         guard !pending.isEmpty else { return }
         logger.info("follow-up updates left by a previous run are retried", metadata: ["count": "\(pending.count)"])
@@ -67,34 +84,12 @@ actor FollowUpRecorder {
 
     /// Records a segmentation; on failure it stays queued for retry.
     func record(_ request: Metis_V1_RecordStudyRequest) async -> Outcome {
-        pending[request.studyInstanceUid] = nil
-        save(.record(request), study: request.studyInstanceUid)
-        do {
-            let response = try await tracking.recordStudy(request, options: Self.options)
-            discard(study: request.studyInstanceUid)
-            return Outcome(recorded: true, reason: nil, tracks: Int(response.tracks))
-        } catch let error as RPCError where error.code == .invalidArgument {
-            // Retrying cannot help: say why.
-            discard(study: request.studyInstanceUid)
-            return Outcome(recorded: false, reason: "metis-tracking refused the record: \(error.message)")
-        } catch {
-            enqueue(.record(request), study: request.studyInstanceUid, error: error)
-            return Outcome(recorded: false, reason: "metis-tracking is unavailable (\(error)); the record is retried in the background")
-        }
+        await perform(.record(request))
     }
 
     /// Removes a deleted study from the follow-up; retried on failure.
     func forget(study: String) async -> Outcome {
-        pending[study] = nil
-        save(.forget(study), study: study)
-        do {
-            _ = try await tracking.deleteStudy(.with { $0.studyInstanceUid = study }, options: Self.options)
-            discard(study: study)
-            return Outcome(recorded: true)
-        } catch {
-            enqueue(.forget(study), study: study, error: error)
-            return Outcome(recorded: false, reason: "metis-tracking is unavailable (\(error)); the removal is retried in the background")
-        }
+        await perform(.forget(study))
     }
 
     /// Operations waiting for a retry.
@@ -102,12 +97,51 @@ actor FollowUpRecorder {
 
     static let options = CallOptions(timeout: .seconds(30), waitForReady: false)
 
-    private func enqueue(_ operation: Operation, study: String, error: any Error) {
-        logger.warning("follow-up update queued for retry", metadata: ["dicom.study_instance_uid": "\(study)", "error": "\(error)"])
+    /// Saves the operation to the outbox, then tries it once; a failure tracking
+    /// may recover from is queued for retry, a refusal is final.
+    private func perform(_ operation: Operation) async -> Outcome {
+        let study = operation.study
         sequence += 1
-        pending[study] = (sequence, operation)
-        guard retrying == nil else { return }
-        retrying = Task { await self.retryLoop() }
+        let number = sequence
+        latest[study] = number
+        pending[study] = nil
+        save(operation)
+        do {
+            let tracks = try await send(operation)
+            finish(study, number)
+            return Outcome(recorded: true, reason: nil, tracks: tracks)
+        } catch let error as RPCError where error.code == .invalidArgument {
+            // Retrying cannot help: say why.
+            finish(study, number)
+            return Outcome(recorded: false, reason: "metis-tracking refused the \(operation.noun): \(error.message)")
+        } catch {
+            logger.warning("follow-up update queued for retry", metadata: ["dicom.study_instance_uid": "\(study)", "error": "\(error)"])
+            // Unless a newer operation on the study came meanwhile.
+            if latest[study] == number {
+                pending[study] = (number, operation)
+                if retrying == nil { retrying = Task { await self.retryLoop() } }
+            }
+            return Outcome(recorded: false, reason: "metis-tracking is unavailable (\(error)); the \(operation.noun) is retried in the background")
+        }
+    }
+
+    /// The call itself; the patient's track count for a record.
+    private func send(_ operation: Operation) async throws -> Int? {
+        switch operation {
+        case .record(let request):
+            return Int(try await tracking.recordStudy(request, options: Self.options).tracks)
+        case .forget(let study):
+            _ = try await tracking.deleteStudy(.with { $0.studyInstanceUid = study }, options: Self.options)
+            return nil
+        }
+    }
+
+    /// Operation `number` on `study` is done: its queue entry and outbox file go, unless a newer operation replaced them.
+    private func finish(_ study: String, _ number: Int) {
+        if pending[study]?.sequence == number { pending[study] = nil }
+        guard latest[study] == number else { return }
+        latest[study] = nil
+        discard(study: study)
     }
 
     private func retryLoop() async {
@@ -116,21 +150,11 @@ actor FollowUpRecorder {
             try? await Task.sleep(for: delay)
             for (study, entry) in pending {
                 do {
-                    switch entry.operation {
-                    case .record(let request): _ = try await tracking.recordStudy(request, options: Self.options)
-                    case .forget(let uid): _ = try await tracking.deleteStudy(.with { $0.studyInstanceUid = uid }, options: Self.options)
-                    }
-                    // Only if nothing newer replaced it meanwhile.
-                    if pending[study]?.sequence == entry.sequence {
-                        pending[study] = nil
-                        discard(study: study)
-                    }
+                    _ = try await send(entry.operation)
+                    finish(study, entry.sequence)
                     logger.info("follow-up update retried successfully", metadata: ["dicom.study_instance_uid": "\(study)"])
                 } catch let error as RPCError where error.code == .invalidArgument {
-                    if pending[study]?.sequence == entry.sequence {
-                        pending[study] = nil
-                        discard(study: study)
-                    }
+                    finish(study, entry.sequence)
                     logger.error("follow-up update refused on retry", metadata: ["dicom.study_instance_uid": "\(study)", "error": "\(error)"])
                 } catch {
                     continue
@@ -150,8 +174,8 @@ actor FollowUpRecorder {
     }
 
     /// Writes the operation durably (temporary file, fsync, rename) before it is tried.
-    private func save(_ operation: Operation, study: String) {
-        guard let target = file(for: study), let outbox else { return }
+    private func save(_ operation: Operation) {
+        guard let target = file(for: operation.study), let outbox else { return }
         var data = Data()
         switch operation {
         case .record(let request):
