@@ -31,7 +31,8 @@ public struct LesionMatcher: Sendable {
     public func match(
         previous: [Lesion], previousHead: SIMD3<Double>?, current: [Lesion], currentHead: SIMD3<Double>?
     ) -> [Int?] {
-        let shift = (previousHead != nil && currentHead != nil) ? previousHead! - currentHead! : .zero
+        var shift = SIMD3<Double>.zero
+        if let previousHead, let currentHead { shift = previousHead - currentHead }
         let costs = current.map { lesion in
             previous.map { earlier -> Double in
                 let moved = lesion.centroid + shift

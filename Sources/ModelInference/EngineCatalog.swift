@@ -18,9 +18,7 @@ public struct EngineCatalog: Sendable {
     /// then above the executable, as in a checkout's `.build/release/metis`,
     /// then in `../share/metis` next to an installed one).
     public init(card: String?) throws(ModelInferenceError) {
-        var path = card
-        if path == nil { path = Self.findShippedCard() }
-        if let path, path != "none" {
+        if let path = card ?? Self.findShippedCard(), path != "none" {
             let engine = try UNETREngine.load(card: URL(fileURLWithPath: path))
             model = engine
             engines = ["classical": ClassicalEngine(), engine.name: engine]

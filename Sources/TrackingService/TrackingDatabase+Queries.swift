@@ -24,7 +24,7 @@ extension TrackingDatabase {
         try await database.read { db in
             let filter = patientID.isEmpty ? "" : " WHERE p.patient_id = ?"
             let rows = try Row.fetchAll(
-                db, sql: Self.studySelect + filter + " GROUP BY s.id ORDER BY p.patient_id, s.study_date, s.created_at, s.id",
+                db, sql: Self.studySelect + filter + " GROUP BY s.id ORDER BY p.patient_id, " + Self.chronological,
                 arguments: patientID.isEmpty ? [] : [patientID])
             if !patientID.isEmpty, rows.isEmpty,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients WHERE patient_id = ?", arguments: [patientID]) == 0
@@ -56,11 +56,15 @@ extension TrackingDatabase {
             }
             let patient = Self.patient(patientRow)
             let studies = try Row.fetchAll(
-                db, sql: Self.studySelect + " WHERE s.patient_id = ? GROUP BY s.id ORDER BY s.study_date, s.created_at, s.id",
+                db, sql: Self.studySelect + " WHERE s.patient_id = ? GROUP BY s.id ORDER BY " + Self.chronological,
                 arguments: [patient.key]
             ).map(Self.study)
+            // In the studies' order, so that each track's points come out in date order.
             let lesions = try Row.fetchAll(
-                db, sql: "SELECT l.* FROM lesions l JOIN studies s ON s.id = l.study_id WHERE s.patient_id = ? ORDER BY l.roi_number",
+                db, sql: """
+                    SELECT l.* FROM lesions l JOIN studies s ON s.id = l.study_id WHERE s.patient_id = ?
+                    ORDER BY \(Self.chronological), l.roi_number
+                    """,
                 arguments: [patient.key])
             let trackRows = try Row.fetchAll(
                 db, sql: """
@@ -103,7 +107,7 @@ extension TrackingDatabase {
                         $0.firstSeenStudyInstanceUid = row["first_uid"] ?? ""
                         $0.lastSeenStudyInstanceUid = row["last_uid"] ?? ""
                         $0.target = targets.contains(Int(id))
-                        $0.points = (points[id] ?? []).sorted { studyOrder($0, $1, studies) }
+                        $0.points = points[id] ?? []
                     }
                 }
                 $0.assessments = zip(studies, assessments).map { study, point in
@@ -123,6 +127,9 @@ extension TrackingDatabase {
             }
         }
     }
+
+    /// A patient's studies in time: by StudyDate, then in recording order. Tracks are built in this order too.
+    static let chronological = "s.study_date, s.created_at, s.id"
 
     static let patientSelect = """
         SELECT p.id, p.patient_id, p.patient_name, p.birth_date, p.sex, COUNT(s.id) AS studies,
@@ -184,9 +191,4 @@ extension TrackingDatabase {
             $0.meanIntensity = row["mean_intensity"] ?? 0
         }
     }
-}
-
-private func studyOrder(_ a: Metis_V1_TrackPoint, _ b: Metis_V1_TrackPoint, _ studies: [Metis_V1_TrackedStudy]) -> Bool {
-    let order = Dictionary(uniqueKeysWithValues: studies.enumerated().map { ($0.element.studyInstanceUid, $0.offset) })
-    return order[a.studyInstanceUid, default: 0] < order[b.studyInstanceUid, default: 0]
 }

@@ -126,7 +126,10 @@ extension TrackingDatabase {
         try db.execute(sql: "UPDATE lesions SET track_id = NULL WHERE study_id IN (SELECT id FROM studies WHERE patient_id = ?)", arguments: [patient])
         try db.execute(sql: "DELETE FROM tracks WHERE patient_id = ?", arguments: [patient])
         let studies = try Row.fetchAll(
-            db, sql: "SELECT id, head_centroid_x_mm AS x, head_centroid_y_mm AS y, head_centroid_z_mm AS z FROM studies WHERE patient_id = ? ORDER BY study_date, created_at, id",
+            db, sql: """
+                SELECT s.id, s.head_centroid_x_mm AS x, s.head_centroid_y_mm AS y, s.head_centroid_z_mm AS z FROM studies s
+                WHERE s.patient_id = ? ORDER BY \(chronological)
+                """,
             arguments: [patient])
         guard !studies.isEmpty else { return 0 }
         struct Stored {

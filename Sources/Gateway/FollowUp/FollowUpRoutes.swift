@@ -63,12 +63,9 @@ struct FollowUpRoutes: Sendable {
                 chosen = studies.filter { $0.key == key }
                 guard !chosen.isEmpty else { throw HTTPError(.notFound, message: "no followed-up study \(key)") }
             }
-            var rows = [OriginalMetastasis]()
-            for study in chosen {
-                let lesions = try await calling("metis-tracking") { try await tracking.listLesions(.with { $0.studyInstanceUid = study.studyInstanceUid }) }
-                rows += lesions.lesions.map { OriginalMetastasis(study: study.key, lesion: $0) }
-            }
-            return try JSONBody.response(rows)
+            return try JSONBody.response(try await lesions(of: chosen).flatMap { study, lesions in
+                lesions.map { OriginalMetastasis(study: study.key, lesion: $0) }
+            })
         }
     }
 
@@ -108,12 +105,21 @@ struct FollowUpRoutes: Sendable {
         }
     }
 
+    /// Each study with its lesions, one ListLesions call per study.
+    private func lesions(of studies: [Metis_V1_TrackedStudy]) async throws -> [(Metis_V1_TrackedStudy, [Metis_V1_TrackedLesion])] {
+        var result = [(Metis_V1_TrackedStudy, [Metis_V1_TrackedLesion])]()
+        for study in studies {
+            let list = try await calling("metis-tracking") { try await tracking.listLesions(.with { $0.studyInstanceUid = study.studyInstanceUid }) }
+            result.append((study, list.lesions))
+        }
+        return result
+    }
+
     private func export(patient: String?, csv: Bool) async throws -> Response {
         let studies = try await calling("metis-tracking") { try await tracking.listStudies(.with { $0.patientID = patient ?? "" }) }.studies
         var rows = [ExportRow]()
-        for study in studies {
-            let lesions = try await calling("metis-tracking") { try await tracking.listLesions(.with { $0.studyInstanceUid = study.studyInstanceUid }) }
-            rows += lesions.lesions.map { lesion in
+        for (study, lesions) in try await lesions(of: studies) {
+            rows += lesions.map { lesion in
                 let c = lesion.centroidMm.count == 3 ? lesion.centroidMm : [0, 0, 0]
                 return ExportRow(
                     patientID: study.patientID, studyInstanceUID: study.studyInstanceUid, studyDate: study.studyDate,
