@@ -1,9 +1,11 @@
 import Foundation
 import InferenceService
 
-/// A lone `metis inference` (systemd, a container) started without
-/// `OPENBLAS_CORETYPE` re-executes itself once with the core type this CPU
-/// should run, since OpenBLAS reads the variable only when it loads.
+/// A process that runs the network without `metis up` choosing its kernels —
+/// a lone `metis inference` (systemd, a container), `metis segment`, `metis
+/// model run` — started without `OPENBLAS_CORETYPE` re-executes itself once
+/// with the core type this CPU should run, since OpenBLAS reads the variable
+/// only when it loads.
 enum BLASCoreReexec {
     static let markerKey = "METIS_BLAS_CORE_CHOSEN"
 

@@ -34,16 +34,18 @@ public struct ModelRunCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        BLASCoreReexec.ensureCoreType()
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive") }
             openblas_set_num_threads(Int32(threads))
         }
-        let configuration = try Self.configuration(from: Data(contentsOf: URL(fileURLWithPath: config)))
+        let configData = try Data(contentsOf: URL(fileURLWithPath: config))
+        let configuration = try Self.configuration(from: configData)
         let (state, _) = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weights))
         let network = try UNETR(configuration: configuration, state: state)
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
         if slidingWindow {
-            let card = try? JSONDecoder().decode(ModelCard.self, from: Data(contentsOf: URL(fileURLWithPath: config)))
+            let card = try? JSONDecoder().decode(ModelCard.self, from: configData)
             let logits = try Self.slidingWindow(
                 network, tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5, sigmaScale: card?.inference.sigma_scale ?? 0.125)
             try NumpyArray.write(logits).write(to: URL(fileURLWithPath: output), options: .atomic)
@@ -55,8 +57,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
             for _ in 0..<`repeat` {
                 let start = ContinuousClock.now
                 logits = try network.forward(tensor)
-                let elapsed = start.duration(to: .now)
-                times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                times.append(Self.seconds(start.duration(to: .now)))
             }
             print(String(format: "median %.3f s", times.sorted()[times.count / 2]))
         }
@@ -78,13 +79,16 @@ public struct ModelRunCommand: AsyncParsableCommand {
         let inference = SlidingWindowInference(roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
         let start = ContinuousClock.now
         let channels = try inference.run(grid) { window in try network.forward(window) }
-        let elapsed = start.duration(to: .now)
-        print(String(format: "sliding window %.3f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        print(String(format: "sliding window %.3f s", seconds(start.duration(to: .now))))
         var logits = [Float](repeating: 0, count: channels.count * tensor.count)
         for (c, channel) in channels.enumerated() {
             for i in 0..<x { for j in 0..<y { for k in 0..<z { logits[((c * x + i) * y + j) * z + k] = channel.values[(k * y + j) * x + i] } } }
         }
         return Tensor(shape: [1, channels.count, x, y, z], values: logits)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     /// A model card's `architecture`, or the object itself.

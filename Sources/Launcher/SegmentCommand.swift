@@ -26,6 +26,7 @@ public struct SegmentCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        BLASCoreReexec.ensureCoreType()
         let catalog: EngineCatalog
         do {
             catalog = try EngineCatalog(card: model ?? (engine == "classical" ? "none" : nil))
