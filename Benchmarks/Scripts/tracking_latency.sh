@@ -19,3 +19,9 @@ for url in "/api/v1/patients/BENCH-TIMELINE/timeline" "/api/v1/patients" "/follo
     echo "== GET $url ($bytes bytes), 1 connection, 10 s"
     wrk -t1 -c1 -d10s --latency "http://127.0.0.1:$port$url" | grep -E "50%|90%|99%|Requests/sec"
 done
+# The list as a client sees it after a change: each distinct page is a list the
+# gateway has not written yet (metis-tracking sends all 10,001 patients again).
+echo "== GET /api/v1/patients, a list the gateway has not cached, 40 requests"
+for i in $(seq 1 40); do
+    curl -s -o /dev/null -w "%{time_total}\n" "http://127.0.0.1:$port/api/v1/patients?limit=$((20000 + i))"
+done | sort -n | awk '{ t[NR] = $1 } END { printf "     50%%   %.2fms\n     90%%   %.2fms\n", t[int(NR * 0.5)] * 1000, t[int(NR * 0.9)] * 1000 }'

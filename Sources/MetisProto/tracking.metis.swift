@@ -40,13 +40,18 @@ public enum Metis_V1_Tracking {
             public typealias Output = Metis_V1_Timeline
             public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "GetTimeline", kind: .unary)
         }
+        public enum Export {
+            public typealias Input = Metis_V1_ExportRequest
+            public typealias Output = Metis_V1_FollowUpExport
+            public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "Export", kind: .unary)
+        }
         public enum DeleteStudy {
             public typealias Input = Metis_V1_DeleteTrackedStudyRequest
             public typealias Output = Metis_V1_DeleteTrackedStudyResponse
             public static let descriptor = MethodDescriptor(service: "metis.v1.Tracking", method: "DeleteStudy", kind: .unary)
         }
         /// Every method of the service.
-        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, RecordStudy.descriptor, ListPatients.descriptor, ListStudies.descriptor, ListLesions.descriptor, GetTimeline.descriptor, DeleteStudy.descriptor]
+        public static let all: [MethodDescriptor] = [GetStatistics.descriptor, RecordStudy.descriptor, ListPatients.descriptor, ListStudies.descriptor, ListLesions.descriptor, GetTimeline.descriptor, Export.descriptor, DeleteStudy.descriptor]
     }
 
     /// What a server of `metis.v1.Tracking` implements.
@@ -63,6 +68,8 @@ public enum Metis_V1_Tracking {
         func listLesions(request: Method.ListLesions.Input, context: ServerContext) async throws -> Method.ListLesions.Output
         /// `GetTimeline`.
         func getTimeline(request: Method.GetTimeline.Input, context: ServerContext) async throws -> Method.GetTimeline.Output
+        /// `Export`.
+        func export(request: Method.Export.Input, context: ServerContext) async throws -> Method.Export.Output
         /// `DeleteStudy`.
         func deleteStudy(request: Method.DeleteStudy.Input, context: ServerContext) async throws -> Method.DeleteStudy.Output
     }
@@ -105,6 +112,11 @@ public enum Metis_V1_Tracking {
             try await caller.unary(Method.GetTimeline.descriptor, request: request, options: options)
         }
 
+        /// Calls `Export`.
+        public func export(_ request: Method.Export.Input = .init(), options: CallOptions = .init()) async throws -> Method.Export.Output {
+            try await caller.unary(Method.Export.descriptor, request: request, options: options)
+        }
+
         /// Calls `DeleteStudy`.
         public func deleteStudy(_ request: Method.DeleteStudy.Input = .init(), options: CallOptions = .init()) async throws -> Method.DeleteStudy.Output {
             try await caller.unary(Method.DeleteStudy.descriptor, request: request, options: options)
@@ -132,6 +144,9 @@ extension Metis_V1_Tracking.ServiceProtocol {
         }
         router.registerUnary(Metis_V1_Tracking.Method.GetTimeline.descriptor, input: Metis_V1_Tracking.Method.GetTimeline.Input.self, output: Metis_V1_Tracking.Method.GetTimeline.Output.self) { request, context in
             try await self.getTimeline(request: request, context: context)
+        }
+        router.registerUnary(Metis_V1_Tracking.Method.Export.descriptor, input: Metis_V1_Tracking.Method.Export.Input.self, output: Metis_V1_Tracking.Method.Export.Output.self) { request, context in
+            try await self.export(request: request, context: context)
         }
         router.registerUnary(Metis_V1_Tracking.Method.DeleteStudy.descriptor, input: Metis_V1_Tracking.Method.DeleteStudy.Input.self, output: Metis_V1_Tracking.Method.DeleteStudy.Output.self) { request, context in
             try await self.deleteStudy(request: request, context: context)

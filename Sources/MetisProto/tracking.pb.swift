@@ -189,6 +189,10 @@ public nonisolated struct Metis_V1_ListPatientsRequest: Sendable {
 
   public var offset: UInt32 = 0
 
+  /// The revision of a list the caller already holds: when the list has not
+  /// changed since, the answer is `unchanged` and carries no patients.
+  public var knownRevision: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -202,6 +206,12 @@ public nonisolated struct Metis_V1_PatientList: Sendable {
   public var patients: [Metis_V1_TrackedPatient] = []
 
   public var total: UInt64 = 0
+
+  /// Changes whenever a patient or study is recorded, changed or deleted
+  /// (and when the service restarts).
+  public var revision: String = String()
+
+  public var unchanged: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -442,6 +452,32 @@ public nonisolated struct Metis_V1_Timeline: Sendable {
   public init() {}
 
   fileprivate var _patient: Metis_V1_TrackedPatient? = nil
+}
+
+public nonisolated struct Metis_V1_ExportRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Empty: every patient.
+  public var patientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Studies by patient and date, each with its lesions and their tracks.
+public nonisolated struct Metis_V1_FollowUpExport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studies: [Metis_V1_LesionList] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Metis_V1_DeleteTrackedStudyRequest: Sendable {
@@ -836,7 +872,7 @@ nonisolated extension Metis_V1_TrackedPatient: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Metis_V1_ListPatientsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListPatientsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}limit\0\u{1}offset\0\u{3}known_revision\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -846,6 +882,7 @@ nonisolated extension Metis_V1_ListPatientsRequest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularUInt32Field(value: &self.limit) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.offset) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.knownRevision) }()
       default: break
       }
     }
@@ -858,12 +895,16 @@ nonisolated extension Metis_V1_ListPatientsRequest: SwiftProtobuf.Message, Swift
     if self.offset != 0 {
       try visitor.visitSingularUInt32Field(value: self.offset, fieldNumber: 2)
     }
+    if !self.knownRevision.isEmpty {
+      try visitor.visitSingularStringField(value: self.knownRevision, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_ListPatientsRequest, rhs: Metis_V1_ListPatientsRequest) -> Bool {
     if lhs.limit != rhs.limit {return false}
     if lhs.offset != rhs.offset {return false}
+    if lhs.knownRevision != rhs.knownRevision {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -871,7 +912,7 @@ nonisolated extension Metis_V1_ListPatientsRequest: SwiftProtobuf.Message, Swift
 
 nonisolated extension Metis_V1_PatientList: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PatientList"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}patients\0\u{1}total\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}patients\0\u{1}total\0\u{1}revision\0\u{1}unchanged\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -881,6 +922,8 @@ nonisolated extension Metis_V1_PatientList: SwiftProtobuf.Message, SwiftProtobuf
       switch fieldNumber {
       case 1: try { try decoder.decodeRepeatedMessageField(value: &self.patients) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.total) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.revision) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.unchanged) }()
       default: break
       }
     }
@@ -893,12 +936,20 @@ nonisolated extension Metis_V1_PatientList: SwiftProtobuf.Message, SwiftProtobuf
     if self.total != 0 {
       try visitor.visitSingularUInt64Field(value: self.total, fieldNumber: 2)
     }
+    if !self.revision.isEmpty {
+      try visitor.visitSingularStringField(value: self.revision, fieldNumber: 3)
+    }
+    if self.unchanged != false {
+      try visitor.visitSingularBoolField(value: self.unchanged, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_PatientList, rhs: Metis_V1_PatientList) -> Bool {
     if lhs.patients != rhs.patients {return false}
     if lhs.total != rhs.total {return false}
+    if lhs.revision != rhs.revision {return false}
+    if lhs.unchanged != rhs.unchanged {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1391,6 +1442,66 @@ nonisolated extension Metis_V1_Timeline: SwiftProtobuf.Message, SwiftProtobuf._M
     if lhs.studies != rhs.studies {return false}
     if lhs.tracks != rhs.tracks {return false}
     if lhs.assessments != rhs.assessments {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_ExportRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ExportRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}patient_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_ExportRequest, rhs: Metis_V1_ExportRequest) -> Bool {
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_FollowUpExport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".FollowUpExport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}studies\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.studies) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studies.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.studies, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_FollowUpExport, rhs: Metis_V1_FollowUpExport) -> Bool {
+    if lhs.studies != rhs.studies {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

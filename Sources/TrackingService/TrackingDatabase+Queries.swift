@@ -3,36 +3,79 @@ import Foundation
 import GRDB
 import MetisProto
 import SwiftProtobuf
+import Synchronization
 
 /// The follow-up as it is read: patients, studies, lesions, and a patient's
 /// timeline with its tracks and RANO-BM assessments.
 extension TrackingDatabase {
-    func patients(limit: Int, offset: Int) async throws -> Metis_V1_PatientList {
-        try await database.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients") ?? 0
-            let rows = try Row.fetchAll(
-                db, sql: Self.patientSelect + " GROUP BY p.id ORDER BY p.patient_id LIMIT ? OFFSET ?",
-                arguments: [limit > 0 ? limit : -1, offset])
-            return .with {
-                $0.total = UInt64(total)
-                $0.patients = rows.map(Self.patient)
+    /// Patients by PatientID. The whole list is kept between calls and read
+    /// again only when the database's revision has moved; a caller that
+    /// names the current revision gets `unchanged` instead of the list.
+    func patients(limit: Int, offset: Int, knownRevision: String = "") async throws -> Metis_V1_PatientList {
+        let (revision, all) = try await database.read { db in
+            let revision = try Int64.fetchOne(db, sql: "SELECT value FROM revision") ?? 0
+            if let cached = patientListCache.withLock({ $0 }), cached.revision == revision { return (revision, cached.patients) }
+            let patients = try Row.fetchAll(db, sql: Self.patientSelect + " GROUP BY p.id ORDER BY p.patient_id").map(Self.patient)
+            patientListCache.withLock { cache in
+                if (cache?.revision ?? -1) < revision { cache = (revision, patients) }
             }
+            return (revision, patients)
+        }
+        let token = "\(instance)-\(revision)"
+        guard token != knownRevision else {
+            return .with {
+                $0.revision = token
+                $0.total = UInt64(all.count)
+                $0.unchanged = true
+            }
+        }
+        let start = min(offset, all.count)
+        let end = limit > 0 ? min(all.count, start + limit) : all.count
+        return .with {
+            $0.revision = token
+            $0.total = UInt64(all.count)
+            $0.patients = Array(all[start..<end])
         }
     }
 
     func studies(patientID: String) async throws -> Metis_V1_StudyList {
+        let studies = try await database.read { db in try Self.studies(db, patientID: patientID) }
+        return .with { $0.studies = studies }
+    }
+
+    /// Every study (of one patient, or of all when `patientID` is empty) with
+    /// its lesions, in one read: what the exports are made of.
+    func export(patientID: String) async throws -> Metis_V1_FollowUpExport {
         try await database.read { db in
-            let filter = patientID.isEmpty ? "" : " WHERE p.patient_id = ?"
-            let rows = try Row.fetchAll(
-                db, sql: Self.studySelect + filter + " GROUP BY s.id ORDER BY p.patient_id, " + Self.chronological,
-                arguments: patientID.isEmpty ? [] : [patientID])
-            if !patientID.isEmpty, rows.isEmpty,
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients WHERE patient_id = ?", arguments: [patientID]) == 0
-            {
-                throw TrackingError(.notFound, "no followed-up patient \(patientID)")
+            let studies = try Self.studies(db, patientID: patientID)
+            var lesions = [Int64: [Metis_V1_TrackedLesion]]()
+            let filter = patientID.isEmpty ? "" : " WHERE study_id IN (SELECT s.id FROM studies s JOIN patients p ON p.id = s.patient_id WHERE p.patient_id = ?)"
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM lesions" + filter + " ORDER BY study_id, roi_number", arguments: patientID.isEmpty ? [] : [patientID]) {
+                lesions[row["study_id"], default: []].append(Self.lesion(row))
             }
-            return .with { $0.studies = rows.map(Self.study) }
+            return .with {
+                $0.studies = studies.map { study in
+                    .with {
+                        $0.study = study
+                        $0.lesions = lesions[study.key] ?? []
+                    }
+                }
+            }
         }
+    }
+
+    /// Studies by patient, then in date order; `notFound` for an unknown patient.
+    private static func studies(_ db: Database, patientID: String) throws -> [Metis_V1_TrackedStudy] {
+        let filter = patientID.isEmpty ? "" : " WHERE p.patient_id = ?"
+        let rows = try Row.fetchAll(
+            db, sql: studySelect + filter + " GROUP BY s.id ORDER BY p.patient_id, " + chronological,
+            arguments: patientID.isEmpty ? [] : [patientID])
+        if !patientID.isEmpty, rows.isEmpty,
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM patients WHERE patient_id = ?", arguments: [patientID]) == 0
+        {
+            throw TrackingError(.notFound, "no followed-up patient \(patientID)")
+        }
+        return rows.map(study)
     }
 
     func lesions(studyInstanceUID uid: String) async throws -> Metis_V1_LesionList {

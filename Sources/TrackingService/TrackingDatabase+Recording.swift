@@ -37,7 +37,14 @@ extension TrackingDatabase {
                         request.modelVersion, request.sliceThicknessMm, Date(), head[0], head[1], head[2], study,
                     ])
                 let previousPatient: Int64 = existing["patient_id"]
-                if previousPatient != patient { try Self.rebuildTracks(db, patient: previousPatient) }
+                if previousPatient != patient {
+                    // Recorded again under another PatientID: the former patient keeps its other studies, or goes.
+                    if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM studies WHERE patient_id = ?", arguments: [previousPatient]) == 0 {
+                        try db.execute(sql: "DELETE FROM patients WHERE id = ?", arguments: [previousPatient])
+                    } else {
+                        try Self.rebuildTracks(db, patient: previousPatient)
+                    }
+                }
             } else {
                 try db.execute(
                     sql: """

@@ -1,11 +1,18 @@
 import Foundation
 import GRDB
 import MetisDatabase
+import MetisProto
+import Synchronization
 
 /// The follow-up database: patients, studies, lesions and the tracks that
 /// follow one metastasis across studies. WAL mode, versioned migrations.
 final class TrackingDatabase: Sendable {
     let database: DatabasePool
+    /// The whole patient list as of a database revision.
+    let patientListCache = Mutex<(revision: Int64, patients: [Metis_V1_TrackedPatient])?>(nil)
+    /// Part of every list revision this instance gives out, so that one given
+    /// before a restart (or a restore from a backup) never matches a later list.
+    let instance = UInt64.random(in: 1...UInt64.max)
 
     init(path: String) throws {
         database = try SQLiteDatabase.open(path: path, migrator: Self.migrator)
@@ -88,6 +95,17 @@ final class TrackingDatabase: Sendable {
                 t.add(column: "head_centroid_z_mm", .double)
             }
             try db.create(index: "studies_by_date", on: "studies", columns: ["patient_id", "study_date"])
+        }
+        migrator.registerMigration("v3-revision") { db in
+            // Bumped by every change to patients or studies, so that a reader can tell whether its cached patient list is current.
+            try db.execute(sql: "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)")
+            try db.execute(sql: "INSERT INTO revision (id, value) VALUES (1, 0)")
+            for table in ["patients", "studies"] {
+                for event in ["INSERT", "UPDATE", "DELETE"] {
+                    try db.execute(
+                        sql: "CREATE TRIGGER \(table)_\(event.lowercased())_revision AFTER \(event) ON \(table) BEGIN UPDATE revision SET value = value + 1; END")
+                }
+            }
         }
         return migrator
     }()

@@ -32,7 +32,7 @@ struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
     }
 
     func listPatients(request: Metis_V1_ListPatientsRequest, context: ServerContext) async throws -> Metis_V1_PatientList {
-        try await database.patients(limit: Int(request.limit), offset: Int(request.offset))
+        try await database.patients(limit: Int(request.limit), offset: Int(request.offset), knownRevision: request.knownRevision)
     }
 
     func listStudies(request: Metis_V1_ListStudiesRequest, context: ServerContext) async throws -> Metis_V1_StudyList {
@@ -45,6 +45,10 @@ struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
 
     func getTimeline(request: Metis_V1_TimelineRequest, context: ServerContext) async throws -> Metis_V1_Timeline {
         try await database.timeline(patientID: request.patientID)
+    }
+
+    func export(request: Metis_V1_ExportRequest, context: ServerContext) async throws -> Metis_V1_FollowUpExport {
+        try await database.export(patientID: request.patientID)
     }
 
     func deleteStudy(request: Metis_V1_DeleteTrackedStudyRequest, context: ServerContext) async throws -> Metis_V1_DeleteTrackedStudyResponse {

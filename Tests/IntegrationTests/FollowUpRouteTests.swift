@@ -46,8 +46,15 @@ struct FollowUpRouteTests {
             #expect(tracking?["recorded"] as? Bool == true, "\(tracking ?? [:])")
         }
 
-        let patients = try #require(try await HTTP.request("GET", metis.base + "/api/v1/patients").json() as? [String: Any])
+        let listed = try await HTTP.request("GET", metis.base + "/api/v1/patients")
+        let patients = try #require(try listed.json() as? [String: Any])
         #expect(((patients["patients"] as? [[String: Any]])?.first)?["patientId"] as? String == "PHANTOM-1")
+        #expect((patients["patients"] as? [[String: Any]])?.first?["studies"] as? Int == 3)
+        // The list's ETag follows the tracking revision: unchanged, a client's copy is current.
+        let tag = try #require(listed.headers["etag"])
+        #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients").headers["etag"] == tag)
+        #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients", headers: ["If-None-Match": tag]).status == 304)
+        #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients?limit=1").headers["etag"] != tag)
         let timeline = try #require(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").json() as? [String: Any])
         let tracks = try #require(timeline["tracks"] as? [[String: Any]])
         #expect(tracks.count == 4)
@@ -86,6 +93,9 @@ struct FollowUpRouteTests {
         #expect(try await HTTP.request("DELETE", metis.base + "/delete-study/\(first.study)").status == 200)
         let after = try #require(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").json() as? [String: Any])
         #expect((after["studies"] as? [Any])?.count == 2)
+        let relisted = try await HTTP.request("GET", metis.base + "/api/v1/patients", headers: ["If-None-Match": tag])
+        #expect(relisted.status == 200 && relisted.headers["etag"] != tag)
+        #expect(((try relisted.json() as? [String: Any])?["patients"] as? [[String: Any]])?.first?["studies"] as? Int == 2)
         #expect(try await HTTP.request("DELETE", metis.web + "/studies/\(second.study)").status == 200)
         #expect(try await HTTP.request("DELETE", metis.web + "/studies/\(baseline.study)").status == 200)
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").status == 404)

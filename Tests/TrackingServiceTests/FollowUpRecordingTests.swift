@@ -98,6 +98,14 @@ struct FollowUpRecordingTests {
         #expect(lesions.study.lesions == 1)
         #expect(try await client.listPatients(.init()).patients.map(\.patientID) == ["FU-1"])
         #expect(try await client.listStudies(.with { $0.patientID = "FU-1" }).studies.count == 3)
+        // The export: every study in date order with its lesions and their tracks, in one call.
+        let export = try await client.export(.with { $0.patientID = "FU-1" })
+        #expect(export.studies.map(\.study.studyInstanceUid) == ["2.25.90001", "2.25.90002", "2.25.90003"])
+        #expect(export.studies.map(\.lesions.count) == export.studies.map { Int($0.study.lesions) })
+        #expect(export.studies[2].lesions.map(\.longestDiameterMm) == [19])
+        #expect(export.studies.allSatisfy { $0.lesions.allSatisfy { $0.trackID > 0 } })
+        #expect(try await client.export(.init()).studies.count == 3)
+        await #expect(throws: RPCError.self) { try await client.export(.with { $0.patientID = "NOBODY" }) }
 
         // Bad input and unknown names are errors with a status.
         await #expect(throws: RPCError.self) { try await client.recordStudy(.with { $0.studyInstanceUid = "2.25.1" }) }

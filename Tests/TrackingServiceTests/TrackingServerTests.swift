@@ -25,7 +25,7 @@ struct TrackingServerTests {
             #expect(health.component == "metis-tracking")
             #expect(health.status == .serving)
             let statistics = try await Metis_V1_Tracking.Client(connection).getStatistics()
-            #expect(statistics.databaseSchemaVersion == 2)
+            #expect(statistics.databaseSchemaVersion == 3)
             #expect(statistics.lesions == 0)
             await connection.close()
             server.shutdown()

@@ -10,18 +10,16 @@ import SwiftProtobuf
 /// with their original keys.
 struct FollowUpRoutes: Sendable {
     let tracking: Metis_V1_Tracking.Client
+    let patientLists = PatientListCache()
 
     func register(on router: Router<some RequestContext>) {
         router.get("/api/v1/patients") { request, _ in
             let query = DICOMwebRequest.decodeQuery(request.uri.query ?? "")
             let limit = try Self.number(query.first { $0.name == "limit" }?.value, name: "limit")
             let offset = try Self.number(query.first { $0.name == "offset" }?.value, name: "offset")
-            return try Self.protobufJSON(try await calling("metis-tracking") {
-                try await tracking.listPatients(.with {
-                    $0.limit = UInt32(limit ?? 0)
-                    $0.offset = UInt32(offset ?? 0)
-                })
-            })
+            return try await patientLists.response(
+                for: .init(original: false, limit: UInt32(limit ?? 0), offset: UInt32(offset ?? 0)),
+                ifNoneMatch: request.headers[.ifNoneMatch], tracking: tracking, write: PatientListJSON.protobuf)
         }
         router.get("/api/v1/patients/:id/timeline") { _, context in
             let id = try context.parameters.require("id")
@@ -41,9 +39,10 @@ struct FollowUpRoutes: Sendable {
         router.get("/api/v1/export.json") { _, _ in try await export(patient: nil, csv: false) }
 
         // The original prototype's follow-up routes.
-        router.get("/followup-patients") { _, _ in
-            let list = try await calling("metis-tracking") { try await tracking.listPatients(.init()) }
-            return try JSONBody.response(list.patients.map(OriginalPatient.init))
+        router.get("/followup-patients") { request, _ in
+            try await patientLists.response(
+                for: .init(original: true, limit: 0, offset: 0), ifNoneMatch: request.headers[.ifNoneMatch], tracking: tracking,
+                write: { PatientListJSON.original($0.patients) })
         }
         router.get("/followup-etudes") { request, _ in
             let query = DICOMwebRequest.decodeQuery(request.uri.query ?? "")
@@ -56,15 +55,14 @@ struct FollowUpRoutes: Sendable {
         }
         router.get("/followup-metastases") { request, _ in
             let query = DICOMwebRequest.decodeQuery(request.uri.query ?? "")
-            let studies = try await calling("metis-tracking") { try await tracking.listStudies(.init()) }.studies
-            var chosen = studies
+            var studies = try await calling("metis-tracking") { try await tracking.export(.init()) }.studies
             if let study = query.first(where: { $0.name == "idEtude" })?.value {
                 guard let key = Int64(study) else { throw HTTPError(.badRequest, message: "idEtude must be an integer, got '\(study)'") }
-                chosen = studies.filter { $0.key == key }
-                guard !chosen.isEmpty else { throw HTTPError(.notFound, message: "no followed-up study \(key)") }
+                studies = studies.filter { $0.study.key == key }
+                guard !studies.isEmpty else { throw HTTPError(.notFound, message: "no followed-up study \(key)") }
             }
-            return try JSONBody.response(try await lesions(of: chosen).flatMap { study, lesions in
-                lesions.map { OriginalMetastasis(study: study.key, lesion: $0) }
+            return try JSONBody.response(studies.flatMap { study in
+                study.lesions.map { OriginalMetastasis(study: study.study.key, lesion: $0) }
             })
         }
     }
@@ -105,21 +103,12 @@ struct FollowUpRoutes: Sendable {
         }
     }
 
-    /// Each study with its lesions, one ListLesions call per study.
-    private func lesions(of studies: [Metis_V1_TrackedStudy]) async throws -> [(Metis_V1_TrackedStudy, [Metis_V1_TrackedLesion])] {
-        var result = [(Metis_V1_TrackedStudy, [Metis_V1_TrackedLesion])]()
-        for study in studies {
-            let list = try await calling("metis-tracking") { try await tracking.listLesions(.with { $0.studyInstanceUid = study.studyInstanceUid }) }
-            result.append((study, list.lesions))
-        }
-        return result
-    }
-
     private func export(patient: String?, csv: Bool) async throws -> Response {
-        let studies = try await calling("metis-tracking") { try await tracking.listStudies(.with { $0.patientID = patient ?? "" }) }.studies
+        let export = try await calling("metis-tracking") { try await tracking.export(.with { $0.patientID = patient ?? "" }) }
         var rows = [ExportRow]()
-        for (study, lesions) in try await lesions(of: studies) {
-            rows += lesions.map { lesion in
+        for entry in export.studies {
+            let study = entry.study
+            rows += entry.lesions.map { lesion in
                 let c = lesion.centroidMm.count == 3 ? lesion.centroidMm : [0, 0, 0]
                 return ExportRow(
                     patientID: study.patientID, studyInstanceUID: study.studyInstanceUid, studyDate: study.studyDate,
@@ -167,24 +156,6 @@ struct FollowUpRoutes: Sendable {
         return Response(
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: try message.jsonString(options: options))))
-    }
-}
-
-/// `GET /followup-patients`: the original `patient` table's keys.
-struct OriginalPatient: Encodable, Sendable {
-    var idPatient: Int64
-    var nom: String
-    var dateNaissance: String
-    var sexe: String
-    /// Not in the original table: the DICOM PatientID, which the /api/v1 routes take.
-    var patientID: String
-
-    init(_ patient: Metis_V1_TrackedPatient) {
-        idPatient = patient.key
-        nom = patient.patientName
-        dateNaissance = OriginalStudy.isoDate(patient.birthDate)
-        sexe = patient.sex
-        patientID = patient.patientID
     }
 }
 
