@@ -170,6 +170,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            resources: [.copy("WebApp")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -17,8 +17,9 @@ public enum Gateway {
             allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
             allowMethods: [.get, .head, .post, .delete, .options],
             exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location"], maxAge: .seconds(3600)))
-        router.get("/") { _, _ in
-            ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")
+        WebApplication.load().register(on: router) { _ in
+            (try? JSONBody.response(ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")))
+                ?? Response(status: .internalServerError)
         }
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             let report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
@@ -58,7 +59,7 @@ public enum Gateway {
 }
 
 /// What `GET /` answers: where to look next.
-struct ServiceIndex: ResponseEncodable, Sendable {
+struct ServiceIndex: Encodable, Sendable {
     var name: String
     var version: String
     var health: String

@@ -1,0 +1,86 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The web application in a real browser (Debian's chromium and chromium-driver,
+/// driven by Selenium from `Tests/Browser/web_app_test.py`): upload, viewer,
+/// Segment, lesion table against the API, delete through the dialog, the
+/// follow-up chart of a patient with three studies. Screenshots go to
+/// `.build/test-artefacts/browser/`. Runs wherever the browser is installed,
+/// and always in CI (where `deploy/test` installs it), so that it cannot pass
+/// by being skipped there.
+@Suite("Web application in Chromium", .serialized)
+struct BrowserTests {
+    static var browserInstalled: Bool {
+        ["/usr/bin/chromium", "/usr/bin/chromedriver"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+            && (try? Process.run(URL(fileURLWithPath: "/usr/bin/python3"), arguments: ["-c", "import selenium"]).waitAndStatus()) == 0
+    }
+
+    static var required: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
+
+    @Test("upload, view, segment, lesion table, delete, follow-up chart; no JavaScript error", .enabled(if: required || browserInstalled))
+    func webApplication() async throws {
+        let metis = try await DICOMwebTests.Installation(maximumUpload: 256 << 20)
+        defer { metis.stop() }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let artefacts = root.appendingPathComponent(".build/test-artefacts/browser")
+        try? FileManager.default.removeItem(at: artefacts)
+        try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+
+        // One patient's three examinations (as in the follow-up test) and a study to delete.
+        var baseline = BrainPhantom()
+        baseline.study = "2.25.83001"
+        baseline.series = "2.25.83001.1"
+        baseline.studyDate = "20260105"
+        var first = baseline
+        first.study = "2.25.83002"
+        first.series = "2.25.83002.1"
+        first.studyDate = "20260405"
+        first.headShift = SIMD3(5, -4, 6)
+        first.lesions = [.init(center: SIMD3(20, -15, 70), radius: 8), .init(center: SIMD3(-35, 25, 90), radius: 3)]
+        var second = baseline
+        second.study = "2.25.83003"
+        second.series = "2.25.83003.1"
+        second.studyDate = "20260705"
+        second.lesions = [
+            .init(center: SIMD3(20, -15, 70), radius: 11), .init(center: SIMD3(-35, 25, 90), radius: 3), .init(center: SIMD3(-20, -40, 60), radius: 7),
+        ]
+        var unwanted = BrainPhantom()
+        unwanted.study = "2.25.83009"
+        unwanted.series = "2.25.83009.1"
+        unwanted.patientName = "Supprimer^Moi"
+        unwanted.sliceOffsets = (0..<8).map { Double($0) * 2.5 }
+
+        // The follow-ups and the study to delete go in through the API; the baseline through the browser.
+        for phantom in [first, second, unwanted] {
+            let boundary = "b-\(UUID().uuidString)"
+            let stow = try await HTTP.request(
+                "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+                body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
+            #expect(stow.status == 200)
+        }
+        for phantom in [first, second] {
+            let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)")
+            #expect(answer.status == 200, "\(answer.text)")
+        }
+        let upload = artefacts.appendingPathComponent("upload")
+        try FileManager.default.createDirectory(at: upload, withIntermediateDirectories: true)
+        for (index, instance) in try baseline.instances().enumerated() {
+            try instance.write(to: upload.appendingPathComponent(String(format: "IM%04d.dcm", index + 1)))
+        }
+        try Data("not a DICOM file\n".utf8).write(to: upload.appendingPathComponent("notes.txt"))
+
+        let (status, output) = try await MetisProcesses.run(
+            URL(fileURLWithPath: "/usr/bin/python3"),
+            [root.appendingPathComponent("Tests/Browser/web_app_test.py").path, "--base", metis.base, "--upload", upload.path,
+             "--artefacts", artefacts.path, "--study", baseline.study, "--delete", unwanted.study, "--patient", "PHANTOM-1"])
+        #expect(status == 0, "\(output)")
+    }
+}
+
+extension Process {
+    fileprivate func waitAndStatus() -> Int32 {
+        waitUntilExit()
+        return terminationStatus
+    }
+}
