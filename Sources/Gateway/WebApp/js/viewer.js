@@ -224,7 +224,7 @@ export async function viewerPage(studyUID) {
       return;
     }
     lesionPanel.replaceChildren(el('h2', {}, t('viewer.lesions')), el('div', { class: 'table-wrap' }, el('table', { class: 'lesion-table', id: 'lesion-table' },
-      el('thead', {}, el('tr', {}, el('th', {}, t('viewer.show')), el('th', {}, t('viewer.lesion')), el('th', {}, t('viewer.volume')),
+      el('thead', {}, el('tr', {}, el('th', {}, el('span', { class: 'visually-hidden' }, t('viewer.show'))), el('th', {}, t('viewer.lesion')), el('th', {}, t('viewer.volume')),
         el('th', {}, t('viewer.diameter')), el('th', {}, t('viewer.axial')), el('th', {}, t('viewer.slices')))),
       el('tbody', {}, state.lesions.map((lesion) => {
         const number = lesion.roiNumber ?? 0;
