@@ -201,7 +201,7 @@ def start_orthanc(binary, directory):
 def start_metis(binary, directory):
     port = free_port()
     return Server("Metis", [binary, "up", "--data", f"{directory}/data", "--port", str(port), "--log-level", "warning",
-                            "--max-upload-bytes", str(2 << 30)], port, "/dicom-web", "/healthz")
+                            "--auth", "none", "--max-upload-bytes", str(2 << 30)], port, "/dicom-web", "/healthz")
 
 
 def orthanc_study_id(patient_id, study):

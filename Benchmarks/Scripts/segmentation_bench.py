@@ -108,7 +108,7 @@ def main():
         files = sorted(os.listdir(series_dir))
         with socket_port() as port:
             up = subprocess.Popen([arguments.metis, "up", "--data", os.path.join(directory, "data"), "--port", str(port),
-                                   "--log-level", "warning", "--max-upload-bytes", str(1 << 30)],
+                                   "--log-level", "warning", "--auth", "none", "--max-upload-bytes", str(1 << 30)],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_healthy(port)

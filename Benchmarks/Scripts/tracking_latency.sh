@@ -9,7 +9,7 @@ metis=${1:-.build/release/metis}
 populate=${2:-Benchmarks/.build/release/tracking-populate}
 data=$(mktemp -d)
 port=18473
-"$metis" up --data "$data" --port "$port" --model none --log-level warning > "$data/up.log" 2>&1 &
+"$metis" up --data "$data" --port "$port" --model none --auth none --log-level warning > "$data/up.log" 2>&1 &
 up=$!
 trap 'kill $up 2>/dev/null; wait $up 2>/dev/null; rm -rf "$data"' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.5; done

@@ -16,11 +16,13 @@ public enum Gateway {
         router.add(middleware: CORSMiddleware(
             allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
             allowMethods: [.get, .head, .post, .delete, .options],
-            exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location"], maxAge: .seconds(3600)))
+            exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location", "ETag", "Content-Disposition"], maxAge: .seconds(3600)))
+        if let tokens = configuration.tokens { router.add(middleware: AuthenticationMiddleware(tokens: tokens)) }
         WebApplication.load().register(on: router) { _ in
             (try? JSONBody.response(ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")))
                 ?? Response(status: .internalServerError)
         }
+        SessionRoute(tokens: configuration.tokens).register(on: router)
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             let report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
             return EditedResponse(status: report.allServing ? .ok : .serviceUnavailable, response: report)

@@ -18,6 +18,8 @@ public struct GatewayConfiguration: Sendable {
     public var version: String
     /// Where follow-up updates wait until metis-tracking has them (survives a gateway crash); nil keeps them in memory.
     public var followUpOutbox: URL?
+    /// The access tokens requests must carry; nil: no authentication (`auth = none`, loopback only).
+    public var tokens: TokenStore?
 
     public init(
         host: String = "127.0.0.1",
@@ -29,8 +31,10 @@ public struct GatewayConfiguration: Sendable {
         maximumSeriesSize: Int = 512 << 20,
         healthTimeout: Duration = .seconds(2),
         version: String,
-        followUpOutbox: URL? = nil
+        followUpOutbox: URL? = nil,
+        tokens: TokenStore? = nil
     ) {
+        self.tokens = tokens
         self.followUpOutbox = followUpOutbox
         self.host = host
         self.port = port

@@ -46,13 +46,16 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "OpenBLAS threads per inference worker (default: all cores).") var inferenceThreads: Int?
     @Option(name: .customLong("max-upload-bytes"), help: "Largest upload body the gateway reads (default 1 GiB).")
     var maximumUploadSize: Int?
+    @Option(help: "tokens (default: requests need an access token) or none (only when the gateway binds loopback).")
+    var auth: String?
 
-    func apply(to configuration: inout MetisConfiguration) {
+    func apply(to configuration: inout MetisConfiguration) throws {
         if let host { configuration.host = host }
         if let port { configuration.port = port }
         if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
         if let model { configuration.modelCard = model }
         if let inferenceThreads { configuration.inferenceThreads = inferenceThreads }
         if let maximumUploadSize { configuration.maximumUploadSize = maximumUploadSize }
+        if let auth { try configuration.set("auth", to: auth, source: "--auth") }
     }
 }

@@ -48,6 +48,7 @@ struct LaunchPlan {
         var gatewayArguments = ["gateway"] + common + [
             "--host", configuration.host, "--port", String(configuration.port), "--max-upload-bytes", String(configuration.maximumUploadSize),
             "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
+            "--auth", configuration.authentication.rawValue,
         ]
         for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }
         self.services = services

@@ -26,8 +26,13 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var modelCard: String?
     /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).
     public var inferenceThreads: Int?
+    /// Whether the gateway asks for access tokens (the default) or not (loopback only).
+    public var authentication = AuthenticationMode.tokens
 
     public init() {}
+
+    /// Where the gateway's access tokens (their hashes) are kept.
+    public var tokenFile: URL { dataDirectory.appendingPathComponent("gateway/tokens.json") }
 
     public var runDirectory: URL {
         socketDirectory ?? dataDirectory.appendingPathComponent("run", isDirectory: true)
@@ -76,10 +81,25 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError("maximum series size must be at least 1 MiB, got \(maximumSeriesSize)")
         }
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
+        if authentication == .none, !isLoopback(host) {
+            throw ConfigurationError("auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)")
+        }
         if let inferenceThreads, !(1...256).contains(inferenceThreads) {
             throw ConfigurationError("inference threads must be 1...256, got \(inferenceThreads)")
         }
     }
+}
+
+/// Whether the gateway authenticates requests.
+public enum AuthenticationMode: String, Sendable, Equatable {
+    /// Bearer tokens with roles (`metis token create`).
+    case tokens
+    /// No authentication: allowed only when the gateway binds loopback.
+    case none
+}
+
+func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host.hasPrefix("127.")
 }
 
 /// A configuration value that cannot be used; the message names it.

@@ -130,7 +130,8 @@ public struct GatewayCommand: AsyncParsableCommand {
                 maximumUploadSize: configuration.maximumUploadSize,
                 maximumSeriesSize: configuration.maximumSeriesSize,
                 version: MetisVersion.current,
-                followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true)),
+                followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true),
+                tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import Gateway
 import Logging
 import MetisRPC
 
@@ -23,14 +24,27 @@ public struct UpCommand: AsyncParsableCommand {
             at: configuration.runDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
 
         let plan = LaunchPlan(configuration: configuration)
-        let url = configuration.gatewayURL
+        var url = configuration.gatewayURL
+        var signIn = ""
+        if configuration.authentication == .tokens {
+            // The first start makes an admin token and hands it over in the address, so that one command still just works.
+            let tokens = TokenStore(file: configuration.tokenFile)
+            if try tokens.records().isEmpty {
+                let (token, record) = try tokens.create(role: .admin, label: "created by the first metis up")
+                url += "#token=" + token
+                logger.notice("created the first admin token", metadata: ["auth.token": "\(record.id)"])
+            } else {
+                signIn = " Sign in with an access token (metis token create --role ROLE)."
+            }
+        }
+        let shown = url, hint = signIn
         let supervisor = Supervisor(
             executable: try LaunchPlan.currentExecutable(),
             services: plan.services,
             gateway: plan.gateway,
             logger: logger
         ) {
-            let line = "Metis is running: open \(url) in a browser (health: \(url)healthz). Press Ctrl-C to stop.\n"
+            let line = "Metis is running: open \(shown) in a browser (health: \(configuration.gatewayURL)healthz).\(hint) Press Ctrl-C to stop.\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         do {

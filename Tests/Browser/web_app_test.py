@@ -31,11 +31,13 @@ parser.add_argument("--artefacts", required=True)
 parser.add_argument("--study", required=True, help="StudyInstanceUID of the uploaded study")
 parser.add_argument("--delete", required=True, help="StudyInstanceUID of the study to delete")
 parser.add_argument("--patient", required=True)
+parser.add_argument("--token", required=True, help="an admin access token")
 args = parser.parse_args()
 
 
 def api(path):
-    with urllib.request.urlopen(args.base + path, timeout=60) as response:
+    request = urllib.request.Request(args.base + path, headers={"Authorization": f"Bearer {args.token}"})
+    with urllib.request.urlopen(request, timeout=60) as response:
         return json.load(response)
 
 
@@ -67,8 +69,19 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 wait = WebDriverWait(driver, 120)
 errors = []
 try:
-    # Home: the cards, then the upload of a folder's files (one is not DICOM).
+    # Sign-in: the gateway asks for a token; a wrong one is refused, the right one lets in.
     driver.get(args.base + "/")
+    dialog = wait.until(ec.visibility_of_element_located((By.ID, "login")))
+    check(not driver.find_elements(By.ID, "drop-zone"), "nothing is shown before signing in")
+    driver.find_element(By.ID, "login-token").send_keys("metis_wrong\n")
+    wait.until(lambda d: "not accepted" in d.find_element(By.ID, "login-error").text)
+    check(dialog.is_displayed(), "a wrong token keeps the sign-in dialog")
+    shot("0-sign-in")
+    driver.find_element(By.ID, "login-token").send_keys(args.token + "\n")
+    wait.until(ec.invisibility_of_element_located((By.ID, "login")))
+    check(driver.execute_script("return localStorage.length") == 0, "nothing is kept in local storage")
+
+    # Home: the cards, then the upload of a folder's files (one is not DICOM).
     wait.until(ec.presence_of_element_located((By.ID, "drop-zone")))
     check(len(driver.find_elements(By.CSS_SELECTOR, ".cards .card")) == 4, "the home page shows four feature cards")
     files = sorted(os.path.join(args.upload, name) for name in os.listdir(args.upload))

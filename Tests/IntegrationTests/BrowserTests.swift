@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// The web application in a real browser (Debian's chromium and chromium-driver,
-/// driven by Selenium from `Tests/Browser/web_app_test.py`): upload, viewer,
+/// driven by Selenium from `Tests/Browser/web_app_test.py`): sign-in, upload, viewer,
 /// Segment, lesion table against the API, delete through the dialog, the
 /// follow-up chart of a patient with three studies. Screenshots go to
 /// `.build/test-artefacts/browser/`. Runs wherever the browser is installed,
@@ -18,10 +18,12 @@ struct BrowserTests {
 
     static var required: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
 
-    @Test("upload, view, segment, lesion table, delete, follow-up chart; no JavaScript error", .enabled(if: required || browserInstalled))
+    @Test("sign in, upload, view, segment, lesion table, delete, follow-up chart; no JavaScript error", .enabled(if: required || browserInstalled))
     func webApplication() async throws {
-        let metis = try await DICOMwebTests.Installation(maximumUpload: 256 << 20)
+        let metis = try await DICOMwebTests.Installation(maximumUpload: 256 << 20, tokens: true)
         defer { metis.stop() }
+        let token = try await metis.token(role: "admin")
+        let authorization = ["Authorization": "Bearer \(token)"]
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let artefacts = root.appendingPathComponent(".build/test-artefacts/browser")
         try? FileManager.default.removeItem(at: artefacts)
@@ -55,12 +57,13 @@ struct BrowserTests {
         for phantom in [first, second, unwanted] {
             let boundary = "b-\(UUID().uuidString)"
             let stow = try await HTTP.request(
-                "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+                "POST", metis.web + "/studies",
+                headers: authorization.merging(["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"]) { $1 },
                 body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
             #expect(stow.status == 200)
         }
         for phantom in [first, second] {
-            let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)")
+            let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)", headers: authorization)
             #expect(answer.status == 200, "\(answer.text)")
         }
         let upload = artefacts.appendingPathComponent("upload")
@@ -73,7 +76,7 @@ struct BrowserTests {
         let (status, output) = try await MetisProcesses.run(
             URL(fileURLWithPath: "/usr/bin/python3"),
             [root.appendingPathComponent("Tests/Browser/web_app_test.py").path, "--base", metis.base, "--upload", upload.path,
-             "--artefacts", artefacts.path, "--study", baseline.study, "--delete", unwanted.study, "--patient", "PHANTOM-1"])
+             "--artefacts", artefacts.path, "--token", token, "--study", baseline.study, "--delete", unwanted.study, "--patient", "PHANTOM-1"])
         #expect(status == 0, "\(output)")
     }
 }

@@ -19,13 +19,14 @@ struct DICOMwebTests {
         let port: Int
         let process: Process
 
-        init(maximumUpload: Int = 4 << 20) async throws {
+        /// With `tokens`, the gateway asks for access tokens (create them with `token(role:)`); without, it binds loopback with `--auth none`.
+        init(maximumUpload: Int = 4 << 20, tokens: Bool = false) async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-web-\(UUID().uuidString.prefix(8))")
             port = try MetisProcesses.freePort()
             process = Process()
             process.executableURL = MetisProcesses.executable("metis")
             process.arguments = ["up", "--data", directory.appendingPathComponent("data").path, "--port", String(port),
-                                 "--max-upload-bytes", String(maximumUpload), "--log-level", "warning"]
+                                 "--max-upload-bytes", String(maximumUpload), "--log-level", "warning", "--auth", tokens ? "tokens" : "none"]
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             guard await MetisProcesses.waitForHealthy("http://127.0.0.1:\(port)/healthz", timeout: .seconds(90)) != nil else {
@@ -35,6 +36,14 @@ struct DICOMwebTests {
         }
 
         var base: String { "http://127.0.0.1:\(port)" }
+
+        /// A new access token, through `metis token create` (its output's last word).
+        func token(role: String) async throws -> String {
+            let result = try await MetisProcesses.run(
+                MetisProcesses.executable("metis"), ["token", "create", "--role", role, "--data", directory.appendingPathComponent("data").path])
+            guard result.status == 0, let token = result.output.split(whereSeparator: \.isWhitespace).last else { throw CancellationError() }
+            return String(token)
+        }
         var web: String { base + "/dicom-web" }
 
         func stop() {

@@ -30,7 +30,15 @@ struct MetisUpTests {
             }
         }
         let announcement = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
-        #expect(announcement.contains("open http://127.0.0.1:\(port)/"))
+        #expect(announcement.contains("open http://127.0.0.1:\(port)/#token=metis_"), "\(announcement)")
+        // The first start made an admin token and handed it over in the address; requests need it.
+        let token = String(announcement.split(separator: "#token=").last?.prefix { !$0.isWhitespace } ?? "")
+        let studies = "http://127.0.0.1:\(port)/getAllStudies"
+        #expect(try await HTTP.request("GET", studies).status == 401)
+        #expect(try await HTTP.request("GET", studies, headers: ["Authorization": "Bearer \(token)"]).status == 200)
+        #expect(try await HTTP.request("GET", studies, headers: ["Authorization": "Bearer metis_forged"]).status == 401)
+        let listed = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["token", "list", "--data", data.path])
+        #expect(listed.output.contains("\tadmin\t") && !listed.output.contains(token), "only the token's id is listed, never the token")
 
         // The sockets: mode 0660 in a 0750 directory; metis-probe (C, libprotobuf-c) speaks to them.
         let run = data.appendingPathComponent("run")
@@ -130,5 +138,8 @@ struct MetisUpTests {
         let result = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--inference-workers", "0", "--data", "/nonexistent/x"])
         #expect(result.status != 0)
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
+        let open = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--auth", "none", "--host", "0.0.0.0", "--data", "/nonexistent/y"])
+        #expect(open.status != 0, "no authentication is refused on a non-loopback address")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/y"))
     }
 }

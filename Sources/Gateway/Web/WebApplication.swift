@@ -26,8 +26,20 @@ struct WebApplication: Sendable {
         HTTPField.Name("X-Frame-Options")!: "DENY",
     ]
 
-    /// Reads the shipped files; empty when the resources are missing (the API still serves).
-    static func load(from directory: URL? = Bundle.module.url(forResource: "WebApp", withExtension: nil)) -> WebApplication {
+    /// Where the files are: the resource bundle next to the executable (as `swift build` and
+    /// `deploy/systemd/install` place it), else this source tree's copy. (`Bundle.module`
+    /// would stop the process when the bundle is missing; the API must serve regardless.)
+    static var installedDirectory: URL? {
+        let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let candidates = [
+            executable.deletingLastPathComponent().appendingPathComponent("Metis_Gateway.resources/WebApp"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("WebApp"),
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path) }
+    }
+
+    /// Reads the shipped files; empty when they are missing (the API still serves).
+    static func load(from directory: URL? = installedDirectory) -> WebApplication {
         guard let directory else { return WebApplication(files: [:]) }
         var files = [String: File]()
         let root = directory.standardizedFileURL.path

@@ -1,6 +1,6 @@
 // The application shell: routes pages by path (history API), the language
 // switch, and the sign-in dialog when the gateway asks for a token.
-import { setToken, token } from './api.js';
+import { json, setToken, token } from './api.js';
 import { language, languages, setLanguage, t, translate } from './i18n.js';
 import { homePage } from './home.js';
 import { studiesPage } from './studies.js';
@@ -52,12 +52,27 @@ function showLanguage() {
   translate();
 }
 
+/** Asks the gateway whether a token is needed and what ours may do; shows the sign-in dialog when needed. */
+async function checkSession() {
+  try {
+    const session = await json('/api/v1/session');
+    document.body.dataset.role = session.role || '';
+    document.getElementById('logout').hidden = session.authentication !== 'tokens' || !session.authenticated;
+    if (!session.authenticated) {
+      showLogin();
+      return false;
+    }
+  } catch { /* the pages report their own errors */ }
+  return true;
+}
+
 function showLogin() {
   const dialog = document.getElementById('login');
   if (dialog.open) return;
   document.getElementById('login-error').textContent = token() ? t('login.rejected') : '';
   setToken(null);
   dialog.showModal();
+  document.getElementById('login-token').focus();
 }
 
 document.addEventListener('click', (event) => {
@@ -73,14 +88,17 @@ document.getElementById('language').addEventListener('click', () => {
   showLanguage();
   render();
 });
-document.getElementById('login-form').addEventListener('submit', () => {
-  setToken(document.getElementById('login-token').value.trim());
-  document.getElementById('logout').hidden = false;
-  render();
+document.getElementById('login-form').addEventListener('submit', async () => {
+  const input = document.getElementById('login-token');
+  setToken(input.value.trim());
+  input.value = '';
+  if (await checkSession()) render();
 });
 document.getElementById('logout').addEventListener('click', () => {
   setToken(null);
+  document.body.dataset.role = '';
   document.getElementById('logout').hidden = true;
+  document.getElementById('main').replaceChildren();
   showLogin();
 });
 
@@ -90,7 +108,6 @@ if (handed) {
   setToken(handed);
   history.replaceState(null, '', location.pathname + location.search);
 }
-document.getElementById('logout').hidden = !token();
 setLanguage(language());
 showLanguage();
-render();
+if (await checkSession()) render();

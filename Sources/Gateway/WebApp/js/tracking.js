@@ -32,7 +32,7 @@ async function listPage() {
     patients.length ? [filter, el('table', { class: 'patients', id: 'patients-table' },
       el('thead', {}, el('tr', {}, [t('tracking.patientId'), t('tracking.name'), t('tracking.studies'), t('tracking.first'), t('tracking.last')].map((h) => el('th', {}, h)))),
       body)] : notice(t('tracking.empty')),
-    el('p', { class: 'actions' },
+    el('p', { class: 'actions export' },
       el('button', { type: 'button', onclick: () => download('/api/v1/export.csv', 'metis-follow-up.csv') }, t('tracking.exportCsv')),
       el('button', { type: 'button', onclick: () => download('/api/v1/export.json', 'metis-follow-up.json') }, t('tracking.exportJson'))));
   return { node, title: t('tracking.title') };
@@ -75,7 +75,7 @@ async function patientPage(patientID) {
   const node = el('div', { class: 'tracking patient' },
     el('p', {}, el('a', { href: '/tracking', 'data-link': true }, `← ${t('tracking.back')}`)),
     el('h1', {}, personName(timeline.patient?.patientName), ' ', el('span', { class: 'muted' }, patientID)),
-    el('p', { class: 'actions' },
+    el('p', { class: 'actions export' },
       el('button', { type: 'button', id: 'export-csv', onclick: () => download(`/api/v1/patients/${id}/export.csv`, `metis-follow-up-${patientID}.csv`) }, t('tracking.exportCsv')),
       el('button', { type: 'button', id: 'export-json', onclick: () => download(`/api/v1/patients/${id}/export.json`, `metis-follow-up-${patientID}.json`) }, t('tracking.exportJson'))),
     el('h2', {}, t('tracking.timeline')),

@@ -1,0 +1,126 @@
+import CLibCrypto
+public import Foundation
+import Synchronization
+
+/// The gateway's access tokens, in `<data>/gateway/tokens.json`: only each
+/// token's SHA-256 is kept, never the token. `metis token create|revoke|list`
+/// change the file (written to a temporary file, fsynced, renamed); the
+/// gateway reads it again when its modification time or size changes, so a
+/// revocation takes effect at the next request.
+public final class TokenStore: Sendable {
+    /// One token as stored.
+    public struct Record: Codable, Sendable, Equatable {
+        /// The first 12 hex digits of the hash: names the token in lists and for revocation.
+        public var id: String
+        public var role: AccessRole
+        public var label: String
+        public var created: Date
+        var sha256: String
+    }
+
+    public struct StoreError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let file: URL
+    private let cache = Mutex<(stamp: [Int64], records: [Record])?>(nil)
+
+    public init(file: URL) { self.file = file }
+
+    /// The default place under a data directory.
+    public static func file(inDataDirectory data: URL) -> URL {
+        data.appendingPathComponent("gateway/tokens.json")
+    }
+
+    /// Every token, including none when the file does not exist yet.
+    public func records() throws -> [Record] {
+        let stamp = Self.stamp(of: file)
+        if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.records }
+        guard !stamp.isEmpty else { return [] }
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw StoreError(description: "cannot read the token file \(file.path): \(error.localizedDescription)")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        guard let records = try? decoder.decode([Record].self, from: data) else {
+            throw StoreError(description: "the token file \(file.path) is not a valid token list")
+        }
+        cache.withLock { $0 = (stamp, records) }
+        return records
+    }
+
+    /// The token's record when it is known.
+    public func authenticate(_ token: String) throws -> Record? {
+        let digest = Self.sha256(token)
+        return try records().first { $0.sha256 == digest }
+    }
+
+    /// A new token for `role`; the token itself is returned once and never stored.
+    public func create(role: AccessRole, label: String) throws -> (token: String, record: Record) {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw StoreError(description: "no random bytes for a token") }
+        let token = "metis_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let digest = Self.sha256(token)
+        let record = Record(id: String(digest.prefix(12)), role: role, label: label, created: Date(), sha256: digest)
+        try write(try records() + [record])
+        return (token, record)
+    }
+
+    /// Removes the token whose id (or a unique prefix of it, at least 6 digits) is given.
+    @discardableResult
+    public func revoke(id: String) throws -> Record {
+        let all = try records()
+        let matching = all.filter { id.count >= 6 && $0.id.hasPrefix(id.lowercased()) }
+        guard matching.count == 1, let record = matching.first else {
+            throw StoreError(description: matching.isEmpty ? "no token \(id)" : "\(id) names several tokens: give more digits")
+        }
+        try write(all.filter { $0.id != record.id })
+        return record
+    }
+
+    private func write(_ records: [Record]) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let directory = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        let temporary = directory.appendingPathComponent(".tokens-\(UUID().uuidString).tmp")
+        let data = try encoder.encode(records)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+            throw StoreError(description: "cannot write in \(directory.path)")
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, file.path) == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw StoreError(description: "cannot replace \(file.path): \(String(cString: strerror(errno)))")
+        }
+        let descriptor = open(directory.path, O_RDONLY)
+        if descriptor >= 0 {
+            fsync(descriptor)
+            close(descriptor)
+        }
+        cache.withLock { $0 = nil }
+    }
+
+    /// Modification time (ns) and size; empty when the file is missing.
+    private static func stamp(of file: URL) -> [Int64] {
+        var status = stat()
+        guard stat(file.path, &status) == 0 else { return [] }
+        return [Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec), Int64(status.st_size), Int64(status.st_ino)]
+    }
+
+    static func sha256(_ text: String) -> String {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        let bytes = Array(text.utf8)
+        _ = EVP_Digest(bytes, bytes.count, &digest, &length, EVP_sha256(), nil)
+        return digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+}
