@@ -10,14 +10,14 @@ public enum Gateway {
     public static func build(configuration: GatewayConfiguration, logger: Logger) -> some ApplicationProtocol {
         let clients = ServiceClients(configuration: configuration, logger: logger)
         let metrics = GatewayMetrics()
-        let router = Router()
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: CORSMiddleware(
             allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
             allowMethods: [.get, .head, .post, .delete, .options],
             exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location", "ETag", "Content-Disposition"], maxAge: .seconds(3600)))
-        if let tokens = configuration.tokens { router.add(middleware: AuthenticationMiddleware(tokens: tokens)) }
+        router.add(middleware: AuthenticationMiddleware(tokens: configuration.tokens, audit: configuration.audit))
         WebApplication.load().register(on: router) { _ in
             (try? JSONBody.response(ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")))
                 ?? Response(status: .internalServerError)

@@ -20,6 +20,8 @@ public struct GatewayConfiguration: Sendable {
     public var followUpOutbox: URL?
     /// The access tokens requests must carry; nil: no authentication (`auth = none`, loopback only).
     public var tokens: TokenStore?
+    /// Where requests touching patient data are recorded; nil: not recorded.
+    public var audit: AuditLog?
 
     public init(
         host: String = "127.0.0.1",
@@ -32,9 +34,11 @@ public struct GatewayConfiguration: Sendable {
         healthTimeout: Duration = .seconds(2),
         version: String,
         followUpOutbox: URL? = nil,
-        tokens: TokenStore? = nil
+        tokens: TokenStore? = nil,
+        audit: AuditLog? = nil
     ) {
         self.tokens = tokens
+        self.audit = audit
         self.followUpOutbox = followUpOutbox
         self.host = host
         self.port = port

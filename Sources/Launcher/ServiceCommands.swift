@@ -131,7 +131,8 @@ public struct GatewayCommand: AsyncParsableCommand {
                 maximumSeriesSize: configuration.maximumSeriesSize,
                 version: MetisVersion.current,
                 followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true),
-                tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil),
+                tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil,
+                audit: try AuditLog(file: configuration.dataDirectory.appendingPathComponent("gateway/audit.jsonl"))),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }
