@@ -176,7 +176,7 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "ModelInference", "CBLAS",
+                "MetisRPC", "MetisProto", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "ModelInference", "CBLAS",
                 log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],

@@ -33,3 +33,20 @@ public enum SQLiteDatabase {
         _ = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 }
+
+extension SQLiteDatabase {
+    /// A consistent copy of the database at `source` into a new file at
+    /// `destination`, through SQLite's online backup API: safe while the
+    /// owning service reads and writes (WAL), the copy being the state of one
+    /// committed transaction.
+    public static func backup(from source: String, to destination: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let reader = try DatabasePool(path: source, configuration: configuration)
+        let copy = try DatabaseQueue(path: destination)
+        try reader.backup(to: copy)
+        try copy.close()
+        try reader.close()
+    }
+}

@@ -20,12 +20,13 @@ struct DICOMwebTests {
         let process: Process
 
         /// With `tokens`, the gateway asks for access tokens (create them with `token(role:)`); without, it binds loopback with `--auth none`.
-        init(maximumUpload: Int = 4 << 20, tokens: Bool = false) async throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-web-\(UUID().uuidString.prefix(8))")
+        /// `directory` (whose `data` is the data directory) defaults to a new temporary one.
+        init(maximumUpload: Int = 4 << 20, tokens: Bool = false, directory: URL? = nil) async throws {
+            self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-web-\(UUID().uuidString.prefix(8))")
             port = try MetisProcesses.freePort()
             process = Process()
             process.executableURL = MetisProcesses.executable("metis")
-            process.arguments = ["up", "--data", directory.appendingPathComponent("data").path, "--port", String(port),
+            process.arguments = ["up", "--data", self.directory.appendingPathComponent("data").path, "--port", String(port),
                                  "--max-upload-bytes", String(maximumUpload), "--log-level", "warning", "--auth", tokens ? "tokens" : "none"]
             process.standardOutput = FileHandle.nullDevice
             try process.run()
@@ -46,10 +47,11 @@ struct DICOMwebTests {
         }
         var web: String { base + "/dicom-web" }
 
-        func stop() {
+        /// Stops `metis up` and, unless `keepingData`, removes the directory.
+        func stop(keepingData: Bool = false) {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
+            if !keepingData { try? FileManager.default.removeItem(at: directory) }
         }
     }
 
