@@ -28,6 +28,8 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var inferenceThreads: Int?
     /// Whether the gateway asks for access tokens (the default) or not (loopback only).
     public var authentication = AuthenticationMode.tokens
+    /// Users, besides the services' own and root, whose processes may connect to the service sockets.
+    public var peerUserIDs: Set<UInt32> = []
 
     public init() {}
 
@@ -62,6 +64,7 @@ public struct MetisConfiguration: Sendable, Equatable {
     var rpcServer: RPCServer.Configuration {
         var rpc = RPCServer.Configuration()
         rpc.maximumFrameSize = maximumFrameSize
+        rpc.allowedPeerUserIDs = (rpc.allowedPeerUserIDs ?? []).union(peerUserIDs)
         return rpc
     }
 

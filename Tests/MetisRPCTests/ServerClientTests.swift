@@ -34,6 +34,25 @@ struct ServerClientTests {
         #expect(!FileManager.default.fileExists(atPath: path), "socket removed on shutdown")
     }
 
+    @Test("a Unix-socket peer whose user is not allowed is disconnected before any call")
+    func peerCredentials() async throws {
+        var configuration = RPCServer.Configuration()
+        configuration.allowedPeerUserIDs = [getuid() &+ 4242]
+        let closed = try await TestServer(router: TestMethods.router(), configuration: configuration)
+        let refused = RPCConnection(address: closed.address)
+        let health = Metis_V1_Health.Client(refused)
+        await #expect(throws: RPCError.self) { _ = try await health.check(.init(), options: CallOptions(timeout: .seconds(5))) }
+        await refused.close()
+        try await closed.stop()
+
+        configuration.allowedPeerUserIDs = [getuid()]
+        let open = try await TestServer(router: TestMethods.router(), configuration: configuration)
+        let allowed = RPCConnection(address: open.address)
+        #expect(try await Metis_V1_Health.Client(allowed).check(.init(), options: CallOptions(timeout: .seconds(5))).status == .serving)
+        await allowed.close()
+        try await open.stop()
+    }
+
     @Test("unknown method answers UNIMPLEMENTED")
     func unimplemented() async throws {
         let server = try await TestServer(router: TestMethods.router())

@@ -22,6 +22,10 @@ public final class RPCServer: Service, Sendable {
         /// block; long computations go to threads of their own. `false` runs
         /// them on the global concurrent executor, as streaming handlers always are.
         public var runsHandlersOnEventLoop = true
+        /// On a Unix socket, the user ids whose processes may connect (checked with
+        /// SO_PEERCRED when the connection is accepted; others are closed at once).
+        /// Default: this process's user and root. nil: any user the socket's mode lets in.
+        public var allowedPeerUserIDs: Set<UInt32>? = [getuid(), 0]
 
         public init() {}
     }
@@ -135,9 +139,9 @@ public final class RPCServer: Service, Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
-            .childChannelInitializer { [router, tracker, logger, configuration] channel in
+            .childChannelInitializer { [router, tracker, logger, configuration, address] channel in
                 self.track(channel)
-                return channel.eventLoop.makeCompletedFuture {
+                return Self.checkPeer(of: channel, address: address, allowed: configuration.allowedPeerUserIDs, logger: logger).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
                         MessageToByteHandler(FrameEncoder()),
@@ -160,6 +164,31 @@ public final class RPCServer: Service, Sendable {
             return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: port).get()
+        }
+    }
+
+    /// The peer's credentials as the kernel reports them (Linux `struct ucred`).
+    private struct PeerCredentials: Sendable {
+        var pid: Int32
+        var uid: UInt32
+        var gid: UInt32
+    }
+
+    /// Succeeds when a Unix-socket peer's uid is allowed; fails (closing the connection) otherwise.
+    private static func checkPeer(
+        of channel: any Channel, address: RPCAddress, allowed: Set<UInt32>?, logger: Logger
+    ) -> EventLoopFuture<Void> {
+        guard case .unix = address, let allowed else { return channel.eventLoop.makeSucceededVoidFuture() }
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(RPCError(code: .permissionDenied, message: "peer credentials unavailable"))
+        }
+        let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return credentials.flatMapThrowing { peer in
+            guard allowed.contains(peer.uid) else {
+                logger.warning("connection refused: peer user not allowed", metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)"])
+                throw RPCError(code: .permissionDenied, message: "user \(peer.uid) may not connect")
+            }
         }
     }
 
