@@ -50,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // System libraries.
@@ -166,6 +167,9 @@ let package = Package(
             dependencies: [
                 "MetisRPC", "MetisProto", "DICOM", "Segmentation", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -177,8 +181,9 @@ let package = Package(
             name: "Launcher",
             dependencies: [
                 "MetisRPC", "MetisProto", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "ModelInference", "CBLAS",
-                log, lifecycle, argumentParser, protobuf,
+                "CLibCrypto", log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -3,11 +3,14 @@ public import Hummingbird
 public import Logging
 import MetisProto
 import MetisRPC
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 
 /// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
 /// serves the public routes and talks to the services over RPC.
 public enum Gateway {
-    public static func build(configuration: GatewayConfiguration, logger: Logger) -> some ApplicationProtocol {
+    public static func build(configuration: GatewayConfiguration, logger: Logger) throws -> some ApplicationProtocol {
         let clients = ServiceClients(configuration: configuration, logger: logger)
         let metrics = GatewayMetrics()
         let router = Router(context: GatewayRequestContext.self)
@@ -18,6 +21,7 @@ public enum Gateway {
             allowMethods: [.get, .head, .post, .delete, .options],
             exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location", "ETag", "Content-Disposition"], maxAge: .seconds(3600)))
         router.add(middleware: AuthenticationMiddleware(tokens: configuration.tokens, audit: configuration.audit))
+        if configuration.tls != nil { router.add(middleware: StrictTransportSecurityMiddleware()) }
         WebApplication.load().register(on: router) { _ in
             (try? JSONBody.response(ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")))
                 ?? Response(status: .internalServerError)
@@ -51,12 +55,53 @@ public enum Gateway {
         segmentation.register(on: router)
         FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
         SegmentationJobRoutes(routes: segmentation).register(on: router)
+        var server = HTTPServerBuilder.http1()
+        if let tls = configuration.tls {
+            let certificates: [NIOSSLCertificate]
+            let key: NIOSSLPrivateKey
+            do {
+                certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate)
+                key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
+            } catch {
+                throw GatewayError.tls("cannot read the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
+            }
+            var settings = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+            settings.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: settings)
+        }
         return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),
             services: [ClientShutdown(clients: clients)],
             logger: logger
         )
+    }
+}
+
+/// Why the gateway cannot start.
+public enum GatewayError: Error, CustomStringConvertible {
+    case tls(String)
+
+    public var description: String {
+        switch self {
+        case .tls(let message): message
+        }
+    }
+}
+
+/// HTTPS only: browsers are told to keep to it for a year.
+struct StrictTransportSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            var response = try await next(request, context)
+            response.headers[.strictTransportSecurity] = "max-age=31536000"
+            return response
+        } catch let error as any HTTPResponseError {
+            var response = try error.response(from: request, context: context)
+            response.headers[.strictTransportSecurity] = "max-age=31536000"
+            return response
+        }
     }
 }
 

@@ -22,6 +22,8 @@ public struct GatewayConfiguration: Sendable {
     public var tokens: TokenStore?
     /// Where requests touching patient data are recorded; nil: not recorded.
     public var audit: AuditLog?
+    /// PEM certificate chain and private key: the gateway then speaks HTTPS only (with HSTS).
+    public var tls: (certificate: String, privateKey: String)?
 
     public init(
         host: String = "127.0.0.1",
@@ -35,8 +37,10 @@ public struct GatewayConfiguration: Sendable {
         version: String,
         followUpOutbox: URL? = nil,
         tokens: TokenStore? = nil,
-        audit: AuditLog? = nil
+        audit: AuditLog? = nil,
+        tls: (certificate: String, privateKey: String)? = nil
     ) {
+        self.tls = tls
         self.tokens = tokens
         self.audit = audit
         self.followUpOutbox = followUpOutbox

@@ -48,6 +48,8 @@ struct GatewayOptions: ParsableArguments {
     var maximumUploadSize: Int?
     @Option(help: "tokens (default: requests need an access token) or none (only when the gateway binds loopback).")
     var auth: String?
+    @Option(help: "PEM certificate chain: the gateway serves HTTPS only (with --tls-key).") var tlsCertificate: String?
+    @Option(help: "PEM private key of --tls-certificate.") var tlsKey: String?
 
     func apply(to configuration: inout MetisConfiguration) throws {
         if let host { configuration.host = host }
@@ -57,5 +59,7 @@ struct GatewayOptions: ParsableArguments {
         if let inferenceThreads { configuration.inferenceThreads = inferenceThreads }
         if let maximumUploadSize { configuration.maximumUploadSize = maximumUploadSize }
         if let auth { try configuration.set("auth", to: auth, source: "--auth") }
+        if let tlsCertificate { configuration.tlsCertificate = tlsCertificate }
+        if let tlsKey { configuration.tlsKey = tlsKey }
     }
 }

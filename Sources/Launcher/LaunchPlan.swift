@@ -50,6 +50,7 @@ struct LaunchPlan {
             "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
             "--auth", configuration.authentication.rawValue,
         ]
+        if let tls = configuration.tls { gatewayArguments += ["--tls-certificate", tls.certificate, "--tls-key", tls.privateKey] }
         for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }
         self.services = services
         self.gateway = Supervisor.ChildSpec(

@@ -30,6 +30,15 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var authentication = AuthenticationMode.tokens
     /// Users, besides the services' own and root, whose processes may connect to the service sockets.
     public var peerUserIDs: Set<UInt32> = []
+    /// PEM certificate chain and key: the gateway serves HTTPS only.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+
+    /// Both TLS files, when TLS is on.
+    public var tls: (certificate: String, privateKey: String)? {
+        guard let tlsCertificate, let tlsKey else { return nil }
+        return (URL(fileURLWithPath: tlsCertificate).path, URL(fileURLWithPath: tlsKey).path)
+    }
 
     public init() {}
 
@@ -55,7 +64,8 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// Where a browser opens Metis.
     public var gatewayURL: String {
         let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        return shownHost.contains(":") ? "http://[\(shownHost)]:\(port)/" : "http://\(shownHost):\(port)/"
+        let scheme = tls == nil ? "http" : "https"
+        return shownHost.contains(":") ? "\(scheme)://[\(shownHost)]:\(port)/" : "\(scheme)://\(shownHost):\(port)/"
     }
 
     /// The frame limit of the segmentation channel (gateway ↔ inference workers).
@@ -84,6 +94,9 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError("maximum series size must be at least 1 MiB, got \(maximumSeriesSize)")
         }
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ConfigurationError("TLS needs both tls_certificate and tls_key (--tls-certificate, --tls-key)")
+        }
         if authentication == .none, !isLoopback(host) {
             throw ConfigurationError("auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)")
         }

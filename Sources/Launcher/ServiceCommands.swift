@@ -120,7 +120,7 @@ public struct GatewayCommand: AsyncParsableCommand {
     public func run() async throws {
         let configuration = try common.configuration(gateway.apply)
         ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-        let application = Gateway.build(
+        let application = try Gateway.build(
             configuration: GatewayConfiguration(
                 host: configuration.host,
                 port: configuration.port,
@@ -132,7 +132,8 @@ public struct GatewayCommand: AsyncParsableCommand {
                 version: MetisVersion.current,
                 followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true),
                 tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil,
-                audit: try AuditLog(file: configuration.dataDirectory.appendingPathComponent("gateway/audit.jsonl"))),
+                audit: try AuditLog(file: configuration.dataDirectory.appendingPathComponent("gateway/audit.jsonl")),
+                tls: configuration.tls),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }

@@ -127,9 +127,15 @@ final class Supervisor: Service, Sendable {
                 throw StartupError(description: "\(response.component) reports \(response.status): \(response.details)")
             }
         case .http(let url):
-            var request = URLRequest(url: URL(string: url)!)
-            request.timeoutInterval = 2
-            let (body, _) = try await URLSession.shared.data(for: request)
+            let location = URL(string: url)!
+            let body: Data
+            if location.scheme == "https" {
+                body = try await HTTPSProbe.get(host: location.host ?? "127.0.0.1", port: location.port ?? 443, path: location.path)
+            } else {
+                var request = URLRequest(url: location)
+                request.timeoutInterval = 2
+                body = try await URLSession.shared.data(for: request).0
+            }
             struct Identity: Decodable { var pid: Int32 }
             let identity = try JSONDecoder().decode(Identity.self, from: body)
             guard identity.pid == pid else {

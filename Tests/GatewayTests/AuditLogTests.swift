@@ -21,7 +21,7 @@ struct AuditLogTests {
         let clinician = try store.create(role: .clinician, label: "dr")
         let file = directory.appendingPathComponent("gateway/audit.jsonl")
         let nowhere = RPCAddress.unix(path: directory.appendingPathComponent("nothing.sock").path)
-        let app = Gateway.build(
+        let app = try Gateway.build(
             configuration: GatewayConfiguration(
                 storage: nowhere, tracking: nowhere, inference: [nowhere], version: "audit", tokens: store, audit: try AuditLog(file: file)),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })

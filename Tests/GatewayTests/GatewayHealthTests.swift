@@ -65,7 +65,7 @@ struct GatewayHealthTests {
     @Test("/healthz is 200 with every service SERVING")
     func allHealthy() async throws {
         let services = try await Services(components: ["storage", "tracking", "inference-0", "inference-1"])
-        let app = Gateway.build(configuration: services.configuration(), logger: Logger(label: "test"))
+        let app = try Gateway.build(configuration: services.configuration(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
@@ -82,7 +82,7 @@ struct GatewayHealthTests {
     @Test("/healthz is 503 and names the service that is down")
     func oneDown() async throws {
         let services = try await Services(components: ["storage", "inference-0", "inference-1"])
-        let app = Gateway.build(configuration: services.configuration(), logger: Logger(label: "test"))
+        let app = try Gateway.build(configuration: services.configuration(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
@@ -100,7 +100,7 @@ struct GatewayHealthTests {
     @Test("/metrics counts requests by route, and unknown routes are JSON 404s")
     func metrics() async throws {
         let services = try await Services(components: ["storage", "tracking", "inference-0", "inference-1"])
-        let app = Gateway.build(configuration: services.configuration(), logger: Logger(label: "test"))
+        let app = try Gateway.build(configuration: services.configuration(), logger: Logger(label: "test"))
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { _ in }
             try await client.execute(uri: "/no/such/route", method: .get) { response in

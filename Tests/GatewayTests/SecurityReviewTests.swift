@@ -47,7 +47,7 @@ struct SecurityReviewTests {
         for role in AccessRole.allCases { created[role.rawValue] = try store.create(role: role, label: "review").token }
         let tokens = created
         let nowhere = RPCAddress.unix(path: directory.appendingPathComponent("nothing.sock").path)
-        let app = Gateway.build(
+        let app = try Gateway.build(
             configuration: GatewayConfiguration(
                 storage: nowhere, tracking: nowhere, inference: [nowhere], healthTimeout: .milliseconds(200), version: "review", tokens: store),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
