@@ -16,6 +16,7 @@ public enum Gateway {
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: RequestLimitsMiddleware())
         router.add(middleware: CORSMiddleware(
             allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
             allowMethods: [.get, .head, .post, .delete, .options],

@@ -72,6 +72,12 @@ enum UploadExtractor {
             for entry in try ZipArchive(file.data).entries {
                 let base = entry.path.split(separator: "/").last.map(String.init) ?? entry.path
                 let name = file.name + "/" + entry.path
+                // Nothing is written under these names, but a path that climbs out or is absolute only comes from a hostile archive.
+                let components = entry.path.split(whereSeparator: { $0 == "/" || $0 == "\\" })
+                if entry.path.hasPrefix("/") || entry.path.hasPrefix("\\") || components.contains("..") || (components.first?.hasSuffix(":") ?? false) {
+                    contents.rejected.append(SkippedFile(file: name, reason: "unsafe path in the archive (absolute or with '..'): not stored"))
+                    continue
+                }
                 if entry.path.hasPrefix("__MACOSX/") || base.hasPrefix("._") || base == ".DS_Store" || base.uppercased() == "DICOMDIR" {
                     contents.skipped.append(SkippedFile(file: name, reason: base.uppercased() == "DICOMDIR" ? "DICOMDIR media index, not an instance" : "system file"))
                     continue
