@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// The deployment files hold together: the Kubernetes manifests against the
+/// API schemas (kubernetes-validate from PyPI, strict: no unknown fields), and
+/// a deliberately broken copy is refused, so the check cannot pass vacuously;
+/// the systemd units name the binaries the package builds.
+@Suite("Deployment files")
+struct DeploymentTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static var validatorInstalled: Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import kubernetes_validate"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    @Test("deploy/kubernetes validates against the Kubernetes schemas", .enabled(if: validatorInstalled || ProcessInfo.processInfo.environment["CI"] != nil))
+    func kubernetes() async throws {
+        let manifest = Self.root.appendingPathComponent("deploy/kubernetes/metis.yaml")
+        let validate = { (file: String) in
+            try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "kubernetes_validate", "--strict", "--quiet", file])
+        }
+        let result = try await validate(manifest.path)
+        #expect(result.status == 0, "\(result.output)")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        let broken = FileManager.default.temporaryDirectory.appendingPathComponent("metis-broken-\(UUID().uuidString.prefix(8)).yaml")
+        defer { try? FileManager.default.removeItem(at: broken) }
+        try text.replacingOccurrences(of: "replicas: 2", with: "replicas: two").write(to: broken, atomically: true, encoding: .utf8)
+        #expect(try await validate(broken.path).status != 0, "the validator refuses a broken manifest")
+        // The gateway lists one inference address per inference replica.
+        let replicas = text.components(separatedBy: "name: metis-inference\n").count > 1 ? text.ranges(of: /tcp:\/\/metis-inference-\d+/).count : 0
+        #expect(replicas == 2 && text.contains("replicas: 2"))
+    }
+
+    @Test("the systemd units start binaries the package builds, with the hardening options")
+    func systemd() throws {
+        let units = Self.root.appendingPathComponent("deploy/systemd")
+        for name in ["metis-storage.service", "metis-tracking.service", "metis-inference@.service", "metis-gateway.service"] {
+            let text = try String(contentsOf: units.appendingPathComponent(name), encoding: .utf8)
+            let binary = try #require(text.firstMatch(of: /ExecStart=\/usr\/local\/bin\/(\S+)/)?.1)
+            #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("Sources/\(binary)").path), "\(name) runs \(binary)")
+            for option in ["NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "Restart=always", "User=metis"] {
+                #expect(text.contains(option), "\(name) has \(option)")
+            }
+        }
+    }
+}
