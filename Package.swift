@@ -38,6 +38,7 @@ let package = Package(
         .library(name: "MetisProto", targets: ["MetisProto"]),
         .library(name: "DICOM", targets: ["DICOM"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
