@@ -29,21 +29,12 @@ def archive(entries, method=zipfile.ZIP_STORED):
 
 
 def patch_sizes(data, size):
-    """Rewrites the uncompressed size in every local header and central directory entry."""
-    position = 0
-    while True:
-        local = data.find(b"PK\x03\x04", position)
-        if local < 0:
-            break
-        struct.pack_into("<I", data, local + 22, size)
-        position = local + 4
-    position = 0
-    while True:
-        central = data.find(b"PK\x01\x02", position)
-        if central < 0:
-            break
-        struct.pack_into("<I", data, central + 24, size)
-        position = central + 4
+    """Rewrites the uncompressed size in every local header (offset 22) and central directory entry (offset 24)."""
+    for signature, offset in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        position = data.find(signature)
+        while position >= 0:
+            struct.pack_into("<I", data, position + offset, size)
+            position = data.find(signature, position + 4)
     return data
 
 

@@ -52,6 +52,16 @@ def console_errors():
 checked = []
 
 
+def coloured_pixels():
+    """Pixels of the viewer's canvas that are not grey: the contours drawn over the slice."""
+    return driver.execute_script("""
+        const canvas = document.getElementById('viewer-canvas');
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - data[i + 1]) > 60 || Math.abs(data[i + 1] - data[i + 2]) > 60) count++;
+        return count;""")
+
+
 def check(condition, message):
     if not condition:
         shot("failure")
@@ -124,21 +134,11 @@ try:
     largest = max(range(len(expected)), key=lambda i: expected[i]["volumeMm3"])
     rows[largest].find_elements(By.TAG_NAME, "td")[1].click()
     time.sleep(0.5)
-    coloured = driver.execute_script("""
-        const canvas = document.getElementById('viewer-canvas');
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        let count = 0;
-        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - data[i + 1]) > 60 || Math.abs(data[i + 1] - data[i + 2]) > 60) count++;
-        return count;""")
+    coloured = coloured_pixels()
     check(coloured > 50, f"the lesion's contour is drawn over the slice ({coloured} coloured pixels)")
     toggle = rows[largest].find_element(By.CSS_SELECTOR, "input[type=checkbox]")
     toggle.click()
-    hidden = driver.execute_script("""
-        const canvas = document.getElementById('viewer-canvas');
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        let count = 0;
-        for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - data[i + 1]) > 60 || Math.abs(data[i + 1] - data[i + 2]) > 60) count++;
-        return count;""")
+    hidden = coloured_pixels()
     check(hidden < coloured, f"the toggle hides the lesion's contour ({hidden} coloured pixels left)")
     toggle.click()
     shot("3-viewer-segmented")

@@ -30,23 +30,7 @@ struct BrowserTests {
         try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
 
         // One patient's three examinations (as in the follow-up test) and a study to delete.
-        var baseline = BrainPhantom()
-        baseline.study = "2.25.83001"
-        baseline.series = "2.25.83001.1"
-        baseline.studyDate = "20260105"
-        var first = baseline
-        first.study = "2.25.83002"
-        first.series = "2.25.83002.1"
-        first.studyDate = "20260405"
-        first.headShift = SIMD3(5, -4, 6)
-        first.lesions = [.init(center: SIMD3(20, -15, 70), radius: 8), .init(center: SIMD3(-35, 25, 90), radius: 3)]
-        var second = baseline
-        second.study = "2.25.83003"
-        second.series = "2.25.83003.1"
-        second.studyDate = "20260705"
-        second.lesions = [
-            .init(center: SIMD3(20, -15, 70), radius: 11), .init(center: SIMD3(-35, 25, 90), radius: 3), .init(center: SIMD3(-20, -40, 60), radius: 7),
-        ]
+        let (baseline, first, second) = BrainPhantom.threeExaminations(studyPrefix: "2.25.8300")
         var unwanted = BrainPhantom()
         unwanted.study = "2.25.83009"
         unwanted.series = "2.25.83009.1"

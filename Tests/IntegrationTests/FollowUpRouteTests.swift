@@ -13,26 +13,8 @@ struct FollowUpRouteTests {
     func threeExaminations() async throws {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
         defer { metis.stop() }
-        // Baseline: diameters 20, 12 and 8 mm (targets 20 + 12 = 32 mm).
-        var baseline = BrainPhantom()
-        baseline.study = "2.25.81001"
-        baseline.series = "2.25.81001.1"
-        baseline.studyDate = "20260105"
-        // First follow-up, the patient lying 5, −4, 6 mm away: 20 → 16 mm, 12 → 6 mm, the 8 mm lesion gone (22 mm: −31 %, PR).
-        var first = baseline
-        first.study = "2.25.81002"
-        first.series = "2.25.81002.1"
-        first.studyDate = "20260405"
-        first.headShift = SIMD3(5, -4, 6)
-        first.lesions = [.init(center: SIMD3(20, -15, 70), radius: 8), .init(center: SIMD3(-35, 25, 90), radius: 3)]
-        // Second follow-up: 16 → 22 mm (28 mm: +27 % over the nadir, 6 mm larger) and a new 14 mm lesion: PD.
-        var second = baseline
-        second.study = "2.25.81003"
-        second.series = "2.25.81003.1"
-        second.studyDate = "20260705"
-        second.lesions = [
-            .init(center: SIMD3(20, -15, 70), radius: 11), .init(center: SIMD3(-35, 25, 90), radius: 3), .init(center: SIMD3(-20, -40, 60), radius: 7),
-        ]
+        // BASELINE (20, 12, 8 mm) → PR (the head shifted, 16 and 6 mm) → PD (22 mm and a new 14 mm lesion).
+        let (baseline, first, second) = BrainPhantom.threeExaminations(studyPrefix: "2.25.8100")
         // Segmented out of date order: the tracks follow the dates.
         for phantom in [second, baseline, first] {
             let boundary = "fu-\(UUID().uuidString)"
