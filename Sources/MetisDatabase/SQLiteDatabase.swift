@@ -1,10 +1,21 @@
 public import GRDB
+import Foundation
 
 /// Opens the SQLite databases of the Metis services the same way: a WAL-mode
 /// `DatabasePool` with foreign keys on, a busy timeout, and the service's
 /// migrations applied before anything else touches it.
 public enum SQLiteDatabase {
+    /// A database directory the service cannot write to.
+    public struct UnwritableDirectory: Error, CustomStringConvertible {
+        public let description: String
+    }
+
     public static func open(path: String, migrator: DatabaseMigrator) throws -> DatabasePool {
+        // SQLite would only say "unable to open database file": name the cause (a read-only volume, permissions).
+        let directory = (path as NSString).deletingLastPathComponent
+        if access(directory, W_OK) != 0 {
+            throw UnwritableDirectory(description: "the data directory \(directory) is not writable: \(String(cString: strerror(errno)))")
+        }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
