@@ -185,6 +185,8 @@ def main():
             print(f"\n{'process':<14}{'RSS after warm-up MB':>22}{'RSS at the end MB':>20}")
             for name in sorted(warm):
                 print(f"{name:<14}{warm[name]:>22.0f}{memory[-1].get(name, float('nan')):>20.0f}")
+            print("\nRSS every 5 s (MB): " + "; ".join(
+                f"{name} " + " ".join(f"{sample.get(name, float('nan')):.0f}" for sample in memory) for name in sorted(warm)))
             sys.exit(1 if failed else 0)
         finally:
             up.terminate()
