@@ -60,6 +60,7 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(name: "CMalloc"),
         .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
@@ -182,7 +183,7 @@ let package = Package(
             name: "Launcher",
             dependencies: [
                 "MetisRPC", "MetisProto", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "ModelInference", "CBLAS",
-                "CLibCrypto", log, lifecycle, argumentParser, protobuf,
+                "CLibCrypto", "CMalloc", log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],

@@ -69,7 +69,8 @@ public struct InferenceCommand: AsyncParsableCommand {
         BLASCoreReexec.ensureCoreType()
         let worker = worker, model = model, threads = threads
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, got \(threads)") }
-        try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker]) {
+        try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker],
+                                movesLargeBuffers: false) {
             configuration, address, logger in
             try InferenceServer.build(
                 configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: {
@@ -89,10 +90,13 @@ private func runServer(
     listen: String?,
     label: String,
     defaultAddress: KeyPath<MetisConfiguration, RPCAddress>,
+    movesLargeBuffers: Bool = true,
     build: (MetisConfiguration, RPCAddress, Logger) async throws -> RPCServer
 ) async throws {
     let configuration = try common.configuration()
     ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+    // The inference worker reuses its large tensors; mapping each anew would only cost page faults.
+    if movesLargeBuffers { ProcessRunner.returnLargeBuffersToTheSystem() }
     let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration[keyPath: defaultAddress]
     try prepareRunDirectory(for: address)
     let logger = Logger(label: label)
@@ -120,6 +124,7 @@ public struct GatewayCommand: AsyncParsableCommand {
     public func run() async throws {
         let configuration = try common.configuration(gateway.apply)
         ProcessRunner.bootstrapLogging(level: configuration.logLevel)
+        ProcessRunner.returnLargeBuffersToTheSystem()
         let application = try Gateway.build(
             configuration: GatewayConfiguration(
                 host: configuration.host,
