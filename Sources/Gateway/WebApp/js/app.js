@@ -1,6 +1,7 @@
 // The application shell: routes pages by path (history API), the language
 // switch, and the sign-in dialog when the gateway asks for a token.
 import { json, setToken, token } from './api.js';
+import { notice } from './dom.js';
 import { language, languages, setLanguage, t, translate } from './i18n.js';
 import { homePage } from './home.js';
 import { studiesPage } from './studies.js';
@@ -40,7 +41,7 @@ async function render() {
     leave = result.leave || null;
     document.title = result.title ? `${result.title} — Metis` : 'Metis';
   } catch (error) {
-    main.append(Object.assign(document.createElement('p'), { className: 'notice error', textContent: t('common.error', { message: error.message }) }));
+    main.append(notice(t('common.error', { message: error.message }), 'error'));
   }
 }
 

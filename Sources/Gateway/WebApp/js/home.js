@@ -2,7 +2,7 @@
 // with per-file and overall progress and the rejected files with their reason.
 import { json, uploadBatch } from './api.js';
 import { tags, value } from './dicom.js';
-import { el, notice } from './dom.js';
+import { el, svg } from './dom.js';
 import { formatDate, personName, t } from './i18n.js';
 
 const batchFiles = 16;
@@ -15,15 +15,7 @@ export function homePage() {
     ['view', 'M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12zm10-3a3 3 0 1 0 0 6 3 3 0 0 0 0-6'],
     ['follow', 'M3 20h18M5 16l4-5 4 3 6-8'],
   ];
-  const icon = (path) => {
-    const node = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    node.setAttribute('viewBox', '0 0 24 24');
-    node.setAttribute('aria-hidden', 'true');
-    const shape = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-    shape.setAttribute('d', path);
-    node.append(shape);
-    return node;
-  };
+  const icon = (path) => svg('svg', { viewBox: '0 0 24 24', 'aria-hidden': 'true' }, svg('path', { d: path }));
   const fileInput = el('input', { type: 'file', multiple: true, id: 'upload-files', class: 'visually-hidden' });
   const folderInput = el('input', { type: 'file', multiple: true, webkitdirectory: true, id: 'upload-folder', class: 'visually-hidden' });
   const overall = el('div', { class: 'overall', role: 'status', 'aria-live': 'polite' });

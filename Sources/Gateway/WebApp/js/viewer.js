@@ -21,7 +21,6 @@ export async function viewerPage(studyUID) {
   };
 
   const canvas = el('canvas', { class: 'slice', id: 'viewer-canvas', tabindex: 0, 'aria-label': t('viewer.help') });
-  const overlay = el('div', { class: 'overlay' });
   const labels = { top: el('span', { class: 'orientation top' }), bottom: el('span', { class: 'orientation bottom' }),
     left: el('span', { class: 'orientation left' }), right: el('span', { class: 'orientation right' }) };
   const info = el('div', { class: 'slice-info', id: 'slice-info', 'aria-live': 'polite' });
@@ -33,7 +32,7 @@ export async function viewerPage(studyUID) {
   const progress = el('div', { class: 'job', id: 'segment-progress', role: 'status', 'aria-live': 'polite' });
   const lesionPanel = el('section', { class: 'lesions', id: 'lesion-panel' }, el('h2', {}, t('viewer.lesions')));
   const message = el('div', { class: 'viewer-message' });
-  const stage = el('div', { class: 'stage' }, canvas, overlay, Object.values(labels), info);
+  const stage = el('div', { class: 'stage' }, canvas, Object.values(labels), info);
 
   const header = el('div', { class: 'viewer-header' },
     el('div', {}, el('h1', {}, personName(value(study, tags.patientName)), ' ', el('span', { class: 'muted' }, value(study, tags.patientID) || '')),
@@ -419,5 +418,5 @@ function structureSet(instance) {
   }
   const referencedSeries = values(instance, '30060010').flatMap((frame) => values(frame, '30060012'))
     .flatMap((studyItem) => values(studyItem, '30060014')).map((series) => value(series, '0020000E'));
-  return { rois: [...rois.values()], referencedSeries, frameOfReference: value(values(instance, '30060010')[0], '00200052') };
+  return { rois: [...rois.values()], referencedSeries };
 }
