@@ -14,6 +14,8 @@ public enum Gateway {
         let clients = ServiceClients(configuration: configuration, logger: logger)
         let metrics = GatewayMetrics()
         let router = Router(context: GatewayRequestContext.self)
+        // Outermost, so that every answer carries it, errors included (JSONErrorMiddleware makes those responses).
+        if configuration.tls != nil { router.add(middleware: StrictTransportSecurityMiddleware()) }
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLimitsMiddleware())
@@ -22,7 +24,6 @@ public enum Gateway {
             allowMethods: [.get, .head, .post, .delete, .options],
             exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location", "ETag", "Content-Disposition"], maxAge: .seconds(3600)))
         router.add(middleware: AuthenticationMiddleware(tokens: configuration.tokens, audit: configuration.audit))
-        if configuration.tls != nil { router.add(middleware: StrictTransportSecurityMiddleware()) }
         WebApplication.load().register(on: router) { _ in
             (try? JSONBody.response(ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")))
                 ?? Response(status: .internalServerError)
@@ -94,15 +95,9 @@ public enum GatewayError: Error, CustomStringConvertible {
 /// HTTPS only: browsers are told to keep to it for a year.
 struct StrictTransportSecurityMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            var response = try await next(request, context)
-            response.headers[.strictTransportSecurity] = "max-age=31536000"
-            return response
-        } catch let error as any HTTPResponseError {
-            var response = try error.response(from: request, context: context)
-            response.headers[.strictTransportSecurity] = "max-age=31536000"
-            return response
-        }
+        var response = try await next(request, context)
+        response.headers[.strictTransportSecurity] = "max-age=31536000"
+        return response
     }
 }
 

@@ -37,14 +37,8 @@ extension TrackingDatabase {
                         request.modelVersion, request.sliceThicknessMm, Date(), head[0], head[1], head[2], study,
                     ])
                 let previousPatient: Int64 = existing["patient_id"]
-                if previousPatient != patient {
-                    // Recorded again under another PatientID: the former patient keeps its other studies, or goes.
-                    if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM studies WHERE patient_id = ?", arguments: [previousPatient]) == 0 {
-                        try db.execute(sql: "DELETE FROM patients WHERE id = ?", arguments: [previousPatient])
-                    } else {
-                        try Self.rebuildTracks(db, patient: previousPatient)
-                    }
-                }
+                // Recorded again under another PatientID: the former patient keeps its other studies, or goes.
+                if previousPatient != patient { try Self.studiesChanged(db, patient: previousPatient) }
             } else {
                 try db.execute(
                     sql: """
@@ -89,17 +83,24 @@ extension TrackingDatabase {
                 return Metis_V1_DeleteTrackedStudyResponse()
             }
             try db.execute(sql: "DELETE FROM studies WHERE study_instance_uid = ?", arguments: [uid])
-            let remaining = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM studies WHERE patient_id = ?", arguments: [patient]) ?? 0
-            if remaining == 0 {
-                try db.execute(sql: "DELETE FROM patients WHERE id = ?", arguments: [patient])
-            } else {
-                try Self.rebuildTracks(db, patient: patient)
-            }
+            let removed = try Self.studiesChanged(db, patient: patient)
             return .with {
                 $0.deleted = true
-                $0.patientRemoved = remaining == 0
+                $0.patientRemoved = removed
             }
         }
+    }
+
+    /// After a study left `patient`: the patient goes when it has no study left
+    /// (returns true), else its tracks are rebuilt.
+    @discardableResult
+    static func studiesChanged(_ db: Database, patient: Int64) throws -> Bool {
+        guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM studies WHERE patient_id = ?", arguments: [patient]) == 0 else {
+            try rebuildTracks(db, patient: patient)
+            return false
+        }
+        try db.execute(sql: "DELETE FROM patients WHERE id = ?", arguments: [patient])
+        return true
     }
 
     static func validate(_ request: Metis_V1_RecordStudyRequest) throws {

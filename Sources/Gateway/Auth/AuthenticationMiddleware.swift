@@ -55,10 +55,9 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
 
     /// The request's token; 401 when there is none or it is unknown.
     private func identify(_ request: Request, tokens: TokenStore, context: Context) throws -> TokenStore.Record {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else {
+        guard let token = TokenStore.bearerToken(from: request.headers[.authorization]) else {
             throw Self.unauthorized("this route needs an access token (Authorization: Bearer …)")
         }
-        let token = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
         let record: TokenStore.Record?
         do {
             record = try tokens.authenticate(token)

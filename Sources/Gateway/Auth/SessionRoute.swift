@@ -17,8 +17,7 @@ struct SessionRoute: Sendable {
     func register(on router: Router<some RequestContext>) {
         router.get("/api/v1/session") { request, _ -> Session in
             guard let tokens else { return Session(authentication: "none", authenticated: true, role: AccessRole.admin.rawValue) }
-            guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-                let record = try tokens.authenticate(String(header.dropFirst("bearer ".count)))
+            guard let token = TokenStore.bearerToken(from: request.headers[.authorization]), let record = try tokens.authenticate(token)
             else { return Session(authentication: "tokens", authenticated: false) }
             return Session(authentication: "tokens", authenticated: true, role: record.role.rawValue, token: record.id)
         }

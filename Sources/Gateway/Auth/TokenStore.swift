@@ -27,11 +27,6 @@ public final class TokenStore: Sendable {
 
     public init(file: URL) { self.file = file }
 
-    /// The default place under a data directory.
-    public static func file(inDataDirectory data: URL) -> URL {
-        data.appendingPathComponent("gateway/tokens.json")
-    }
-
     /// Every token, including none when the file does not exist yet.
     public func records() throws -> [Record] {
         let stamp = Self.stamp(of: file)
@@ -50,6 +45,12 @@ public final class TokenStore: Sendable {
         }
         cache.withLock { $0 = (stamp, records) }
         return records
+    }
+
+    /// The token an `Authorization: Bearer …` header carries.
+    static func bearerToken(from header: String?) -> String? {
+        guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
+        return header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
     }
 
     /// The token's record when it is known.
@@ -86,26 +87,7 @@ public final class TokenStore: Sendable {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let directory = file.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        let temporary = directory.appendingPathComponent(".tokens-\(UUID().uuidString).tmp")
-        let data = try encoder.encode(records)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-            throw StoreError(description: "cannot write in \(directory.path)")
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, file.path) == 0 else {
-            try? FileManager.default.removeItem(at: temporary)
-            throw StoreError(description: "cannot replace \(file.path): \(String(cString: strerror(errno)))")
-        }
-        let descriptor = open(directory.path, O_RDONLY)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
+        try DurableFile.replace(file, with: try encoder.encode(records), permissions: 0o600)
         cache.withLock { $0 = nil }
     }
 

@@ -175,7 +175,7 @@ actor FollowUpRecorder {
 
     /// Writes the operation durably (temporary file, fsync, rename) before it is tried.
     private func save(_ operation: Operation) {
-        guard let target = file(for: operation.study), let outbox else { return }
+        guard let target = file(for: operation.study) else { return }
         var data = Data()
         switch operation {
         case .record(let request):
@@ -186,19 +186,7 @@ actor FollowUpRecorder {
             data.append(contentsOf: Array(uid.utf8))
         }
         do {
-            try FileManager.default.createDirectory(at: outbox, withIntermediateDirectories: true)
-            let temporary = target.appendingPathExtension("tmp")
-            FileManager.default.createFile(atPath: temporary.path, contents: data)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temporary.path, target.path) == 0 else { throw CocoaError(.fileWriteUnknown) }
-            // The rename itself must survive a power cut too.
-            let directory = open(outbox.path, O_RDONLY)
-            if directory >= 0 {
-                fsync(directory)
-                close(directory)
-            }
+            try DurableFile.replace(target, with: data)
         } catch {
             logger.error("cannot write the follow-up outbox; this update is kept in memory only", metadata: ["error": "\(error)"])
         }
