@@ -82,6 +82,7 @@ let package = Package(
             name: "MetisRPC",
             dependencies: nio + [
                 protobuf, log, lifecycle,
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             exclude: ["Generated/README.md"],
             swiftSettings: swiftSettings
@@ -223,7 +224,7 @@ let package = Package(
             dependencies: ["CProtobufC"],
             exclude: ["README.md"],
             cSettings: [.headerSearchPath("proto"), .unsafeFlags(["-Wall"])],
-            linkerSettings: [.linkedLibrary("protobuf-c")]
+            linkerSettings: [.linkedLibrary("protobuf-c"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
 
         // Tests.

@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     public var audit: AuditLog?
     /// PEM certificate chain and private key: the gateway then speaks HTTPS only (with HSTS).
     public var tls: (certificate: String, privateKey: String)?
+    /// Mutual TLS for services reached over TCP (required unless on loopback).
+    public var rpcTransportSecurity: RPCTransportSecurity?
 
     public init(
         host: String = "127.0.0.1",
@@ -38,9 +40,11 @@ public struct GatewayConfiguration: Sendable {
         followUpOutbox: URL? = nil,
         tokens: TokenStore? = nil,
         audit: AuditLog? = nil,
-        tls: (certificate: String, privateKey: String)? = nil
+        tls: (certificate: String, privateKey: String)? = nil,
+        rpcTransportSecurity: RPCTransportSecurity? = nil
     ) {
         self.tls = tls
+        self.rpcTransportSecurity = rpcTransportSecurity
         self.tokens = tokens
         self.audit = audit
         self.followUpOutbox = followUpOutbox

@@ -17,10 +17,12 @@ struct ServiceClients: Sendable {
     let inference: RPCClientPool
 
     init(configuration: GatewayConfiguration, logger: Logger) {
-        storage = RPCConnection(address: configuration.storage, logger: logger)
-        tracking = RPCConnection(address: configuration.tracking, logger: logger)
+        var channel = RPCConnection.Configuration()
+        channel.transportSecurity = configuration.rpcTransportSecurity
+        storage = RPCConnection(address: configuration.storage, configuration: channel, logger: logger)
+        tracking = RPCConnection(address: configuration.tracking, configuration: channel, logger: logger)
         // A segmentation request carries a whole series: that channel takes larger frames.
-        var inferenceChannel = RPCConnection.Configuration()
+        var inferenceChannel = channel
         inferenceChannel.maximumFrameSize = max(inferenceChannel.maximumFrameSize, configuration.maximumSeriesSize + (1 << 20))
         inferenceWorkers = configuration.inference.map { RPCConnection(address: $0, configuration: inferenceChannel, logger: logger) }
         inference = RPCClientPool(connections: inferenceWorkers, strategy: .leastInFlight)

@@ -1,10 +1,10 @@
 public import ArgumentParser
 import Foundation
 
-/// `metis cert self-signed`: a certificate and key for the gateway's TLS.
+/// `metis cert self-signed`: a certificate and key for the gateway's HTTPS or the RPC transport's mutual TLS.
 public struct CertCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "cert", abstract: "Make TLS certificates for the gateway.", subcommands: [SelfSigned.self])
+        commandName: "cert", abstract: "Make TLS certificates for the gateway and the RPC transport.", subcommands: [SelfSigned.self])
 
     public init() {}
 
@@ -22,7 +22,8 @@ public struct CertCommand: ParsableCommand {
             let certificateFile = URL(fileURLWithPath: certificate), keyFile = URL(fileURLWithPath: key)
             try SelfSignedCertificate(names: names.isEmpty ? ["localhost", "127.0.0.1", "::1"] : names, days: days)
                 .write(certificate: certificateFile, privateKey: keyFile)
-            print("wrote \(certificateFile.path) and \(keyFile.path); use them with --tls-certificate and --tls-key (or tls_certificate and tls_key)")
+            print("wrote \(certificateFile.path) and \(keyFile.path); use them with --tls-certificate and --tls-key (or tls_certificate and tls_key),")
+            print("or, for RPC over TCP, with --rpc-tls-certificate, --rpc-tls-key and the certificate itself as --rpc-tls-trust")
         }
     }
 }

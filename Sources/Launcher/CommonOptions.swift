@@ -19,6 +19,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("max-series-bytes"), help: "Largest series a segmentation job sends to a worker (default 512 MiB).")
     var maximumSeriesSize: Int?
 
+    @Option(help: "PEM certificate chain this process presents on RPC over TCP (mutual TLS; with --rpc-tls-key and --rpc-tls-trust).")
+    var rpcTLSCertificate: String?
+    @Option(help: "PEM private key of --rpc-tls-certificate.") var rpcTLSKey: String?
+    @Option(help: "PEM certificates (a CA, or the shared self-signed certificate) an RPC peer must chain to.") var rpcTLSTrust: String?
+
     /// Defaults ← file ← environment ← these flags.
     func configuration(_ apply: (inout MetisConfiguration) throws -> Void = { _ in }) throws -> MetisConfiguration {
         var configuration = try MetisConfiguration.load(file: configFile, environment: ProcessInfo.processInfo.environment)
@@ -26,6 +31,9 @@ struct CommonOptions: ParsableArguments {
         if let logLevel { try configuration.set("log_level", to: logLevel, source: "--log-level") }
         if let maximumFrameSize { configuration.maximumFrameSize = maximumFrameSize }
         if let maximumSeriesSize { configuration.maximumSeriesSize = maximumSeriesSize }
+        if let rpcTLSCertificate { configuration.rpcTLSCertificate = rpcTLSCertificate }
+        if let rpcTLSKey { configuration.rpcTLSKey = rpcTLSKey }
+        if let rpcTLSTrust { configuration.rpcTLSTrust = rpcTLSTrust }
         try apply(&configuration)
         do {
             try configuration.validate()

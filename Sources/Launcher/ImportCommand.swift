@@ -20,7 +20,7 @@ public struct ImportCommand: AsyncParsableCommand {
     public func run() async throws {
         let configuration = try common.configuration()
         let address = try storage.map { try RPCAddress(parsing: $0) } ?? configuration.storageAddress
-        let connection = RPCConnection(address: address)
+        let connection = RPCConnection(address: address, configuration: try configuration.rpcClient())
         defer { Task { await connection.close() } }
         let client = Metis_V1_Storage.Client(connection)
         let files = try Self.files(under: paths)

@@ -3,7 +3,7 @@ import Logging
 
 extension MetisConfiguration {
     /// The keys a configuration file and `METIS_*` variables may set.
-    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key"]
+    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key", "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust"]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
     public static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> MetisConfiguration {
@@ -46,6 +46,9 @@ extension MetisConfiguration {
         case "inference_threads": inferenceThreads = try integer()
         case "tls_certificate": tlsCertificate = value
         case "tls_key": tlsKey = value
+        case "rpc_tls_certificate": rpcTLSCertificate = value
+        case "rpc_tls_key": rpcTLSKey = value
+        case "rpc_tls_trust": rpcTLSTrust = value
         case "peer_uids":
             var uids = Set<UInt32>()
             for part in value.split(separator: ",") {

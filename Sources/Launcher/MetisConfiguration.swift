@@ -34,6 +34,12 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var tlsCertificate: String?
     public var tlsKey: String?
 
+    /// PEM certificate chain, key and trusted certificates for mutual TLS on
+    /// the RPC transport over TCP (services in other pods or on other machines).
+    public var rpcTLSCertificate: String?
+    public var rpcTLSKey: String?
+    public var rpcTLSTrust: String?
+
     /// Both TLS files, when TLS is on.
     public var tls: (certificate: String, privateKey: String)? {
         guard let tlsCertificate, let tlsKey else { return nil }
@@ -71,10 +77,27 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// The frame limit of the segmentation channel (gateway ↔ inference workers).
     var inferenceFrameSize: Int { max(maximumFrameSize, maximumSeriesSize + (1 << 20)) }
 
-    var rpcServer: RPCServer.Configuration {
+    /// The RPC transport's TLS, loaded from its three files; nil when they are not set.
+    func rpcTransportSecurity() throws(ConfigurationError) -> RPCTransportSecurity? {
+        guard let rpcTLSCertificate, let rpcTLSKey, let rpcTLSTrust else { return nil }
+        do {
+            return try RPCTransportSecurity(certificateFile: rpcTLSCertificate, privateKeyFile: rpcTLSKey, trustFile: rpcTLSTrust)
+        } catch {
+            throw ConfigurationError(error.description)
+        }
+    }
+
+    func rpcClient() throws(ConfigurationError) -> RPCConnection.Configuration {
+        var rpc = RPCConnection.Configuration()
+        rpc.transportSecurity = try rpcTransportSecurity()
+        return rpc
+    }
+
+    func rpcServer() throws(ConfigurationError) -> RPCServer.Configuration {
         var rpc = RPCServer.Configuration()
         rpc.maximumFrameSize = maximumFrameSize
         rpc.allowedPeerUserIDs = (rpc.allowedPeerUserIDs ?? []).union(peerUserIDs)
+        rpc.transportSecurity = try rpcTransportSecurity()
         return rpc
     }
 
@@ -96,6 +119,11 @@ public struct MetisConfiguration: Sendable, Equatable {
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("TLS needs both tls_certificate and tls_key (--tls-certificate, --tls-key)")
+        }
+        let rpcTLS = [rpcTLSCertificate, rpcTLSKey, rpcTLSTrust]
+        if rpcTLS.contains(nil), rpcTLS.contains(where: { $0 != nil }) {
+            throw ConfigurationError(
+                "RPC TLS needs all three of rpc_tls_certificate, rpc_tls_key and rpc_tls_trust (--rpc-tls-certificate, --rpc-tls-key, --rpc-tls-trust)")
         }
         if authentication == .none, !isLoopback(host) {
             throw ConfigurationError("auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)")

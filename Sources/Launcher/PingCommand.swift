@@ -8,13 +8,14 @@ public struct PingCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "ping", abstract: "Check a service's health over its socket (exit 0 when serving).")
 
+    @OptionGroup var common: CommonOptions
     @Argument(help: "A socket path or tcp://host:port.") var address: String
     @Option(help: "Seconds to wait.") var timeout: Double = 2
 
     public init() {}
 
     public func run() async throws {
-        let connection = RPCConnection(address: try RPCAddress(parsing: address))
+        let connection = RPCConnection(address: try RPCAddress(parsing: address), configuration: try common.configuration().rpcClient())
         defer { Task { await connection.close() } }
         do {
             let response = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .milliseconds(Int(timeout * 1000))))

@@ -2,7 +2,9 @@ import CLibCrypto
 import Foundation
 
 /// A self-signed certificate (EC P-256, SHA-256, one year) for a test or a
-/// first installation, written as PEM through OpenSSL's libcrypto.
+/// first installation, written as PEM through OpenSSL's libcrypto. It is good
+/// for both ends of a TLS connection (server and client authentication), so
+/// the processes of a site can share one as identity and trust for RPC.
 struct SelfSignedCertificate {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -37,7 +39,7 @@ struct SelfSignedCertificate {
         X509_set_issuer_name(x509, name)
         let alternatives = names.map { name in name.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? "IP:\(name)" : "DNS:\(name)" }
         for (nid, value) in [(NID_subject_alt_name, alternatives.joined(separator: ",")), (NID_basic_constraints, "critical,CA:FALSE"),
-                             (NID_ext_key_usage, "serverAuth")] {
+                             (NID_ext_key_usage, "serverAuth,clientAuth")] {
             guard let extensionValue = X509V3_EXT_conf_nid(nil, nil, nid, value) else { throw Failure(description: "bad extension \(value)") }
             X509_add_ext(x509, extensionValue, -1)
             X509_EXTENSION_free(extensionValue)

@@ -22,7 +22,7 @@ public struct StorageCommand: AsyncParsableCommand {
         try await runServer(common: common, listen: listen, label: "metis.storage", defaultAddress: \.storageAddress) {
             configuration, address, logger in
             try await StorageServer.build(
-                configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: configuration.rpcServer),
+                configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: try configuration.rpcServer()),
                 version: MetisVersion.current, logger: logger)
         }
     }
@@ -43,7 +43,7 @@ public struct TrackingCommand: AsyncParsableCommand {
         try await runServer(common: common, listen: listen, label: "metis.tracking", defaultAddress: \.trackingAddress) {
             configuration, address, logger in
             try TrackingServer.build(
-                configuration: TrackingConfiguration(directory: configuration.trackingDirectory, address: address, rpc: configuration.rpcServer),
+                configuration: TrackingConfiguration(directory: configuration.trackingDirectory, address: address, rpc: try configuration.rpcServer()),
                 version: MetisVersion.current, logger: logger)
         }
     }
@@ -75,7 +75,7 @@ public struct InferenceCommand: AsyncParsableCommand {
             try InferenceServer.build(
                 configuration: InferenceConfiguration(address: address, workerIndex: worker, rpc: {
                     // A segmentation request carries a whole series.
-                    var rpc = configuration.rpcServer
+                    var rpc = try configuration.rpcServer()
                     rpc.maximumFrameSize = configuration.inferenceFrameSize
                     return rpc
                 }(), modelCard: model ?? configuration.modelCard, threads: threads ?? configuration.inferenceThreads),
@@ -138,7 +138,8 @@ public struct GatewayCommand: AsyncParsableCommand {
                 followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true),
                 tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil,
                 audit: try AuditLog(file: configuration.dataDirectory.appendingPathComponent("gateway/audit.jsonl")),
-                tls: configuration.tls),
+                tls: configuration.tls,
+                rpcTransportSecurity: try configuration.rpcTransportSecurity()),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }

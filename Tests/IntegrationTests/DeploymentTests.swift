@@ -35,6 +35,23 @@ struct DeploymentTests {
         // The gateway lists one inference address per inference replica.
         let replicas = text.components(separatedBy: "name: metis-inference\n").count > 1 ? text.ranges(of: /tcp:\/\/metis-inference-\d+/).count : 0
         #expect(replicas == 2 && text.contains("replicas: 2"))
+
+        // RPC between pods is mutual TLS: every command or probe naming a tcp:// address carries the three TLS files.
+        let script = """
+            import sys, yaml
+            for document in yaml.safe_load_all(open(sys.argv[1])):
+                for container in (document or {}).get("spec", {}).get("template", {}).get("spec", {}).get("containers", []):
+                    commands = [("command", container.get("command", []))]
+                    for probe in ("readinessProbe", "livenessProbe"):
+                        commands.append((probe, container.get(probe, {}).get("exec", {}).get("command", [])))
+                    for where, words in commands:
+                        if any(str(word).startswith("tcp://") for word in words):
+                            flags = ["--tls-certificate", "--tls-key", "--tls-trust"] if where != "command" else ["--rpc-tls-certificate", "--rpc-tls-key", "--rpc-tls-trust"]
+                            print(container["name"], where, "TLS" if all(flag in words for flag in flags) else "PLAIN")
+            """
+        let transports = try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, manifest.path])
+        let lines = transports.output.split(separator: "\n")
+        #expect(transports.status == 0 && lines.count == 4 && lines.allSatisfy { $0.hasSuffix(" TLS") }, "\(transports.output)")
     }
 
     @Test("the systemd units start binaries the package builds, with the hardening options")

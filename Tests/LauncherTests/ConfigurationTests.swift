@@ -87,6 +87,7 @@ struct ConfigurationTests {
 
     @Test("values that parse but cannot work fail validation", arguments: [
         ("port", "0"), ("port", "70000"), ("inference_workers", "0"), ("max_frame_bytes", "10"), ("host", ""),
+        ("rpc_tls_certificate", "/etc/metis/rpc.pem"), ("rpc_tls_trust", "/etc/metis/site.pem"),
     ])
     func validation(key: String, value: String) throws {
         var configuration = MetisConfiguration()

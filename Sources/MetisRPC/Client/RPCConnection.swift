@@ -2,6 +2,7 @@ public import Foundation
 public import Logging
 public import NIOCore
 public import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A client connection to one service address. Many calls share it at once
@@ -13,6 +14,9 @@ public final class RPCConnection: RPCCaller, Sendable {
         public var maximumFrameSize = FrameDecoder.defaultMaximumFrameSize
         public var backoff = Backoff()
         public var connectTimeout: Duration = .seconds(5)
+        /// Mutual TLS on a TCP address. Required unless the address is loopback:
+        /// a call never goes in plain text to another machine.
+        public var transportSecurity: RPCTransportSecurity?
 
         public init() {}
     }
@@ -267,10 +271,25 @@ public final class RPCConnection: RPCCaller, Sendable {
     private func makeChannel() -> EventLoopFuture<any Channel> {
         let address = address
         let maximumFrameSize = configuration.maximumFrameSize
+        var security: (context: NIOSSLContext, hostname: String?)?
+        if case .tcp(let host, _) = address {
+            if let transportSecurity = configuration.transportSecurity {
+                security = (transportSecurity.clientContext, RPCTransportSecurity.serverHostname(host))
+            } else if !address.isLocal {
+                return eventLoop.makeFailedFuture(
+                    RPCError(
+                        code: .failedPrecondition,
+                        message: "refusing to call \(address) in plain text: it is not on this machine; give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust)"))
+            }
+        }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
-            .channelInitializer { channel in
+            .channelInitializer { [security] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let security {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: security.context, serverHostname: security.hostname))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maximumFrameSize: maximumFrameSize)),
                         MessageToByteHandler(FrameEncoder()),

@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 public import NIOPosix
 public import ServiceLifecycle
+import NIOSSL
 import Synchronization
 
 /// Serves an `RPCRouter` on a Unix socket (or TCP address). A lifecycle
@@ -26,6 +27,9 @@ public final class RPCServer: Service, Sendable {
         /// SO_PEERCRED when the connection is accepted; others are closed at once).
         /// Default: this process's user and root. nil: any user the socket's mode lets in.
         public var allowedPeerUserIDs: Set<UInt32>? = [getuid(), 0]
+        /// Mutual TLS on a TCP address. Required unless the address is loopback:
+        /// a server refuses to listen in plain text where other machines can reach it.
+        public var transportSecurity: RPCTransportSecurity?
 
         public init() {}
     }
@@ -142,6 +146,9 @@ public final class RPCServer: Service, Sendable {
             .childChannelInitializer { [router, tracker, logger, configuration, address] channel in
                 self.track(channel)
                 return Self.checkPeer(of: channel, address: address, allowed: configuration.allowedPeerUserIDs, logger: logger).flatMapThrowing {
+                    if case .tcp = address, let security = configuration.transportSecurity {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: security.serverContext))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
                         MessageToByteHandler(FrameEncoder()),
@@ -161,6 +168,11 @@ public final class RPCServer: Service, Sendable {
             }
             return channel
         case .tcp(let host, let port):
+            guard configuration.transportSecurity != nil || address.isLocal else {
+                throw RPCError(
+                    code: .failedPrecondition,
+                    message: "refusing to listen on \(address) in plain text: other machines can reach it; give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust) or listen on loopback")
+            }
             return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: port).get()
