@@ -157,7 +157,7 @@ let package = Package(
         ),
         .target(
             name: "InferenceService",
-            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "DICOM", "Imaging", "Segmentation", "ModelInference", log, lifecycle, protobuf],
+            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "ModelInference", log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(

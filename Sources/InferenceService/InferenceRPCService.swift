@@ -1,3 +1,4 @@
+import CMalloc
 import DICOM
 import Foundation
 import Imaging
@@ -64,7 +65,11 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         // The pipeline computes for seconds: on a thread of its own, never on the two cooperative threads.
         let job = Task.detached { () throws -> SegmentationPipeline.Result in
             try await runOnThread {
-                defer { continuation.finish() }
+                defer {
+                    continuation.finish()
+                    // The engine's activations stayed in the heap for reuse during the job; an idle worker gives them back.
+                    malloc_trim(0)
+                }
                 return try pipeline.run(series, format: format) { stage, fraction in continuation.yield(.init(stage: stage, fraction: fraction)) }
             }
         }

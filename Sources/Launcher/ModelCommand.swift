@@ -35,6 +35,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
 
     public func run() async throws {
         BLASCoreReexec.ensureCoreType()
+        ProcessRunner.keepLargeBuffersForReuse()
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive") }
             openblas_set_num_threads(Int32(threads))

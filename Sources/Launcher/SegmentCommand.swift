@@ -27,6 +27,7 @@ public struct SegmentCommand: AsyncParsableCommand {
 
     public func run() async throws {
         BLASCoreReexec.ensureCoreType()
+        ProcessRunner.keepLargeBuffersForReuse()
         let catalog: EngineCatalog
         do {
             catalog = try EngineCatalog(card: model ?? (engine == "classical" ? "none" : nil))

@@ -95,8 +95,7 @@ private func runServer(
 ) async throws {
     let configuration = try common.configuration()
     ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-    // The inference worker reuses its large tensors; mapping each anew would only cost page faults.
-    if movesLargeBuffers { ProcessRunner.returnLargeBuffersToTheSystem() }
+    if movesLargeBuffers { ProcessRunner.returnLargeBuffersToTheSystem() } else { ProcessRunner.keepLargeBuffersForReuse() }
     let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration[keyPath: defaultAddress]
     try prepareRunDirectory(for: address)
     let logger = Logger(label: label)

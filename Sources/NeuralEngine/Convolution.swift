@@ -19,97 +19,134 @@ public struct Conv3d: Sendable {
     }
 
     public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
-        guard x.shape.count == 5, weight.shape.count == 5, x.shape[1] == weight.shape[1] else {
-            throw NeuralEngineError("Conv3d weight \(weight.shape) does not fit input \(x.shape)")
+        try forward(concatenating: [x])
+    }
+
+    /// The convolution of the channel concatenation of `parts` (same batch
+    /// and spatial size), read where they lie: a U-Net decoder's
+    /// concatenation of up-sampled features and skip connection is never
+    /// materialised.
+    public func forward(concatenating parts: [Tensor]) throws(NeuralEngineError) -> Tensor {
+        guard let first = parts.first, first.shape.count == 5, weight.shape.count == 5,
+            parts.allSatisfy({ $0.shape.count == 5 && $0.shape[0] == first.shape[0] && $0.shape[2...] == first.shape[2...] })
+        else {
+            throw NeuralEngineError("Conv3d inputs \(parts.map(\.shape)) are not 5-D tensors of one batch and size")
         }
-        let (batch, channels, depth, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+        let channels = parts.reduce(0) { $0 + $1.shape[1] }
+        guard channels == weight.shape[1] else {
+            throw NeuralEngineError("Conv3d weight \(weight.shape) does not fit input \(parts.count == 1 ? "\(first.shape)" : "of \(channels) channels, \(parts.map(\.shape))")")
+        }
+        let (batch, depth, height, width) = (first.shape[0], first.shape[2], first.shape[3], first.shape[4])
         let outputs = weight.shape[0], k = weight.shape[2]
         let outDepth = (depth + 2 * padding - k) / stride + 1
         let outHeight = (height + 2 * padding - k) / stride + 1
         let outWidth = (width + 2 * padding - k) / stride + 1
-        guard outDepth > 0, outHeight > 0, outWidth > 0 else { throw NeuralEngineError("Conv3d kernel \(k) larger than input \(x.shape)") }
-        if k == 1, stride == 1, padding == 0 { return pointwise(x) }
+        guard outDepth > 0, outHeight > 0, outWidth > 0 else { throw NeuralEngineError("Conv3d kernel \(k) larger than input \(first.shape)") }
+        if k == 1, stride == 1, padding == 0 { return pointwise(parts, channels: channels) }
         let plane = outHeight * outWidth
         let patch = channels * k * k * k
-        var output = [Float](repeating: 0, count: batch * outputs * outDepth * plane)
+        // Columns for a band of output rows at a time: about 4 MiB per worker.
+        let rowsPerBand = max(1, min(outHeight, (1 << 20) / max(1, patch * outWidth)))
+        let bands = (outHeight + rowsPerBand - 1) / rowsPerBand
         let stride = stride, padding = padding
-        // Output slices are shared out among as many workers as OpenBLAS has
-        // threads, each with its own columns and single-threaded products:
-        // one slice's product is too small for OpenBLAS to split well, and
-        // the im2col runs in parallel too.
+        // Bands are shared out among as many workers as OpenBLAS has threads,
+        // each with its own columns and single-threaded products: one band's
+        // product is too small for OpenBLAS to split well, and the im2col runs
+        // in parallel too.
         let threads = max(1, Int(openblas_get_num_threads()))
-        let workers = min(threads, batch * outDepth)
+        let total = batch * outDepth * bands
+        let workers = min(threads, total)
         if workers > 1 { openblas_set_num_threads(1) }
         defer { if workers > 1 { openblas_set_num_threads(Int32(threads)) } }
-        x.values.withUnsafeBufferPointer { inputBuffer in
-            output.withUnsafeMutableBufferPointer { outputBuffer in
-                // Workers read the input and write disjoint slices of the output.
-                let sharedInput = SharedPointer(UnsafeMutablePointer(mutating: inputBuffer.baseAddress!))
-                let sharedResult = SharedPointer(outputBuffer.baseAddress!)
+        return withChannelPointers(parts) { channelInputs in
+            Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth]) { result in
+                let sharedResult = SharedPointer(result)
+                let sharedInputs = SharedPointer(UnsafeMutablePointer(mutating: channelInputs.baseAddress!))
                 let weights = weight.values, biases = bias?.values
                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let input = UnsafePointer(sharedInput.base), result = sharedResult.base
-                    let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * plane)
-                    let slice = UnsafeMutablePointer<Float>.allocate(capacity: outputs * plane)
-                    defer {
-                        columns.deallocate()
-                        slice.deallocate()
-                    }
-                    let total = batch * outDepth
+                    let result = sharedResult.base, inputs = sharedInputs.base
+                    let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * rowsPerBand * outWidth)
+                    defer { columns.deallocate() }
                     for job in (total * worker / workers)..<(total * (worker + 1) / workers) {
-                        let n = job / outDepth, z = job % outDepth
-                        let inputBase = n * channels * depth * height * width
-                        // im2col of one output slice: rows (c, kz, ky, kx), columns (y, x).
+                        let n = job / (outDepth * bands), z = job / bands % outDepth, band = job % bands
+                        let firstRow = band * rowsPerBand, rows = min(rowsPerBand, outHeight - firstRow)
+                        let span = rows * outWidth
+                        // im2col of the band: rows (c, kz, ky, kx), columns (y, x).
                         for c in 0..<channels {
                             for kz in 0..<k {
                                 let iz = z * stride - padding + kz
                                 for ky in 0..<k {
                                     for kx in 0..<k {
                                         let row = ((c * k + kz) * k + ky) * k + kx
-                                        let target = columns + row * plane
+                                        let target = columns + row * span
                                         guard iz >= 0, iz < depth else {
-                                            target.update(repeating: 0, count: plane)
+                                            target.update(repeating: 0, count: span)
                                             continue
                                         }
-                                        let channel = input + inputBase + (c * depth + iz) * height * width
+                                        let channel = UnsafePointer(inputs[n * channels + c]) + iz * height * width
                                         // Output columns whose input column lies inside the image.
-                                        let first = max(0, (padding - kx + stride - 1) / stride)
-                                        let last = min(outWidth, (width - 1 + padding - kx) / stride + 1)
-                                        for y in 0..<outHeight {
-                                            let line = target + y * outWidth
-                                            let iy = y * stride - padding + ky
-                                            guard iy >= 0, iy < height, first < last else {
+                                        let firstColumn = max(0, (padding - kx + stride - 1) / stride)
+                                        let lastColumn = min(outWidth, (width - 1 + padding - kx) / stride + 1)
+                                        for r in 0..<rows {
+                                            let line = target + r * outWidth
+                                            let iy = (firstRow + r) * stride - padding + ky
+                                            guard iy >= 0, iy < height, firstColumn < lastColumn else {
                                                 line.update(repeating: 0, count: outWidth)
                                                 continue
                                             }
-                                            if first > 0 { line.update(repeating: 0, count: first) }
-                                            if last < outWidth { (line + last).update(repeating: 0, count: outWidth - last) }
-                                            let source = channel + iy * width + first * stride - padding + kx
+                                            if firstColumn > 0 { line.update(repeating: 0, count: firstColumn) }
+                                            if lastColumn < outWidth { (line + lastColumn).update(repeating: 0, count: outWidth - lastColumn) }
+                                            let source = channel + iy * width + firstColumn * stride - padding + kx
                                             if stride == 1 {
-                                                (line + first).update(from: source, count: last - first)
+                                                (line + firstColumn).update(from: source, count: lastColumn - firstColumn)
                                             } else {
-                                                for xIndex in 0..<(last - first) { line[first + xIndex] = source[xIndex * stride] }
+                                                for xIndex in 0..<(lastColumn - firstColumn) { line[firstColumn + xIndex] = source[xIndex * stride] }
                                             }
                                         }
                                     }
                                 }
                             }
                         }
+                        // Straight into the output: row o of the product is channel o's band of slice z.
+                        let target = result + (n * outputs * outDepth + z) * plane + firstRow * outWidth
                         cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(plane), Int32(patch), 1, weights,
-                            Int32(patch), columns, Int32(plane), 0, slice, Int32(plane))
-                        for o in 0..<outputs {
-                            let b = biases?[o] ?? 0
-                            let target = result + ((n * outputs + o) * outDepth + z) * plane
-                            let source = slice + o * plane
-                            for p in 0..<plane { target[p] = source[p] + b }
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(span), Int32(patch), 1, weights,
+                            Int32(patch), columns, Int32(span), 0, target, Int32(outDepth * plane))
+                        if let biases {
+                            for o in 0..<outputs {
+                                let line = target + o * outDepth * plane, b = biases[o]
+                                for p in 0..<span { line[p] += b }
+                            }
                         }
                     }
                 }
             }
         }
-        return Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth], values: output)
     }
+}
+
+/// Calls `body` with a pointer to each channel's volume of `parts`, indexed
+/// [n · channels + c] over the channel concatenation, valid during the call.
+func withChannelPointers<R>(_ parts: [Tensor], _ body: (UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> R) -> R {
+    let batch = parts[0].shape[0], voxels = parts[0].shape[2...].reduce(1, *)
+    let channels = parts.reduce(0) { $0 + $1.shape[1] }
+    var pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: batch * channels)
+    func bind(_ index: Int, offset: Int) -> R {
+        guard index < parts.count else {
+            return pointers.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: UnsafeMutablePointer<Float>.self) { body($0) }
+            }
+        }
+        let part = parts[index], partChannels = part.shape[1]
+        return part.values.withUnsafeBufferPointer { values in
+            let base = UnsafeMutablePointer(mutating: values.baseAddress!)
+            for n in 0..<batch {
+                for c in 0..<partChannels { pointers[n * channels + offset + c] = base + (n * partChannels + c) * voxels }
+            }
+            return bind(index + 1, offset: offset + partChannels)
+        }
+    }
+    return bind(0, offset: 0)
 }
 
 /// A pointer handed to parallel workers that touch disjoint parts of its memory.
@@ -119,28 +156,33 @@ struct SharedPointer<Element>: @unchecked Sendable {
 }
 
 extension Conv3d {
-    /// A 1×1×1 convolution is one product per sample, weight [out, C] × input [C, voxels], with no im2col.
-    func pointwise(_ x: Tensor) -> Tensor {
-        let batch = x.shape[0], channels = x.shape[1], outputs = weight.shape[0]
-        let voxels = x.shape[2...].reduce(1, *)
-        var output = [Float](repeating: 0, count: batch * outputs * voxels)
-        if let bias {
-            for block in 0..<batch * outputs {
-                let b = bias.values[block % outputs]
-                for i in block * voxels..<(block + 1) * voxels { output[i] = b }
+    /// A 1×1×1 convolution is one product per sample and input part, weight
+    /// [out, C] × input [C, voxels], with no im2col.
+    func pointwise(_ parts: [Tensor], channels: Int) -> Tensor {
+        let batch = parts[0].shape[0], outputs = weight.shape[0]
+        let voxels = parts[0].shape[2...].reduce(1, *)
+        return Tensor(shape: [batch, outputs] + Array(parts[0].shape[2...])) { result in
+            if let bias {
+                for block in 0..<batch * outputs {
+                    (result + block * voxels).update(repeating: bias.values[block % outputs], count: voxels)
+                }
             }
-        }
-        x.values.withUnsafeBufferPointer { input in
-            output.withUnsafeMutableBufferPointer { result in
-                for n in 0..<batch {
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(voxels), Int32(channels), 1, weight.values,
-                        Int32(channels), input.baseAddress! + n * channels * voxels, Int32(voxels), bias == nil ? 0 : 1,
-                        result.baseAddress! + n * outputs * voxels, Int32(voxels))
+            weight.values.withUnsafeBufferPointer { weights in
+                var offset = 0
+                for part in parts {
+                    let partChannels = part.shape[1]
+                    part.values.withUnsafeBufferPointer { input in
+                        for n in 0..<batch {
+                            cblas_sgemm(
+                                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(voxels), Int32(partChannels), 1,
+                                weights.baseAddress! + offset, Int32(channels), input.baseAddress! + n * partChannels * voxels, Int32(voxels),
+                                bias == nil && offset == 0 ? 0 : 1, result + n * outputs * voxels, Int32(voxels))
+                        }
+                    }
+                    offset += partChannels
                 }
             }
         }
-        return Tensor(shape: [batch, outputs] + Array(x.shape[2...]), values: output)
     }
 }
 
@@ -157,21 +199,60 @@ public struct InstanceNorm3d: Sendable {
         self.epsilon = epsilon
     }
 
-    public func forward(_ x: Tensor) -> Tensor {
-        let channels = x.shape[1], voxels = x.shape[2...].reduce(1, *)
-        var y = x.values
-        for block in 0..<(x.count / voxels) {
-            let channel = block % channels, start = block * voxels
-            var mean: Double = 0
-            for i in start..<start + voxels { mean += Double(x.values[i]) }
-            mean /= Double(voxels)
-            var variance: Double = 0
-            for i in start..<start + voxels { variance += (Double(x.values[i]) - mean) * (Double(x.values[i]) - mean) }
-            variance /= Double(voxels)
-            let scale = 1 / (variance + Double(epsilon)).squareRoot()
-            let gamma = weight?.values[channel] ?? 1, beta = bias?.values[channel] ?? 0
-            for i in start..<start + voxels { y[i] = Float((Double(x.values[i]) - mean) * scale) * gamma + beta }
+    public func forward(_ x: consuming Tensor) -> Tensor {
+        var y = x
+        apply(to: &y)
+        return y
+    }
+
+    /// Normalises `x` in place, then applies LeakyReLU with `leakySlope` if given
+    /// (MONAI's norm → activation, in one pass over the data).
+    public func apply(to x: inout Tensor, leakySlope: Float? = nil) {
+        let channels = x.shape[1], voxels = x.shape[2...].reduce(1, *), blocks = x.count / max(1, voxels)
+        guard voxels > 0 else { return }
+        let workers = max(1, min(blocks, Int(openblas_get_num_threads())))
+        let epsilon = Double(epsilon), gammas = weight?.values, betas = bias?.values
+        x.values.withUnsafeMutableBufferPointer { buffer in
+            let shared = SharedPointer(buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                for block in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) {
+                    let values = shared.base + block * voxels, channel = block % channels
+                    // Sums of float chunks, added up in double: exact enough, and vectorised.
+                    var total: Double = 0
+                    var start = 0
+                    while start < voxels {
+                        let end = min(voxels, start + 4096)
+                        var partial: Float = 0
+                        for i in start..<end { partial += values[i] }
+                        total += Double(partial)
+                        start = end
+                    }
+                    let mean = total / Double(voxels), floatMean = Float(mean)
+                    var squares: Double = 0
+                    start = 0
+                    while start < voxels {
+                        let end = min(voxels, start + 4096)
+                        var partial: Float = 0
+                        for i in start..<end {
+                            let d = values[i] - floatMean
+                            partial += d * d
+                        }
+                        squares += Double(partial)
+                        start = end
+                    }
+                    let scale = Float(1 / (squares / Double(voxels) + epsilon).squareRoot())
+                    let gamma = gammas?[channel] ?? 1, beta = betas?[channel] ?? 0
+                    let a = scale * gamma
+                    if let slope = leakySlope {
+                        for i in 0..<voxels {
+                            let v = (values[i] - floatMean) * a + beta
+                            values[i] = v >= 0 ? v : v * slope
+                        }
+                    } else {
+                        for i in 0..<voxels { values[i] = (values[i] - floatMean) * a + beta }
+                    }
+                }
+            }
         }
-        return Tensor(shape: x.shape, values: y)
     }
 }

@@ -66,8 +66,12 @@ public enum GELU {
 
 /// `torch.nn.LeakyReLU`, slope 0.01 by default (MONAI's UNETR blocks).
 public enum LeakyReLU {
-    public static func forward(_ x: Tensor, slope: Float = 0.01) -> Tensor {
-        Tensor(shape: x.shape, values: x.values.map { $0 >= 0 ? $0 : $0 * slope })
+    public static func forward(_ x: consuming Tensor, slope: Float = 0.01) -> Tensor {
+        var y = x
+        y.values.withUnsafeMutableBufferPointer { values in
+            for i in values.indices where values[i] < 0 { values[i] *= slope }
+        }
+        return y
     }
 }
 

@@ -60,9 +60,13 @@ public enum UnetConvBlock: Sendable {
     }
 
     public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
+        try forward(concatenating: [x])
+    }
+
+    public func forward(concatenating parts: consuming [Tensor]) throws(NeuralEngineError) -> Tensor {
         switch self {
-        case .residual(let block): try block.forward(x)
-        case .basic(let block): try block.forward(x)
+        case .residual(let block): try block.forward(concatenating: parts)
+        case .basic(let block): try block.forward(concatenating: parts)
         }
     }
 }
@@ -79,23 +83,14 @@ public struct UnetrUpBlock: Sendable {
             block: try UnetConvBlock.load("\(prefix).conv_block", residual: residual, from: &state))
     }
 
-    public func forward(_ x: Tensor, skip: Tensor) throws(NeuralEngineError) -> Tensor {
+    /// The block on [up-sampled x, skip] along channels; the concatenation is
+    /// read in place, and `skip` is released inside the block once used.
+    public func forward(_ x: Tensor, skip: consuming Tensor) throws(NeuralEngineError) -> Tensor {
         let up = try transposedConvolution.forward(x)
         guard up.shape[0] == skip.shape[0], Array(up.shape[2...]) == Array(skip.shape[2...]) else {
             throw NeuralEngineError("skip \(skip.shape) does not match the up-sampled \(up.shape)")
         }
-        return try block.forward(Self.concatenateChannels(up, skip))
-    }
-
-    static func concatenateChannels(_ a: Tensor, _ b: Tensor) -> Tensor {
-        let batch = a.shape[0], voxels = a.shape[2...].reduce(1, *)
-        var values = [Float]()
-        values.reserveCapacity(a.count + b.count)
-        for n in 0..<batch {
-            values += a.values[n * a.shape[1] * voxels..<(n + 1) * a.shape[1] * voxels]
-            values += b.values[n * b.shape[1] * voxels..<(n + 1) * b.shape[1] * voxels]
-        }
-        return Tensor(shape: [batch, a.shape[1] + b.shape[1]] + Array(a.shape[2...]), values: values)
+        return try block.forward(concatenating: [consume up, consume skip])
     }
 }
 

@@ -16,6 +16,17 @@ public struct Tensor: Sendable, Equatable {
 
     public var count: Int { values.count }
 
+    /// A tensor whose every value `initialize` writes before anything reads
+    /// it: no zero-filling pass over a buffer about to be overwritten.
+    init(shape: [Int], initializingWith initialize: (UnsafeMutablePointer<Float>) -> Void) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if let base = buffer.baseAddress { initialize(base) }
+            initialized = count
+        }
+    }
+
     /// The largest absolute difference from another tensor of the same shape.
     public func maximumDifference(from other: Tensor) -> Float {
         precondition(shape == other.shape, "shapes \(shape) and \(other.shape) differ")

@@ -19,31 +19,32 @@ public struct ConvTranspose3d: Sendable {
         }
         let (batch, channels, depth, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
         let outputs = weight.shape[1], k = weight.shape[2]
-        let voxels = depth * height * width, block = k * k * k
-        var products = [Float](repeating: 0, count: outputs * block * voxels)
-        var output = [Float](repeating: 0, count: batch * outputs * voxels * block)
+        let voxels = depth * height * width, block = k * k * k, plane = height * width
         let (outDepth, outHeight, outWidth) = (depth * k, height * k, width * k)
-        for n in 0..<batch {
-            // products[(o, a, b, c), v] = Σ_ci W[ci, (o, a, b, c)] · x[ci, v]
+        let rows = outputs * block
+        // One input slice at a time: its products are a slice's worth, not the whole output's.
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: rows * plane)
+        defer { products.deallocate() }
+        return Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth]) { output in
             x.values.withUnsafeBufferPointer { input in
-                cblas_sgemm(
-                    CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs * block), Int32(voxels), Int32(channels), 1, weight.values,
-                    Int32(outputs * block), input.baseAddress! + n * channels * voxels, Int32(voxels), 0, &products, Int32(voxels))
-            }
-            for o in 0..<outputs {
-                let b = bias?.values[o] ?? 0
-                let outBase = (n * outputs + o) * outDepth * outHeight * outWidth
-                for a in 0..<k {
-                    for bb in 0..<k {
-                        for c in 0..<k {
-                            let row = ((o * k + a) * k + bb) * k + c
-                            var v = 0
-                            for z in 0..<depth {
-                                for y in 0..<height {
-                                    let target = outBase + ((z * k + a) * outHeight + y * k + bb) * outWidth + c
-                                    for xIndex in 0..<width {
-                                        output[target + xIndex * k] = products[row * voxels + v] + b
-                                        v += 1
+                for n in 0..<batch {
+                    for z in 0..<depth {
+                        // products[(o, a, b, c), (y, x)] = Σ_ci W[ci, (o, a, b, c)] · x[ci, z, y, x]
+                        cblas_sgemm(
+                            CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(plane), Int32(channels), 1, weight.values,
+                            Int32(rows), input.baseAddress! + n * channels * voxels + z * plane, Int32(voxels), 0, products, Int32(plane))
+                        for o in 0..<outputs {
+                            let b = bias?.values[o] ?? 0
+                            let outBase = output + (n * outputs + o) * outDepth * outHeight * outWidth
+                            for a in 0..<k {
+                                for bb in 0..<k {
+                                    for c in 0..<k {
+                                        let source = products + (((o * k + a) * k + bb) * k + c) * plane
+                                        for y in 0..<height {
+                                            let target = outBase + ((z * k + a) * outHeight + y * k + bb) * outWidth + c
+                                            let line = source + y * width
+                                            for xIndex in 0..<width { target[xIndex * k] = line[xIndex] + b }
+                                        }
                                     }
                                 }
                             }
@@ -52,7 +53,6 @@ public struct ConvTranspose3d: Sendable {
                 }
             }
         }
-        return Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth], values: output)
     }
 }
 
@@ -72,15 +72,30 @@ public struct BatchNorm3d: Sendable {
         self.epsilon = epsilon
     }
 
-    public func forward(_ x: Tensor) -> Tensor {
+    public func forward(_ x: consuming Tensor) -> Tensor {
+        var y = x
+        apply(to: &y)
+        return y
+    }
+
+    /// Normalises `x` in place, then applies LeakyReLU with `leakySlope` if given.
+    public func apply(to x: inout Tensor, leakySlope: Float? = nil) {
         let channels = x.shape[1], voxels = x.shape[2...].reduce(1, *)
-        var y = x.values
-        for block in 0..<(x.count / voxels) {
-            let c = block % channels
-            let scale = weight.values[c] / (runningVariance.values[c] + epsilon).squareRoot()
-            let shift = bias.values[c] - runningMean.values[c] * scale
-            for i in block * voxels..<(block + 1) * voxels { y[i] = x.values[i] * scale + shift }
+        guard voxels > 0 else { return }
+        x.values.withUnsafeMutableBufferPointer { buffer in
+            for block in 0..<(buffer.count / voxels) {
+                let c = block % channels, values = buffer.baseAddress! + block * voxels
+                let scale = weight.values[c] / (runningVariance.values[c] + epsilon).squareRoot()
+                let shift = bias.values[c] - runningMean.values[c] * scale
+                if let slope = leakySlope {
+                    for i in 0..<voxels {
+                        let v = values[i] * scale + shift
+                        values[i] = v >= 0 ? v : v * slope
+                    }
+                } else {
+                    for i in 0..<voxels { values[i] = values[i] * scale + shift }
+                }
+            }
         }
-        return Tensor(shape: x.shape, values: y)
     }
 }

@@ -126,14 +126,18 @@ public struct UNETR: Sendable {
             hidden.append(x)
         }
         x = norm.forward(x)
-        let enc1 = try encoder1.forward(input)
-        let enc2 = try encoder2.forward(projectFeatures(hidden[3]))
-        let enc3 = try encoder3.forward(projectFeatures(hidden[6]))
+        // Each skip is made as late as it can be and handed over to its decoder,
+        // which releases it once used: the full-resolution one (enc1) only lives
+        // through the last decoder.
         let enc4 = try encoder4.forward(projectFeatures(hidden[9]))
-        let dec3 = try decoder5.forward(projectFeatures(x), skip: enc4)
-        let dec2 = try decoder4.forward(dec3, skip: enc3)
-        let dec1 = try decoder3.forward(dec2, skip: enc2)
-        return try out.forward(try decoder2.forward(dec1, skip: enc1))
+        let dec3 = try decoder5.forward(projectFeatures(x), skip: consume enc4)
+        let enc3 = try encoder3.forward(projectFeatures(hidden[6]))
+        let dec2 = try decoder4.forward(dec3, skip: consume enc3)
+        let enc2 = try encoder2.forward(projectFeatures(hidden[3]))
+        hidden = []
+        let dec1 = try decoder3.forward(dec2, skip: consume enc2)
+        let enc1 = try encoder1.forward(input)
+        return try out.forward(try decoder2.forward(dec1, skip: consume enc1))
     }
 
     /// Tokens [B, X·Y·Z, hidden] as a feature volume [B, hidden, X, Y, Z] (MONAI's `proj_feat`).

@@ -4,10 +4,17 @@ public enum BlockNorm: Sendable {
     case instance(InstanceNorm3d)
     case batch(BatchNorm3d)
 
-    func forward(_ x: Tensor) -> Tensor {
+    func forward(_ x: consuming Tensor) -> Tensor {
+        var y = x
+        apply(to: &y)
+        return y
+    }
+
+    /// Normalises in place, then LeakyReLU (MONAI's slope 0.01) when `activation`.
+    func apply(to x: inout Tensor, activation: Bool = false) {
         switch self {
-        case .instance(let norm): norm.forward(x)
-        case .batch(let norm): norm.forward(x)
+        case .instance(let norm): norm.apply(to: &x, leakySlope: activation ? 0.01 : nil)
+        case .batch(let norm): norm.apply(to: &x, leakySlope: activation ? 0.01 : nil)
         }
     }
 }
@@ -32,13 +39,35 @@ public struct UnetResBlock: Sendable {
     }
 
     public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
-        var out = LeakyReLU.forward(norm1.forward(try conv1.forward(x)))
-        out = norm2.forward(try conv2.forward(out))
-        var residual = x
-        if let (conv, norm) = downsample { residual = norm.forward(try conv.forward(x)) }
+        try forward(concatenating: [x])
+    }
+
+    /// The block on the channel concatenation of `parts`, which it releases as
+    /// soon as both convolutions that read them are done.
+    public func forward(concatenating parts: consuming [Tensor]) throws(NeuralEngineError) -> Tensor {
+        var residual: Tensor
+        if let (conv, norm) = downsample {
+            residual = try conv.forward(concatenating: parts)
+            norm.apply(to: &residual)
+        } else {
+            guard parts.count == 1 else { throw NeuralEngineError("a residual block without conv3 takes one input, not \(parts.count)") }
+            residual = parts[0]
+        }
+        var out = try conv1.forward(concatenating: parts)
+        parts = []
+        norm1.apply(to: &out, activation: true)
+        out = try conv2.forward(out)
+        norm2.apply(to: &out)
         guard residual.shape == out.shape else { throw NeuralEngineError("residual \(residual.shape) does not match \(out.shape)") }
-        for i in out.values.indices { out.values[i] += residual.values[i] }
-        return LeakyReLU.forward(out)
+        out.values.withUnsafeMutableBufferPointer { values in
+            residual.values.withUnsafeBufferPointer { residual in
+                for i in values.indices {
+                    let v = values[i] + residual[i]
+                    values[i] = v >= 0 ? v : v * 0.01
+                }
+            }
+        }
+        return out
     }
 }
 
@@ -57,7 +86,16 @@ public struct UnetBasicBlock: Sendable {
     }
 
     public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
-        let first = LeakyReLU.forward(norm1.forward(try conv1.forward(x)))
-        return LeakyReLU.forward(norm2.forward(try conv2.forward(first)))
+        try forward(concatenating: [x])
+    }
+
+    /// The block on the channel concatenation of `parts`.
+    public func forward(concatenating parts: consuming [Tensor]) throws(NeuralEngineError) -> Tensor {
+        var out = try conv1.forward(concatenating: parts)
+        parts = []
+        norm1.apply(to: &out, activation: true)
+        out = try conv2.forward(out)
+        norm2.apply(to: &out, activation: true)
+        return out
     }
 }
