@@ -35,7 +35,6 @@ public struct ModelRunCommand: AsyncParsableCommand {
 
     public func run() async throws {
         BLASCoreReexec.ensureCoreType()
-        ProcessRunner.keepLargeBuffersForReuse()
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be positive") }
             openblas_set_num_threads(Int32(threads))
@@ -44,6 +43,8 @@ public struct ModelRunCommand: AsyncParsableCommand {
         let configuration = try Self.configuration(from: configData)
         let (state, _) = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weights))
         let network = try UNETR(configuration: configuration, state: state)
+        // After loading: the weights' temporary read buffers go back to the system rather than stay in the heap.
+        ProcessRunner.keepLargeBuffersForReuse()
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
         if slidingWindow {
             let card = try? JSONDecoder().decode(ModelCard.self, from: configData)

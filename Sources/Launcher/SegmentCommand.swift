@@ -27,13 +27,13 @@ public struct SegmentCommand: AsyncParsableCommand {
 
     public func run() async throws {
         BLASCoreReexec.ensureCoreType()
-        ProcessRunner.keepLargeBuffersForReuse()
         let catalog: EngineCatalog
         do {
             catalog = try EngineCatalog(card: model ?? (engine == "classical" ? "none" : nil))
         } catch {
             throw ValidationError(error.description)
         }
+        ProcessRunner.keepLargeBuffersForReuse()
         guard let chosenEngine = catalog.engine(named: engine ?? "") else {
             throw ValidationError("unknown engine '\(engine ?? "")'; available: \(catalog.engines.keys.sorted().joined(separator: ", "))")
         }

@@ -95,11 +95,14 @@ private func runServer(
 ) async throws {
     let configuration = try common.configuration()
     ProcessRunner.bootstrapLogging(level: configuration.logLevel)
-    if movesLargeBuffers { ProcessRunner.returnLargeBuffersToTheSystem() } else { ProcessRunner.keepLargeBuffersForReuse() }
+    if movesLargeBuffers { ProcessRunner.returnLargeBuffersToTheSystem() }
     let address = try listen.map { try RPCAddress(parsing: $0) } ?? configuration[keyPath: defaultAddress]
     try prepareRunDirectory(for: address)
     let logger = Logger(label: label)
-    try await ProcessRunner.run([try await build(configuration, address, logger)], logger: logger)
+    let server = try await build(configuration, address, logger)
+    // Set after the model is loaded: its temporary read buffers go back to the system rather than stay in the heap.
+    if !movesLargeBuffers { ProcessRunner.keepLargeBuffersForReuse() }
+    try await ProcessRunner.run([server], logger: logger)
 }
 
 extension MetisConfiguration {

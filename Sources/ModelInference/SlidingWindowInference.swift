@@ -95,10 +95,15 @@ public struct SlidingWindowInference: Sendable {
             for s1 in starts[1] {
                 for s2 in starts[2] {
                     // Tensor index (a * R1 + b) * R2 + c holds grid sample (s0 + a, s1 + b, s2 + c).
-                    for a in 0..<roi.x {
-                        for b in 0..<roi.y {
-                            for c in 0..<roi.z {
-                                window[(a * roi.y + b) * roi.z + c] = values[((s2 + c) * padded.y + s1 + b) * padded.x + s0 + a]
+                    values.withUnsafeBufferPointer { values in
+                        window.withUnsafeMutableBufferPointer { window in
+                            for a in 0..<roi.x {
+                                for b in 0..<roi.y {
+                                    let line = window.baseAddress! + (a * roi.y + b) * roi.z
+                                    let source = values.baseAddress! + (s2 * padded.y + s1 + b) * padded.x + s0 + a
+                                    let step = padded.y * padded.x
+                                    for c in 0..<roi.z { line[c] = source[c * step] }
+                                }
                             }
                         }
                     }
@@ -108,16 +113,32 @@ public struct SlidingWindowInference: Sendable {
                     }
                     let channels = logits.shape[1], volume = roi.x * roi.y * roi.z
                     if output.isEmpty { output = Array(repeating: [Float](repeating: 0, count: values.count), count: channels) }
-                    for a in 0..<roi.x {
-                        for b in 0..<roi.y {
+                    // Each voxel's weighted logits and weight, added in the same order as before: blending is unchanged.
+                    weights.withUnsafeBufferPointer { weights in
+                    logits.values.withUnsafeBufferPointer { logits in
+                        count.withUnsafeMutableBufferPointer { count in
+                            for channel in 0..<channels {
+                                output[channel].withUnsafeMutableBufferPointer { accumulated in
+                                    let logits = logits.baseAddress! + channel * volume
+                                    for c in 0..<roi.z {
+                                        for b in 0..<roi.y {
+                                            let target = accumulated.baseAddress! + ((s2 + c) * padded.y + s1 + b) * padded.x + s0
+                                            let weight = weights.baseAddress! + (c * roi.y + b) * roi.x
+                                            let stride = roi.y * roi.z, source = logits + b * roi.z + c
+                                            for a in 0..<roi.x { target[a] += source[a * stride] * weight[a] }
+                                        }
+                                    }
+                                }
+                            }
                             for c in 0..<roi.z {
-                                let w = weights[(c * roi.y + b) * roi.x + a]
-                                let target = ((s2 + c) * padded.y + s1 + b) * padded.x + s0 + a
-                                let source = (a * roi.y + b) * roi.z + c
-                                for channel in 0..<channels { output[channel][target] += logits.values[channel * volume + source] * w }
-                                count[target] += w
+                                for b in 0..<roi.y {
+                                    let target = count.baseAddress! + ((s2 + c) * padded.y + s1 + b) * padded.x + s0
+                                    let weight = weights.baseAddress! + (c * roi.y + b) * roi.x
+                                    for a in 0..<roi.x { target[a] += weight[a] }
+                                }
                             }
                         }
+                    }
                     }
                     done += 1
                     progress(Double(done) / Double(windows))
