@@ -40,6 +40,15 @@ public final class RPCConnection: RPCCaller, Sendable {
     private let nextRequestID = Atomic<UInt64>(0)
     private let callsInFlight = Atomic<Int>(0)
 
+    /// Why no call may go to this address: plain TCP to another machine. Not
+    /// a connection failure to retry, so every call fails with it at once.
+    private var plainTextRefusal: RPCError? {
+        guard !address.isLocal, configuration.transportSecurity == nil else { return nil }
+        return RPCError(
+            code: .failedPrecondition,
+            message: "refusing to call \(address) in plain text: it is not on this machine; give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust)")
+    }
+
     public init(
         address: RPCAddress,
         configuration: Configuration = .init(),
@@ -194,6 +203,7 @@ public final class RPCConnection: RPCCaller, Sendable {
     }
 
     private func readyChannel(options: CallOptions, start: ContinuousClock.Instant) async throws -> any Channel {
+        if let refusal = plainTextRefusal { throw refusal }
         let deadline = options.timeout.map { start + $0 }
         while true {
             if Task.isCancelled { throw RPCError(code: .cancelled, message: "call cancelled before it was sent") }
@@ -272,15 +282,8 @@ public final class RPCConnection: RPCCaller, Sendable {
         let address = address
         let maximumFrameSize = configuration.maximumFrameSize
         var security: (context: NIOSSLContext, hostname: String?)?
-        if case .tcp(let host, _) = address {
-            if let transportSecurity = configuration.transportSecurity {
-                security = (transportSecurity.clientContext, RPCTransportSecurity.serverHostname(host))
-            } else if !address.isLocal {
-                return eventLoop.makeFailedFuture(
-                    RPCError(
-                        code: .failedPrecondition,
-                        message: "refusing to call \(address) in plain text: it is not on this machine; give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust)"))
-            }
+        if case .tcp(let host, _) = address, let transportSecurity = configuration.transportSecurity {
+            security = (transportSecurity.clientContext, RPCTransportSecurity.serverHostname(host))
         }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
