@@ -48,9 +48,9 @@ public struct ModelRunCommand: AsyncParsableCommand {
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
         if slidingWindow {
             let card = try? JSONDecoder().decode(ModelCard.self, from: configData)
-            let logits = try Self.slidingWindow(
-                network, tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5, sigmaScale: card?.inference.sigma_scale ?? 0.125)
-            try NumpyArray.write(logits).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try Self.slidingWindow(
+                network, consume tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5, sigmaScale: card?.inference.sigma_scale ?? 0.125,
+                output: URL(fileURLWithPath: output))
             return
         }
         var logits = try network.forward(tensor)
@@ -66,8 +66,9 @@ public struct ModelRunCommand: AsyncParsableCommand {
         try NumpyArray.write(logits).write(to: URL(fileURLWithPath: output), options: .atomic)
     }
 
-    /// Logits [1, K, X, Y, Z] of an input [1, 1, X, Y, Z] of any size; prints the wall time.
-    static func slidingWindow(_ network: UNETR, _ tensor: Tensor, overlap: Double, sigmaScale: Double) throws -> Tensor {
+    /// Writes the logits [1, K, X, Y, Z] of an input [1, 1, X, Y, Z] of any
+    /// size to `output` as a `.npy`, a slab at a time; prints the wall time.
+    static func slidingWindow(_ network: UNETR, _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, output: URL) throws {
         guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == 1 else {
             throw ValidationError("--sliding-window takes one single-channel volume [1, 1, X, Y, Z], got \(tensor.shape)")
         }
@@ -75,18 +76,31 @@ public struct ModelRunCommand: AsyncParsableCommand {
         // NCDHW (last axis fastest) → a grid whose axis 0 varies fastest.
         var values = [Float](repeating: 0, count: tensor.count)
         for i in 0..<x { for j in 0..<y { for k in 0..<z { values[(k * y + j) * x + i] = tensor.values[(i * y + j) * z + k] } } }
+        _ = consume tensor
         let grid = Grid(
             shape: SIMD3(x, y, z), values: values, coordinates: [x, y, z].map { n in (0..<n).map(Double.init) })
         let roi = network.configuration.img_size
         let inference = SlidingWindowInference(roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
         let start = ContinuousClock.now
-        let channels = try inference.run(grid) { window in try network.forward(window) }
+        let channels = try inference.run(consume grid, outputChannels: network.configuration.out_channels) { window in try network.forward(window) }
         print(String(format: "sliding window %.3f s", seconds(start.duration(to: .now))))
-        var logits = [Float](repeating: 0, count: channels.count * tensor.count)
-        for (c, channel) in channels.enumerated() {
-            for i in 0..<x { for j in 0..<y { for k in 0..<z { logits[((c * x + i) * y + j) * z + k] = channel.values[(k * y + j) * x + i] } } }
+        // Straight from the blended grids into the file (C order: channel, x, y, z), never a whole copy in memory.
+        let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(getpid()).partial")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(NumpyArray.header(shape: [1, channels.count, x, y, z]))),
+            let file = FileHandle(forWritingAtPath: temporary.path)
+        else { throw ValidationError("cannot write \(output.path)") }
+        try file.seekToEnd()
+        var slab = [Float](repeating: 0, count: y * z)
+        for channel in channels {
+            for i in 0..<x {
+                channel.values.withUnsafeBufferPointer { values in
+                    for j in 0..<y { for k in 0..<z { slab[j * z + k] = values[(k * y + j) * x + i] } }
+                }
+                try slab.withUnsafeBytes { try file.write(contentsOf: $0) }
+            }
         }
-        return Tensor(shape: [1, channels.count, x, y, z], values: logits)
+        try file.close()
+        guard rename(temporary.path, output.path) == 0 else { throw ValidationError("cannot write \(output.path): \(String(cString: strerror(errno)))") }
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -25,6 +25,9 @@ enum ProcessRunner {
     static func keepLargeBuffersForReuse() {
         _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
         _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+        // One heap for every thread: memory a convolution's worker threads
+        // freed is then there for the next layer, whichever thread asks.
+        _ = mallopt(M_ARENA_MAX, 1)
     }
 
     /// Sends logs to standard error at `level`; once per process.

@@ -69,26 +69,34 @@ public struct SlidingWindowInference: Sendable {
     /// Blended logits, one grid per output channel, on `image`'s grid.
     /// `predict` takes a window [1, 1, R0, R1, R2] (PyTorch layout, the
     /// grid's axis 0 first) and returns [1, K, R0, R1, R2].
+    ///
+    /// `outputChannels`, when known, lets the blend's volumes be allocated
+    /// before the first window rather than between two windows' activations,
+    /// where they would split the memory those leave free.
     public func run(
-        _ image: Grid, progress: (Double) -> Void = { _ in },
+        _ image: Grid, outputChannels: Int? = nil, progress: (Double) -> Void = { _ in },
         predict: (Tensor) throws -> Tensor
     ) throws -> [Grid] {
         let roi = roiSize
         let padded = SIMD3(max(image.shape.x, roi.x), max(image.shape.y, roi.y), max(image.shape.z, roi.z))
         let front = (padded &- image.shape) / 2
-        var values = [Float](repeating: cval, count: padded.x * padded.y * padded.z)
-        for k in 0..<image.shape.z {
-            for j in 0..<image.shape.y {
-                let target = ((k + front.z) * padded.y + j + front.y) * padded.x + front.x
-                let source = image.index(0, j, k)
-                values.replaceSubrange(target..<target + image.shape.x, with: image.values[source..<source + image.shape.x])
+        // An image at least as large as the window on every axis is used as it is, not copied.
+        var values = image.values
+        if padded != image.shape {
+            values = [Float](repeating: cval, count: padded.x * padded.y * padded.z)
+            for k in 0..<image.shape.z {
+                for j in 0..<image.shape.y {
+                    let target = ((k + front.z) * padded.y + j + front.y) * padded.x + front.x
+                    let source = image.index(0, j, k)
+                    values.replaceSubrange(target..<target + image.shape.x, with: image.values[source..<source + image.shape.x])
+                }
             }
         }
         let weights = importanceMap
         let starts = (0..<3).map { self.starts(size: padded[$0], axis: $0) }
         let windows = starts[0].count * starts[1].count * starts[2].count
         var output = [[Float]]()
-        var count = [Float](repeating: 0, count: values.count)
+        if let outputChannels { output = Array(repeating: [Float](repeating: 0, count: values.count), count: outputChannels) }
         var window = [Float](repeating: 0, count: roi.x * roi.y * roi.z)
         var done = 0
         for s0 in starts[0] {
@@ -113,10 +121,12 @@ public struct SlidingWindowInference: Sendable {
                     }
                     let channels = logits.shape[1], volume = roi.x * roi.y * roi.z
                     if output.isEmpty { output = Array(repeating: [Float](repeating: 0, count: values.count), count: channels) }
+                    guard output.count == channels else {
+                        throw ModelInferenceError("the network returned \(channels) channels, \(output.count) expected")
+                    }
                     // Each voxel's weighted logits and weight, added in the same order as before: blending is unchanged.
                     weights.withUnsafeBufferPointer { weights in
                     logits.values.withUnsafeBufferPointer { logits in
-                        count.withUnsafeMutableBufferPointer { count in
                             for channel in 0..<channels {
                                 output[channel].withUnsafeMutableBufferPointer { accumulated in
                                     let logits = logits.baseAddress! + channel * volume
@@ -130,14 +140,6 @@ public struct SlidingWindowInference: Sendable {
                                     }
                                 }
                             }
-                            for c in 0..<roi.z {
-                                for b in 0..<roi.y {
-                                    let target = count.baseAddress! + ((s2 + c) * padded.y + s1 + b) * padded.x + s0
-                                    let weight = weights.baseAddress! + (c * roi.y + b) * roi.x
-                                    for a in 0..<roi.x { target[a] += weight[a] }
-                                }
-                            }
-                        }
                     }
                     }
                     done += 1
@@ -145,13 +147,45 @@ public struct SlidingWindowInference: Sendable {
                 }
             }
         }
+        // The summed weights, one slice at a time (never a whole volume of
+        // them), each voxel's sum in the same window order as the blend.
+        var count = [Float](repeating: 0, count: padded.x * padded.y)
+        for k in front.z..<front.z + image.shape.z {
+            count.withUnsafeMutableBufferPointer { count in
+                count.update(repeating: 0)
+                weights.withUnsafeBufferPointer { weights in
+                    for s0 in starts[0] {
+                        for s1 in starts[1] {
+                            for s2 in starts[2] where (s2..<s2 + roi.z).contains(k) {
+                                for b in 0..<roi.y {
+                                    let target = count.baseAddress! + (s1 + b) * padded.x + s0
+                                    let weight = weights.baseAddress! + ((k - s2) * roi.y + b) * roi.x
+                                    for a in 0..<roi.x { target[a] += weight[a] }
+                                }
+                            }
+                        }
+                    }
+                }
+                for channel in output.indices {
+                    output[channel].withUnsafeMutableBufferPointer { blended in
+                        for j in front.y..<front.y + image.shape.y {
+                            let line = blended.baseAddress! + (k * padded.y + j) * padded.x, weight = count.baseAddress! + j * padded.x
+                            for i in front.x..<front.x + image.shape.x { line[i] /= weight[i] }
+                        }
+                    }
+                }
+            }
+        }
+        if padded == image.shape {
+            return output.map { Grid(shape: image.shape, values: $0, coordinates: image.coordinates) }
+        }
         return output.map { channel in
             var cropped = [Float]()
             cropped.reserveCapacity(image.values.count)
             for k in 0..<image.shape.z {
                 for j in 0..<image.shape.y {
                     let base = ((k + front.z) * padded.y + j + front.y) * padded.x + front.x
-                    for i in 0..<image.shape.x { cropped.append(channel[base + i] / count[base + i]) }
+                    cropped.append(contentsOf: channel[base..<base + image.shape.x])
                 }
             }
             return Grid(shape: image.shape, values: cropped, coordinates: image.coordinates)

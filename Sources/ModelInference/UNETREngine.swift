@@ -75,7 +75,9 @@ public struct UNETREngine: SegmentationEngine {
         let inference = SlidingWindowInference(
             roiSize: SIMD3(settings.roi_size[0], settings.roi_size[1], settings.roi_size[2]), overlap: settings.overlap,
             gaussian: settings.mode == "gaussian", sigmaScale: settings.sigma_scale ?? 0.125, cval: settings.cval ?? 0)
-        let logits = try inference.run(preprocessing.image, progress: progress) { window in try network.forward(window) }
+        let logits = try inference.run(preprocessing.image, outputChannels: network.configuration.out_channels, progress: progress) { window in
+            try network.forward(window)
+        }
         var labels = [Float](repeating: 0, count: preprocessing.image.values.count)
         for index in labels.indices {
             var best = 0

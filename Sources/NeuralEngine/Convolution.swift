@@ -44,85 +44,117 @@ public struct Conv3d: Sendable {
         guard outDepth > 0, outHeight > 0, outWidth > 0 else { throw NeuralEngineError("Conv3d kernel \(k) larger than input \(first.shape)") }
         if k == 1, stride == 1, padding == 0 { return pointwise(parts, channels: channels) }
         let plane = outHeight * outWidth
-        let patch = channels * k * k * k
-        // Columns for a band of output rows at a time: about 4 MiB per worker.
-        let rowsPerBand = max(1, min(outHeight, (1 << 20) / max(1, patch * outWidth)))
-        let bands = (outHeight + rowsPerBand - 1) / rowsPerBand
-        let stride = stride, padding = padding
+        let geometry = Geometry(channels: channels, depth: depth, height: height, width: width, outHeight: outHeight, outWidth: outWidth)
+        let rowsPerBand = geometry.rowsPerBand(kernel: k), bands = (outHeight + rowsPerBand - 1) / rowsPerBand
         // Bands are shared out among as many workers as OpenBLAS has threads,
         // each with its own columns and single-threaded products: one band's
         // product is too small for OpenBLAS to split well, and the im2col runs
         // in parallel too.
-        let threads = max(1, Int(openblas_get_num_threads()))
         let total = batch * outDepth * bands
-        let workers = min(threads, total)
-        if workers > 1 { openblas_set_num_threads(1) }
-        defer { if workers > 1 { openblas_set_num_threads(Int32(threads)) } }
-        return withChannelPointers(parts) { channelInputs in
-            Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth]) { result in
-                let sharedResult = SharedPointer(result)
-                let sharedInputs = SharedPointer(UnsafeMutablePointer(mutating: channelInputs.baseAddress!))
-                let weights = weight.values, biases = bias?.values
-                DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                    let result = sharedResult.base, inputs = sharedInputs.base
-                    let columns = UnsafeMutablePointer<Float>.allocate(capacity: patch * rowsPerBand * outWidth)
-                    defer { columns.deallocate() }
-                    for job in (total * worker / workers)..<(total * (worker + 1) / workers) {
-                        let n = job / (outDepth * bands), z = job / bands % outDepth, band = job % bands
-                        let firstRow = band * rowsPerBand, rows = min(rowsPerBand, outHeight - firstRow)
-                        let span = rows * outWidth
-                        // im2col of the band: rows (c, kz, ky, kx), columns (y, x).
-                        for c in 0..<channels {
-                            for kz in 0..<k {
-                                let iz = z * stride - padding + kz
-                                for ky in 0..<k {
-                                    for kx in 0..<k {
-                                        let row = ((c * k + kz) * k + ky) * k + kx
-                                        let target = columns + row * span
-                                        guard iz >= 0, iz < depth else {
-                                            target.update(repeating: 0, count: span)
-                                            continue
-                                        }
-                                        let channel = UnsafePointer(inputs[n * channels + c]) + iz * height * width
-                                        // Output columns whose input column lies inside the image.
-                                        let firstColumn = max(0, (padding - kx + stride - 1) / stride)
-                                        let lastColumn = min(outWidth, (width - 1 + padding - kx) / stride + 1)
-                                        for r in 0..<rows {
-                                            let line = target + r * outWidth
-                                            let iy = (firstRow + r) * stride - padding + ky
-                                            guard iy >= 0, iy < height, firstColumn < lastColumn else {
-                                                line.update(repeating: 0, count: outWidth)
-                                                continue
-                                            }
-                                            if firstColumn > 0 { line.update(repeating: 0, count: firstColumn) }
-                                            if lastColumn < outWidth { (line + lastColumn).update(repeating: 0, count: outWidth - lastColumn) }
-                                            let source = channel + iy * width + firstColumn * stride - padding + kx
-                                            if stride == 1 {
-                                                (line + firstColumn).update(from: source, count: lastColumn - firstColumn)
-                                            } else {
-                                                for xIndex in 0..<(lastColumn - firstColumn) { line[firstColumn + xIndex] = source[xIndex * stride] }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        // Straight into the output: row o of the product is channel o's band of slice z.
-                        let target = result + (n * outputs * outDepth + z) * plane + firstRow * outWidth
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(span), Int32(patch), 1, weights,
-                            Int32(patch), columns, Int32(span), 0, target, Int32(outDepth * plane))
-                        if let biases {
-                            for o in 0..<outputs {
-                                let line = target + o * outDepth * plane, b = biases[o]
-                                for p in 0..<span { line[p] += b }
-                            }
+        return try withSingleThreadedProducts(jobs: total) { workers in
+            withChannelPointers(parts) { channelInputs in
+                Tensor(shape: [batch, outputs, outDepth, outHeight, outWidth]) { result in
+                    let sharedResult = SharedPointer(result)
+                    let sharedInputs = SharedPointer(UnsafeMutablePointer(mutating: channelInputs.baseAddress!))
+                    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                        let columns = UnsafeMutablePointer<Float>.allocate(capacity: geometry.columnsCapacity(kernel: k))
+                        defer { columns.deallocate() }
+                        for job in (total * worker / workers)..<(total * (worker + 1) / workers) {
+                            let n = job / (outDepth * bands), z = job / bands % outDepth, firstRow = job % bands * rowsPerBand
+                            // Straight into the output: row o of the product is channel o's band of slice z.
+                            convolveBand(
+                                geometry, inputs: UnsafePointer(sharedInputs.base + n * channels), z: z, firstRow: firstRow,
+                                rows: min(rowsPerBand, outHeight - firstRow), columns: columns,
+                                target: sharedResult.base + (n * outputs * outDepth + z) * plane, targetRowStride: outDepth * plane)
                         }
                     }
                 }
             }
         }
     }
+
+    /// The sizes one convolution call works with.
+    struct Geometry {
+        var channels, depth, height, width, outHeight, outWidth: Int
+
+        /// Output rows per band: columns of about 4 MiB.
+        func rowsPerBand(kernel k: Int) -> Int {
+            max(1, min(outHeight, (1 << 20) / max(1, channels * k * k * k * outWidth)))
+        }
+
+        func columnsCapacity(kernel k: Int) -> Int { channels * k * k * k * rowsPerBand(kernel: k) * outWidth }
+    }
+
+    /// Output slice z, rows firstRow..<firstRow + rows, of every output
+    /// channel: im2col of the band, then one product into `target`, whose
+    /// channel o starts at `target + o · targetRowStride`. `inputs[c]` is
+    /// channel c's volume.
+    func convolveBand(
+        _ g: Geometry, inputs: UnsafePointer<UnsafeMutablePointer<Float>>, z: Int, firstRow: Int, rows: Int,
+        columns: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>, targetRowStride: Int
+    ) {
+        let k = weight.shape[2], outputs = weight.shape[0], patch = g.channels * k * k * k
+        let (depth, height, width, outWidth) = (g.depth, g.height, g.width, g.outWidth)
+        let span = rows * outWidth
+        // im2col of the band: rows (c, kz, ky, kx), columns (y, x).
+        for c in 0..<g.channels {
+            for kz in 0..<k {
+                let iz = z * stride - padding + kz
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let row = ((c * k + kz) * k + ky) * k + kx
+                        let line0 = columns + row * span
+                        guard iz >= 0, iz < depth else {
+                            line0.update(repeating: 0, count: span)
+                            continue
+                        }
+                        let channel = UnsafePointer(inputs[c]) + iz * height * width
+                        // Output columns whose input column lies inside the image.
+                        let firstColumn = max(0, (padding - kx + stride - 1) / stride)
+                        let lastColumn = min(outWidth, (width - 1 + padding - kx) / stride + 1)
+                        for r in 0..<rows {
+                            let line = line0 + r * outWidth
+                            let iy = (firstRow + r) * stride - padding + ky
+                            guard iy >= 0, iy < height, firstColumn < lastColumn else {
+                                line.update(repeating: 0, count: outWidth)
+                                continue
+                            }
+                            if firstColumn > 0 { line.update(repeating: 0, count: firstColumn) }
+                            if lastColumn < outWidth { (line + lastColumn).update(repeating: 0, count: outWidth - lastColumn) }
+                            let source = channel + iy * width + firstColumn * stride - padding + kx
+                            if stride == 1 {
+                                (line + firstColumn).update(from: source, count: lastColumn - firstColumn)
+                            } else {
+                                for xIndex in 0..<(lastColumn - firstColumn) { line[firstColumn + xIndex] = source[xIndex * stride] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let band = target + firstRow * outWidth
+        weight.values.withUnsafeBufferPointer { weights in
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(span), Int32(patch), 1, weights.baseAddress!,
+                Int32(patch), columns, Int32(span), 0, band, Int32(targetRowStride))
+        }
+        if let bias {
+            for o in 0..<outputs {
+                let line = band + o * targetRowStride, b = bias.values[o]
+                for p in 0..<span { line[p] += b }
+            }
+        }
+    }
+}
+
+/// Runs `body` with the number of parallel workers for `jobs` independent
+/// products: as many as OpenBLAS has threads, OpenBLAS itself single-threaded meanwhile.
+func withSingleThreadedProducts<R, E: Error>(jobs: Int, _ body: (Int) throws(E) -> R) throws(E) -> R {
+    let threads = max(1, Int(openblas_get_num_threads()))
+    let workers = max(1, min(threads, jobs))
+    if workers > 1 { openblas_set_num_threads(1) }
+    defer { if workers > 1 { openblas_set_num_threads(Int32(threads)) } }
+    return try body(workers)
 }
 
 /// Calls `body` with a pointer to each channel's volume of `parts`, indexed

@@ -37,14 +37,20 @@ public enum NumpyArray {
     }
 
     public static func write(_ tensor: Tensor) -> Data {
-        let shape = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }"
+        var data = Data(header(shape: tensor.shape))
+        // Little-endian float32, as on every machine Metis runs on.
+        tensor.values.withUnsafeBytes { data.append(contentsOf: $0) }
+        return data
+    }
+
+    /// The bytes before a float32 C-order array of `shape` in a `.npy` file:
+    /// magic, version, header length, header padded to a multiple of 64.
+    public static func header(shape: [Int]) -> [UInt8] {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
         // Magic (6) + version (2) + length (2) + header + newline: a multiple of 64.
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
-        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)])
-        data.append(contentsOf: Array(header.utf8))
-        tensor.values.withUnsafeBytes { data.append(contentsOf: $0) }
-        return data
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)] + Array(header.utf8)
     }
 }

@@ -45,18 +45,27 @@ public struct UnetResBlock: Sendable {
     /// The block on the channel concatenation of `parts`, which it releases as
     /// soon as both convolutions that read them are done.
     public func forward(concatenating parts: consuming [Tensor]) throws(NeuralEngineError) -> Tensor {
-        var residual: Tensor
-        if let (conv, norm) = downsample {
-            residual = try conv.forward(concatenating: parts)
-            norm.apply(to: &residual)
+        var residual: Tensor, out: Tensor
+        if let (conv3, norm3) = downsample, RollingConvolution.fits([conv1, conv3], parts: parts, targets: [0, 1]) {
+            // A decoder's [up-sampled, skip]: conv1's output replaces the first, conv3's the second.
+            RollingConvolution.run([conv1, conv3], over: &parts, into: [0, 1])
+            out = parts[0]
+            residual = parts[1]
+            parts = []
+            norm3.apply(to: &residual)
         } else {
-            guard parts.count == 1 else { throw NeuralEngineError("a residual block without conv3 takes one input, not \(parts.count)") }
-            residual = parts[0]
+            if let (conv3, norm3) = downsample {
+                residual = try conv3.forward(concatenating: parts)
+                norm3.apply(to: &residual)
+            } else {
+                guard parts.count == 1 else { throw NeuralEngineError("a residual block without conv3 takes one input, not \(parts.count)") }
+                residual = parts[0]
+            }
+            out = try conv1.forward(concatenating: parts)
+            parts = []
         }
-        var out = try conv1.forward(concatenating: parts)
-        parts = []
         norm1.apply(to: &out, activation: true)
-        out = try conv2.forward(out)
+        try conv2.forward(inPlaceOf: &out)
         norm2.apply(to: &out)
         guard residual.shape == out.shape else { throw NeuralEngineError("residual \(residual.shape) does not match \(out.shape)") }
         out.values.withUnsafeMutableBufferPointer { values in
@@ -91,10 +100,16 @@ public struct UnetBasicBlock: Sendable {
 
     /// The block on the channel concatenation of `parts`.
     public func forward(concatenating parts: consuming [Tensor]) throws(NeuralEngineError) -> Tensor {
-        var out = try conv1.forward(concatenating: parts)
+        var out: Tensor
+        if RollingConvolution.fits([conv1], parts: parts, targets: [0]), parts.count == 1 {
+            RollingConvolution.run([conv1], over: &parts, into: [0])
+            out = parts[0]
+        } else {
+            out = try conv1.forward(concatenating: parts)
+        }
         parts = []
         norm1.apply(to: &out, activation: true)
-        out = try conv2.forward(out)
+        try conv2.forward(inPlaceOf: &out)
         norm2.apply(to: &out, activation: true)
         return out
     }

@@ -35,6 +35,19 @@ struct ModelRunTests {
         let expected = try NumpyArray.read(Data(contentsOf: fixtures.appendingPathComponent(try #require(files["output"]))))
         let scale = expected.values.reduce(0) { max($0, abs($1)) }
         #expect(logits.maximumDifference(from: expected) <= 1e-4 * scale)
+        // --sliding-window on an input of exactly the window's size: one window, whose weights cancel out;
+        // the file is written a slab at a time, C order, as numpy reads it.
+        let slid = directory.appendingPathComponent("slid.npy")
+        let sliding = try await MetisProcesses.run(MetisProcesses.executable("metis"), [
+            "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
+            "--config", directory.appendingPathComponent("card.json").path,
+            "--input", fixtures.appendingPathComponent(try #require(files["input"])).path, "--output", slid.path,
+            "--threads", "1", "--sliding-window",
+        ])
+        #expect(sliding.status == 0 && sliding.output.hasPrefix("sliding window "), "\(sliding.output)")
+        let blended = try NumpyArray.read(Data(contentsOf: slid))
+        #expect(blended.shape == expected.shape && blended.maximumDifference(from: expected) <= 1e-4 * scale)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).allSatisfy { !$0.hasSuffix(".partial") })
         // A checkpoint that lacks a key is refused, naming it.
         weights["out.conv.conv.bias"] = nil
         try SafeTensors.write(weights).write(to: directory.appendingPathComponent("w.safetensors"))

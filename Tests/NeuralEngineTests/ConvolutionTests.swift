@@ -87,4 +87,35 @@ struct ConvolutionTests {
             try Conv3d(weight: Self.tensor([3, 4, 3, 3, 3], seed: 8), bias: nil).forward(concatenating: [a, b])
         }
     }
+
+    @Test("rolling convolutions leave the same outputs in their inputs' place, and a caller's own copy untouched")
+    func rolling() throws {
+        let up = Self.tensor([2, 3, 7, 9, 11], seed: 10), skip = Self.tensor([2, 3, 7, 9, 11], seed: 11)
+        let conv1 = Conv3d(weight: Self.tensor([3, 6, 3, 3, 3], seed: 12), bias: Self.tensor([3], seed: 13), padding: 1)
+        let conv3 = Conv3d(weight: Self.tensor([3, 6, 1, 1, 1], seed: 14), bias: nil)
+        let expected1 = try conv1.forward(concatenating: [up, skip]), expected3 = try conv3.forward(concatenating: [up, skip])
+        var parts = [up, skip]
+        #expect(RollingConvolution.fits([conv1, conv3], parts: parts, targets: [0, 1]))
+        RollingConvolution.run([conv1, conv3], over: &parts, into: [0, 1])
+        #expect(parts[0].maximumDifference(from: expected1) < 1e-5 && parts[1].maximumDifference(from: expected3) < 1e-5)
+        #expect(up == Self.tensor([2, 3, 7, 9, 11], seed: 10) && skip == Self.tensor([2, 3, 7, 9, 11], seed: 11), "the caller's tensors are copied, not overwritten")
+
+        // In place over one tensor, kernel 5 (two slices of lag), every slice count from 3 up.
+        for depth in [3, 4, 9] {
+            var x = Self.tensor([1, 4, depth, 6, 5], seed: UInt64(20 + depth))
+            let conv = Conv3d(weight: Self.tensor([4, 4, 5, 5, 5], seed: 30), bias: nil, padding: 2)
+            let expected = try conv.forward(x)
+            try conv.forward(inPlaceOf: &x)
+            #expect(x.shape == expected.shape && x.maximumDifference(from: expected) < 1e-5, "depth \(depth)")
+        }
+
+        // What does not fit keeps to the ordinary path.
+        #expect(!RollingConvolution.fits([Conv3d(weight: Self.tensor([3, 6, 3, 3, 3], seed: 12), bias: nil, stride: 2, padding: 1)], parts: [up, skip], targets: [0]))
+        #expect(!RollingConvolution.fits([conv1], parts: [Self.tensor([2, 6, 7, 9, 11], seed: 15)], targets: [0]), "6 input channels cannot hold 3 outputs")
+        var changing = Self.tensor([1, 2, 4, 4, 4], seed: 16)
+        let widening = Conv3d(weight: Self.tensor([5, 2, 3, 3, 3], seed: 17), bias: nil, padding: 1)
+        let widened = try widening.forward(changing)
+        try widening.forward(inPlaceOf: &changing)
+        #expect(changing == widened)
+    }
 }

@@ -254,22 +254,24 @@ public final class RPCConnection: RPCCaller, Sendable {
             }
         }
         future?.whenComplete { result in
-            let stale = self.state.withLock { state -> (any Channel)? in
+            let (stale, ready) = self.state.withLock { state -> (stale: (any Channel)?, ready: (any Channel)?) in
                 switch result {
                 case .success(let channel):
-                    guard case .connecting = state else { return channel }
+                    guard case .connecting = state else { return (channel, nil) }
                     state = .ready(channel)
-                    channel.closeFuture.whenComplete { _ in
-                        self.state.withLock { state in
-                            if case .ready(let current) = state, current === channel { state = .idle }
-                        }
-                    }
+                    return (nil, channel)
                 case .failure(let error):
-                    guard case .connecting = state else { return nil }
+                    guard case .connecting = state else { return (nil, nil) }
                     let delay = self.configuration.backoff.delay(after: previousDelay)
                     state = .backingOff(retryAt: .now + delay, delay: delay, error: error)
+                    return (nil, nil)
                 }
-                return nil
+            }
+            // Outside the lock: a channel that already closed runs this callback at once.
+            ready?.closeFuture.whenComplete { _ in
+                self.state.withLock { state in
+                    if case .ready(let current) = state, current === ready { state = .idle }
+                }
             }
             stale?.close(promise: nil)
             if case .failure(let error) = result {
