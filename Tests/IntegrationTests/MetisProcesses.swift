@@ -35,15 +35,17 @@ enum MetisProcesses {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Runs a command to completion; returns its exit status and standard output.
-    /// The waiting happens on a thread of its own, never on one of the (two) threads that run the tests.
-    static func run(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+    /// Runs a command to completion; returns its exit status and standard output
+    /// (with standard error too when `includingErrors`). The waiting happens on
+    /// a thread of its own, never on one of the (two) threads that run the tests.
+    static func run(_ executable: URL, _ arguments: [String], includingErrors: Bool = false) async throws -> (status: Int32, output: String) {
         try await onOwnThread {
             let process = Process()
             process.executableURL = executable
             process.arguments = arguments
             let pipe = Pipe()
             process.standardOutput = pipe
+            if includingErrors { process.standardError = pipe }
             try process.run()
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()

@@ -24,10 +24,10 @@ struct RPCTLSTests {
         let site = ["--rpc-tls-certificate", file("site.pem"), "--rpc-tls-key", file("site-key.pem"), "--rpc-tls-trust", file("site.pem")]
 
         // Plain text where other machines can reach it: refused at start, with the reason.
-        let plain = try await Self.runCapturingAll(metis, ["inference", "--data", file("plain"), "--model", "none", "--listen", "tcp://0.0.0.0:\(try MetisProcesses.freePort())"])
+        let plain = try await MetisProcesses.run(metis, ["inference", "--data", file("plain"), "--model", "none", "--listen", "tcp://0.0.0.0:\(try MetisProcesses.freePort())"], includingErrors: true)
         #expect(plain.status != 0 && plain.output.contains("in plain text"), "\(plain.output)")
         // Two of three TLS settings: a configuration error.
-        let partial = try await Self.runCapturingAll(metis, ["ping", "tcp://127.0.0.1:1", "--rpc-tls-certificate", file("site.pem")])
+        let partial = try await MetisProcesses.run(metis, ["ping", "tcp://127.0.0.1:1", "--rpc-tls-certificate", file("site.pem")], includingErrors: true)
         #expect(partial.status != 0 && partial.output.contains("rpc_tls_trust"), "\(partial.output)")
 
         let port = try MetisProcesses.freePort()
@@ -36,7 +36,8 @@ struct RPCTLSTests {
         worker.executableURL = metis
         worker.arguments = ["inference", "--data", file("data"), "--model", "none", "--log-level", "warning", "--listen", "tcp://0.0.0.0:\(port)"] + site
         try worker.run()
-        defer { worker.terminate(); worker.waitUntilExit() }
+        // Never waited for in a defer: that would block one of the two threads every test shares.
+        defer { if worker.isRunning { worker.terminate() } }
 
         let probeTLS = ["--tls-certificate", file("site.pem"), "--tls-key", file("site-key.pem"), "--tls-trust", file("site.pem")]
         var serving = (status: Int32(1), output: "")
@@ -58,11 +59,11 @@ struct RPCTLSTests {
             probe, [address, "health", "--tls-certificate", file("site.pem"), "--tls-key", file("site-key.pem"), "--tls-trust", file("stranger.pem")])
         #expect(untrustedServer.status == 1 && untrustedServer.output.contains("server certificate refused"), "\(untrustedServer.output)")
 
-        let ping = try await Self.runCapturingAll(metis, ["ping", address] + site)
+        let ping = try await MetisProcesses.run(metis, ["ping", address] + site, includingErrors: true)
         #expect(ping.status == 0 && ping.output.contains("SERVING"), "metis ping over TLS: \(ping.output)")
-        let strangerPing = try await Self.runCapturingAll(
+        let strangerPing = try await MetisProcesses.run(
             metis, ["ping", address, "--rpc-tls-certificate", file("stranger.pem"), "--rpc-tls-key", file("stranger-key.pem"),
-                    "--rpc-tls-trust", file("stranger.pem")])
+                    "--rpc-tls-trust", file("stranger.pem")], includingErrors: true)
         #expect(strangerPing.status != 0 && !strangerPing.output.contains("SERVING"), "\(strangerPing.output)")
 
         // A gateway whose worker is on TCP with TLS: its health check reaches it through swift-nio-ssl.
@@ -72,7 +73,7 @@ struct RPCTLSTests {
         gateway.arguments = ["gateway", "--data", file("data"), "--auth", "none", "--log-level", "warning", "--port", String(gatewayPort),
                              "--inference", "tcp://localhost:\(port)"] + site
         try gateway.run()
-        defer { gateway.terminate(); gateway.waitUntilExit() }
+        defer { if gateway.isRunning { gateway.terminate() } }
         var reached = false
         for _ in 0..<300 where !reached {
             if let report = await MetisProcesses.health("http://127.0.0.1:\(gatewayPort)/healthz") {
@@ -81,21 +82,9 @@ struct RPCTLSTests {
             if !reached { try await Task.sleep(for: .milliseconds(100)) }
         }
         #expect(reached, "the gateway reaches its TLS worker")
-    }
-
-    /// Runs a command to completion with standard output and error together.
-    private static func runCapturingAll(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        try await onOwnThread {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        gateway.terminate()
+        worker.terminate()
+        await MetisProcesses.waitForExit(gateway)
+        await MetisProcesses.waitForExit(worker)
     }
 }

@@ -27,7 +27,8 @@ struct TLSTests {
         let output = Pipe()
         up.standardOutput = output
         try up.run()
-        defer { up.terminate(); up.waitUntilExit() }
+        // Never waited for in a defer: that would block one of the two threads every test shares.
+        defer { if up.isRunning { up.terminate() } }
         var announcement = ""
         for _ in 0..<600 where !announcement.contains("Metis is running") {
             announcement += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
@@ -44,5 +45,7 @@ struct TLSTests {
         let checked = try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, certificate, String(port)])
         #expect(checked.status == 0 && checked.output == "max-age=31536000 tokens\n", "\(checked.output)")
         #expect(await MetisProcesses.get("http://127.0.0.1:\(port)/healthz") == nil, "plain HTTP is not served")
+        up.terminate()
+        await MetisProcesses.waitForExit(up)
     }
 }
