@@ -48,10 +48,20 @@ struct DICOMwebTests {
         var web: String { base + "/dicom-web" }
 
         /// Stops `metis up` and, unless `keepingData`, removes the directory.
+        /// Without `keepingData` it returns at once and a thread of its own
+        /// waits for the exit: called from a test's `defer`, a blocking wait
+        /// would hold one of the two threads every test shares for as long as
+        /// the services take to drain, and starve the others.
         func stop(keepingData: Bool = false) {
             if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-            if !keepingData { try? FileManager.default.removeItem(at: directory) }
+            guard !keepingData else {
+                process.waitUntilExit()
+                return
+            }
+            Thread { [self] in
+                process.waitUntilExit()
+                try? FileManager.default.removeItem(at: directory)
+            }.start()
         }
     }
 
