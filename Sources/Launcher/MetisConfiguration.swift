@@ -125,7 +125,7 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError(
                 "RPC TLS needs all three of rpc_tls_certificate, rpc_tls_key and rpc_tls_trust (--rpc-tls-certificate, --rpc-tls-key, --rpc-tls-trust)")
         }
-        if authentication == .none, !isLoopback(host) {
+        if authentication == .none, !RPCAddress.isLoopback(host) {
             throw ConfigurationError("auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)")
         }
         if let inferenceThreads, !(1...256).contains(inferenceThreads) {
@@ -140,10 +140,6 @@ public enum AuthenticationMode: String, Sendable, Equatable {
     case tokens
     /// No authentication: allowed only when the gateway binds loopback.
     case none
-}
-
-func isLoopback(_ host: String) -> Bool {
-    host == "localhost" || host == "::1" || host.hasPrefix("127.")
 }
 
 /// A configuration value that cannot be used; the message names it.

@@ -34,6 +34,20 @@ public enum RPCAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// True for a Unix socket or a TCP address on this machine's loopback:
+    /// the only places plain (unencrypted) TCP is allowed.
+    public var isLocal: Bool {
+        switch self {
+        case .unix: true
+        case .tcp(let host, _): Self.isLoopback(host)
+        }
+    }
+
+    /// Whether `host` names this machine's loopback (127.0.0.0/8, ::1, localhost).
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     public var description: String {
         switch self {
         case .unix(let path): "unix:\(path)"

@@ -65,21 +65,14 @@ public struct RPCTransportSecurity: Sendable {
         FileManager.default.isReadableFile(atPath: file) ? "not PEM (\(error))" : "cannot be read"
     }
 
+    /// What to set so that a TCP address off this machine may be used; ends
+    /// the errors of a client or server refused plain text.
+    static let remedy = "give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust)"
+
     /// The host name a client sends and verifies; nil for an IP address,
     /// which is then checked against the certificate's IP addresses.
     static func serverHostname(_ host: String) -> String? {
         var v4 = in_addr(), v6 = in6_addr()
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
-    }
-}
-
-extension RPCAddress {
-    /// True for a Unix socket or a TCP address on this machine's loopback:
-    /// the only places plain (unencrypted) TCP is allowed.
-    public var isLocal: Bool {
-        switch self {
-        case .unix: true
-        case .tcp(let host, _): host == "localhost" || host == "::1" || host.hasPrefix("127.")
-        }
     }
 }

@@ -46,7 +46,7 @@ public final class RPCConnection: RPCCaller, Sendable {
         guard !address.isLocal, configuration.transportSecurity == nil else { return nil }
         return RPCError(
             code: .failedPrecondition,
-            message: "refusing to call \(address) in plain text: it is not on this machine; give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust)")
+            message: "refusing to call \(address) in plain text: it is not on this machine; \(RPCTransportSecurity.remedy)")
     }
 
     public init(

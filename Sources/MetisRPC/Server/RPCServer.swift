@@ -171,7 +171,7 @@ public final class RPCServer: Service, Sendable {
             guard configuration.transportSecurity != nil || address.isLocal else {
                 throw RPCError(
                     code: .failedPrecondition,
-                    message: "refusing to listen on \(address) in plain text: other machines can reach it; give the TLS certificate, key and trust file (rpc_tls_certificate, rpc_tls_key, rpc_tls_trust) or listen on loopback")
+                    message: "refusing to listen on \(address) in plain text: other machines can reach it; \(RPCTransportSecurity.remedy) or listen on loopback")
             }
             return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
