@@ -47,20 +47,21 @@ static int connect_unix(const char *path) {
     return fd;
 }
 
-static int connect_tcp(const char *host_port) {
-    char host[256];
+// The host part of HOST:PORT or [HOST]:PORT, into host (size bytes).
+static int host_of(const char *host_port, char *host, size_t size) {
     const char *colon = strrchr(host_port, ':');
-    if (!colon || (size_t)(colon - host_port) >= sizeof(host)) return -1;
-    memcpy(host, host_port, (size_t)(colon - host_port));
-    host[colon - host_port] = '\0';
-    char *unbracketed = host;
-    if (host[0] == '[') {
-        unbracketed = host + 1;
-        char *end = strchr(unbracketed, ']');
-        if (end) *end = '\0';
-    }
+    if (!colon) return -1;
+    const char *start = host_port, *end = colon;
+    if (*start == '[' && end > start && end[-1] == ']') start++, end--;
+    if ((size_t)(end - start) >= size) return -1;
+    memcpy(host, start, (size_t)(end - start));
+    host[end - start] = '\0';
+    return 0;
+}
+
+static int connect_tcp(const char *host, const char *port) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *results;
-    if (getaddrinfo(unbracketed, colon + 1, &hints, &results) != 0) return -1;
+    if (getaddrinfo(host, port, &hints, &results) != 0) return -1;
     int fd = -1;
     for (struct addrinfo *r = results; r; r = r->ai_next) {
         fd = socket(r->ai_family, r->ai_socktype, r->ai_protocol);
@@ -223,18 +224,6 @@ static int usage(void) {
     return 2;
 }
 
-// The host part of HOST:PORT or [HOST]:PORT, into host (size bytes).
-static int host_of(const char *host_port, char *host, size_t size) {
-    const char *colon = strrchr(host_port, ':');
-    if (!colon) return -1;
-    const char *start = host_port, *end = colon;
-    if (*start == '[' && end > start && end[-1] == ']') start++, end--;
-    if ((size_t)(end - start) >= size) return -1;
-    memcpy(host, start, (size_t)(end - start));
-    host[end - start] = '\0';
-    return 0;
-}
-
 int main(int argc, char **argv) {
     if (argc < 3) return usage();
     const char *address = argv[1], *command = argv[2];
@@ -269,9 +258,10 @@ int main(int argc, char **argv) {
         return 2;
     }
 
+    char host[256];
     struct connection c = {.fd = -1, .ssl = NULL};
     if (is_tcp) {
-        c.fd = connect_tcp(address + 6);
+        if (host_of(address + 6, host, sizeof(host)) == 0) c.fd = connect_tcp(host, strrchr(address, ':') + 1);
     } else {
         c.fd = connect_unix(strncmp(address, "unix:", 5) == 0 ? address + 5 : address);
     }
@@ -283,8 +273,7 @@ int main(int argc, char **argv) {
     setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     if (tls_given) {
-        char host[256];
-        if (host_of(address + 6, host, sizeof(host)) != 0 || start_tls(&c, address, host, certificate, key, trust) != 0) {
+        if (start_tls(&c, address, host, certificate, key, trust) != 0) {
             if (c.ssl) SSL_free(c.ssl);
             close(c.fd);
             return 1;
