@@ -96,8 +96,10 @@ public struct SlidingWindowInference: Sendable {
         let starts = (0..<3).map { self.starts(size: padded[$0], axis: $0) }
         let windows = starts[0].count * starts[1].count * starts[2].count
         var output = [[Float]]()
-        if let outputChannels { output = Array(repeating: [Float](repeating: 0, count: values.count), count: outputChannels) }
+        func allocateBlend(channels: Int) { output = Array(repeating: [Float](repeating: 0, count: values.count), count: channels) }
+        if let outputChannels { allocateBlend(channels: outputChannels) }
         var window = [Float](repeating: 0, count: roi.x * roi.y * roi.z)
+        let sliceStride = padded.y * padded.x, windowStride = roi.y * roi.z
         var done = 0
         for s0 in starts[0] {
             for s1 in starts[1] {
@@ -109,8 +111,7 @@ public struct SlidingWindowInference: Sendable {
                                 for b in 0..<roi.y {
                                     let line = window.baseAddress! + (a * roi.y + b) * roi.z
                                     let source = values.baseAddress! + (s2 * padded.y + s1 + b) * padded.x + s0 + a
-                                    let step = padded.y * padded.x
-                                    for c in 0..<roi.z { line[c] = source[c * step] }
+                                    for c in 0..<roi.z { line[c] = source[c * sliceStride] }
                                 }
                             }
                         }
@@ -120,13 +121,13 @@ public struct SlidingWindowInference: Sendable {
                         throw ModelInferenceError("the network returned \(logits.shape) for a window of \(roi)")
                     }
                     let channels = logits.shape[1], volume = roi.x * roi.y * roi.z
-                    if output.isEmpty { output = Array(repeating: [Float](repeating: 0, count: values.count), count: channels) }
+                    if output.isEmpty { allocateBlend(channels: channels) }
                     guard output.count == channels else {
                         throw ModelInferenceError("the network returned \(channels) channels, \(output.count) expected")
                     }
-                    // Each voxel's weighted logits and weight, added in the same order as before: blending is unchanged.
+                    // Each voxel's weighted logits, added window after window in the order the windows come.
                     weights.withUnsafeBufferPointer { weights in
-                    logits.values.withUnsafeBufferPointer { logits in
+                        logits.values.withUnsafeBufferPointer { logits in
                             for channel in 0..<channels {
                                 output[channel].withUnsafeMutableBufferPointer { accumulated in
                                     let logits = logits.baseAddress! + channel * volume
@@ -134,13 +135,13 @@ public struct SlidingWindowInference: Sendable {
                                         for b in 0..<roi.y {
                                             let target = accumulated.baseAddress! + ((s2 + c) * padded.y + s1 + b) * padded.x + s0
                                             let weight = weights.baseAddress! + (c * roi.y + b) * roi.x
-                                            let stride = roi.y * roi.z, source = logits + b * roi.z + c
-                                            for a in 0..<roi.x { target[a] += source[a * stride] * weight[a] }
+                                            let source = logits + b * roi.z + c
+                                            for a in 0..<roi.x { target[a] += source[a * windowStride] * weight[a] }
                                         }
                                     }
                                 }
                             }
-                    }
+                        }
                     }
                     done += 1
                     progress(Double(done) / Double(windows))

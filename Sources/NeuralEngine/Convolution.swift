@@ -2,9 +2,9 @@ import CBLAS
 import Dispatch
 
 /// `torch.nn.Conv3d` (cubic kernel, same stride and padding on every axis):
-/// input [N, C, D, H, W], weight [out, C, k, k, k]. Computed one output depth
-/// slice at a time (im2col of one slice, then sgemm), so memory stays
-/// bounded by a slice's columns, never a whole volume's.
+/// input [N, C, D, H, W], weight [out, C, k, k, k]. Computed a band of output
+/// rows of one depth slice at a time (im2col of the band, then sgemm), so
+/// memory stays bounded by a band's columns, never a whole volume's.
 public struct Conv3d: Sendable {
     public var weight: Tensor
     public var bias: Tensor?
@@ -160,25 +160,30 @@ func withSingleThreadedProducts<R, E: Error>(jobs: Int, _ body: (Int) throws(E) 
 /// Calls `body` with a pointer to each channel's volume of `parts`, indexed
 /// [n · channels + c] over the channel concatenation, valid during the call.
 func withChannelPointers<R>(_ parts: [Tensor], _ body: (UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> R) -> R {
-    let batch = parts[0].shape[0], voxels = parts[0].shape[2...].reduce(1, *)
-    let channels = parts.reduce(0) { $0 + $1.shape[1] }
-    var pointers = [UnsafeMutablePointer<Float>?](repeating: nil, count: batch * channels)
-    func bind(_ index: Int, offset: Int) -> R {
+    func bind(_ index: Int, bases: [UnsafeMutablePointer<Float>]) -> R {
         guard index < parts.count else {
-            return pointers.withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: UnsafeMutablePointer<Float>.self) { body($0) }
-            }
+            return channelPointers(of: parts, bases: bases).withUnsafeBufferPointer { body($0) }
         }
-        let part = parts[index], partChannels = part.shape[1]
-        return part.values.withUnsafeBufferPointer { values in
-            let base = UnsafeMutablePointer(mutating: values.baseAddress!)
-            for n in 0..<batch {
-                for c in 0..<partChannels { pointers[n * channels + offset + c] = base + (n * partChannels + c) * voxels }
-            }
-            return bind(index + 1, offset: offset + partChannels)
+        return parts[index].values.withUnsafeBufferPointer { values in
+            bind(index + 1, bases: bases + [UnsafeMutablePointer(mutating: values.baseAddress!)])
         }
     }
-    return bind(0, offset: 0)
+    return bind(0, bases: [])
+}
+
+/// The table `withChannelPointers` hands out: channel c of sample n of the
+/// concatenation of `parts`, whose values start at `bases`, at [n · channels + c].
+func channelPointers(of parts: [Tensor], bases: [UnsafeMutablePointer<Float>]) -> [UnsafeMutablePointer<Float>] {
+    let batch = parts[0].shape[0], voxels = parts[0].shape[2...].reduce(1, *)
+    var pointers = [UnsafeMutablePointer<Float>]()
+    pointers.reserveCapacity(batch * parts.reduce(0) { $0 + $1.shape[1] })
+    for n in 0..<batch {
+        for (part, base) in zip(parts, bases) {
+            let count = part.shape[1]
+            for c in 0..<count { pointers.append(base + (n * count + c) * voxels) }
+        }
+    }
+    return pointers
 }
 
 /// A pointer handed to parallel workers that touch disjoint parts of its memory.
@@ -249,29 +254,18 @@ public struct InstanceNorm3d: Sendable {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for block in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) {
                     let values = shared.base + block * voxels, channel = block % channels
-                    // Sums of float chunks, added up in double: exact enough, and vectorised.
-                    var total: Double = 0
-                    var start = 0
-                    while start < voxels {
-                        let end = min(voxels, start + 4096)
-                        var partial: Float = 0
-                        for i in start..<end { partial += values[i] }
-                        total += Double(partial)
-                        start = end
-                    }
-                    let mean = total / Double(voxels), floatMean = Float(mean)
-                    var squares: Double = 0
-                    start = 0
-                    while start < voxels {
-                        let end = min(voxels, start + 4096)
-                        var partial: Float = 0
-                        for i in start..<end {
-                            let d = values[i] - floatMean
-                            partial += d * d
+                    /// Σ term(value): float sums of 4096-value chunks, added up in double (exact enough, and vectorised).
+                    func sum(_ term: (Float) -> Float) -> Double {
+                        var total: Double = 0
+                        for start in stride(from: 0, to: voxels, by: 4096) {
+                            var partial: Float = 0
+                            for i in start..<min(voxels, start + 4096) { partial += term(values[i]) }
+                            total += Double(partial)
                         }
-                        squares += Double(partial)
-                        start = end
+                        return total
                     }
+                    let floatMean = Float(sum { $0 } / Double(voxels))
+                    let squares = sum { ($0 - floatMean) * ($0 - floatMean) }
                     let scale = Float(1 / (squares / Double(voxels) + epsilon).squareRoot())
                     let gamma = gammas?[channel] ?? 1, beta = betas?[channel] ?? 0
                     let a = scale * gamma

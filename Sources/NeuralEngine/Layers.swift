@@ -66,7 +66,10 @@ public enum GELU {
 
 /// `torch.nn.LeakyReLU`, slope 0.01 by default (MONAI's UNETR blocks).
 public enum LeakyReLU {
-    public static func forward(_ x: consuming Tensor, slope: Float = 0.01) -> Tensor {
+    /// The negative slope of MONAI's U-Net blocks (`("leakyrelu", {"negative_slope": 0.01})`).
+    public static let monaiSlope: Float = 0.01
+
+    public static func forward(_ x: consuming Tensor, slope: Float = monaiSlope) -> Tensor {
         var y = x
         y.values.withUnsafeMutableBufferPointer { values in
             for i in values.indices where values[i] < 0 { values[i] *= slope }

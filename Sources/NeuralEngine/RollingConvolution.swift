@@ -86,7 +86,6 @@ enum RollingConvolution {
             }
         }
     }
-
 }
 
 extension Conv3d {
@@ -110,18 +109,9 @@ extension Conv3d {
 private func withMutableChannelPointers(
     _ parts: inout [Tensor], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<Float>>, [UnsafeMutablePointer<Float>]) -> Void
 ) {
-    let batch = parts[0].shape[0], voxels = parts[0].shape[2...].reduce(1, *)
-    let channels = parts.reduce(0) { $0 + $1.shape[1] }
-    let partChannels = parts.map { $0.shape[1] }
     func bind(_ index: Int, bases: [UnsafeMutablePointer<Float>]) {
-        guard index < partChannels.count else {
-            var pointers = [UnsafeMutablePointer<Float>]()
-            pointers.reserveCapacity(batch * channels)
-            for n in 0..<batch {
-                for (part, count) in partChannels.enumerated() {
-                    for c in 0..<count { pointers.append(bases[part] + (n * count + c) * voxels) }
-                }
-            }
+        guard index < parts.count else {
+            var pointers = channelPointers(of: parts, bases: bases)
             pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!, bases) }
             return
         }

@@ -10,11 +10,12 @@ public enum BlockNorm: Sendable {
         return y
     }
 
-    /// Normalises in place, then LeakyReLU (MONAI's slope 0.01) when `activation`.
+    /// Normalises in place, then LeakyReLU (MONAI's slope) when `activation`.
     func apply(to x: inout Tensor, activation: Bool = false) {
+        let slope = activation ? LeakyReLU.monaiSlope : nil
         switch self {
-        case .instance(let norm): norm.apply(to: &x, leakySlope: activation ? 0.01 : nil)
-        case .batch(let norm): norm.apply(to: &x, leakySlope: activation ? 0.01 : nil)
+        case .instance(let norm): norm.apply(to: &x, leakySlope: slope)
+        case .batch(let norm): norm.apply(to: &x, leakySlope: slope)
         }
     }
 }
@@ -68,11 +69,12 @@ public struct UnetResBlock: Sendable {
         try conv2.forward(inPlaceOf: &out)
         norm2.apply(to: &out)
         guard residual.shape == out.shape else { throw NeuralEngineError("residual \(residual.shape) does not match \(out.shape)") }
+        let slope = LeakyReLU.monaiSlope
         out.values.withUnsafeMutableBufferPointer { values in
             residual.values.withUnsafeBufferPointer { residual in
                 for i in values.indices {
                     let v = values[i] + residual[i]
-                    values[i] = v >= 0 ? v : v * 0.01
+                    values[i] = v >= 0 ? v : v * slope
                 }
             }
         }
@@ -101,7 +103,7 @@ public struct UnetBasicBlock: Sendable {
     /// The block on the channel concatenation of `parts`.
     public func forward(concatenating parts: consuming [Tensor]) throws(NeuralEngineError) -> Tensor {
         var out: Tensor
-        if RollingConvolution.fits([conv1], parts: parts, targets: [0]), parts.count == 1 {
+        if RollingConvolution.fits([conv1], parts: parts, targets: [0]) {
             RollingConvolution.run([conv1], over: &parts, into: [0])
             out = parts[0]
         } else {
