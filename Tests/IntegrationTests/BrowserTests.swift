@@ -13,7 +13,7 @@ import Testing
 struct BrowserTests {
     static var browserInstalled: Bool {
         ["/usr/bin/chromium", "/usr/bin/chromedriver"].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
-            && (try? Process.run(URL(fileURLWithPath: "/usr/bin/python3"), arguments: ["-c", "import selenium"]).waitAndStatus()) == 0
+            && PythonModules.available("selenium", interpreter: "/usr/bin/python3")
     }
 
     static var required: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
@@ -62,12 +62,5 @@ struct BrowserTests {
             [root.appendingPathComponent("Tests/Browser/web_app_test.py").path, "--base", metis.base, "--upload", upload.path,
              "--artefacts", artefacts.path, "--token", token, "--study", baseline.study, "--delete", unwanted.study, "--patient", "PHANTOM-1"])
         #expect(status == 0, "\(output)")
-    }
-}
-
-extension Process {
-    fileprivate func waitAndStatus() -> Int32 {
-        waitUntilExit()
-        return terminationStatus
     }
 }

@@ -226,15 +226,7 @@ struct DICOMwebTests {
         #expect((try await search("/studies") as? [Any])?.isEmpty == true)
     }
 
-    static var hasDICOMwebClient: Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import dicomweb_client, pydicom"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
+    static var hasDICOMwebClient: Bool { PythonModules.available("dicomweb_client", "pydicom") }
 
     @Test("dicomweb-client (PyPI), an independent client, stores, searches, retrieves and deletes", .enabled(if: hasDICOMwebClient))
     func dicomwebClient() async throws {

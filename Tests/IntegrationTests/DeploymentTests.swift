@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The deployment files hold together: the Kubernetes manifests against the
@@ -9,15 +10,7 @@ import Testing
 struct DeploymentTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    static var validatorInstalled: Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import kubernetes_validate"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
+    static var validatorInstalled: Bool { PythonModules.available("kubernetes_validate") }
 
     @Test("deploy/kubernetes validates against the Kubernetes schemas", .enabled(if: validatorInstalled || ProcessInfo.processInfo.environment["CI"] != nil))
     func kubernetes() async throws {

@@ -10,15 +10,7 @@ import Testing
 /// re-rasterised on the source images.
 @Suite("RTSTRUCT read back by pydicom")
 struct IndependentReadbackTests {
-    static var hasPydicom: Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import pydicom, numpy"]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
+    static var hasPydicom: Bool { PythonModules.available("pydicom", "numpy") }
 
     @Test("contours re-rasterised by pydicom + numpy match the mask (Dice ≥ 0.98)", .enabled(if: hasPydicom), arguments: ["oblique", "nonSquare", "descending"])
     func dice(variant: String) throws {
