@@ -152,7 +152,7 @@ let package = Package(
         // One library per process.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "DICOM", "CLibCrypto", "CZlib", grdb, log, lifecycle, protobuf],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "DICOM", "CLibCrypto", "CZlib", grdb, log, lifecycle, protobuf] + nio,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -284,7 +284,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StorageServiceTests",
-            dependencies: ["StorageService", "MetisRPC", "MetisProto", "DICOM", "CZlib", log, protobuf],
+            dependencies: ["StorageService", "MetisRPC", "MetisProto", "DICOM", "CZlib", grdb, log, protobuf],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,8 +1,10 @@
 import Foundation
 
-/// The content-addressed directory of DICOM files: `blobs/ab/cd/<sha256>`.
-/// A blob is durable before `write` returns: written to a temporary file,
-/// fsynced, renamed into place, and its directory fsynced.
+/// The content-addressed directory of DICOM files: `blobs/ab/<sha256>`, in
+/// 256 shard directories made when the store is created (so that storing a
+/// blob never creates a directory). A blob is durable before `write` returns:
+/// written to a temporary file, fsynced, renamed into place, and its
+/// directory fsynced.
 struct BlobStore: Sendable {
     let directory: URL
     let temporaryDirectory: URL
@@ -12,24 +14,50 @@ struct BlobStore: Sendable {
         self.temporaryDirectory = directory.deletingLastPathComponent().appendingPathComponent("tmp", isDirectory: true)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: temporaryDirectory, withIntermediateDirectories: true)
+        try makeShards()
     }
 
     func url(for sha256: String) -> URL {
-        let characters = Array(sha256)
-        return directory
-            .appendingPathComponent(String(characters[0..<2]), isDirectory: true)
-            .appendingPathComponent(String(characters[2..<4]), isDirectory: true)
-            .appendingPathComponent(sha256)
+        directory.appendingPathComponent(String(sha256.prefix(2)), isDirectory: true).appendingPathComponent(sha256)
+    }
+
+    /// Makes the missing shard directories, and moves the blobs of the earlier
+    /// two-level layout (`ab/cd/<sha256>`) up into theirs. Each step is a
+    /// rename, so an interrupted move goes on at the next start.
+    private func makeShards() throws(StorageError) {
+        var created = false
+        for byte in 0...255 {
+            let shard = directory.appendingPathComponent(String(format: "%02x", byte), isDirectory: true)
+            if mkdir(shard.path, 0o750) == 0 {
+                created = true
+            } else if errno != EEXIST {
+                throw .io("cannot create \(shard.path): \(String(cString: strerror(errno)))")
+            }
+            let legacy = ((try? FileManager.default.contentsOfDirectory(atPath: shard.path)) ?? []).filter { $0.count == 2 }
+            for name in legacy {
+                let old = shard.appendingPathComponent(name, isDirectory: true)
+                for blob in (try? FileManager.default.contentsOfDirectory(atPath: old.path)) ?? [] {
+                    guard rename(old.appendingPathComponent(blob).path, shard.appendingPathComponent(blob).path) == 0 else {
+                        throw .io("cannot move blob \(blob) out of \(old.path): \(String(cString: strerror(errno)))")
+                    }
+                }
+                Self.syncDirectory(shard)
+                rmdir(old.path)
+            }
+        }
+        if created { Self.syncDirectory(directory) }
     }
 
     func exists(_ sha256: String) -> Bool {
         FileManager.default.fileExists(atPath: url(for: sha256).path)
     }
 
-    /// Makes `data` durable under its hash; a blob already there is kept (same hash, same bytes).
-    func write(_ data: Data, sha256: String) throws(StorageError) {
+    /// Makes `data` durable under its hash; a blob already there is kept (same
+    /// hash, same bytes). Returns whether this call created the blob.
+    @discardableResult
+    func write(_ data: Data, sha256: String) throws(StorageError) -> Bool {
         let final = url(for: sha256)
-        if FileManager.default.fileExists(atPath: final.path) { return }
+        if FileManager.default.fileExists(atPath: final.path) { return false }
         let temporary = temporaryDirectory.appendingPathComponent("\(sha256).\(UUID().uuidString).part")
         let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw .io("cannot create \(temporary.path): \(String(cString: strerror(errno)))") }
@@ -50,22 +78,13 @@ struct BlobStore: Sendable {
             throw .io("cannot write blob \(sha256): \(String(cString: strerror(error)))")
         }
         let parent = final.deletingLastPathComponent()
-        do {
-            if !FileManager.default.fileExists(atPath: parent.path) {
-                try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-                Self.syncDirectory(parent.deletingLastPathComponent())
-                Self.syncDirectory(parent.deletingLastPathComponent().deletingLastPathComponent())
-            }
-        } catch {
-            unlink(temporary.path)
-            throw .io("cannot create \(parent.path): \(error)")
-        }
         guard rename(temporary.path, final.path) == 0 else {
             let error = errno
             unlink(temporary.path)
             throw .io("cannot move blob \(sha256) into place: \(String(cString: strerror(error)))")
         }
         Self.syncDirectory(parent)
+        return true
     }
 
     /// The blob's bytes, read with `read(2)`: cheaper than a mapping for
@@ -90,6 +109,26 @@ struct BlobStore: Sendable {
             return true
         }
         guard complete else { throw .io("cannot read blob \(sha256): \(String(cString: strerror(errno)))") }
+        return data
+    }
+
+    /// `count` bytes of a blob from `offset`, with one `pread(2)`; fails if the blob is shorter.
+    func read(_ sha256: String, offset: Int, count: Int) throws(StorageError) -> Data {
+        let fd = open(url(for: sha256).path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open blob \(sha256): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var data = Data(count: count)
+        let read = data.withUnsafeMutableBytes { buffer -> Int in
+            var done = 0
+            while done < count {
+                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+            return done
+        }
+        guard read == count else { throw .io("blob \(sha256) ends before byte \(offset + count)") }
         return data
     }
 

@@ -31,9 +31,14 @@ struct IndexedInstance: Sendable {
     var sha256: String
     /// DICOM JSON of the data set, bulk data replaced by `bulk:` URIs of its tag path.
     var metadataJSON: String
+    /// Where native pixel data starts in the file, when every frame can be read
+    /// straight from the blob at `pixelDataOffset + index × frameLength`.
+    var pixelDataOffset: Int?
+    var frameLength: Int?
 
-    /// Parses and checks `bytes`; refuses what is not a storable instance, saying why.
-    init(bytes: Data) throws(StorageError) {
+    /// Parses and checks `bytes` (whose hash the caller may already know);
+    /// refuses what is not a storable instance, saying why.
+    init(bytes: Data, sha256 knownHash: String? = nil) throws(StorageError) {
         let file: DICOMFile
         do {
             file = try DICOMReader.read(bytes)
@@ -77,7 +82,7 @@ struct IndexedInstance: Sendable {
         numberOfFrames = dataset.int(.numberOfFrames)
         transferSyntaxUID = file.transferSyntax.uid
         size = bytes.count
-        sha256 = SHA256.hex(of: bytes)
+        sha256 = knownHash ?? SHA256.hex(of: bytes)
         let json = DICOMJSON.data(dataset) { element, path in
             let isBulk: Bool
             switch element.value {
@@ -88,5 +93,17 @@ struct IndexedInstance: Sendable {
             return isBulk ? "bulk:" + path : nil
         }
         metadataJSON = String(decoding: json, as: UTF8.self)
+        (pixelDataOffset, frameLength) = Self.frameLayout(file)
+    }
+
+    /// The offset and per-frame length of native, byte-aligned pixel data
+    /// stored as it is read (not deflated, not byte-swapped); nil otherwise.
+    private static func frameLayout(_ file: DICOMFile) -> (Int?, Int?) {
+        guard !file.transferSyntax.isDeflated, file.transferSyntax.isLittleEndian, !file.transferSyntax.isEncapsulated,
+            case .bytes(let data)? = file.dataset[.pixelData]?.value,
+            let pixels = try? PixelData(file.dataset, transferSyntax: file.transferSyntax), pixels.bitsAllocated % 8 == 0,
+            pixels.numberOfFrames * pixels.frameLength <= data.count
+        else { return (nil, nil) }
+        return (data.startIndex, pixels.frameLength)
     }
 }

@@ -24,6 +24,32 @@ extension StorageIndex {
         }
     }
 
+    /// Where an instance's frames lie in its blob, when the index recorded it.
+    struct FrameLayout: Sendable {
+        var sha256: String
+        var transferSyntaxUID: String
+        var numberOfFrames: Int
+        /// nil for instances whose frames must be parsed out of the blob.
+        var pixelDataOffset: Int?
+        var frameLength: Int?
+    }
+
+    /// The frame layout of one instance; nil when it is not stored. Blocking: for the disk threads.
+    func frameLayout(study: String, series: String, instance: String) throws -> FrameLayout? {
+        let (filter, arguments) = Self.scope(study: study, series: series, instance: instance)
+        return try database.read { db in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                    SELECT i.sha256, i.transfer_syntax_uid, i.number_of_frames, i.pixel_data_offset, i.frame_length
+                    FROM instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
+                    WHERE \(filter)
+                    """), arguments: arguments
+            ).map {
+                FrameLayout(
+                    sha256: $0[0], transferSyntaxUID: $0[1], numberOfFrames: max(1, $0[2] as Int? ?? 1), pixelDataOffset: $0[3], frameLength: $0[4])
+            }
+        }
+    }
+
     /// The stored DICOM JSON of the instances in scope, in the same order as `locations`.
     func metadata(study: String, series: String? = nil, instance: String? = nil) async throws -> [(location: InstanceLocation, json: String)] {
         let (filter, arguments) = Self.scope(study: study, series: series, instance: instance)

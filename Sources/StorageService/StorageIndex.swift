@@ -39,8 +39,9 @@ final class StorageIndex: Sendable {
         var seriesInstanceUID: String
     }
 
-    func instance(_ sopInstanceUID: String) async throws -> StoredInstance? {
-        try await database.read { db in
+    /// Blocking: for the disk threads.
+    func instance(_ sopInstanceUID: String) throws -> StoredInstance? {
+        try database.read { db in
             try Row.fetchOne(db.cachedStatement(sql: """
                     SELECT i.sha256, i.size, st.study_instance_uid, se.series_instance_uid FROM instances i
                     JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
@@ -50,11 +51,29 @@ final class StorageIndex: Sendable {
         }
     }
 
-    /// Records an instance (and its patient, study and series) in one transaction.
-    /// Returns the hash of the version it replaced, if any.
-    @discardableResult
-    func record(_ instance: IndexedInstance) async throws -> String? {
-        try await database.write { db -> String? in
+    /// What recording an instance did.
+    enum RecordOutcome: Sendable, Equatable {
+        case stored
+        /// The same SOP Instance UID with the same bytes was there already; nothing changed.
+        case alreadyStored
+        /// The row now points at the new bytes; `previous` is the hash it pointed at.
+        case replaced(previous: String)
+    }
+
+    /// Records an instance (and its patient, study and series) in one
+    /// transaction, which also decides, atomically, whether the SOP Instance
+    /// UID is new, the same bytes again, or a conflict: refused unless
+    /// `overwrite`. Blocking: for the disk threads.
+    func record(_ instance: IndexedInstance, overwrite: Bool) throws -> RecordOutcome {
+        try database.write { db -> RecordOutcome in
+            let existing = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT sha256 FROM instances WHERE sop_instance_uid = ?"), arguments: [instance.sopInstanceUID])
+            if existing == instance.sha256 { return .alreadyStored }
+            if let existing, !overwrite {
+                throw StorageError(
+                    kind: .conflict,
+                    message: "SOP Instance UID \(instance.sopInstanceUID) is already stored with other content (sha256 \(existing))")
+            }
             try db.cachedStatement(sql: """
                     INSERT INTO patients (patient_id, patient_name, patient_name_folded, patient_name_words, birth_date, sex)
                     VALUES (?, ?, ?, ?, ?, ?)
@@ -85,25 +104,36 @@ final class StorageIndex: Sendable {
                     """).execute(arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
                             instance.seriesDate, instance.seriesTime])
             let series = try Int.fetchOne(db.cachedStatement(sql: "SELECT id FROM series WHERE series_instance_uid = ?"), arguments: [instance.seriesInstanceUID])!
-            let replaced = try String.fetchOne(db.cachedStatement(sql: "SELECT sha256 FROM instances WHERE sop_instance_uid = ?"), arguments: [instance.sopInstanceUID])
             try db.cachedStatement(sql: """
                     INSERT INTO instances (sop_instance_uid, series_id, sop_class_uid, instance_number, rows, columns, number_of_frames,
-                                           transfer_syntax_uid, size, sha256, metadata_json)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                           transfer_syntax_uid, size, sha256, metadata_json, pixel_data_offset, frame_length)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(sop_instance_uid) DO UPDATE SET series_id = excluded.series_id, sop_class_uid = excluded.sop_class_uid,
                       instance_number = excluded.instance_number, rows = excluded.rows, columns = excluded.columns,
                       number_of_frames = excluded.number_of_frames, transfer_syntax_uid = excluded.transfer_syntax_uid,
-                      size = excluded.size, sha256 = excluded.sha256, metadata_json = excluded.metadata_json
+                      size = excluded.size, sha256 = excluded.sha256, metadata_json = excluded.metadata_json,
+                      pixel_data_offset = excluded.pixel_data_offset, frame_length = excluded.frame_length
                     """).execute(arguments: [instance.sopInstanceUID, series, instance.sopClassUID, instance.instanceNumber, instance.rows, instance.columns,
-                            instance.numberOfFrames, instance.transferSyntaxUID, instance.size, instance.sha256, instance.metadataJSON])
-            return replaced
+                            instance.numberOfFrames, instance.transferSyntaxUID, instance.size, instance.sha256, instance.metadataJSON,
+                            instance.pixelDataOffset, instance.frameLength])
+            return existing.map { .replaced(previous: $0) } ?? .stored
+        }
+    }
+
+    /// The hashes of `hashes` that some row still references. Blocking: for the disk threads.
+    func referenced(_ hashes: some Collection<String>) throws -> Set<String> {
+        guard !hashes.isEmpty else { return [] }
+        return try database.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM instances WHERE sha256 IN (SELECT value FROM json_each(?))",
+                arguments: [String(decoding: try JSONEncoder().encode(Array(hashes)), as: UTF8.self)]))
         }
     }
 
     /// Removes a study's (or one series') rows in one transaction, and patients
     /// left without studies; returns the blobs (hash, size) the rows referenced.
-    func delete(study: String, series: String? = nil) async throws -> [(sha256: String, size: Int)] {
-        try await database.write { db in
+    /// Blocking: for the disk threads.
+    func delete(study: String, series: String? = nil) throws -> [(sha256: String, size: Int)] {
+        try database.write { db in
             var filter = "st.study_instance_uid = ?"
             var arguments: StatementArguments = [study]
             if let series {
@@ -126,9 +156,9 @@ final class StorageIndex: Sendable {
         }
     }
 
-    /// Whether a study (and, if given, a series of it) is indexed.
-    func exists(study: String, series: String? = nil) async throws -> Bool {
-        try await database.read { db in
+    /// Whether a study (and, if given, a series of it) is indexed. Blocking: for the disk threads.
+    func exists(study: String, series: String? = nil) throws -> Bool {
+        try database.read { db in
             if let series {
                 return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM series se JOIN studies st ON st.id = se.study_id WHERE st.study_instance_uid = ? AND se.series_instance_uid = ?)"),
                     arguments: [study, series]) ?? false
@@ -246,6 +276,16 @@ final class StorageIndex: Sendable {
                     sql: "UPDATE series SET series_date = ?, series_time = ? WHERE id = ?",
                     arguments: [firstValue(json, "00080021"), firstValue(json, "00080031"), row["id"] as Int])
             }
+        }
+        migrator.registerMigration("v4-frame-layout") { db in
+            // Frames of native pixel data are read from the blob at a recorded offset, without parsing it.
+            // Rows stored before keep NULL and are parsed as before.
+            try db.alter(table: "instances") { t in
+                t.add(column: "pixel_data_offset", .integer)
+                t.add(column: "frame_length", .integer)
+            }
+            // A blob is removed only when no row references it any more.
+            try db.create(index: "instances_sha256", on: "instances", columns: ["sha256"])
         }
         return migrator
     }()

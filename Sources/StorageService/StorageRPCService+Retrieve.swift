@@ -24,6 +24,27 @@ extension StorageRPCService {
         context: ServerContext
     ) async throws {
         guard !request.frameNumbers.isEmpty else { throw StorageError.invalid("no frame numbers") }
+        guard !request.sopInstanceUid.isEmpty else { throw StorageError.invalid("SOP Instance UID missing") }
+        try Self.checkScope(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+        // Native pixel data: the frames are read where the index says they lie, without parsing the file.
+        let numbers = request.frameNumbers
+        let direct = try await disk.run { () throws -> (frames: [Data], transferSyntax: String)? in
+            guard let layout = try index.frameLayout(study: request.studyInstanceUid, series: request.seriesInstanceUid, instance: request.sopInstanceUid)
+            else { throw Self.notFound(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid) }
+            guard let offset = layout.pixelDataOffset, let length = layout.frameLength else { return nil }
+            try Self.checkFrameNumbers(numbers, count: layout.numberOfFrames)
+            return (try numbers.map { try blobs.read(layout.sha256, offset: offset + (Int($0) - 1) * length, count: length) }, layout.transferSyntaxUID)
+        }
+        if let direct {
+            for (number, data) in zip(numbers, direct.frames) {
+                try await response.write(.with {
+                    $0.frameNumber = number
+                    $0.data = data
+                    $0.transferSyntaxUid = direct.transferSyntax
+                })
+            }
+            return
+        }
         let (file, _) = try await parsedInstance(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
         let pixels: PixelData
         do {
@@ -31,12 +52,8 @@ extension StorageRPCService {
         } catch {
             throw StorageError.invalid("instance \(request.sopInstanceUid) has no usable pixel data: \(error)")
         }
-        for number in request.frameNumbers {
-            guard number >= 1, Int(number) <= pixels.numberOfFrames else {
-                throw StorageError.invalid("frame \(number) out of range: the instance has frames 1 to \(pixels.numberOfFrames)")
-            }
-        }
-        for number in request.frameNumbers {
+        try Self.checkFrameNumbers(numbers, count: pixels.numberOfFrames)
+        for number in numbers {
             let data: Data
             do {
                 data = try pixels.storedFrame(Int(number) - 1)
@@ -48,6 +65,12 @@ extension StorageRPCService {
                 $0.data = data
                 $0.transferSyntaxUid = file.transferSyntax.uid
             })
+        }
+    }
+
+    private static func checkFrameNumbers(_ numbers: [UInt32], count: Int) throws(StorageError) {
+        for number in numbers where number < 1 || Int(number) > count {
+            throw .invalid("frame \(number) out of range: the instance has frames 1 to \(count)")
         }
     }
 

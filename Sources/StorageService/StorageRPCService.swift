@@ -9,6 +9,7 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
     let index: StorageIndex
     let blobs: BlobStore
     let conflictPolicy: StorageConfiguration.ConflictPolicy
+    let disk = DiskThreads.shared
     let locks = KeyedLock()
     static let chunkSize = 1 << 20
 
@@ -28,31 +29,44 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         return statistics
     }
 
+    /// The blob is made durable while the file is parsed; the row is committed
+    /// only once both succeeded. Under the blob's lock, so that a concurrent
+    /// store of the same bytes, or the removal of the blob, waits.
     func storeInstance(request: Metis_V1_StoreInstanceRequest, context: ServerContext) async throws -> Metis_V1_StoreInstanceResponse {
-        let instance = try IndexedInstance(bytes: request.dicom)
-        let outcome = try await locks.withLock(instance.sopInstanceUID) { () async throws -> Metis_V1_StoreInstanceResponse.Outcome in
-            if let existing = try await index.instance(instance.sopInstanceUID) {
-                if existing.sha256 == instance.sha256 && blobs.exists(existing.sha256) { return .alreadyStored }
-                guard conflictPolicy == .overwrite else {
-                    throw StorageError(
-                        kind: .conflict,
-                        message: "SOP Instance UID \(instance.sopInstanceUID) is already stored with other content (sha256 \(existing.sha256))")
-                }
-                // The new blob is durable before the row points at it; the old one goes after the commit.
-                try blobs.write(request.dicom, sha256: instance.sha256)
-                try await index.record(instance)
-                if existing.sha256 != instance.sha256 { blobs.remove(existing.sha256) }
-                return .replaced
+        let bytes = request.dicom
+        let sha256 = SHA256.hex(of: bytes)
+        let (instance, outcome) = try await locks.withLock(sha256) { () async throws -> (IndexedInstance, StorageIndex.RecordOutcome) in
+            guard bytes.count > 132, bytes.dropFirst(128).prefix(4).elementsEqual("DICM".utf8) else {
+                // No blob is written for what is not even a Part 10 file; the parser says why.
+                _ = try IndexedInstance(bytes: bytes, sha256: sha256)
+                throw StorageError.invalid("not a DICOM Part 10 file")
             }
-            try blobs.write(request.dicom, sha256: instance.sha256)
-            try await index.record(instance)
-            return .stored
+            async let written = disk.run { try blobs.write(bytes, sha256: sha256) }
+            let parsed = Result { () throws(StorageError) in try IndexedInstance(bytes: bytes, sha256: sha256) }
+            let created = try await written
+            do {
+                let instance = try parsed.get()
+                let overwrite = conflictPolicy == .overwrite
+                return (instance, try await disk.run { try index.record(instance, overwrite: overwrite) })
+            } catch {
+                // A refused file leaves nothing behind.
+                if created { try? await disk.run { try removeUnreferenced([sha256]) } }
+                throw error
+            }
+        }
+        if case .replaced(let previous) = outcome, previous != sha256 {
+            try await locks.withLock(previous) { try await disk.run { try removeUnreferenced([previous]) } }
+        }
+        let answer: Metis_V1_StoreInstanceResponse.Outcome = switch outcome {
+        case .stored: .stored
+        case .alreadyStored: .alreadyStored
+        case .replaced: .replaced
         }
         context.logger.info(
-            "instance \(outcome)",
+            "instance \(answer)",
             metadata: ["dicom.sop_instance_uid": "\(instance.sopInstanceUID)", "dicom.study_instance_uid": "\(instance.studyInstanceUID)"])
         return .with {
-            $0.outcome = outcome
+            $0.outcome = answer
             $0.patientID = instance.patientID
             $0.studyInstanceUid = instance.studyInstanceUID
             $0.seriesInstanceUid = instance.seriesInstanceUID
@@ -64,12 +78,19 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         }
     }
 
+    /// Removes the blobs of `hashes` that no row references; blocking, on a
+    /// disk thread, with the blobs' locks held.
+    private func removeUnreferenced(_ hashes: [String]) throws {
+        let kept = try index.referenced(hashes)
+        for hash in hashes where !kept.contains(hash) { blobs.remove(hash) }
+    }
+
     func retrieveInstance(
         request: Metis_V1_RetrieveInstanceRequest,
         response: ResponseStreamWriter<Metis_V1_InstanceChunk>,
         context: ServerContext
     ) async throws {
-        guard let stored = try await index.instance(request.sopInstanceUid) else {
+        guard let stored = try await disk.run({ try index.instance(request.sopInstanceUid) }) else {
             throw StorageError(kind: .notFound, message: "no instance \(request.sopInstanceUid)")
         }
         try await Self.writeChunks(of: try blobs.read(stored.sha256), sopInstanceUID: request.sopInstanceUid, to: response)
@@ -101,11 +122,14 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
     /// Rows first (one transaction), blobs after: a crash in between leaves
     /// only orphan blobs, which the start-up check removes.
     private func delete(study: String, series: String?, context: ServerContext) async throws -> Metis_V1_DeleteResponse {
-        guard try await index.exists(study: study, series: series) else {
-            throw StorageError(kind: .notFound, message: series.map { "no series \($0) in study \(study)" } ?? "no study \(study)")
+        let removed = try await disk.run {
+            guard try index.exists(study: study, series: series) else {
+                throw StorageError(kind: .notFound, message: series.map { "no series \($0) in study \(study)" } ?? "no study \(study)")
+            }
+            return try index.delete(study: study, series: series)
         }
-        let removed = try await index.delete(study: study, series: series)
-        for blob in removed { blobs.remove(blob.sha256) }
+        let hashes = removed.map(\.sha256)
+        try await locks.withLocks(hashes) { try await disk.run { try removeUnreferenced(hashes) } }
         context.logger.info("deleted \(removed.count) instances", metadata: ["dicom.study_instance_uid": "\(study)"])
         return .with {
             $0.instancesDeleted = UInt32(removed.count)

@@ -83,7 +83,7 @@ struct StorageCrashTests {
         // Index and blobs agree: every row has its blob, every blob its row.
         let statistics = try await client.getStatistics()
         let blobCount = (FileManager.default.enumerator(atPath: data.appendingPathComponent("storage/blobs").path)?.allObjects as? [String] ?? [])
-            .filter { $0.split(separator: "/").count == 3 }.count
+            .filter { $0.split(separator: "/").count == 2 }.count
         #expect(Int(statistics.instances) == blobCount)
         #expect(Int(statistics.instances) >= survivors.count)
         await connection.close()

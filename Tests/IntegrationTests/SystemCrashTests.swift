@@ -106,7 +106,7 @@ struct SystemCrashTests {
             MetisProcesses.executable("metis-probe"), [metis.directory.appendingPathComponent("data/run/storage.sock").path, "stats"])
         let indexed = Int(stats.output.firstMatch(of: /instances=(\d+)/)?.1 ?? "") ?? -1
         let blobs = (FileManager.default.enumerator(atPath: storage.appendingPathComponent("blobs").path)?.allObjects as? [String] ?? [])
-            .filter { $0.split(separator: "/").count == 3 }
+            .filter { $0.split(separator: "/").count == 2 }
         #expect(indexed == phantoms.count * 17, "seed \(seed): \(stats.output)")  // 16 images and one RTSTRUCT each
         #expect(blobs.count <= indexed + kills.count, "seed \(seed): \(blobs.count) blobs for \(indexed) instances")
         // The follow-up matches storage: every segmented study is recorded (the outbox delivers what a kill interrupted).

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import GRDB
 import MetisProto
 import MetisRPC
 import SwiftProtobuf
@@ -97,6 +98,39 @@ struct RetrievalTests {
             }) {}
         }
         #expect(wrongSeries == .notFound)
+        try await harness.stop()
+    }
+
+    @Test("multi-frame native pixel data: frames in the order asked, read at the recorded offset or, for rows indexed before it was recorded, parsed")
+    func multiFrame() async throws {
+        let harness = try await StorageHarness.start()
+        var dataset = try DICOMReader.read(try makeInstance(sop: "1.3.1", study: "1.3", series: "1.3.1", pixels: 3 * 64)).dataset
+        // Three frames of 8 × 8 bytes.
+        dataset[.columns] = DataElement(tag: .columns, vr: .US, value: .bytes(Data([8, 0])))
+        dataset[.numberOfFrames] = .text(.numberOfFrames, .IS, "3")
+        _ = try await harness.client.storeInstance(.with { $0.dicom = try DICOMWriter.write(dataset) })
+        let expected = (1...3).map { frame in Data((0..<64).map { UInt8(truncatingIfNeeded: (frame - 1) * 64 + $0) }) }
+
+        func frames(_ numbers: [UInt32]) async throws -> [Data] {
+            var frames = [Data]()
+            for try await frame in harness.client.retrieveFrames(.with {
+                $0.studyInstanceUid = "1.3"
+                $0.seriesInstanceUid = "1.3.1"
+                $0.sopInstanceUid = "1.3.1"
+                $0.frameNumbers = numbers
+            }) { frames.append(frame.data) }
+            return frames
+        }
+        let index = try StorageIndex(path: harness.storage.appendingPathComponent("index.sqlite").path)
+        #expect(try index.frameLayout(study: "1.3", series: "1.3.1", instance: "1.3.1")?.frameLength == 64)
+        #expect(try await frames([3, 1, 2]) == [expected[2], expected[0], expected[1]])
+        let outOfRange = await Self.code { _ = try await frames([4]) }
+        #expect(outOfRange == .invalidArgument)
+
+        try await index.database.write { try $0.execute(sql: "UPDATE instances SET pixel_data_offset = NULL, frame_length = NULL") }
+        #expect(try index.frameLayout(study: "1.3", series: "1.3.1", instance: "1.3.1")?.frameLength == nil)
+        #expect(try await frames([3, 1, 2]) == [expected[2], expected[0], expected[1]])
+        #expect(await Self.code { _ = try await frames([4]) } == .invalidArgument)
         try await harness.stop()
     }
 

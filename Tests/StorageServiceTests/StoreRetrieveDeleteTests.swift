@@ -46,7 +46,7 @@ struct StorageHarness {
     /// Files under blobs/ and tmp/.
     func files() -> [String] {
         let walker = FileManager.default.enumerator(atPath: storage.path)
-        return (walker?.allObjects as? [String] ?? []).filter { $0.hasPrefix("blobs/") && $0.split(separator: "/").count == 4 || $0.hasPrefix("tmp/") }
+        return (walker?.allObjects as? [String] ?? []).filter { $0.hasPrefix("blobs/") && $0.split(separator: "/").count == 3 || $0.hasPrefix("tmp/") }
     }
 }
 
@@ -192,10 +192,9 @@ struct StoreRetrieveDeleteTests {
         let storage = first.storage
         try Data("partial".utf8).write(to: storage.appendingPathComponent("tmp/abc.part"))
         let orphan = String(repeating: "ab", count: 32)
-        let orphanURL = storage.appendingPathComponent("blobs/ab/ab/\(orphan)")
-        try FileManager.default.createDirectory(at: orphanURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let orphanURL = storage.appendingPathComponent("blobs/ab/\(orphan)")
         try Data("orphan".utf8).write(to: orphanURL)
-        let lost = try await StorageIndex(path: storage.appendingPathComponent("index.sqlite").path).instance("1.2.5.1")!
+        let lost = try StorageIndex(path: storage.appendingPathComponent("index.sqlite").path).instance("1.2.5.1")!
         let blobs = try BlobStore(directory: storage.appendingPathComponent("blobs"))
         blobs.remove(lost.sha256)
 
@@ -206,6 +205,59 @@ struct StoreRetrieveDeleteTests {
         #expect(statistics.instances == 1)
         #expect(try await second.retrieve("1.2.5.2").count == Int(kept.size))
         try await second.stop()
+    }
+
+    @Test("blobs of the earlier two-level layout (ab/cd/<sha256>) move into their shard at start and stay readable")
+    func legacyLayout() async throws {
+        let first = try await StorageHarness.start()
+        var stored = [String: Data]()
+        for number in 1...6 {
+            let bytes = try makeInstance(sop: "1.2.6.\(number)", seed: UInt8(number))
+            _ = try await first.client.storeInstance(.with { $0.dicom = bytes })
+            stored["1.2.6.\(number)"] = bytes
+        }
+        try await first.stop()
+        let blobs = first.storage.appendingPathComponent("blobs")
+        var moved = 0
+        for shard in try FileManager.default.contentsOfDirectory(atPath: blobs.path) {
+            for name in try FileManager.default.contentsOfDirectory(atPath: blobs.appendingPathComponent(shard).path) {
+                let legacy = blobs.appendingPathComponent("\(shard)/\(name.dropFirst(2).prefix(2))", isDirectory: true)
+                try FileManager.default.createDirectory(at: legacy, withIntermediateDirectories: true)
+                try FileManager.default.moveItem(at: blobs.appendingPathComponent("\(shard)/\(name)"), to: legacy.appendingPathComponent(name))
+                moved += 1
+            }
+        }
+        #expect(moved == 6)
+        let oneLevel = first.files().filter { $0.hasPrefix("blobs/") && ($0.split(separator: "/").last ?? "").count == 64 }
+        #expect(oneLevel.isEmpty, "nothing left in the one-level layout")
+
+        let second = try await StorageHarness.start(directory: first.directory)
+        #expect(try await second.client.getStatistics().instances == 6, "the start-up check found every blob")
+        for (sop, bytes) in stored { #expect(try await second.retrieve(sop) == bytes) }
+        let entries = FileManager.default.enumerator(atPath: blobs.path)?.allObjects as? [String] ?? []
+        #expect(entries.filter { $0.split(separator: "/").count > 2 }.isEmpty, "no two-level directory is left: \(entries.filter { $0.count < 6 })")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: blobs.path).count == 256)
+        try await second.stop()
+    }
+
+    @Test("deleting a study while the same instance is stored again never leaves a row without its blob")
+    func deleteRacingStore() async throws {
+        let harness = try await StorageHarness.start()
+        let bytes = try makeInstance(sop: "1.2.7.1", study: "1.2.7")
+        for _ in 0..<20 {
+            _ = try await harness.client.storeInstance(.with { $0.dicom = bytes })
+            async let stored = harness.client.storeInstance(.with { $0.dicom = bytes })
+            async let deleted: Void = { _ = try? await harness.client.deleteStudy(.with { $0.studyInstanceUid = "1.2.7" }) }()
+            _ = try await (stored, deleted)
+            // Either the delete came last (nothing indexed) or the store did (indexed and readable).
+            if try await harness.client.getStatistics().instances == 1 {
+                #expect(try await harness.retrieve("1.2.7.1") == bytes)
+                #expect(harness.files().filter { $0.hasPrefix("blobs/") }.count == 1)
+            } else {
+                #expect(harness.files().filter { $0.hasPrefix("blobs/") }.isEmpty)
+            }
+        }
+        try await harness.stop()
     }
 
     @Test("large instances come back in several chunks, in order")
