@@ -145,13 +145,16 @@ final class StorageIndex: Sendable {
                     JOIN studies st ON st.id = se.study_id WHERE \(filter)
                     """), arguments: arguments
             ).map { (sha256: $0[0] as String, size: $0[1] as Int) }
+            let patient = try Int.fetchOne(db.cachedStatement(sql: "SELECT patient_id FROM studies WHERE study_instance_uid = ?"), arguments: [study])
             if let series {
                 try db.cachedStatement(sql: "DELETE FROM series WHERE series_instance_uid = ?").execute(arguments: [series])
                 try db.cachedStatement(sql: "DELETE FROM studies WHERE study_instance_uid = ? AND NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)").execute(arguments: [study])
             } else {
                 try db.cachedStatement(sql: "DELETE FROM studies WHERE study_instance_uid = ?").execute(arguments: [study])
             }
-            try db.cachedStatement(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)").execute()
+            // Only this study's patient can have been left without studies.
+            try db.cachedStatement(sql: "DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)")
+                .execute(arguments: [patient])
             return blobs
         }
     }

@@ -43,6 +43,17 @@ struct StorageHarness {
         return data
     }
 
+    /// Whether `condition` holds within 10 s: a delete answers once its rows
+    /// are gone, and its blobs are unlinked right after.
+    func eventually(_ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
     /// Files under blobs/ and tmp/.
     func files() -> [String] {
         let walker = FileManager.default.enumerator(atPath: storage.path)
@@ -154,11 +165,11 @@ struct StoreRetrieveDeleteTests {
         #expect(harness.files().count == 6)
         let series = try await harness.client.deleteSeries(.with { $0.studyInstanceUid = "1.2.3.4"; $0.seriesInstanceUid = "1.2.3.4.1" })
         #expect(series.instancesDeleted == 3)
-        #expect(harness.files().count == 3)
+        #expect(try await harness.eventually { harness.files().count == 3 })
         #expect(try await harness.client.getStatistics().series == 1)
         let study = try await harness.client.deleteStudy(.with { $0.studyInstanceUid = "1.2.3.4" })
         #expect(study.instancesDeleted == 3)
-        #expect(harness.files().isEmpty)
+        #expect(try await harness.eventually { harness.files().isEmpty })
         let statistics = try await harness.client.getStatistics()
         #expect((statistics.patients, statistics.studies, statistics.instances) == (0, 0, 0))
         await #expect(throws: RPCError.self) { _ = try await harness.client.deleteStudy(.with { $0.studyInstanceUid = "1.2.3.4" }) }
@@ -254,7 +265,7 @@ struct StoreRetrieveDeleteTests {
                 #expect(try await harness.retrieve("1.2.7.1") == bytes)
                 #expect(harness.files().filter { $0.hasPrefix("blobs/") }.count == 1)
             } else {
-                #expect(harness.files().filter { $0.hasPrefix("blobs/") }.isEmpty)
+                #expect(try await harness.eventually { harness.files().filter { $0.hasPrefix("blobs/") }.isEmpty })
             }
         }
         try await harness.stop()
