@@ -105,9 +105,13 @@ actor FollowUpRecorder {
         let number = sequence
         latest[study] = number
         pending[study] = nil
+        // The call goes out while the outbox entry is written: a crash before
+        // either is done leaves the entry, or tracking with the change (sent
+        // again at resume, which it takes as the same change).
+        async let sent = send(operation)
         save(operation)
         do {
-            let tracks = try await send(operation)
+            let tracks = try await sent
             finish(study, number)
             return Outcome(recorded: true, reason: nil, tracks: tracks)
         } catch let error as RPCError where error.code == .invalidArgument {
@@ -126,7 +130,7 @@ actor FollowUpRecorder {
     }
 
     /// The call itself; the patient's track count for a record.
-    private func send(_ operation: Operation) async throws -> Int? {
+    nonisolated private func send(_ operation: Operation) async throws -> Int? {
         switch operation {
         case .record(let request):
             return Int(try await tracking.recordStudy(request, options: Self.options).tracks)

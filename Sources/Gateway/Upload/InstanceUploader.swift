@@ -45,6 +45,7 @@ struct InstanceUploader: Sendable {
 
     /// Stores `files`; when `expectedStudy` is set, instances of another study are refused.
     func store(_ files: [UploadedFile], expectedStudy: String? = nil) async -> [Result] {
+        if files.count == 1 { return [await store(files[0], expectedStudy: expectedStudy)] }
         var results = [Result?](repeating: nil, count: files.count)
         await withTaskGroup(of: (Int, Result).self) { group in
             var next = 0
