@@ -38,7 +38,12 @@ struct FollowUpRecorderTests {
         let outcome = await first.record(request)
         #expect(!outcome.recorded)
         #expect(outcome.reason?.contains("retried") == true)
-        #expect(FileManager.default.fileExists(atPath: outbox.appendingPathComponent("2.25.4242.pending").path))
+        let saved = FollowUpOutbox.entries(in: try Data(contentsOf: outbox.appendingPathComponent("outbox.log")))
+        guard case .operation(_, .record(let kept))? = saved.last else {
+            Issue.record("the record is not in the outbox: \(saved)")
+            return
+        }
+        #expect(kept == request)
         await first.shutdown()
         await down.close()
 
@@ -56,10 +61,68 @@ struct FollowUpRecorderTests {
         while ContinuousClock.now < deadline, await second.backlog > 0 { try await Task.sleep(for: .milliseconds(50)) }
         #expect(await second.backlog == 0)
         #expect(try await client.getStatistics().lesions == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: outbox.path).isEmpty)
+        let log = try FileManager.default.attributesOfItem(atPath: outbox.appendingPathComponent("outbox.log").path)
+        #expect(log[.size] as? Int == 0, "nothing is outstanding: the log is emptied")
 
         await up.close()
         server.shutdown()
         try await task.value
+    }
+
+    static func forget(_ study: String) -> FollowUpRecorder.Operation { .forget(study) }
+
+    static func studies(_ outbox: FollowUpOutbox) -> [String] { outbox.recovered.map(\.operation.study) }
+
+    @Test("reopening keeps the latest undone operation per study, cuts a torn last entry, and takes the .pending files of earlier versions")
+    func reopening() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-outbox-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try FollowUpOutbox(directory: directory)
+        #expect(first.recovered.isEmpty)
+        try first.append(Self.forget("2.25.1"), sequence: 1)
+        try first.append(Self.forget("2.25.2"), sequence: 2)
+        try first.append(Self.forget("2.25.1"), sequence: 3)  // replaces 1
+        try first.markDone(2)
+        try first.append(Self.forget("2.25.3"), sequence: 4)
+        try first.markDone(4)
+        try first.append(Self.forget("2.25.4"), sequence: 5)
+        // A crash in the middle of an append: half an entry at the end.
+        let torn = FollowUpOutbox.encode(.operation(sequence: 6, Self.forget("2.25.5")))
+        let handle = try FileHandle(forWritingTo: directory.appendingPathComponent("outbox.log"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: torn.prefix(torn.count - 3))
+        try handle.close()
+        // An operation left by an earlier version, one file per study.
+        try Data("F2.25.6".utf8).write(to: directory.appendingPathComponent("2.25.6.pending"))
+
+        let second = try FollowUpOutbox(directory: directory)
+        #expect(Self.studies(second) == ["2.25.1", "2.25.4", "2.25.6"])
+        #expect(second.recovered.map(\.sequence) == [1, 2, 3])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["outbox.log"])
+
+        // Reopened once more without changes: the same operations, still numbered from 1.
+        let third = try FollowUpOutbox(directory: directory)
+        #expect(Self.studies(third) == ["2.25.1", "2.25.4", "2.25.6"])
+        third.clear()
+        #expect(try FollowUpOutbox(directory: directory).recovered.isEmpty)
+    }
+
+    @Test("a record request survives the log byte for byte; garbage after the entries is ignored")
+    func encoding() throws {
+        let request = Metis_V1_RecordStudyRequest.with {
+            $0.patientID = "P-Ünïcode"
+            $0.studyInstanceUid = "2.25.77"
+            $0.lesions = [.with { $0.roiNumber = 3; $0.volumeMm3 = 12.5 }]
+        }
+        var log = FollowUpOutbox.encode(.operation(sequence: 9, .record(request)))
+        log.append(FollowUpOutbox.encode(.done(sequence: 9)))
+        log.append(Data([0xFF, 0xFF, 0xFF, 0x7F, 0x00]))
+        let entries = FollowUpOutbox.entries(in: log)
+        #expect(entries.count == 2)
+        guard case .operation(9, .record(let decoded))? = entries.first, case .done(9)? = entries.last else {
+            Issue.record("unexpected entries \(entries)")
+            return
+        }
+        #expect(decoded == request)
     }
 }

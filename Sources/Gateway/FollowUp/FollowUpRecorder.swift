@@ -10,9 +10,9 @@ import SwiftProtobuf
 /// back-off until it succeeds; a later operation on the same study replaces
 /// a pending one, so the latest state wins.
 ///
-/// With an outbox directory, every operation is written there (fsynced)
-/// before it is tried and removed once tracking has it, so a gateway crash
-/// loses none: `resume()` retries what a previous run left.
+/// With an outbox directory, every operation is saved there (`FollowUpOutbox`)
+/// while it is tried, and marked done once tracking has it, so a gateway
+/// crash loses none: `resume()` retries what a previous run left.
 actor FollowUpRecorder {
     enum Operation: Sendable {
         case record(Metis_V1_RecordStudyRequest)
@@ -43,8 +43,11 @@ actor FollowUpRecorder {
 
     private let tracking: Metis_V1_Tracking.Client
     private let logger: Logger
-    private let outbox: URL?
-    /// Per study, the sequence number of its newest operation: the one its outbox file holds.
+    private let outboxDirectory: URL?
+    /// Opened on first use; nil without a directory, or when it cannot be opened.
+    private var outbox: FollowUpOutbox?
+    private var outboxOpened = false
+    /// Per study, the sequence number of its newest operation not yet done.
     private var latest = [String: Int]()
     /// Per study, the newest operation that failed, waiting for a retry.
     private var pending = [String: (sequence: Int, operation: Operation)]()
@@ -53,29 +56,29 @@ actor FollowUpRecorder {
 
     init(tracking: Metis_V1_Tracking.Client, outbox: URL? = nil, logger: Logger) {
         self.tracking = tracking
-        self.outbox = outbox
+        self.outboxDirectory = outbox
         self.logger = logger
     }
 
     /// Retries the operations a previous run left in the outbox.
     func resume() {
-        guard let outbox, let files = try? FileManager.default.contentsOfDirectory(at: outbox, includingPropertiesForKeys: nil) else { return }
-        for file in files where file.pathExtension == "pending" {
-            guard let data = try? Data(contentsOf: file), let kind = data.first else { continue }
-            let body = data.dropFirst()
-            let operation: Operation
-            switch kind {
-            case UInt8(ascii: "R"):
-                guard let request = try? Metis_V1_RecordStudyRequest(serializedBytes: Array(body)) else { continue }
-                operation = .record(request)
-            case UInt8(ascii: "F"):
-                operation = .forget(String(decoding: body, as: UTF8.self))
-            default:
-                continue
-            }
-            sequence += 1
-            latest[operation.study] = sequence
-            pending[operation.study] = (sequence, operation)
+        openOutbox()
+    }
+
+    /// Opens the outbox once, and queues what a previous run left there.
+    private func openOutbox() {
+        guard !outboxOpened, let outboxDirectory else { return }
+        outboxOpened = true
+        do {
+            outbox = try FollowUpOutbox(directory: outboxDirectory)
+        } catch {
+            logger.error("cannot open the follow-up outbox; updates are kept in memory only", metadata: ["error": "\(error)"])
+            return
+        }
+        for (number, operation) in outbox?.recovered ?? [] {
+            sequence = max(sequence, number)
+            latest[operation.study] = number
+            pending[operation.study] = (number, operation)
         }
         guard !pending.isEmpty else { return }
         logger.info("follow-up updates left by a previous run are retried", metadata: ["count": "\(pending.count)"])
@@ -97,9 +100,10 @@ actor FollowUpRecorder {
 
     static let options = CallOptions(timeout: .seconds(30), waitForReady: false)
 
-    /// Saves the operation to the outbox, then tries it once; a failure tracking
-    /// may recover from is queued for retry, a refusal is final.
+    /// Tries the operation once while saving it to the outbox; a failure
+    /// tracking may recover from is queued for retry, a refusal is final.
     private func perform(_ operation: Operation) async -> Outcome {
+        openOutbox()
         let study = operation.study
         sequence += 1
         let number = sequence
@@ -109,7 +113,7 @@ actor FollowUpRecorder {
         // either is done leaves the entry, or tracking with the change (sent
         // again at resume, which it takes as the same change).
         async let sent = send(operation)
-        save(operation)
+        save(operation, number)
         do {
             let tracks = try await sent
             finish(study, number)
@@ -140,12 +144,22 @@ actor FollowUpRecorder {
         }
     }
 
-    /// Operation `number` on `study` is done: its queue entry and outbox file go, unless a newer operation replaced them.
+    /// Operation `number` on `study` is done: its queue entry goes, and it is
+    /// marked done in the outbox, unless a newer operation replaced it.
     private func finish(_ study: String, _ number: Int) {
         if pending[study]?.sequence == number { pending[study] = nil }
         guard latest[study] == number else { return }
         latest[study] = nil
-        discard(study: study)
+        guard let outbox else { return }
+        if latest.isEmpty {
+            outbox.clear()
+        } else {
+            do {
+                try outbox.markDone(number)
+            } catch {
+                logger.warning("cannot mark a follow-up update done; it is sent again after a restart", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func retryLoop() async {
@@ -169,36 +183,14 @@ actor FollowUpRecorder {
         retrying = nil
     }
 
-    /// The outbox file of a study: UIDs are digits and dots; anything else is hex-encoded.
-    private func file(for study: String) -> URL? {
-        guard let outbox else { return nil }
-        let safe = !study.isEmpty && study.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-        let name = safe ? study : study.utf8.map { String(format: "%02x", $0) }.joined()
-        return outbox.appendingPathComponent(name + ".pending")
-    }
-
-    /// Writes the operation durably (temporary file, fsync, rename) before it is tried.
-    private func save(_ operation: Operation) {
-        guard let target = file(for: operation.study) else { return }
-        var data = Data()
-        switch operation {
-        case .record(let request):
-            data.append(UInt8(ascii: "R"))
-            data.append(contentsOf: (try? request.serializedBytes() as [UInt8]) ?? [])
-        case .forget(let uid):
-            data.append(UInt8(ascii: "F"))
-            data.append(contentsOf: Array(uid.utf8))
-        }
+    /// Saves the operation durably while it is tried.
+    private func save(_ operation: Operation, _ number: Int) {
+        guard let outbox else { return }
         do {
-            try DurableFile.replace(target, with: data)
+            try outbox.append(operation, sequence: number)
         } catch {
             logger.error("cannot write the follow-up outbox; this update is kept in memory only", metadata: ["error": "\(error)"])
         }
-    }
-
-    private func discard(study: String) {
-        guard let target = file(for: study) else { return }
-        try? FileManager.default.removeItem(at: target)
     }
 
     func shutdown() {
