@@ -47,4 +47,30 @@ struct AuditLogTests {
         #expect(entries.allSatisfy { !$0.time.isEmpty })
         #expect((try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int) == 0o640)
     }
+
+    @Test("an entry's line is exactly what JSONEncoder (sorted keys, unescaped slashes) writes, for awkward values too")
+    func lineMatchesJSONEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let awkward = "a\"b\\c/d\n\r\t\u{08}\u{0C}\u{01}\u{1F}é😀\u{7F}"
+        let entries = [
+            AuditLog.Entry(time: "2026-11-26T05:44:25Z", action: .read, method: "GET", path: "/dicom-web/studies/2.25.1", status: 200),
+            AuditLog.Entry(
+                time: AuditLog.timestamp(), action: .delete, method: "DELETE", path: awkward, studyInstanceUID: awkward, patientID: "Ünï",
+                status: 403, token: "t-1", role: "viewer", client: "127.0.0.1"),
+        ]
+        for entry in entries {
+            let expected = String(decoding: try encoder.encode(entry), as: UTF8.self) + "\n"
+            #expect(entry.jsonLine == expected)
+            #expect(try JSONDecoder().decode(AuditLog.Entry.self, from: Data(entry.jsonLine.utf8)) == entry)
+        }
+    }
+
+    @Test("timestamps are ISO 8601 in UTC to the second, as Foundation formats them")
+    func timestamps() {
+        for seconds in [0.0, 1_764_134_665.9, 951_782_400, 4_102_444_799] {
+            let date = Date(timeIntervalSince1970: seconds)
+            #expect(AuditLog.timestamp(date) == date.formatted(.iso8601))
+        }
+    }
 }

@@ -48,7 +48,7 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         case .none: nil
         }
         audit.record(AuditLog.Entry(
-            time: Date().formatted(.iso8601), action: AuditLog.action(method: request.method.rawValue, path: path),
+            time: AuditLog.timestamp(), action: AuditLog.action(method: request.method.rawValue, path: path),
             method: request.method.rawValue, path: path, studyInstanceUID: subjects.study, patientID: subjects.patient, status: status,
             token: record?.id ?? (tokens == nil ? "none" : nil), role: record?.role.rawValue, client: client))
     }
