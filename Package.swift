@@ -145,7 +145,7 @@ let package = Package(
         // Shared by the services that keep SQLite databases.
         .target(
             name: "MetisDatabase",
-            dependencies: [grdb],
+            dependencies: [grdb, .product(name: "GRDBSQLite", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
 
@@ -280,6 +280,11 @@ let package = Package(
         .testTarget(
             name: "LauncherTests",
             dependencies: ["Launcher", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MetisDatabaseTests",
+            dependencies: ["MetisDatabase", grdb],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -2,8 +2,9 @@ public import GRDB
 import Foundation
 
 /// Opens the SQLite databases of the Metis services the same way: a WAL-mode
-/// `DatabasePool` with foreign keys on, a busy timeout, and the service's
-/// migrations applied before anything else touches it.
+/// `DatabasePool` with foreign keys on, a busy timeout, WAL checkpoints off
+/// the committing thread (`WALCheckpointer`), and the service's migrations
+/// applied before anything else touches it.
 public enum SQLiteDatabase {
     /// A database directory the service cannot write to.
     public struct UnwritableDirectory: Error, CustomStringConvertible {
@@ -19,6 +20,9 @@ public enum SQLiteDatabase {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
+        let checkpointer = WALCheckpointer(path: path)
+        // The closure keeps the checkpointer alive as long as the pool's connections.
+        configuration.prepareDatabase { db in checkpointer.install(on: db) }
         let database = try DatabasePool(path: path, configuration: configuration)
         try migrator.migrate(database)
         return database

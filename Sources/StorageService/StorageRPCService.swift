@@ -129,12 +129,12 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
             return try index.delete(study: study, series: series)
         }
         // The rows are gone: that is the answer. Unlinking the files (~0.1 ms each
-        // here) happens after it; should the process stop first, the start-up
-        // check removes the files no row references.
+        // here) happens after it, at low priority; should the process stop
+        // first, the start-up check removes the files no row references.
         let hashes = removed.map(\.sha256)
         Task { [logger = context.logger] in
             do {
-                try await locks.withLocks(hashes) { try await disk.run { try removeUnreferenced(hashes) } }
+                try await locks.withLocks(hashes) { try await DiskThreads.background.run { try removeUnreferenced(hashes) } }
             } catch {
                 logger.warning("blobs of a deleted study stay until the next start-up check", metadata: ["error": "\(error)"])
             }
