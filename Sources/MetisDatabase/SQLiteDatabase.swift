@@ -2,7 +2,8 @@ public import GRDB
 import Foundation
 
 /// Opens the SQLite databases of the Metis services the same way: a WAL-mode
-/// `DatabasePool` with foreign keys on, a busy timeout, WAL checkpoints off
+/// `DatabasePool` whose commits are synced (`synchronous = FULL`), with
+/// foreign keys on, a busy timeout, WAL checkpoints off
 /// the committing thread (`WALCheckpointer`), and the service's migrations
 /// applied before anything else touches it.
 public enum SQLiteDatabase {
@@ -24,6 +25,9 @@ public enum SQLiteDatabase {
         // The closure keeps the checkpointer alive as long as the pool's connections.
         configuration.prepareDatabase { db in checkpointer.install(on: db) }
         let database = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets `synchronous = NORMAL` with WAL: a commit would then survive a
+        // process crash but not a power cut. What Metis acknowledges must survive both.
+        try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try migrator.migrate(database)
         return database
     }

@@ -16,7 +16,7 @@ struct WALCheckpointTests {
         return migrator
     }()
 
-    @Test("commits leave checkpoints to the background: SQLite's automatic checkpoint is off, and the WAL still reaches the database file")
+    @Test("commits are synced and leave checkpoints to the background: SQLite's automatic checkpoint is off, and the WAL still reaches the database file")
     func background() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-wal-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -24,6 +24,8 @@ struct WALCheckpointTests {
         let path = directory.appendingPathComponent("test.sqlite").path
         let database = try SQLiteDatabase.open(path: path, migrator: Self.migrator)
         #expect(try await database.write { try Int.fetchOne($0, sql: "PRAGMA wal_autocheckpoint") } == 0)
+        // 2: FULL, every commit synced, so that an acknowledged write survives a power cut.
+        #expect(try await database.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
 
         func size(_ file: String) -> Int { (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0 }
         let before = size(path)
