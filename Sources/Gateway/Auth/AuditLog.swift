@@ -1,4 +1,5 @@
 public import Foundation
+import DICOM
 import Synchronization
 
 /// The audit trail: one JSON line per request that touches patient data, in
@@ -28,42 +29,23 @@ public final class AuditLog: Sendable {
         /// sorted keys and unescaped slashes writes, without its cost on
         /// every request.
         var jsonLine: String {
-            var line = "{"
+            var line = "{\"action\":"
+            JSONValue.writeString(action.rawValue, to: &line)
             func member(_ key: String, _ value: String?) {
                 guard let value else { return }
-                if line.count > 1 { line += "," }
-                line += "\"\(key)\":"
-                Self.appendQuoted(value, to: &line)
+                line += ",\"\(key)\":"
+                JSONValue.writeString(value, to: &line)
             }
-            member("action", action.rawValue)
             member("client", client)
             member("method", method)
             member("path", path)
             member("patientID", patientID)
             member("role", role)
-            line += (line.count > 1 ? "," : "") + "\"status\":\(status)"
+            line += ",\"status\":\(status)"
             member("studyInstanceUID", studyInstanceUID)
             member("time", time)
             member("token", token)
             return line + "}\n"
-        }
-
-        private static func appendQuoted(_ value: String, to line: inout String) {
-            line += "\""
-            for scalar in value.unicodeScalars {
-                switch scalar {
-                case "\"": line += "\\\""
-                case "\\": line += "\\\\"
-                case "\n": line += "\\n"
-                case "\r": line += "\\r"
-                case "\t": line += "\\t"
-                case "\u{08}": line += "\\b"
-                case "\u{0C}": line += "\\f"
-                case _ where scalar.value < 0x20: line += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                default: line.unicodeScalars.append(scalar)
-                }
-            }
-            line += "\""
         }
     }
 
