@@ -6,6 +6,7 @@ import MetisRPC
 import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
+import SwiftProtobuf
 
 /// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
 /// serves the public routes and talks to the services over RPC.
@@ -47,7 +48,14 @@ public enum Gateway {
         RenderedRoutes(storage: storage).register(on: router)
         let followUp = FollowUpRecorder(
             tracking: Metis_V1_Tracking.Client(clients.tracking), outbox: configuration.followUpOutbox,
-            logger: Logger(label: "metis.gateway.follow-up"))
+            logger: Logger(label: "metis.gateway.follow-up"),
+            studyIsStored: { study in
+                !(try await storage.query(.with {
+                    $0.level = .study
+                    $0.studyInstanceUid = study
+                    $0.limit = 1
+                })).matches.isEmpty
+            })
         Task { await followUp.resume() }
         STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)

@@ -125,4 +125,92 @@ struct FollowUpRecorderTests {
         }
         #expect(decoded == request)
     }
+
+    static func record(_ study: String, patient: String) -> Metis_V1_RecordStudyRequest {
+        .with {
+            $0.patientID = patient
+            $0.studyInstanceUid = study
+            $0.seriesInstanceUid = study + ".1"
+            $0.engine = "classical"
+            $0.lesions = [.with {
+                $0.roiNumber = 1
+                $0.label = "Lesion 1"
+                $0.volumeMm3 = 500
+                $0.longestDiameterMm = 10
+                $0.centroidMm = [1, 2, 3]
+            }]
+        }
+    }
+
+    struct StorageDown: Error {}
+
+    @Test("a removal a previous run left is sent only once storage no longer has the study; a failed storage delete removes nothing")
+    func removals() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-outbox-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let address = RPCAddress.unix(path: directory.appendingPathComponent("tracking.sock").path)
+        let server = try TrackingServer.build(
+            configuration: TrackingConfiguration(directory: directory.appendingPathComponent("tracking"), address: address), version: "test",
+            logger: quiet)
+        let task = Task { try await server.run() }
+        _ = try await server.listeningAddress()
+        let connection = RPCConnection(address: address)
+        let client = Metis_V1_Tracking.Client(connection)
+        for (study, patient) in [("2.25.501", "P-501"), ("2.25.502", "P-502"), ("2.25.503", "P-503")] {
+            _ = try await client.recordStudy(Self.record(study, patient: patient))
+        }
+
+        // A previous run saved two removals and stopped: storage deleted 2.25.502, not 2.25.501.
+        let outbox = directory.appendingPathComponent("outbox")
+        let previous = try FollowUpOutbox(directory: outbox)
+        try previous.append(.forget("2.25.501"), sequence: 1)
+        try previous.append(.forget("2.25.502"), sequence: 2)
+        let recorder = FollowUpRecorder(
+            tracking: client, outbox: outbox, logger: quiet, studyIsStored: { $0 == "2.25.501" || $0 == "2.25.503" })
+        await recorder.resume()
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline, await recorder.backlog > 0 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(await recorder.backlog == 0)
+        #expect(try await client.getStatistics().studies == 2, "2.25.502 is gone, 2.25.501 stays")
+
+        // Storage fails to delete 2.25.503: the follow-up keeps it, and the outbox holds nothing for it.
+        await #expect(throws: StorageDown.self) { try await recorder.deleteStudy("2.25.503") { () async throws -> Int in throw StorageDown() } }
+        #expect(try await client.getStatistics().studies == 2)
+        let log = try Data(contentsOf: outbox.appendingPathComponent("outbox.log"))
+        #expect(log.isEmpty, "nothing outstanding: \(FollowUpOutbox.entries(in: log))")
+
+        // Storage deletes it: so does the follow-up, and the storage call's answer comes back.
+        #expect(try await recorder.deleteStudy("2.25.503") { 42 } == 42)
+        #expect(try await client.getStatistics().studies == 1)
+
+        await connection.close()
+        server.shutdown()
+        try await task.value
+    }
+
+    @Test("a failed storage delete keeps an update of the study that was waiting for a retry")
+    func failedDeleteKeepsWaitingUpdate() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-outbox-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let down = RPCConnection(address: .unix(path: directory.appendingPathComponent("nothing.sock").path))
+        let outbox = directory.appendingPathComponent("outbox")
+        let recorder = FollowUpRecorder(tracking: Metis_V1_Tracking.Client(down), outbox: outbox, logger: quiet)
+        #expect(await !recorder.record(Self.record("2.25.601", patient: "P-601")).recorded)
+        #expect(await recorder.backlog == 1)
+        await #expect(throws: StorageDown.self) { try await recorder.deleteStudy("2.25.601") { () async throws -> Int in throw StorageDown() } }
+        #expect(await recorder.backlog == 1, "the record still waits")
+        await recorder.shutdown()
+        await down.close()
+        // What a next run would retry: the record, not the removal.
+        let reopened = try FollowUpOutbox(directory: outbox)
+        guard case .record(let request)? = reopened.recovered.last?.operation else {
+            Issue.record("the record is not in the outbox: \(reopened.recovered)")
+            return
+        }
+        #expect(request.studyInstanceUid == "2.25.601")
+    }
 }

@@ -107,17 +107,19 @@ struct STOWRoutes: Sendable {
     }
 
     private func delete(study: String, series: String?) async throws -> Response {
-        let result = try await calling("metis-storage") {
-            if let series {
+        let result: Metis_V1_DeleteResponse
+        if let series {
+            result = try await calling("metis-storage") {
                 try await storage.deleteSeries(.with {
                     $0.studyInstanceUid = study
                     $0.seriesInstanceUid = series
                 })
-            } else {
-                try await storage.deleteStudy(.with { $0.studyInstanceUid = study })
+            }
+        } else {
+            result = try await followUp.deleteStudy(study) { [storage] in
+                try await calling("metis-storage") { try await storage.deleteStudy(.with { $0.studyInstanceUid = study }) }
             }
         }
-        if series == nil { _ = await followUp.forget(study: study) }
         return try JSONBody.response(DeletionReport(studyInstanceUID: study, seriesInstanceUID: series, result: result))
     }
 }

@@ -53,11 +53,20 @@ actor FollowUpRecorder {
     private var pending = [String: (sequence: Int, operation: Operation)]()
     private var sequence = 0
     private var retrying: Task<Void, Never>?
+    /// Whether storage still has a study; asked before a removal left by a
+    /// previous run is sent, since that run may have stopped before storage's delete.
+    private let studyIsStored: (@Sendable (String) async throws -> Bool)?
+    /// Studies whose removal came from a previous run and awaits that check.
+    private var unverified = Set<String>()
 
-    init(tracking: Metis_V1_Tracking.Client, outbox: URL? = nil, logger: Logger) {
+    init(
+        tracking: Metis_V1_Tracking.Client, outbox: URL? = nil, logger: Logger,
+        studyIsStored: (@Sendable (String) async throws -> Bool)? = nil
+    ) {
         self.tracking = tracking
         self.outboxDirectory = outbox
         self.logger = logger
+        self.studyIsStored = studyIsStored
     }
 
     /// Retries the operations a previous run left in the outbox.
@@ -79,6 +88,7 @@ actor FollowUpRecorder {
             sequence = max(sequence, number)
             latest[operation.study] = number
             pending[operation.study] = (number, operation)
+            if case .forget = operation { unverified.insert(operation.study) }
         }
         guard !pending.isEmpty else { return }
         logger.info("follow-up updates left by a previous run are retried", metadata: ["count": "\(pending.count)"])
@@ -90,39 +100,79 @@ actor FollowUpRecorder {
         await perform(.record(request))
     }
 
-    /// Removes a deleted study from the follow-up; retried on failure.
-    func forget(study: String) async -> Outcome {
-        await perform(.forget(study))
-    }
-
     /// Operations waiting for a retry.
     var backlog: Int { pending.count }
 
     static let options = CallOptions(timeout: .seconds(30), waitForReady: false)
 
-    /// Tries the operation once while saving it to the outbox; a failure
-    /// tracking may recover from is queued for retry, a refusal is final.
+    /// Deletes a study from storage (`delete`) while its removal from the
+    /// follow-up is saved to the outbox, then removes it from the follow-up.
+    /// Saved first, the removal survives a crash right after storage's delete;
+    /// should the crash come before it, the next run finds the study still
+    /// stored and drops the removal. When `delete` fails, nothing is removed
+    /// and an update of the study still waiting for a retry is kept.
+    func deleteStudy<T: Sendable>(_ study: String, from delete: @escaping @Sendable () async throws -> T) async throws -> T {
+        let waiting = pending[study]?.operation
+        let number = register(.forget(study))
+        async let deleted = delete()
+        save(.forget(study), number)
+        let value: T
+        do {
+            value = try await deleted
+        } catch {
+            finish(study, number)
+            if let waiting { queue(waiting) }
+            throw error
+        }
+        async let sent = send(.forget(study))
+        let result: Result<Int?, any Error>
+        do { result = .success(try await sent) } catch { result = .failure(error) }
+        _ = conclude(.forget(study), number, result)
+        return value
+    }
+
+    /// Tries the operation once while saving it to the outbox: a crash before
+    /// either is done leaves the entry, or tracking with the change (sent
+    /// again at resume, which it takes as the same change).
     private func perform(_ operation: Operation) async -> Outcome {
-        openOutbox()
-        let study = operation.study
-        sequence += 1
-        let number = sequence
-        latest[study] = number
-        pending[study] = nil
-        // The call goes out while the outbox entry is written: a crash before
-        // either is done leaves the entry, or tracking with the change (sent
-        // again at resume, which it takes as the same change).
+        let number = register(operation)
         async let sent = send(operation)
         save(operation, number)
-        do {
-            let tracks = try await sent
+        let result: Result<Int?, any Error>
+        do { result = .success(try await sent) } catch { result = .failure(error) }
+        return conclude(operation, number, result)
+    }
+
+    /// Numbers a new operation on its study; it replaces any older one.
+    private func register(_ operation: Operation) -> Int {
+        openOutbox()
+        sequence += 1
+        latest[operation.study] = sequence
+        pending[operation.study] = nil
+        unverified.remove(operation.study)
+        return sequence
+    }
+
+    /// Saves an operation and leaves it to the retry loop.
+    private func queue(_ operation: Operation) {
+        let number = register(operation)
+        save(operation, number)
+        pending[operation.study] = (number, operation)
+        if retrying == nil { retrying = Task { await self.retryLoop() } }
+    }
+
+    /// What a first try came to: done, refused for good, or queued for retry.
+    private func conclude(_ operation: Operation, _ number: Int, _ result: Result<Int?, any Error>) -> Outcome {
+        let study = operation.study
+        switch result {
+        case .success(let tracks):
             finish(study, number)
             return Outcome(recorded: true, reason: nil, tracks: tracks)
-        } catch let error as RPCError where error.code == .invalidArgument {
+        case .failure(let error as RPCError) where error.code == .invalidArgument:
             // Retrying cannot help: say why.
             finish(study, number)
             return Outcome(recorded: false, reason: "metis-tracking refused the \(operation.noun): \(error.message)")
-        } catch {
+        case .failure(let error):
             logger.warning("follow-up update queued for retry", metadata: ["dicom.study_instance_uid": "\(study)", "error": "\(error)"])
             // Unless a newer operation on the study came meanwhile.
             if latest[study] == number {
@@ -167,6 +217,18 @@ actor FollowUpRecorder {
         while !pending.isEmpty, !Task.isCancelled {
             try? await Task.sleep(for: delay)
             for (study, entry) in pending {
+                if unverified.contains(study), let studyIsStored {
+                    // A removal a previous run saved before storage's delete: only sent if that delete happened.
+                    guard let stored = try? await studyIsStored(study) else { continue }
+                    guard pending[study]?.sequence == entry.sequence else { continue }
+                    unverified.remove(study)
+                    if stored {
+                        finish(study, entry.sequence)
+                        logger.notice("a follow-up removal left by a previous run is dropped: storage still has the study",
+                            metadata: ["dicom.study_instance_uid": "\(study)"])
+                        continue
+                    }
+                }
                 do {
                     _ = try await send(entry.operation)
                     finish(study, entry.sequence)

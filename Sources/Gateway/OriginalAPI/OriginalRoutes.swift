@@ -35,8 +35,9 @@ struct OriginalRoutes: Sendable {
         router.post("/uploadDicom") { request, _ in try await upload(request) }
         router.delete("/delete-study/:uid") { _, context in
             let study = try await resolve(try context.parameters.require("uid"))
-            let result = try await calling("metis-storage") { try await storage.deleteStudy(.with { $0.studyInstanceUid = study.uid }) }
-            _ = await followUp.forget(study: study.uid)
+            let result = try await followUp.deleteStudy(study.uid) { [storage] in
+                try await calling("metis-storage") { try await storage.deleteStudy(.with { $0.studyInstanceUid = study.uid }) }
+            }
             return try JSONBody.response(DeletionReport(studyInstanceUID: study.uid, seriesInstanceUID: nil, result: result))
         }
     }
