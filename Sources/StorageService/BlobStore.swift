@@ -33,6 +33,10 @@ struct BlobStore: Sendable {
             } else if errno != EEXIST {
                 throw .io("cannot create \(shard.path): \(String(cString: strerror(errno)))")
             }
+            // A directory's link count is 2 plus its subdirectories where the file system keeps it
+            // (ext4, XFS): then a shard without any is not listed, which would read every blob name.
+            var status = stat()
+            if stat(shard.path, &status) == 0, status.st_nlink == 2 { continue }
             let legacy = ((try? FileManager.default.contentsOfDirectory(atPath: shard.path)) ?? []).filter { $0.count == 2 }
             for name in legacy {
                 let old = shard.appendingPathComponent(name, isDirectory: true)
@@ -46,10 +50,6 @@ struct BlobStore: Sendable {
             }
         }
         if created { Self.syncDirectory(directory) }
-    }
-
-    func exists(_ sha256: String) -> Bool {
-        FileManager.default.fileExists(atPath: url(for: sha256).path)
     }
 
     /// Makes `data` durable under its hash; a blob already there is kept (same
@@ -87,48 +87,45 @@ struct BlobStore: Sendable {
         return true
     }
 
-    /// The blob's bytes, read with `read(2)`: cheaper than a mapping for
+    /// The blob's bytes, read with `pread(2)`: cheaper than a mapping for
     /// files of this size, whose unmapping costs every core a TLB flush.
     func read(_ sha256: String) throws(StorageError) -> Data {
-        let path = url(for: sha256).path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot open blob \(sha256): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw .io("cannot stat blob \(sha256): \(String(cString: strerror(errno)))") }
-        let size = Int(status.st_size)
-        var data = Data(count: size)
-        let complete = data.withUnsafeMutableBytes { buffer -> Bool in
-            var offset = 0
-            while offset < size {
-                let n = Foundation.read(fd, buffer.baseAddress! + offset, size - offset)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
+        try withOpenBlob(sha256) { fd throws(StorageError) in
+            var status = stat()
+            guard fstat(fd, &status) == 0 else { throw .io("cannot stat blob \(sha256): \(String(cString: strerror(errno)))") }
+            return try Self.read(fd, offset: 0, count: Int(status.st_size), blob: sha256)
         }
-        guard complete else { throw .io("cannot read blob \(sha256): \(String(cString: strerror(errno)))") }
-        return data
     }
 
-    /// `count` bytes of a blob from `offset`, with one `pread(2)`; fails if the blob is shorter.
+    /// `count` bytes of a blob from `offset`; fails if the blob is shorter.
     func read(_ sha256: String, offset: Int, count: Int) throws(StorageError) -> Data {
+        try withOpenBlob(sha256) { fd throws(StorageError) in try Self.read(fd, offset: offset, count: count, blob: sha256) }
+    }
+
+    private func withOpenBlob(_ sha256: String, _ body: (Int32) throws(StorageError) -> Data) throws(StorageError) -> Data {
         let fd = open(url(for: sha256).path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io("cannot open blob \(sha256): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
+        return try body(fd)
+    }
+
+    private static func read(_ fd: Int32, offset: Int, count: Int, blob sha256: String) throws(StorageError) -> Data {
         var data = Data(count: count)
-        let read = data.withUnsafeMutableBytes { buffer -> Int in
+        // nil once every byte is read; 0 when the file ended first; otherwise the errno.
+        let failure = data.withUnsafeMutableBytes { buffer -> Int32? in
             var done = 0
             while done < count {
                 let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
+                if n < 0 { return errno }
+                if n == 0 { return 0 }
                 done += n
             }
-            return done
+            return nil
         }
-        guard read == count else { throw .io("blob \(sha256) ends before byte \(offset + count)") }
+        if let failure {
+            throw .io("cannot read blob \(sha256): \(failure == 0 ? "it ends before byte \(offset + count)" : String(cString: strerror(failure)))")
+        }
         return data
     }
 

@@ -26,45 +26,41 @@ extension StorageRPCService {
         guard !request.frameNumbers.isEmpty else { throw StorageError.invalid("no frame numbers") }
         guard !request.sopInstanceUid.isEmpty else { throw StorageError.invalid("SOP Instance UID missing") }
         try Self.checkScope(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
-        // Native pixel data: the frames are read where the index says they lie, without parsing the file.
         let numbers = request.frameNumbers
-        let direct = try await disk.run { () throws -> (frames: [Data], transferSyntax: String)? in
+        // Native pixel data: the frames are read where the index says they lie, without parsing the file.
+        let (layout, direct) = try await disk.run { () throws -> (StorageIndex.FrameLayout, [Data]?) in
             guard let layout = try index.frameLayout(study: request.studyInstanceUid, series: request.seriesInstanceUid, instance: request.sopInstanceUid)
             else { throw Self.notFound(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid) }
-            guard let offset = layout.pixelDataOffset, let length = layout.frameLength else { return nil }
+            guard let offset = layout.pixelDataOffset, let length = layout.frameLength else { return (layout, nil) }
             try Self.checkFrameNumbers(numbers, count: layout.numberOfFrames)
-            return (try numbers.map { try blobs.read(layout.sha256, offset: offset + (Int($0) - 1) * length, count: length) }, layout.transferSyntaxUID)
+            return (layout, try numbers.map { try blobs.read(layout.sha256, offset: offset + (Int($0) - 1) * length, count: length) })
         }
-        if let direct {
-            for (number, data) in zip(numbers, direct.frames) {
-                try await response.write(.with {
-                    $0.frameNumber = number
-                    $0.data = data
-                    $0.transferSyntaxUid = direct.transferSyntax
-                })
-            }
-            return
+        let frames = try direct ?? Self.parsedFrames(numbers, of: try blobs.read(layout.sha256), instance: request.sopInstanceUid)
+        for (number, data) in zip(numbers, frames) {
+            try await response.write(.with {
+                $0.frameNumber = number
+                $0.data = data
+                $0.transferSyntaxUid = layout.transferSyntaxUID
+            })
         }
-        let (file, _) = try await parsedInstance(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+    }
+
+    /// Frames as stored, parsed out of the whole file: other transfer syntaxes, and rows indexed before v4.
+    private static func parsedFrames(_ numbers: [UInt32], of data: Data, instance: String) throws -> [Data] {
+        let file = try parse(data, instance: instance)
         let pixels: PixelData
         do {
             pixels = try PixelData(file.dataset, transferSyntax: file.transferSyntax)
         } catch {
-            throw StorageError.invalid("instance \(request.sopInstanceUid) has no usable pixel data: \(error)")
+            throw StorageError.invalid("instance \(instance) has no usable pixel data: \(error)")
         }
-        try Self.checkFrameNumbers(numbers, count: pixels.numberOfFrames)
-        for number in numbers {
-            let data: Data
+        try checkFrameNumbers(numbers, count: pixels.numberOfFrames)
+        return try numbers.map { number in
             do {
-                data = try pixels.storedFrame(Int(number) - 1)
+                return try pixels.storedFrame(Int(number) - 1)
             } catch {
-                throw StorageError.invalid("frame \(number) of \(request.sopInstanceUid) cannot be read: \(error)")
+                throw StorageError.invalid("frame \(number) of \(instance) cannot be read: \(error)")
             }
-            try await response.write(.with {
-                $0.frameNumber = number
-                $0.data = data
-                $0.transferSyntaxUid = file.transferSyntax.uid
-            })
         }
     }
 
@@ -150,11 +146,14 @@ extension StorageRPCService {
     private func parsedInstance(_ study: String, _ series: String, _ instance: String) async throws -> (DICOMFile, StorageIndex.InstanceLocation) {
         guard !instance.isEmpty else { throw StorageError.invalid("SOP Instance UID missing") }
         let location = try await locations(study, series, instance)[0]
-        let data = try blobs.read(location.sha256)
+        return (try Self.parse(try blobs.read(location.sha256), instance: instance), location)
+    }
+
+    private static func parse(_ data: Data, instance: String) throws(StorageError) -> DICOMFile {
         do {
-            return (try DICOMReader.read(data), location)
+            return try DICOMReader.read(data)
         } catch {
-            throw StorageError.io("stored instance \(instance) cannot be parsed: \(error)")
+            throw .io("stored instance \(instance) cannot be parsed: \(error)")
         }
     }
 
