@@ -3,9 +3,9 @@ import Foundation
 
 /// Opens the SQLite databases of the Metis services the same way: a WAL-mode
 /// `DatabasePool` whose commits are synced (`synchronous = FULL`), with
-/// foreign keys on, a busy timeout, WAL checkpoints off
-/// the committing thread (`WALCheckpointer`), and the service's migrations
-/// applied before anything else touches it.
+/// foreign keys on, a busy timeout, WAL checkpoints off the committing thread
+/// (`WALCheckpointer`), and the service's migrations applied before anything
+/// else touches it.
 public enum SQLiteDatabase {
     /// A database directory the service cannot write to.
     public struct UnwritableDirectory: Error, CustomStringConvertible {

@@ -44,7 +44,7 @@ final class WALCheckpointer: Sendable {
     }
 
     /// One passive checkpoint; a failure (a busy database, say) waits for the next commit's hook.
-    func checkpoint() {
+    private func checkpoint() {
         do {
             let queue = try connection.withLock { connection in
                 if let connection { return connection }

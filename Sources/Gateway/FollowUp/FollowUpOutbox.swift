@@ -16,7 +16,7 @@ import SwiftProtobuf
 /// number, and the payload (the record request, or the forgotten study's UID).
 /// A torn last entry (a crash mid-append) is cut off when the file is opened.
 final class FollowUpOutbox {
-    struct OpenError: Error, CustomStringConvertible {
+    struct OutboxError: Error, CustomStringConvertible {
         let description: String
     }
 
@@ -58,7 +58,7 @@ final class FollowUpOutbox {
         try DurableFile.replace(file, with: log)
         for url in legacy { try? FileManager.default.removeItem(at: url) }
         descriptor = open(file.path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw OpenError(description: "cannot open \(file.path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw OutboxError(description: "cannot open \(file.path): \(String(cString: strerror(errno)))") }
     }
 
     deinit {
@@ -68,7 +68,7 @@ final class FollowUpOutbox {
     /// Saves an operation durably.
     func append(_ operation: FollowUpRecorder.Operation, sequence: Int) throws {
         try write(Self.encode(.operation(sequence: sequence, operation)))
-        guard fdatasync(descriptor) == 0 else { throw OpenError(description: "cannot sync \(file.path): \(String(cString: strerror(errno)))") }
+        guard fdatasync(descriptor) == 0 else { throw OutboxError(description: "cannot sync \(file.path): \(String(cString: strerror(errno)))") }
     }
 
     /// Notes that operation `sequence` reached tracking (or was refused for good).
@@ -92,7 +92,7 @@ final class FollowUpOutbox {
             }
             return true
         }
-        guard complete else { throw OpenError(description: "cannot append to \(file.path): \(String(cString: strerror(errno)))") }
+        guard complete else { throw OutboxError(description: "cannot append to \(file.path): \(String(cString: strerror(errno)))") }
     }
 
     enum Entry {

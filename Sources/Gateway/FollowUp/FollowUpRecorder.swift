@@ -92,7 +92,7 @@ actor FollowUpRecorder {
         }
         guard !pending.isEmpty else { return }
         logger.info("follow-up updates left by a previous run are retried", metadata: ["count": "\(pending.count)"])
-        if retrying == nil { retrying = Task { await self.retryLoop() } }
+        retryLater()
     }
 
     /// Records a segmentation; on failure it stays queued for retry.
@@ -124,10 +124,7 @@ actor FollowUpRecorder {
             if let waiting { queue(waiting) }
             throw error
         }
-        async let sent = send(.forget(study))
-        let result: Result<Int?, any Error>
-        do { result = .success(try await sent) } catch { result = .failure(error) }
-        _ = conclude(.forget(study), number, result)
+        _ = conclude(.forget(study), number, await outcome(of: .forget(study)))
         return value
     }
 
@@ -136,11 +133,9 @@ actor FollowUpRecorder {
     /// again at resume, which it takes as the same change).
     private func perform(_ operation: Operation) async -> Outcome {
         let number = register(operation)
-        async let sent = send(operation)
+        async let sent = outcome(of: operation)
         save(operation, number)
-        let result: Result<Int?, any Error>
-        do { result = .success(try await sent) } catch { result = .failure(error) }
-        return conclude(operation, number, result)
+        return conclude(operation, number, await sent)
     }
 
     /// Numbers a new operation on its study; it replaces any older one.
@@ -158,6 +153,10 @@ actor FollowUpRecorder {
         let number = register(operation)
         save(operation, number)
         pending[operation.study] = (number, operation)
+        retryLater()
+    }
+
+    private func retryLater() {
         if retrying == nil { retrying = Task { await self.retryLoop() } }
     }
 
@@ -177,9 +176,18 @@ actor FollowUpRecorder {
             // Unless a newer operation on the study came meanwhile.
             if latest[study] == number {
                 pending[study] = (number, operation)
-                if retrying == nil { retrying = Task { await self.retryLoop() } }
+                retryLater()
             }
             return Outcome(recorded: false, reason: "metis-tracking is unavailable (\(error)); the \(operation.noun) is retried in the background")
+        }
+    }
+
+    /// The call's result, failure included.
+    nonisolated private func outcome(of operation: Operation) async -> Result<Int?, any Error> {
+        do {
+            return .success(try await send(operation))
+        } catch {
+            return .failure(error)
         }
     }
 
