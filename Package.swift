@@ -132,7 +132,7 @@ let package = Package(
         // The UNETR engine as MONAI runs it: model card, pre-processing, sliding windows, inversion.
         .target(
             name: "ModelInference",
-            dependencies: ["Imaging", "NeuralEngine", "Segmentation"],
+            dependencies: ["Imaging", "NeuralEngine", "Segmentation", "StructureSet"],
             swiftSettings: numericalSettings
         ),
 

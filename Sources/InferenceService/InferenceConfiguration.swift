@@ -10,10 +10,14 @@ public struct InferenceConfiguration: Sendable {
     public var modelCard: String?
     /// OpenBLAS threads; nil leaves OpenBLAS's own choice.
     public var threads: Int?
+    /// The site's default engine; nil: chosen by the model card's evaluation.
+    public var defaultEngine: String?
 
     public init(
-        address: RPCAddress, workerIndex: Int = 0, rpc: RPCServer.Configuration = .init(), modelCard: String? = nil, threads: Int? = nil
+        address: RPCAddress, workerIndex: Int = 0, rpc: RPCServer.Configuration = .init(), modelCard: String? = nil, threads: Int? = nil,
+        defaultEngine: String? = nil
     ) {
+        self.defaultEngine = defaultEngine
         self.address = address
         self.workerIndex = workerIndex
         self.rpc = rpc

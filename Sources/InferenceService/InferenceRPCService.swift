@@ -30,6 +30,7 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         var description = Metis_V1_EngineDescription()
         description.engines = catalog.engines.keys.sorted()
         description.defaultEngine = catalog.defaultEngine
+        description.defaultEngineReason = catalog.defaultChoice.reason
         description.modelName = catalog.model?.card.name ?? ""
         description.modelVersion = catalog.model?.version ?? ""
         description.threads = UInt32(blas.threads)
@@ -107,6 +108,17 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
             $0.seriesInstanceUid = result.seriesInstanceUID
             $0.engine = result.engine
             $0.engineVersion = result.engineVersion
+            $0.notice = result.notice
+            $0.intracranialVolumeMm3 = result.intracranialVolume
+            $0.rejected = result.rejected.map { rejection in
+                .with {
+                    $0.reason = rejection.code
+                    $0.explanation = rejection.explanation
+                    $0.volumeMm3 = rejection.volume
+                    $0.voxelCount = UInt32(rejection.voxelCount)
+                    $0.centroid = [rejection.centroid.x, rejection.centroid.y, rejection.centroid.z]
+                }
+            }
             $0.output = result.output ?? Data()
             $0.outputFormat = result.outputFormat == .seg ? .seg : .rtstruct
             $0.outputSopInstanceUid = result.outputSOPInstanceUID ?? ""

@@ -19,11 +19,14 @@ public enum InferenceServer {
                 "blas.self_check_error": "\(selfCheckError)",
             ]
         )
-        let catalog = try EngineCatalog(card: configuration.modelCard)
+        let catalog = try EngineCatalog(card: configuration.modelCard, defaultEngine: configuration.defaultEngine)
         if let model = catalog.model {
             logger.info(
                 "model loaded",
-                metadata: ["model.name": "\(model.card.name ?? "")", "model.version": "\(model.version)", "engine.default": "\(catalog.defaultEngine)"])
+                metadata: [
+                    "model.name": "\(model.card.name ?? "")", "model.version": "\(model.version)", "engine.default": "\(catalog.defaultEngine)",
+                    "engine.default_reason": "\(catalog.defaultChoice.reason)",
+                ])
         } else {
             logger.info("no model: the classical engine only", metadata: ["engine.default": "\(catalog.defaultEngine)"])
         }
@@ -36,6 +39,7 @@ public enum InferenceServer {
                     "blas_core": blas.coreName,
                     "blas_threads": "\(blas.threads)",
                     "default_engine": catalog.defaultEngine,
+                    "default_engine_reason": catalog.defaultChoice.reason,
                     "model": catalog.model.map { "\($0.card.name ?? "") \($0.version)" } ?? "none",
                 ])
             })

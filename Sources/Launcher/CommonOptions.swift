@@ -51,6 +51,8 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
     @Option(help: "UNETR model card for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
     var model: String?
+    @Option(help: "Engine for segmentations that name none: unetr or classical (default: chosen by the model card's evaluation).")
+    var defaultEngine: String?
     @Option(help: "OpenBLAS threads per inference worker (default: all cores).") var inferenceThreads: Int?
     @Option(name: .customLong("max-upload-bytes"), help: "Largest upload body the gateway reads (default 1 GiB).")
     var maximumUploadSize: Int?
@@ -64,6 +66,7 @@ struct GatewayOptions: ParsableArguments {
         if let port { configuration.port = port }
         if let inferenceWorkers { configuration.inferenceWorkers = inferenceWorkers }
         if let model { configuration.modelCard = model }
+        if let defaultEngine { try configuration.set("default_engine", to: defaultEngine, source: "--default-engine") }
         if let inferenceThreads { configuration.inferenceThreads = inferenceThreads }
         if let maximumUploadSize { configuration.maximumUploadSize = maximumUploadSize }
         if let auth { try configuration.set("auth", to: auth, source: "--auth") }

@@ -33,6 +33,7 @@ struct LaunchPlan {
             // Absolute, so that a worker started elsewhere finds the same file.
             inferenceArguments += ["--model", model == "none" ? model : URL(fileURLWithPath: model).path]
         }
+        if let engine = configuration.defaultEngine { inferenceArguments += ["--default-engine", engine] }
         // Workers share the cores: unless told otherwise, each gets its part rather than all of them.
         let threads = configuration.inferenceThreads
             ?? (configuration.inferenceWorkers > 1 ? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.inferenceWorkers) : nil)

@@ -3,7 +3,7 @@ import Logging
 
 extension MetisConfiguration {
     /// The keys a configuration file and `METIS_*` variables may set.
-    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key", "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust"]
+    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "default_engine", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key", "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust"]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
     public static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> MetisConfiguration {
@@ -43,6 +43,11 @@ extension MetisConfiguration {
         case "max_upload_bytes": maximumUploadSize = try integer()
         case "max_series_bytes": maximumSeriesSize = try integer()
         case "model": modelCard = value
+        case "default_engine":
+            guard ["unetr", "classical"].contains(value.lowercased()) else {
+                throw ConfigurationError("\(source): default_engine must be unetr or classical, got '\(value)'")
+            }
+            defaultEngine = value.lowercased()
         case "inference_threads": inferenceThreads = try integer()
         case "tls_certificate": tlsCertificate = value
         case "tls_key": tlsKey = value

@@ -24,6 +24,9 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// The UNETR model card the inference workers load: a path, "none", or
     /// nil to use the shipped one when it is found (Weights/metis-synthetic-unetr.json).
     public var modelCard: String?
+    /// The engine a segmentation naming none gets: nil to let the model card's
+    /// evaluation decide (`DefaultEngine`), or "unetr" / "classical".
+    public var defaultEngine: String?
     /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).
     public var inferenceThreads: Int?
     /// Whether the gateway asks for access tokens (the default) or not (loopback only).

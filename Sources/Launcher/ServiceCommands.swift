@@ -62,12 +62,14 @@ public struct InferenceCommand: AsyncParsableCommand {
     @Option(help: "UNETR model card to load, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
     var model: String?
     @Option(help: "OpenBLAS threads (default: all cores).") var threads: Int?
+    @Option(help: "Engine for requests that name none: unetr or classical (default: chosen by the model card's evaluation).")
+    var defaultEngine: String?
 
     public init() {}
 
     public func run() async throws {
         BLASCoreReexec.ensureCoreType()
-        let worker = worker, model = model, threads = threads
+        let worker = worker, model = model, threads = threads, defaultEngine = defaultEngine
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, got \(threads)") }
         try await runServer(common: common, listen: listen, label: "metis.inference", defaultAddress: \.[inferenceWorker: worker],
                                 movesLargeBuffers: false) {
@@ -78,7 +80,8 @@ public struct InferenceCommand: AsyncParsableCommand {
                     var rpc = try configuration.rpcServer()
                     rpc.maximumFrameSize = configuration.inferenceFrameSize
                     return rpc
-                }(), modelCard: model ?? configuration.modelCard, threads: threads ?? configuration.inferenceThreads),
+                }(), modelCard: model ?? configuration.modelCard, threads: threads ?? configuration.inferenceThreads,
+                defaultEngine: defaultEngine ?? configuration.defaultEngine),
                 version: MetisVersion.current, logger: logger)
         }
     }

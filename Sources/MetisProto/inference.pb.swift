@@ -103,6 +103,10 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
 
   public var modelVersion: String = String()
 
+  /// Why default_engine is the default: the model card's evaluation against
+  /// the targets, or the site's default_engine setting.
+  public var defaultEngineReason: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -133,7 +137,7 @@ public nonisolated struct Metis_V1_SegmentProgress: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// volume, engine, lesions, contours, encode.
+  /// volume, engine, intracranial, lesions, contours, encode.
   public var stage: String = String()
 
   /// 0...1 within the stage.
@@ -177,6 +181,30 @@ public nonisolated struct Metis_V1_Lesion: Sendable {
   public var lastSlice: UInt32 = 0
 
   public var meanIntensity: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A component the engine found that the plausibility rules dropped.
+public nonisolated struct Metis_V1_RejectedComponent: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// outside_intracranial_volume, too_large or lining_inner_skull.
+  public var reason: String = String()
+
+  /// The reason in words, with its figure.
+  public var explanation: String = String()
+
+  public var volumeMm3: Double = 0
+
+  public var voxelCount: UInt32 = 0
+
+  /// Patient coordinates (LPS, mm): x, y, z.
+  public var centroid: [Double] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -297,6 +325,24 @@ public nonisolated struct Metis_V1_SegmentResult: @unchecked Sendable {
     set {_uniqueStorage()._studyDate = newValue}
   }
 
+  /// Components dropped before they became lesions, with their reasons.
+  public var rejected: [Metis_V1_RejectedComponent] {
+    get {_storage._rejected}
+    set {_uniqueStorage()._rejected = newValue}
+  }
+
+  /// Volume of the intracranial mask the lesions were limited to, mm³.
+  public var intracranialVolumeMm3: Double {
+    get {_storage._intracranialVolumeMm3}
+    set {_uniqueStorage()._intracranialVolumeMm3 = newValue}
+  }
+
+  /// What the result is, as written into it: "automatic, research use, not validated on patient data" for the shipped model.
+  public var notice: String {
+    get {_storage._notice}
+    set {_uniqueStorage()._notice = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -368,7 +414,7 @@ nonisolated extension Metis_V1_DescribeEngineRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EngineDescription"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0\u{3}default_engine_reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -382,6 +428,7 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
       case 4: try { try decoder.decodeSingularStringField(value: &self.defaultEngine) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.defaultEngineReason) }()
       default: break
       }
     }
@@ -406,6 +453,9 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if !self.modelVersion.isEmpty {
       try visitor.visitSingularStringField(value: self.modelVersion, fieldNumber: 6)
     }
+    if !self.defaultEngineReason.isEmpty {
+      try visitor.visitSingularStringField(value: self.defaultEngineReason, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -416,6 +466,7 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if lhs.defaultEngine != rhs.defaultEngine {return false}
     if lhs.modelName != rhs.modelName {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
+    if lhs.defaultEngineReason != rhs.defaultEngineReason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -586,6 +637,56 @@ nonisolated extension Metis_V1_Lesion: SwiftProtobuf.Message, SwiftProtobuf._Mes
   }
 }
 
+nonisolated extension Metis_V1_RejectedComponent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RejectedComponent"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}explanation\0\u{3}volume_mm3\0\u{3}voxel_count\0\u{1}centroid\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.explanation) }()
+      case 3: try { try decoder.decodeSingularDoubleField(value: &self.volumeMm3) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.voxelCount) }()
+      case 5: try { try decoder.decodeRepeatedDoubleField(value: &self.centroid) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
+    }
+    if !self.explanation.isEmpty {
+      try visitor.visitSingularStringField(value: self.explanation, fieldNumber: 2)
+    }
+    if self.volumeMm3.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.volumeMm3, fieldNumber: 3)
+    }
+    if self.voxelCount != 0 {
+      try visitor.visitSingularUInt32Field(value: self.voxelCount, fieldNumber: 4)
+    }
+    if !self.centroid.isEmpty {
+      try visitor.visitPackedDoubleField(value: self.centroid, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_RejectedComponent, rhs: Metis_V1_RejectedComponent) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs.explanation != rhs.explanation {return false}
+    if lhs.volumeMm3 != rhs.volumeMm3 {return false}
+    if lhs.voxelCount != rhs.voxelCount {return false}
+    if lhs.centroid != rhs.centroid {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Metis_V1_StageTiming: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StageTiming"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}stage\0\u{1}seconds\0")
@@ -623,7 +724,7 @@ nonisolated extension Metis_V1_StageTiming: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SegmentResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0\u{3}head_centroid_mm\0\u{3}patient_id\0\u{3}patient_name\0\u{3}patient_birth_date\0\u{3}patient_sex\0\u{3}study_date\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0\u{3}head_centroid_mm\0\u{3}patient_id\0\u{3}patient_name\0\u{3}patient_birth_date\0\u{3}patient_sex\0\u{3}study_date\0\u{1}rejected\0\u{3}intracranial_volume_mm3\0\u{1}notice\0")
 
   fileprivate class _StorageClass {
     var _studyInstanceUid: String = String()
@@ -644,6 +745,9 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
     var _patientBirthDate: String = String()
     var _patientSex: String = String()
     var _studyDate: String = String()
+    var _rejected: [Metis_V1_RejectedComponent] = []
+    var _intracranialVolumeMm3: Double = 0
+    var _notice: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -672,6 +776,9 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
       _patientBirthDate = source._patientBirthDate
       _patientSex = source._patientSex
       _studyDate = source._studyDate
+      _rejected = source._rejected
+      _intracranialVolumeMm3 = source._intracranialVolumeMm3
+      _notice = source._notice
     }
   }
 
@@ -708,6 +815,9 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._patientBirthDate) }()
         case 17: try { try decoder.decodeSingularStringField(value: &_storage._patientSex) }()
         case 18: try { try decoder.decodeSingularStringField(value: &_storage._studyDate) }()
+        case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._rejected) }()
+        case 20: try { try decoder.decodeSingularDoubleField(value: &_storage._intracranialVolumeMm3) }()
+        case 21: try { try decoder.decodeSingularStringField(value: &_storage._notice) }()
         default: break
         }
       }
@@ -770,6 +880,15 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
       if !_storage._studyDate.isEmpty {
         try visitor.visitSingularStringField(value: _storage._studyDate, fieldNumber: 18)
       }
+      if !_storage._rejected.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._rejected, fieldNumber: 19)
+      }
+      if _storage._intracranialVolumeMm3.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._intracranialVolumeMm3, fieldNumber: 20)
+      }
+      if !_storage._notice.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._notice, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -797,6 +916,9 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
         if _storage._patientBirthDate != rhs_storage._patientBirthDate {return false}
         if _storage._patientSex != rhs_storage._patientSex {return false}
         if _storage._studyDate != rhs_storage._studyDate {return false}
+        if _storage._rejected != rhs_storage._rejected {return false}
+        if _storage._intracranialVolumeMm3 != rhs_storage._intracranialVolumeMm3 {return false}
+        if _storage._notice != rhs_storage._notice {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -2,11 +2,13 @@ import Foundation
 public import Segmentation
 
 /// The engines one process runs: always the classical one, and UNETR when a
-/// model card with its weights is found. A request naming no engine gets
-/// `unetr` when a model is loaded, `classical` otherwise.
+/// model card with its weights is found. A request naming no engine gets the
+/// default chosen by evidence (`DefaultEngine`), or the site's `default_engine`.
 public struct EngineCatalog: Sendable {
     public let engines: [String: any SegmentationEngine]
-    public let defaultEngine: String
+    public var defaultEngine: String { defaultChoice.engine }
+    /// The default and why.
+    public let defaultChoice: DefaultEngine
     /// The loaded model, if any.
     public let model: UNETREngine?
 
@@ -16,18 +18,22 @@ public struct EngineCatalog: Sendable {
     /// `card`: a model card to load (an error if it cannot be), "none" for no
     /// model, or nil to look for the shipped one (in the working directory,
     /// then above the executable, as in a checkout's `.build/release/metis`,
-    /// then in `../share/metis` next to an installed one).
-    public init(card: String?) throws(ModelInferenceError) {
+    /// then in `../share/metis` next to an installed one). `defaultEngine`:
+    /// the site's choice, which must name an engine of the catalogue.
+    public init(card: String?, defaultEngine override: String? = nil) throws(ModelInferenceError) {
         if let path = card ?? Self.findShippedCard(), path != "none" {
             let engine = try UNETREngine.load(card: URL(fileURLWithPath: path))
             model = engine
             engines = ["classical": ClassicalEngine(), engine.name: engine]
-            defaultEngine = engine.name
         } else {
             model = nil
             engines = ["classical": ClassicalEngine()]
-            defaultEngine = "classical"
         }
+        if let override, !override.isEmpty, engines[override] == nil {
+            throw ModelInferenceError(
+                "default_engine '\(override)' is not an engine this worker runs (\(engines.keys.sorted().joined(separator: ", ")))")
+        }
+        defaultChoice = DefaultEngine.choose(card: model?.card, override: override)
     }
 
     /// The engine a request names, or the default for an empty name.

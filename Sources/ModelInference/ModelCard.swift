@@ -1,5 +1,6 @@
 public import Foundation
 public import NeuralEngine
+public import Segmentation
 
 /// A model's description (`Weights/NAME.json`): the UNETR architecture under
 /// MONAI's constructor argument names, the labels' meaning, and the MONAI
@@ -59,6 +60,16 @@ public struct ModelCard: Sendable, Codable, Equatable {
     /// After the argmax.
     public struct Postprocessing: Sendable, Codable, Equatable {
         public var remove_small_objects: RemoveSmallObjects?
+        /// The limits a component must meet to be reported (on the series' grid, after the inversion).
+        public var plausibility: LesionPlausibility?
+    }
+
+    /// What `metis evaluate` measured of the model and of the classical engine, per generator.
+    public struct Evaluation: Sendable, Codable, Equatable {
+        /// The generator never used for training or for choosing any setting: the figure that says whether the model generalises.
+        public var heldOutGenerator: String
+        /// Generator → engine ("unetr", "classical") → summary.
+        public var generators: [String: [String: EvaluationSummary]]
     }
 
     public var name: String?
@@ -74,15 +85,37 @@ public struct ModelCard: Sendable, Codable, Equatable {
     public var postprocessing: Postprocessing?
     public var version: String?
     public var description: String?
+    /// The MR sequences the model reads, one list per input channel: "t1c"
+    /// (post-contrast T1), "flair", "t2", "t1" (without contrast), "dwi".
+    /// Absent: post-contrast T1 or FLAIR, the sequences Metis's shipped models read.
+    public var sequences: [[String]]?
+    /// What its results are, written into every output ("automatic, research use, not validated on patient data").
+    public var notice: String?
+    /// RTROIInterpretedType for its ROIs (e.g. "GTV"); absent: empty.
+    public var roi_interpreted_type: String?
+    /// Read from the card's "evaluation" object (snake_case keys, as `metis evaluate --out` writes them); nil when it has none in that form.
+    public var evaluation: Evaluation?
+
+    enum CodingKeys: String, CodingKey {
+        case name, architecture, labels, lesion_labels, weights, preprocessing, inference, postprocessing, version, description, sequences,
+            notice, roi_interpreted_type
+    }
+
+    /// The sequence names a card may use.
+    public static let knownSequences: Set<String> = ["t1c", "flair", "t2", "t1", "dwi"]
 
     /// Reads and checks a card.
     public static func load(_ data: Data) throws(ModelInferenceError) -> ModelCard {
-        let card: ModelCard
+        var card: ModelCard
         do {
             card = try JSONDecoder().decode(ModelCard.self, from: data)
         } catch {
             throw ModelInferenceError("the model card is not valid: \(error)")
         }
+        struct EvaluationField: Decodable { var evaluation: Evaluation? }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        card.evaluation = (try? decoder.decode(EvaluationField.self, from: data))?.evaluation
         try card.validate()
         return card
     }
@@ -110,6 +143,15 @@ public struct ModelCard: Sendable, Codable, Equatable {
         }
         guard !lesion_labels.isEmpty, lesion_labels.allSatisfy({ (0..<architecture.out_channels).contains($0) && $0 != 0 }) else {
             throw ModelInferenceError("lesion_labels \(lesion_labels) must name output channels 1..<\(architecture.out_channels)")
+        }
+        if let sequences {
+            guard sequences.count == architecture.in_channels, sequences.allSatisfy({ !$0.isEmpty }) else {
+                throw ModelInferenceError("sequences must hold one non-empty list per input channel (\(architecture.in_channels)), got \(sequences)")
+            }
+            let unknown = Set(sequences.joined()).subtracting(Self.knownSequences)
+            guard unknown.isEmpty else {
+                throw ModelInferenceError("sequences names \(unknown.sorted()); known: \(Self.knownSequences.sorted().joined(separator: ", "))")
+            }
         }
         if let remove = postprocessing?.remove_small_objects {
             guard remove.min_size >= 1 else { throw ModelInferenceError("remove_small_objects.min_size must be at least 1") }

@@ -2,6 +2,7 @@ public import Foundation
 public import Imaging
 import NeuralEngine
 public import Segmentation
+import StructureSet
 
 /// The deep-learning engine: a UNETR and its model card, run as MONAI would
 /// — pre-processing, Gaussian-blended sliding windows, argmax, and every
@@ -22,6 +23,9 @@ public struct UNETREngine: SegmentationEngine {
 
     public var name: String { "unetr" }
     public var version: String { card.version ?? card.name ?? "unversioned" }
+    public var plausibility: LesionPlausibility { card.postprocessing?.plausibility ?? .defaults }
+    public var notice: String { card.notice ?? GeneratingAlgorithm.defaultNotice }
+    public var roiInterpretedType: String { card.roi_interpreted_type ?? "" }
 
     public init(card: ModelCard, weights: URL) throws(ModelInferenceError) {
         self.card = card

@@ -1,7 +1,8 @@
 public import Foundation
 
 /// Reads and writes `.npy` files (NumPy format 1.0/2.0) of little-endian
-/// float32, C order: the format of `metis model run` and of the parity fixtures.
+/// float32 (read also uint8), C order: the format of `metis model run`, of the
+/// parity fixtures and of `metis evaluate`'s truth labels.
 public enum NumpyArray {
     public static func read(_ data: Data) throws(NeuralEngineError) -> Tensor {
         let bytes = [UInt8](data)
@@ -20,7 +21,14 @@ public enum NumpyArray {
         }
         guard headerStart + headerLength <= bytes.count else { throw NeuralEngineError("truncated .npy header") }
         let header = String(decoding: bytes[headerStart..<headerStart + headerLength], as: UTF8.self)
-        guard header.contains("'descr': '<f4'") else { throw NeuralEngineError(".npy data must be little-endian float32 ('<f4'): \(header)") }
+        let bytesPerValue: Int
+        if header.contains("'descr': '<f4'") {
+            bytesPerValue = 4
+        } else if header.contains("'descr': '|u1'") {
+            bytesPerValue = 1
+        } else {
+            throw NeuralEngineError(".npy data must be little-endian float32 ('<f4') or uint8 ('|u1'): \(header)")
+        }
         guard header.contains("'fortran_order': False") else { throw NeuralEngineError(".npy data must be in C order") }
         guard let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
             throw NeuralEngineError(".npy header has no shape: \(header)")
@@ -28,10 +36,16 @@ public enum NumpyArray {
         let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let count = shape.reduce(1, *)
         let start = headerStart + headerLength
-        guard bytes.count - start >= count * 4 else { throw NeuralEngineError(".npy data holds fewer than the \(count) values its shape needs") }
+        guard bytes.count - start >= count * bytesPerValue else {
+            throw NeuralEngineError(".npy data holds fewer than the \(count) values its shape needs")
+        }
         var values = [Float](repeating: 0, count: count)
-        values.withUnsafeMutableBytes { buffer in
-            data.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: data.startIndex + start..<data.startIndex + start + count * 4)
+        if bytesPerValue == 1 {
+            for index in 0..<count { values[index] = Float(bytes[start + index]) }
+        } else {
+            values.withUnsafeMutableBytes { buffer in
+                data.copyBytes(to: buffer.bindMemory(to: UInt8.self), from: data.startIndex + start..<data.startIndex + start + count * 4)
+            }
         }
         return Tensor(shape: shape, values: values)
     }

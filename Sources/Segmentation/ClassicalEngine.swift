@@ -33,7 +33,7 @@ public struct ClassicalEngine: SegmentationEngine {
         // 1–2. Head and brain masks.
         let positive = voxels.filter { $0 > 0 }
         guard !positive.isEmpty else { return [Bool](repeating: false, count: voxels.count) }
-        let headThreshold = Self.otsu(positive)
+        let headThreshold = Statistics.otsu(positive)
         var brain = voxels.map { $0 > headThreshold }
         let margins = (
             x: Int((scalpMargin / geometry.columnSpacing).rounded(.up)), y: Int((scalpMargin / geometry.rowSpacing).rounded(.up)),
@@ -44,8 +44,8 @@ public struct ClassicalEngine: SegmentationEngine {
         // 3. Robust statistics inside the brain.
         let inside = voxels.indices.filter { brain[$0] }.map { voxels[$0] }
         guard inside.count > 100 else { return [Bool](repeating: false, count: voxels.count) }
-        let median = Self.median(inside)
-        let mad = max(Self.median(inside.map { abs($0 - median) }), 1e-3 * max(abs(median), 1))
+        let median = Statistics.median(inside)
+        let mad = max(Statistics.median(inside.map { abs($0 - median) }), 1e-3 * max(abs(median), 1))
         let scale = 1.4826 * mad
         let score = voxels.map { ($0 - median) / scale }
         progress(0.4)
@@ -104,35 +104,5 @@ public struct ClassicalEngine: SegmentationEngine {
         }
         progress(1)
         return labels.map { kept[Int($0)] }
-    }
-
-    /// Otsu's threshold of a sample (256 bins between its min and max).
-    static func otsu(_ values: [Float]) -> Float {
-        let low = values.min()!, high = values.max()!
-        guard high > low else { return low }
-        var histogram = [Double](repeating: 0, count: 256)
-        let width = (high - low) / 256
-        for value in values { histogram[min(255, Int((value - low) / width))] += 1 }
-        let total = Double(values.count)
-        let sum = histogram.enumerated().reduce(0.0) { $0 + Double($1.offset) * $1.element }
-        var weightBelow = 0.0, sumBelow = 0.0, best = 0.0, threshold = 0
-        for bin in 0..<256 {
-            weightBelow += histogram[bin]
-            guard weightBelow > 0, weightBelow < total else { continue }
-            sumBelow += Double(bin) * histogram[bin]
-            let meanBelow = sumBelow / weightBelow, meanAbove = (sum - sumBelow) / (total - weightBelow)
-            let between = weightBelow * (total - weightBelow) * (meanBelow - meanAbove) * (meanBelow - meanAbove)
-            if between > best {
-                best = between
-                threshold = bin
-            }
-        }
-        return low + Float(threshold + 1) * width
-    }
-
-    static func median(_ values: [Float]) -> Float {
-        var sorted = values
-        sorted.sort()
-        return sorted[sorted.count / 2]
     }
 }

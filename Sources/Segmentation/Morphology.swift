@@ -1,26 +1,65 @@
 /// Binary morphology on volumes, in voxel units.
 enum Morphology {
-    /// Box erosion with per-axis radii (separable: x, then y, then z).
+    /// Box erosion with per-axis radii: a voxel stays when every voxel within
+    /// the radii along each axis is set (outside the volume counts as unset).
     static func erode(_ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int)) -> [Bool] {
+        box(mask, columns: columns, rows: rows, slices: slices, radii: radii, all: true)
+    }
+
+    /// Box dilation with per-axis radii: a voxel is set when any voxel within the radii along each axis is.
+    static func dilate(_ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int)) -> [Bool] {
+        box(mask, columns: columns, rows: rows, slices: slices, radii: radii, all: false)
+    }
+
+    /// Separable box filter, one axis after another, a running count along each line (independent of the radius).
+    private static func box(_ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int), all: Bool) -> [Bool] {
         var current = mask
         let strides = [1, columns, columns * rows]
         let sizes = [columns, rows, slices]
         for (axis, radius) in [radii.x, radii.y, radii.z].enumerated() where radius > 0 {
+            let stride = strides[axis], size = sizes[axis]
             var next = current
-            for index in current.indices where current[index] {
-                let coordinate = (index / strides[axis]) % sizes[axis]
-                for step in 1...radius {
-                    if coordinate - step < 0 || !current[index - step * strides[axis]]
-                        || coordinate + step >= sizes[axis] || !current[index + step * strides[axis]]
-                    {
-                        next[index] = false
-                        break
-                    }
+            var prefix = [Int32](repeating: 0, count: size + 1)
+            for start in current.indices where (start / stride) % size == 0 {
+                for k in 0..<size { prefix[k + 1] = prefix[k] + (current[start + k * stride] ? 1 : 0) }
+                for k in 0..<size {
+                    let low = k - radius, high = k + radius
+                    let count = prefix[min(size, high + 1)] - prefix[max(0, low)]
+                    next[start + k * stride] = all ? (low >= 0 && high < size && Int(count) == 2 * radius + 1) : count > 0
                 }
             }
             current = next
         }
         return current
+    }
+
+    /// Voxel radii for a distance in mm along each axis of a volume (rounded down; at least `minimum`).
+    static func radii(_ millimetres: Double, spacing: (x: Double, y: Double, z: Double), minimum: Int = 0) -> (x: Int, y: Int, z: Int) {
+        func r(_ s: Double) -> Int { max(minimum, Int((millimetres / s).rounded(.down))) }
+        return (r(spacing.x), r(spacing.y), r(spacing.z))
+    }
+
+    /// Fills the background regions not connected (6-neighbours) to the volume's border.
+    static func fillHoles(_ mask: [Bool], columns: Int, rows: Int, slices: Int) -> [Bool] {
+        var outside = [Bool](repeating: false, count: mask.count)
+        var stack = [Int]()
+        let plane = columns * rows
+        for index in mask.indices where !mask[index] {
+            let x = index % columns, y = (index / columns) % rows, z = index / plane
+            if x == 0 || y == 0 || z == 0 || x == columns - 1 || y == rows - 1 || z == slices - 1 {
+                outside[index] = true
+                stack.append(index)
+            }
+        }
+        while let index = stack.popLast() {
+            let x = index % columns, y = (index / columns) % rows, z = index / plane
+            for (ok, neighbour) in [(x > 0, index - 1), (x < columns - 1, index + 1), (y > 0, index - columns), (y < rows - 1, index + columns),
+                                    (z > 0, index - plane), (z < slices - 1, index + plane)] where ok && !mask[neighbour] && !outside[neighbour] {
+                outside[neighbour] = true
+                stack.append(neighbour)
+            }
+        }
+        return outside.map { !$0 }
     }
 
     /// Fills, on every slice, the background regions not connected to the slice's border.

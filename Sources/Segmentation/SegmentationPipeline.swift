@@ -35,12 +35,20 @@ public struct SegmentationPipeline: Sendable {
         public var outputSeriesInstanceUID: String?
         public var engine: String
         public var engineVersion: String
-        /// Seconds per stage, in order: volume, engine, lesions, contours, encode.
+        /// What the result is, as written into the output.
+        public var notice: String
+        /// Components the engine found that are no plausible lesion, with their reasons.
+        public var rejected: [LesionPlausibility.Rejection]
+        /// The intracranial mask the lesions were limited to, on the analysed volume, and its volume (mm³).
+        public var intracranial: [Bool]
+        public var intracranialVolume: Double
+        /// Seconds per stage, in order: volume, engine, intracranial, lesions, contours, encode.
         public var timings: [(stage: String, seconds: Double)]
         /// The analysed volume's slice count and mean slice spacing (mm).
         public var slices: Int
         public var sliceSpacing: Double
-        /// The engine's mask on the analysed volume, indexed `(slice * rows + row) * columns + column`.
+        /// The reported lesions' voxels on the analysed volume (the engine's mask
+        /// after `LesionPlausibility`), indexed `(slice * rows + row) * columns + column`.
         public var mask: [Bool]
         public var rows: Int
         public var columns: Int
@@ -63,6 +71,7 @@ public struct SegmentationPipeline: Sendable {
 
     public var engine: any SegmentationEngine
     public var softwareVersion: String
+    public var intracranialMask = IntracranialMask()
 
     public init(engine: any SegmentationEngine, softwareVersion: String) {
         self.engine = engine
@@ -82,7 +91,9 @@ public struct SegmentationPipeline: Sendable {
             return value
         }
         let volume = try timed("volume") { try VolumeBuilder.build(files) }
-        let mask = try timed("engine") { try engine.segment(volume) { progress("engine", $0) } }
+        let engineMask = try timed("engine") { try engine.segment(volume) { progress("engine", $0) } }
+        let intracranial = timed("intracranial") { intracranialMask.mask(of: volume) }
+        let (mask, rejected) = engine.plausibility.apply(engineMask, intracranial: intracranial, volume: volume)
         let (labels, bounds, measurements) = timed("lesions") { () -> ([Int32], [VoxelBounds?], [LesionMeasurement]) in
             let (labels, count) = ConnectedComponents.label(mask, columns: volume.columns, rows: volume.rows, slices: volume.slices)
             let bounds = VoxelBounds.of(labels, count: count, columns: volume.columns, rows: volume.rows)
@@ -103,7 +114,9 @@ public struct SegmentationPipeline: Sendable {
         var sopInstanceUID: String?, seriesInstanceUID: String?
         if !lesions.isEmpty {
             let sop = UID.make(), series = UID.make()
-            let algorithm = GeneratingAlgorithm(name: engine.name, version: "\(engine.version) (Metis \(softwareVersion))")
+            let algorithm = GeneratingAlgorithm(
+                name: engine.name, version: "\(engine.version) (Metis \(softwareVersion))", notice: engine.notice,
+                interpretedType: engine.roiInterpretedType)
             output = try timed("encode") {
                 let dataset: Dataset
                 switch format {
@@ -131,7 +144,8 @@ public struct SegmentationPipeline: Sendable {
         return Result(
             studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, output: output,
             outputFormat: format, outputSOPInstanceUID: sopInstanceUID, outputSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
-            engineVersion: engine.version, timings: timings, slices: volume.slices,
+            engineVersion: engine.version, notice: engine.notice, rejected: rejected, intracranial: intracranial,
+            intracranialVolume: volume.measuredVolume(of: intracranial), timings: timings, slices: volume.slices,
             sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices), mask: mask, rows: volume.rows,
             columns: volume.columns, headCentroid: volume.headCentroid())
     }

@@ -57,7 +57,7 @@ public enum RTStructureSetWriter {
         put(Tag(0x0008, 0x0060), .CS, "RTSTRUCT")
         put(.seriesInstanceUID, .UI, seriesInstanceUID)
         put(Tag(0x0020, 0x0011), .IS, String(seriesNumber))
-        put(Tag(0x0008, 0x103E), .LO, "Metis lesions (\(algorithm.name))")
+        put(Tag(0x0008, 0x103E), .LO, algorithm.seriesDescription)
         dataset[Tag(0x0008, 0x1070)] = DataElement(tag: Tag(0x0008, 0x1070), vr: .PN, value: .bytes(Data()))
         // General Equipment.
         put(Tag(0x0008, 0x0070), .LO, "Metis")
@@ -68,6 +68,7 @@ public enum RTStructureSetWriter {
         copy(Tag(0x0020, 0x1040), .LO)
         // Structure Set.
         put(Tag(0x3006, 0x0002), .SH, "METIS")
+        put(Tag(0x3006, 0x0006), .ST, "\(algorithm.notice). \(algorithm.name) \(algorithm.version).")
         put(Tag(0x3006, 0x0008), .DA, day)
         put(Tag(0x3006, 0x0009), .TM, time)
         let contourImages = volume.sources.map(Self.imageReference)
@@ -90,7 +91,7 @@ public enum RTStructureSetWriter {
                 DataElement.text(Tag(0x3006, 0x0024), .UI, volume.frameOfReferenceUID),
                 DataElement.text(Tag(0x3006, 0x0026), .LO, lesion.name),
                 DataElement.text(Tag(0x3006, 0x0036), .CS, "AUTOMATIC"),
-                DataElement.text(Tag(0x3006, 0x0038), .LO, "\(algorithm.name) \(algorithm.version)"),
+                DataElement.text(Tag(0x3006, 0x0038), .LO, algorithm.description),
             ])
         })
         // ROI Contour.
@@ -116,7 +117,7 @@ public enum RTStructureSetWriter {
             Dataset([
                 DataElement.text(Tag(0x3006, 0x0082), .IS, String(number + 1)),
                 DataElement.text(Tag(0x3006, 0x0084), .IS, String(number + 1)),
-                DataElement.text(Tag(0x3006, 0x00A4), .CS, "GTV"),
+                DataElement.text(Tag(0x3006, 0x00A4), .CS, algorithm.interpretedType),
                 DataElement(tag: Tag(0x3006, 0x00A6), vr: .PN, value: .bytes(Data())),
             ])
         })

@@ -60,7 +60,7 @@ public enum SegmentationWriter {
         put(Tag(0x0008, 0x0060), .CS, "SEG")
         put(.seriesInstanceUID, .UI, seriesInstanceUID)
         put(Tag(0x0020, 0x0011), .IS, String(seriesNumber))
-        put(Tag(0x0008, 0x103E), .LO, "Metis lesions (\(algorithm.name))")
+        put(Tag(0x0008, 0x103E), .LO, algorithm.seriesDescription)
         put(Tag(0x0020, 0x0013), .IS, "1")
         put(Tag(0x0020, 0x0052), .UI, volume.frameOfReferenceUID)
         copy(Tag(0x0020, 0x1040), .LO)
@@ -71,7 +71,7 @@ public enum SegmentationWriter {
         put(Tag(0x0018, 0x1020), .LO, algorithm.version)
         // Segmentation Image.
         put(Tag(0x0070, 0x0080), .CS, "LESIONS")
-        put(Tag(0x0070, 0x0081), .LO, "Brain lesions found by Metis")
+        put(Tag(0x0070, 0x0081), .LO, String(algorithm.notice.prefix(64)))
         dataset[Tag(0x0070, 0x0084)] = DataElement(tag: Tag(0x0070, 0x0084), vr: .PN, value: .bytes(Data()))
         put(Tag(0x0062, 0x0001), .CS, "BINARY")
         put(Tag(0x0028, 0x2110), .CS, "00")
@@ -80,7 +80,7 @@ public enum SegmentationWriter {
                 us(Tag(0x0062, 0x0004), UInt16(number + 1)),
                 DataElement.text(Tag(0x0062, 0x0005), .LO, segment.label),
                 DataElement.text(Tag(0x0062, 0x0008), .CS, "AUTOMATIC"),
-                DataElement.text(Tag(0x0062, 0x0009), .LO, "\(algorithm.name) \(algorithm.version)"),
+                DataElement.text(Tag(0x0062, 0x0009), .LO, algorithm.description),
                 sequence(Tag(0x0062, 0x0003), [code("49755003", "SCT", "Morphologically Abnormal Structure")]),
                 sequence(Tag(0x0062, 0x000F), [code("14799000", "SCT", "Neoplasm, metastatic")]),
             ])

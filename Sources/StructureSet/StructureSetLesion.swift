@@ -22,13 +22,29 @@ public struct StructureSetLesion: Sendable {
     }
 }
 
-/// Who made the contours, written into the ROI generation fields.
+/// Who made the contours, written into the ROI generation fields, and what
+/// the result is: every output says it is automatic, with its notice.
 public struct GeneratingAlgorithm: Sendable {
     public var name: String
     public var version: String
+    /// The full notice (StructureSetDescription, the SEG's content description):
+    /// e.g. "automatic, research use, not validated on patient data".
+    public var notice: String
+    /// RTROIInterpretedType of every ROI; empty (type 2) unless a model card names one.
+    public var interpretedType: String
 
-    public init(name: String, version: String) {
+    public init(name: String, version: String, notice: String = GeneratingAlgorithm.defaultNotice, interpretedType: String = "") {
         self.name = name
         self.version = version
+        self.notice = notice
+        self.interpretedType = interpretedType
     }
+
+    public static let defaultNotice = "automatic, research use, not validated on patient data"
+
+    /// "name version", cut to the 64 characters of an LO value (ROIGenerationDescription, SegmentAlgorithmName).
+    public var description: String { String("\(name) \(version)".prefix(64)) }
+
+    /// The output's SeriesDescription: says it is automatic, and starts with "Metis lesions".
+    public var seriesDescription: String { String("Metis lesions (\(name), automatic)".prefix(64)) }
 }

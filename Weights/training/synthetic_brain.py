@@ -175,5 +175,6 @@ def make_case(seed, shape=SHAPE, spacing=SPACING, lesions=None):
         n2 = rng.standard_normal(shape).astype(np.float32) * noise
         image = np.sqrt((image + n1) ** 2 + n2 ** 2)
     image = image * rng.uniform(100, 2000)
-    info = {"lesions": [{"centre_mm": p.tolist(), "diameter_mm": d} for p, d in placed], "style": "flat" if style < 0.15 else "textured"}
+    info = {"lesions": [{"centre_mm": p.tolist(), "diameter_mm": d} for p, d in placed], "style": "flat" if style < 0.15 else "textured",
+            "head": head, "intracranial": csf}
     return image.astype(np.float32), mask, info

@@ -29,6 +29,7 @@ import torch
 from monai.losses import DiceCELoss
 from monai.networks.nets import UNETR
 
+import randomised_brain
 import synthetic_brain
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,14 +46,20 @@ def normalise(image):
     return out
 
 
-def patches(rng, image, mask, size, count):
+def patches(rng, image, mask, size, count, hard=None):
+    """`count` patches: a third centred near a lesion voxel, a third near a
+    `hard` voxel (bright non-lesion tissue: vessels, dura, scalp fat, marrow)
+    when given, the rest anywhere in the head; random flips."""
     shape = np.array(image.shape)
     lesion_voxels = np.argwhere(mask > 0)
+    hard_voxels = np.argwhere(hard) if hard is not None else np.empty((0, 3), int)
     head_voxels = None
     result = []
     for k in range(count):
-        if len(lesion_voxels) and k % 2 == 0:
+        if len(lesion_voxels) and k % 3 == 0:
             centre = lesion_voxels[rng.integers(len(lesion_voxels))]
+        elif len(hard_voxels) and k % 3 == 1:
+            centre = hard_voxels[rng.integers(len(hard_voxels))]
         else:
             if head_voxels is None:
                 head_voxels = np.argwhere(image > np.percentile(image, 40))
@@ -68,6 +75,18 @@ def patches(rng, image, mask, size, count):
     return result
 
 
+def training_case(generator, seed):
+    """(image, mask, hard-negative voxels or None) of one training case."""
+    if generator == "randomised":
+        image, mask, info = randomised_brain.make_case(seed)
+        labels = info["labels"]
+        r = randomised_brain
+        hard = np.isin(labels, [r.VESSEL, r.DURA, r.CHOROID, r.FAT, r.MARROW, r.OEDEMA])
+        return image, mask, hard
+    image, mask, _ = synthetic_brain.make_case(seed)
+    return image, mask, None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", default=os.path.join(HERE, "run"))
@@ -78,6 +97,10 @@ def main():
     parser.add_argument("--minutes", type=float, default=0, help="stop (after saving) when this many minutes have passed; 0: no limit")
     parser.add_argument("--save-every", type=int, default=50)
     parser.add_argument("--log-every", type=int, default=10)
+    parser.add_argument("--generator", choices=["randomised", "synthetic"], default="randomised",
+                        help="randomised_brain.py (contrast-randomised, the default) or the older synthetic_brain.py")
+    parser.add_argument("--init", default=None, help="start a new run from these weights (.safetensors under MONAI's names)")
+    parser.add_argument("--patches-per-case", type=int, default=6)
     arguments = parser.parse_args()
 
     torch.set_num_threads(arguments.threads)
@@ -93,6 +116,10 @@ def main():
     optimiser = torch.optim.AdamW(network.parameters(), lr=arguments.lr, weight_decay=1e-5)
     step, case_seed = 0, 0
     rng = np.random.default_rng(12345)
+    if arguments.init and not os.path.exists(checkpoint_path):
+        from safetensors.torch import load_file
+        network.load_state_dict(load_file(arguments.init))
+        print(f"initialised from {arguments.init}", flush=True)
     if os.path.exists(checkpoint_path):
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
         network.load_state_dict(state["network"])
@@ -117,9 +144,9 @@ def main():
     network.train()
     while step < arguments.steps:
         while len(queue) < arguments.batch:
-            image, mask, _ = synthetic_brain.make_case(case_seed)
+            image, mask, hard = training_case(arguments.generator, case_seed)
             case_seed += 1
-            queue.extend(patches(rng, normalise(image), mask, size, 4))
+            queue.extend(patches(rng, normalise(image), mask, size, arguments.patches_per_case, hard))
         batch, queue = queue[:arguments.batch], queue[arguments.batch:]
         x = torch.from_numpy(np.stack([b[0] for b in batch])[:, None])
         y = torch.from_numpy(np.stack([b[1] for b in batch])[:, None].astype(np.int64))

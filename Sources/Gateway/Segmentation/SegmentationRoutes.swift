@@ -79,8 +79,9 @@ struct SegmentationRoutes: Sendable {
         logger.info("segmentation stored", metadata: ["dicom.study_instance_uid": "\(study)", "lesions": "\(result.lesions.count)"])
         return SegmentationReport(
             studyInstanceUID: study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
-            engine: result.engine, engineVersion: result.engineVersion,
-            lesions: result.lesions.map(SegmentationReport.Lesion.init), output: output, replacedSeries: replaced,
+            engine: result.engine, engineVersion: result.engineVersion, notice: result.notice,
+            lesions: result.lesions.map(SegmentationReport.Lesion.init), rejected: result.rejected.map(SegmentationReport.Rejected.init),
+            intracranialVolumeMm3: result.intracranialVolumeMm3, output: output, replacedSeries: replaced,
             tracking: .init(recorded: recorded.recorded, reason: recorded.reason, tracks: recorded.tracks),
             timings: timings, elapsedSeconds: Self.seconds(start.duration(to: .now)))
     }
@@ -259,6 +260,21 @@ struct SegmentationReport: Encodable, Sendable {
             meanIntensity = lesion.meanIntensity
         }
     }
+    /// A component the engine found and the plausibility rules dropped.
+    struct Rejected: Encodable, Sendable {
+        /// outside_intracranial_volume, too_large or lining_inner_skull.
+        var reason: String
+        var explanation: String
+        var volumeMm3: Double
+        var centroidMm: [Double]
+
+        init(_ component: Metis_V1_RejectedComponent) {
+            reason = component.reason
+            explanation = component.explanation
+            volumeMm3 = component.volumeMm3
+            centroidMm = component.centroid
+        }
+    }
     struct Output: Encodable, Sendable {
         /// rtstruct or seg.
         var format: String
@@ -282,7 +298,12 @@ struct SegmentationReport: Encodable, Sendable {
     var seriesChoice: String
     var engine: String
     var engineVersion: String
+    /// What the result is ("automatic, research use, not validated on patient data"), as written into the output.
+    var notice: String
     var lesions: [Lesion]
+    /// Components dropped before they became lesions, each with its reason.
+    var rejected: [Rejected]
+    var intracranialVolumeMm3: Double
     /// The stored RTSTRUCT or SEG; nil when no lesion was found (nothing is written then).
     var output: Output?
     var replacedSeries: [String]

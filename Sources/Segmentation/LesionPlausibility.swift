@@ -1,0 +1,137 @@
+public import Imaging
+import Foundation
+
+/// What a lesion candidate must be to be reported as a metastasis, and the
+/// candidates that were not. Engines find components; these rules drop the
+/// ones no metastasis could be: outside the intracranial volume, larger than
+/// any metastasis, or lining the inner skull. The limits come from the model
+/// card (`postprocessing.plausibility`) or the engine's settings; every
+/// rejected component is reported with its reason, so that a large real
+/// lesion is never dropped silently.
+public struct LesionPlausibility: Sendable, Codable, Equatable {
+    /// A component with a smaller share of its voxels inside the intracranial
+    /// mask is dropped; a kept one loses its voxels outside the mask.
+    public var minimum_inside_fraction: Double?
+    /// Larger components are dropped, cm³ (a 40 mm sphere is 34 cm³).
+    public var maximum_volume_ml: Double?
+    /// A component covering more than this share of the mask's inner-surface
+    /// band (`inner_surface_depth_mm` deep) is dropped: dura, skull or scalp,
+    /// not a lesion.
+    public var maximum_inner_surface_fraction: Double?
+    public var inner_surface_depth_mm: Double?
+
+    public init(
+        minimum_inside_fraction: Double? = nil, maximum_volume_ml: Double? = nil, maximum_inner_surface_fraction: Double? = nil,
+        inner_surface_depth_mm: Double? = nil
+    ) {
+        self.minimum_inside_fraction = minimum_inside_fraction
+        self.maximum_volume_ml = maximum_volume_ml
+        self.maximum_inner_surface_fraction = maximum_inner_surface_fraction
+        self.inner_surface_depth_mm = inner_surface_depth_mm
+    }
+
+    /// The limits where a card or setting names none.
+    public static let defaults = LesionPlausibility(
+        minimum_inside_fraction: 0.5, maximum_volume_ml: 100, maximum_inner_surface_fraction: 0.15, inner_surface_depth_mm: 5)
+
+    /// These limits, each one missing taken from `defaults`.
+    public var completed: LesionPlausibility {
+        let d = Self.defaults
+        return LesionPlausibility(
+            minimum_inside_fraction: minimum_inside_fraction ?? d.minimum_inside_fraction,
+            maximum_volume_ml: maximum_volume_ml ?? d.maximum_volume_ml,
+            maximum_inner_surface_fraction: maximum_inner_surface_fraction ?? d.maximum_inner_surface_fraction,
+            inner_surface_depth_mm: inner_surface_depth_mm ?? d.inner_surface_depth_mm)
+    }
+
+    /// A component the rules dropped.
+    public struct Rejection: Sendable, Equatable {
+        public enum Reason: Sendable, Equatable {
+            /// Share of its voxels inside the intracranial mask.
+            case outsideIntracranialVolume(insideFraction: Double)
+            case tooLarge(volumeMl: Double)
+            /// Share of the inner-surface band it covers.
+            case liningInnerSkull(fraction: Double)
+        }
+
+        public var reason: Reason
+        public var volume: Double
+        public var voxelCount: Int
+        /// Patient coordinates (LPS, mm).
+        public var centroid: SIMD3<Double>
+
+        /// The reason in words, for reports.
+        public var explanation: String {
+            switch reason {
+            case .outsideIntracranialVolume(let inside):
+                "outside the intracranial volume (\(Int((inside * 100).rounded())) % inside)"
+            case .tooLarge(let ml):
+                "larger than a metastasis (\(String(format: "%.1f", ml)) cm³)"
+            case .liningInnerSkull(let fraction):
+                "lines the inner skull (\(Int((fraction * 100).rounded())) % of its surface)"
+            }
+        }
+
+        /// A short code for JSON and protobuf.
+        public var code: String {
+            switch reason {
+            case .outsideIntracranialVolume: "outside_intracranial_volume"
+            case .tooLarge: "too_large"
+            case .liningInnerSkull: "lining_inner_skull"
+            }
+        }
+    }
+
+    /// The engine's mask reduced to plausible lesions, and what was dropped.
+    public func apply(_ mask: [Bool], intracranial: [Bool], volume: Volume) -> (mask: [Bool], rejected: [Rejection]) {
+        let limits = completed
+        let geometry = volume.geometry
+        let columns = geometry.columns, rows = geometry.rows, slices = geometry.slices
+        let (labels, count) = ConnectedComponents.label(mask, columns: columns, rows: rows, slices: slices)
+        guard count > 0 else { return (mask, []) }
+        let spacing = (x: geometry.columnSpacing, y: geometry.rowSpacing, z: geometry.sliceThicknesses.reduce(0, +) / Double(slices))
+        let core = Morphology.erode(
+            intracranial, columns: columns, rows: rows, slices: slices, radii: Morphology.radii(limits.inner_surface_depth_mm!, spacing: spacing, minimum: 1))
+        let thicknesses = geometry.sliceThicknesses
+        let pixelArea = geometry.rowSpacing * geometry.columnSpacing
+        var voxels = [Int](repeating: 0, count: count + 1), inside = voxels, onSurface = voxels
+        var volumes = [Double](repeating: 0, count: count + 1)
+        var centroids = [SIMD3<Double>](repeating: .zero, count: count + 1)
+        var band = 0
+        let plane = columns * rows
+        for index in labels.indices {
+            let surface = intracranial[index] && !core[index]
+            if surface { band += 1 }
+            let label = Int(labels[index])
+            guard label > 0 else { continue }
+            let slice = index / plane
+            voxels[label] += 1
+            volumes[label] += pixelArea * thicknesses[slice]
+            centroids[label] += geometry.position(column: Double(index % columns), row: Double((index / columns) % rows), slice: slice)
+            if intracranial[index] { inside[label] += 1 }
+            if surface { onSurface[label] += 1 }
+        }
+        var keep = [Bool](repeating: false, count: count + 1)
+        var rejected = [Rejection]()
+        for label in 1...count {
+            let insideFraction = Double(inside[label]) / Double(voxels[label])
+            let surfaceFraction = band > 0 ? Double(onSurface[label]) / Double(band) : 0
+            let reason: Rejection.Reason? =
+                if insideFraction < limits.minimum_inside_fraction! {
+                    .outsideIntracranialVolume(insideFraction: insideFraction)
+                } else if volumes[label] / 1000 > limits.maximum_volume_ml! {
+                    .tooLarge(volumeMl: volumes[label] / 1000)
+                } else if surfaceFraction > limits.maximum_inner_surface_fraction! {
+                    .liningInnerSkull(fraction: surfaceFraction)
+                } else {
+                    nil
+                }
+            if let reason {
+                rejected.append(Rejection(reason: reason, volume: volumes[label], voxelCount: voxels[label], centroid: centroids[label] / Double(voxels[label])))
+            } else {
+                keep[label] = true
+            }
+        }
+        return (labels.indices.map { keep[Int(labels[$0])] && intracranial[$0] }, rejected)
+    }
+}

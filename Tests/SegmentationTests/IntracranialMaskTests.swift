@@ -1,0 +1,166 @@
+import DICOM
+import Foundation
+import Imaging
+import TestSupport
+import Testing
+
+@testable import Segmentation
+
+@Suite("Intracranial mask")
+struct IntracranialMaskTests {
+    /// Metis's mask against a case's own truth: the share of the truth's intracranial voxels it covers, the share of its voxels
+    /// outside (scalp, skull, air), and the smallest share of any truth lesion inside it.
+    static func score(_ phantom: PhantomCase) throws -> (coverage: Double, leak: Double, worstLesion: Double, volume: Volume, mask: [Bool], truth: [UInt8]) {
+        let volume = try VolumeBuilder.build(try phantom.files())
+        let truth = try phantom.truth()
+        try #require(truth.count == volume.voxels.count, "\(phantom): truth and series differ in size")
+        let mask = IntracranialMask().mask(of: volume)
+        var inside = 0, covered = 0, masked = 0, leaked = 0
+        var lesionVoxels = [UInt8: (all: Int, inside: Int)]()
+        for index in truth.indices {
+            let isInside = truth[index] >= 2
+            if isInside { inside += 1 }
+            if truth[index] >= 3 {
+                var count = lesionVoxels[truth[index], default: (0, 0)]
+                count.all += 1
+                if mask[index] { count.inside += 1 }
+                lesionVoxels[truth[index]] = count
+            }
+            guard mask[index] else { continue }
+            masked += 1
+            if isInside { covered += 1 } else { leaked += 1 }
+        }
+        let worst = lesionVoxels.values.map { Double($0.inside) / Double($0.all) }.min() ?? 1
+        return (Double(covered) / Double(max(inside, 1)), Double(leaked) / Double(max(masked, 1)), worst, volume, mask, truth)
+    }
+
+    @Test("covers the intracranial volume, lesions on the cortex and the dura included, and leaves out scalp and skull", arguments: PhantomCase.all)
+    func againstTruth(phantom: PhantomCase) throws {
+        let (coverage, leak, worstLesion, _, _, _) = try Self.score(phantom)
+        #expect(coverage >= 0.97, "\(phantom): covers \(coverage) of the intracranial volume")
+        #expect(leak <= 0.04, "\(phantom): \(leak) of the mask lies outside the intracranial volume")
+        #expect(worstLesion >= 0.9, "\(phantom): a lesion lies only \(worstLesion) inside the mask")
+    }
+
+    @Test("an engine that outlines scalp and skull reports nothing outside the intracranial volume, and says what it dropped")
+    func scalpIsNeverALesion() throws {
+        let phantom = PhantomCase("mni-t1c")
+        let files = try phantom.files()
+        let truth = try phantom.truth()
+        // The failure the shipped model had on unseen heads: scalp and skull outlined, with the real lesions.
+        struct Outliner: SegmentationEngine {
+            let mask: [Bool]
+            var name: String { "outliner" }
+            var version: String { "test" }
+            func segment(_ volume: Volume, progress: @Sendable (Double) -> Void) throws -> [Bool] { mask }
+        }
+        let engine = Outliner(mask: truth.map { $0 == 1 || $0 >= 3 })
+        let result = try SegmentationPipeline(engine: engine, softwareVersion: "test").run(files)
+        let outside = zip(result.mask, truth).filter { $0 && $1 < 2 }.count
+        #expect(outside == 0, "\(outside) reported voxels outside the intracranial volume")
+        #expect(result.rejected.contains { if case .outsideIntracranialVolume = $0.reason { true } else { false } })
+        #expect(result.rejected.allSatisfy { !$0.explanation.isEmpty })
+        let truthLesions = Set(truth.filter { $0 >= 3 }).count
+        #expect(result.lesions.count >= truthLesions - 1, "\(result.lesions.count) lesions kept of \(truthLesions)")
+    }
+}
+
+@Suite("Lesion plausibility")
+struct LesionPlausibilityTests {
+    /// A 40 × 40 × 40 volume of 1 mm voxels.
+    static let volume = Volume(
+        geometry: VolumeGeometry(
+            columns: 40, rows: 40, rowDirection: SIMD3(1, 0, 0), columnDirection: SIMD3(0, 1, 0), rowSpacing: 1, columnSpacing: 1,
+            slicePositions: (0..<40).map { SIMD3(0, 0, Double($0)) }),
+        voxels: [Float](repeating: 1, count: 40 * 40 * 40))
+
+    static func box(_ x: ClosedRange<Int>, _ y: ClosedRange<Int>, _ z: ClosedRange<Int>) -> [Bool] {
+        (0..<40 * 40 * 40).map { index in x.contains(index % 40) && y.contains((index / 40) % 40) && z.contains(index / 1600) }
+    }
+
+    static func union(_ masks: [Bool]...) -> [Bool] { (0..<masks[0].count).map { i in masks.contains { $0[i] } } }
+
+    @Test("keeps a lesion inside, drops one outside, clips the part of a kept one that lies outside")
+    func inside() {
+        let intracranial = Self.box(5...34, 5...34, 5...34)
+        let lesion = Self.box(15...20, 15...20, 15...20)
+        let outside = Self.box(0...3, 0...3, 0...3)
+        let straddling = Self.box(30...36, 18...22, 18...22)  // 5 of 7 columns inside
+        let (mask, rejected) = LesionPlausibility.defaults.apply(Self.union(lesion, outside, straddling), intracranial: intracranial, volume: Self.volume)
+        #expect(rejected.count == 1)
+        #expect(rejected.first?.code == "outside_intracranial_volume")
+        #expect(zip(mask, lesion).allSatisfy { !$1 || $0 })
+        #expect(zip(mask, intracranial).allSatisfy { !$0 || $1 }, "a reported voxel outside the mask")
+        #expect(mask.filter { $0 }.count == 216 + 5 * 25)
+    }
+
+    @Test("drops a component larger than the card's limit, naming its volume")
+    func tooLarge() {
+        let intracranial = Self.box(0...39, 0...39, 0...39)
+        let big = Self.box(5...34, 5...34, 5...34)  // 27 cm³
+        let limits = LesionPlausibility(maximum_volume_ml: 20)
+        let (mask, rejected) = limits.apply(big, intracranial: intracranial, volume: Self.volume)
+        #expect(!mask.contains(true))
+        #expect(rejected.first?.code == "too_large")
+        #expect(rejected.first?.explanation.contains("27.0 cm³") == true)
+        #expect(LesionPlausibility.defaults.apply(big, intracranial: intracranial, volume: Self.volume).rejected.isEmpty)
+    }
+
+    @Test("drops a component lining the inner surface, keeps one touching it")
+    func lining() {
+        let intracranial = Self.box(2...37, 2...37, 2...37)
+        let core = Self.box(7...32, 7...32, 7...32)
+        let shell = zip(intracranial, core).map { $0 && !$1 }
+        let dural = Self.box(2...8, 15...22, 15...22)  // on the surface, a small part of it
+        let (_, rejected) = LesionPlausibility.defaults.apply(shell, intracranial: intracranial, volume: Self.volume)
+        #expect(rejected.first?.code == "lining_inner_skull")
+        let (kept, none) = LesionPlausibility.defaults.apply(dural, intracranial: intracranial, volume: Self.volume)
+        #expect(none.isEmpty)
+        #expect(kept == dural)
+    }
+}
+
+@Suite("Morphology")
+struct MorphologyTests {
+    static func naive(_ mask: [Bool], _ n: Int, radius: Int, all: Bool) -> [Bool] {
+        (0..<mask.count).map { index in
+            let x = index % n, y = (index / n) % n, z = index / (n * n)
+            var any = false, every = true
+            for dz in -radius...radius {
+                for dy in -radius...radius {
+                    for dx in -radius...radius {
+                        let (a, b, c) = (x + dx, y + dy, z + dz)
+                        let set = a >= 0 && b >= 0 && c >= 0 && a < n && b < n && c < n && mask[(c * n + b) * n + a]
+                        any = any || set
+                        every = every && set
+                    }
+                }
+            }
+            return all ? every : any
+        }
+    }
+
+    @Test("box erosion and dilation equal the brute-force definitions")
+    func box() {
+        var random = SystemRandomNumberGenerator()
+        let n = 12
+        let mask = (0..<n * n * n).map { _ in Int.random(in: 0..<10, using: &random) < 6 }
+        for radius in 1...2 {
+            #expect(Morphology.erode(mask, columns: n, rows: n, slices: n, radii: (radius, radius, radius)) == Self.naive(mask, n, radius: radius, all: true))
+            #expect(Morphology.dilate(mask, columns: n, rows: n, slices: n, radii: (radius, radius, radius)) == Self.naive(mask, n, radius: radius, all: false))
+        }
+    }
+
+    @Test("3D hole filling fills an enclosed cavity, not a tunnel to the border")
+    func holes() {
+        let n = 10
+        func at(_ x: Int, _ y: Int, _ z: Int) -> Int { (z * n + y) * n + x }
+        var shell = [Bool](repeating: false, count: n * n * n)
+        for z in 2...7 { for y in 2...7 { for x in 2...7 where x == 2 || x == 7 || y == 2 || y == 7 || z == 2 || z == 7 { shell[at(x, y, z)] = true } } }
+        let filled = Morphology.fillHoles(shell, columns: n, rows: n, slices: n)
+        #expect(filled[at(4, 4, 4)])
+        var open = shell
+        open[at(2, 4, 4)] = false
+        #expect(!Morphology.fillHoles(open, columns: n, rows: n, slices: n)[at(4, 4, 4)])
+    }
+}
