@@ -119,7 +119,8 @@ let package = Package(
         .target(
             name: "Segmentation",
             dependencies: ["DICOM", "Imaging", "StructureSet"],
-            swiftSettings: swiftSettings
+            // Voxel loops (the classical engine, the intracranial mask, morphology): optimised in debug builds too.
+            swiftSettings: numericalSettings
         ),
 
         // The UNETR engine: tensors and layers with PyTorch/MONAI semantics on OpenBLAS.
@@ -313,7 +314,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Gateway", "InferenceService", "NeuralEngine", "TestSupport"],
+            dependencies: ["MetisRPC", "MetisProto", "DICOM", "Imaging", "Gateway", "InferenceService", "NeuralEngine", "TestSupport"],
             exclude: ["Scripts"],
             swiftSettings: swiftSettings
         ),

@@ -6,6 +6,7 @@ import MetisRPC
 import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
+import Segmentation
 import SwiftProtobuf
 
 /// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
@@ -61,7 +62,8 @@ public enum Gateway {
         OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         let segmentation = SegmentationRoutes(
             storage: storage, inference: Metis_V1_Inference.Client(clients.inference), followUp: followUp,
-            maximumSeriesSize: configuration.maximumSeriesSize)
+            maximumSeriesSize: configuration.maximumSeriesSize,
+            sequenceNames: configuration.sequenceNames.compactMapValues(SeriesChoice.Sequence.init(rawValue:)))
         segmentation.register(on: router)
         FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
         SegmentationJobRoutes(routes: segmentation).register(on: router)

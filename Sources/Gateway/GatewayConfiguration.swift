@@ -13,6 +13,8 @@ public struct GatewayConfiguration: Sendable {
     public var maximumUploadSize: Int
     /// Largest series a segmentation job sends to a worker, in bytes.
     public var maximumSeriesSize: Int
+    /// The site's series names → sequence ("t1c", "flair", …), read before the DICOM attributes when choosing a series.
+    public var sequenceNames: [String: String]
     /// How long `/healthz` waits for each service.
     public var healthTimeout: Duration
     public var version: String
@@ -35,6 +37,7 @@ public struct GatewayConfiguration: Sendable {
         inference: [RPCAddress],
         maximumUploadSize: Int = 1 << 30,
         maximumSeriesSize: Int = 512 << 20,
+        sequenceNames: [String: String] = [:],
         healthTimeout: Duration = .seconds(2),
         version: String,
         followUpOutbox: URL? = nil,
@@ -55,6 +58,7 @@ public struct GatewayConfiguration: Sendable {
         self.inference = inference
         self.maximumUploadSize = maximumUploadSize
         self.maximumSeriesSize = maximumSeriesSize
+        self.sequenceNames = sequenceNames
         self.healthTimeout = healthTimeout
         self.version = version
     }

@@ -31,6 +31,7 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         description.engines = catalog.engines.keys.sorted()
         description.defaultEngine = catalog.defaultEngine
         description.defaultEngineReason = catalog.defaultChoice.reason
+        description.modelSequences = catalog.model?.sequences.map(\.rawValue) ?? []
         description.modelName = catalog.model?.card.name ?? ""
         description.modelVersion = catalog.model?.version ?? ""
         description.threads = UInt32(blas.threads)

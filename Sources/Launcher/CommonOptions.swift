@@ -56,6 +56,8 @@ struct GatewayOptions: ParsableArguments {
     @Option(help: "OpenBLAS threads per inference worker (default: all cores).") var inferenceThreads: Int?
     @Option(name: .customLong("max-upload-bytes"), help: "Largest upload body the gateway reads (default 1 GiB).")
     var maximumUploadSize: Int?
+    @Option(help: "The site's series names and their sequence, read before the DICOM attributes: 'T1 GADO 3D=t1c; FLAIR CUBE=flair'.")
+    var sequenceNames: String?
     @Option(help: "tokens (default: requests need an access token) or none (only when the gateway binds loopback).")
     var auth: String?
     @Option(help: "PEM certificate chain: the gateway serves HTTPS only (with --tls-key).") var tlsCertificate: String?
@@ -70,6 +72,7 @@ struct GatewayOptions: ParsableArguments {
         if let inferenceThreads { configuration.inferenceThreads = inferenceThreads }
         if let maximumUploadSize { configuration.maximumUploadSize = maximumUploadSize }
         if let auth { try configuration.set("auth", to: auth, source: "--auth") }
+        if let sequenceNames { try configuration.set("sequence_names", to: sequenceNames, source: "--sequence-names") }
         if let tlsCertificate { configuration.tlsCertificate = tlsCertificate }
         if let tlsKey { configuration.tlsKey = tlsKey }
     }

@@ -52,6 +52,9 @@ struct LaunchPlan {
             "--auth", configuration.authentication.rawValue,
         ]
         if let tls = configuration.tls { gatewayArguments += ["--tls-certificate", tls.certificate, "--tls-key", tls.privateKey] }
+        if !configuration.sequenceNames.isEmpty {
+            gatewayArguments += ["--sequence-names", configuration.sequenceNames.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
+        }
         for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }
         self.services = services
         self.gateway = Supervisor.ChildSpec(

@@ -3,7 +3,7 @@ import Logging
 
 extension MetisConfiguration {
     /// The keys a configuration file and `METIS_*` variables may set.
-    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "default_engine", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key", "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust"]
+    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key", "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust"]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
     public static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> MetisConfiguration {
@@ -43,6 +43,18 @@ extension MetisConfiguration {
         case "max_upload_bytes": maximumUploadSize = try integer()
         case "max_series_bytes": maximumSeriesSize = try integer()
         case "model": modelCard = value
+        case "sequence_names":
+            var names = [String: String]()
+            for entry in value.split(separator: ";") where !entry.trimmingCharacters(in: .whitespaces).isEmpty {
+                let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let known = ["t1c", "flair", "t2", "t1", "dwi"]
+                guard parts.count == 2, !parts[0].isEmpty, known.contains(parts[1].lowercased()) else {
+                    throw ConfigurationError(
+                        "\(source): sequence_names must be NAME=SEQUENCE pairs separated by ';' (SEQUENCE one of \(known.joined(separator: ", "))), got '\(entry)'")
+                }
+                names[parts[0]] = parts[1].lowercased()
+            }
+            sequenceNames = names
         case "default_engine":
             guard ["unetr", "classical"].contains(value.lowercased()) else {
                 throw ConfigurationError("\(source): default_engine must be unetr or classical, got '\(value)'")

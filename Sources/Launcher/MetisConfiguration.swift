@@ -27,6 +27,8 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// The engine a segmentation naming none gets: nil to let the model card's
     /// evaluation decide (`DefaultEngine`), or "unetr" / "classical".
     public var defaultEngine: String?
+    /// The site's protocol or series names → sequence ("t1c", "flair", "t2", "t1", "dwi"), read before the DICOM attributes.
+    public var sequenceNames: [String: String] = [:]
     /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).
     public var inferenceThreads: Int?
     /// Whether the gateway asks for access tokens (the default) or not (loopback only).

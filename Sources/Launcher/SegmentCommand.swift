@@ -57,12 +57,12 @@ public struct SegmentCommand: AsyncParsableCommand {
             picked = series
         } else {
             let candidates = bySeries.map { uid, files in
-                SeriesChoice.Candidate(
-                    seriesInstanceUID: uid, modality: files[0].dataset.string(Tag(0x0008, 0x0060)) ?? "",
-                    description: files[0].dataset.string(Tag(0x0008, 0x103E)) ?? "", instances: files.count)
+                SeriesChoice.Candidate(seriesInstanceUID: uid, instances: files.count) { files[0].dataset.strings($0) ?? [] }
             }
-            guard let choice = SeriesChoice.pick(candidates) else {
-                throw ValidationError("no MR series of at least \(SeriesChoice.minimumImages) images here; name one with --series")
+            let choice: SeriesChoice
+            switch SeriesChoice.pick(candidates, accepted: chosenEngine.sequences) {
+            case .success(let found): choice = found
+            case .failure(let none): throw ValidationError("no series to segment here: \(none); name one with --series")
             }
             picked = choice.seriesInstanceUID
             if !json { print("series \(picked): \(choice.reason)") }

@@ -139,6 +139,7 @@ public struct GatewayCommand: AsyncParsableCommand {
                 inference: inference.isEmpty ? configuration.inferenceAddresses : try inference.map { try RPCAddress(parsing: $0) },
                 maximumUploadSize: configuration.maximumUploadSize,
                 maximumSeriesSize: configuration.maximumSeriesSize,
+                sequenceNames: configuration.sequenceNames,
                 version: MetisVersion.current,
                 followUpOutbox: configuration.dataDirectory.appendingPathComponent("gateway/follow-up-outbox", isDirectory: true),
                 tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil,

@@ -107,6 +107,10 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
   /// the targets, or the site's default_engine setting.
   public var defaultEngineReason: String = String()
 
+  /// The sequences the loaded model reads (its card's first input channel:
+  /// t1c, flair, t2, t1, dwi), in order of preference; empty without a model.
+  public var modelSequences: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -414,7 +418,7 @@ nonisolated extension Metis_V1_DescribeEngineRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EngineDescription"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0\u{3}default_engine_reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0\u{3}default_engine_reason\0\u{3}model_sequences\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -429,6 +433,7 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
       case 5: try { try decoder.decodeSingularStringField(value: &self.modelName) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.defaultEngineReason) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.modelSequences) }()
       default: break
       }
     }
@@ -456,6 +461,9 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if !self.defaultEngineReason.isEmpty {
       try visitor.visitSingularStringField(value: self.defaultEngineReason, fieldNumber: 7)
     }
+    if !self.modelSequences.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.modelSequences, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -467,6 +475,7 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if lhs.modelName != rhs.modelName {return false}
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.defaultEngineReason != rhs.defaultEngineReason {return false}
+    if lhs.modelSequences != rhs.modelSequences {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

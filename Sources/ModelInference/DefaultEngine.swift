@@ -28,7 +28,8 @@ public struct DefaultEngine: Sendable, Equatable {
         guard let card else { return DefaultEngine(engine: "classical", reason: "no model is installed") }
         let model = "model \(card.name ?? "unnamed") \(card.version ?? "")".trimmingCharacters(in: .whitespaces)
         guard let evaluation = card.evaluation, !evaluation.generators.isEmpty else {
-            return DefaultEngine(engine: "classical", reason: "the \(model) card records no evaluation by `metis evaluate`")
+            let why = card.evaluationError.map { " in the form `metis evaluate` writes (\($0))" } ?? ""
+            return DefaultEngine(engine: "classical", reason: "the \(model) card records no evaluation by `metis evaluate`\(why)")
         }
         guard let heldOut = evaluation.generators[evaluation.heldOutGenerator] else {
             return DefaultEngine(engine: "classical", reason: "the \(model) card has no figures on its held-out generator \(evaluation.heldOutGenerator)")

@@ -70,6 +70,11 @@ public struct ModelCard: Sendable, Codable, Equatable {
         public var heldOutGenerator: String
         /// Generator → engine ("unetr", "classical") → summary.
         public var generators: [String: [String: EvaluationSummary]]
+
+        enum CodingKeys: String, CodingKey {
+            case heldOutGenerator = "held_out_generator"
+            case generators
+        }
     }
 
     public var name: String?
@@ -93,8 +98,10 @@ public struct ModelCard: Sendable, Codable, Equatable {
     public var notice: String?
     /// RTROIInterpretedType for its ROIs (e.g. "GTV"); absent: empty.
     public var roi_interpreted_type: String?
-    /// Read from the card's "evaluation" object (snake_case keys, as `metis evaluate --out` writes them); nil when it has none in that form.
+    /// Read from the card's "evaluation" object (its summaries as `metis evaluate --out` writes them); nil when it has none in that form.
     public var evaluation: Evaluation?
+    /// Why the card's "evaluation" could not be read in that form, when it could not.
+    public var evaluationError: String?
 
     enum CodingKeys: String, CodingKey {
         case name, architecture, labels, lesion_labels, weights, preprocessing, inference, postprocessing, version, description, sequences,
@@ -113,9 +120,11 @@ public struct ModelCard: Sendable, Codable, Equatable {
             throw ModelInferenceError("the model card is not valid: \(error)")
         }
         struct EvaluationField: Decodable { var evaluation: Evaluation? }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        card.evaluation = (try? decoder.decode(EvaluationField.self, from: data))?.evaluation
+        do {
+            card.evaluation = try JSONDecoder().decode(EvaluationField.self, from: data).evaluation
+        } catch {
+            card.evaluationError = "\(error)"
+        }
         try card.validate()
         return card
     }

@@ -26,6 +26,9 @@ public struct UNETREngine: SegmentationEngine {
     public var plausibility: LesionPlausibility { card.postprocessing?.plausibility ?? .defaults }
     public var notice: String { card.notice ?? GeneratingAlgorithm.defaultNotice }
     public var roiInterpretedType: String { card.roi_interpreted_type ?? "" }
+    public var sequences: [SeriesChoice.Sequence] {
+        card.sequences.map { SeriesChoice.sequences(named: $0[0]) } ?? SeriesChoice.defaultSequences
+    }
 
     public init(card: ModelCard, weights: URL) throws(ModelInferenceError) {
         self.card = card

@@ -26,7 +26,7 @@ public import Imaging
 ///    opening separated brain from scalp, at least `skullDepth` mm inside it.
 public struct IntracranialMask: Sendable {
     public var referenceDepth = 25.0
-    public var tissueFraction: Float = 0.5
+    public var tissueFraction: Float = 0.4
     /// The head, once the brain's level is known: voxels above this share of it, closed by `scalpClosing` mm.
     public var headFraction: Float = 0.15
     public var scalpClosing = 3.0
@@ -35,6 +35,8 @@ public struct IntracranialMask: Sendable {
     /// The band inside the head's surface the brain must not reach (mm), and the share of it it may touch.
     public var scalpDepth = 3.0
     public var maximumScalpContact = 0.05
+    /// Smallest part of the opened tissue, besides the main one, kept as brain when it keeps clear of the scalp (mm³).
+    public var minimumFragment = 1000.0
     /// When no opening separates brain and scalp: the mask keeps this far (mm) inside the head's surface.
     public var skullDepth = 8.0
     public var closingRadius = 6.0
@@ -50,9 +52,12 @@ public struct IntracranialMask: Sendable {
         let columns = geometry.columns, rows = geometry.rows, slices = geometry.slices
         let spacing = (x: geometry.columnSpacing, y: geometry.rowSpacing, z: geometry.sliceThicknesses.reduce(0, +) / Double(slices))
         let voxels = volume.voxels
+        let voxelVolume = spacing.x * spacing.y * spacing.z
         let empty = [Bool](repeating: false, count: voxels.count)
         func radii(_ millimetres: Double) -> (x: Int, y: Int, z: Int) { Morphology.radii(millimetres, spacing: spacing) }
-        func erode(_ m: [Bool], _ mm: Double) -> [Bool] { Morphology.erode(m, columns: columns, rows: rows, slices: slices, radii: radii(mm)) }
+        func erode(_ m: [Bool], _ mm: Double, beyondEdgeSet: Bool = true) -> [Bool] {
+            Morphology.erode(m, columns: columns, rows: rows, slices: slices, radii: radii(mm), beyondEdgeSet: beyondEdgeSet)
+        }
         func dilate(_ m: [Bool], _ mm: Double) -> [Bool] { Morphology.dilate(m, columns: columns, rows: rows, slices: slices, radii: radii(mm)) }
 
         // 1. Head.
@@ -67,7 +72,7 @@ public struct IntracranialMask: Sendable {
         // 2. Reference intensity, from the deepest region the head has.
         var deep = empty
         for depth in [referenceDepth, referenceDepth * 0.6, referenceDepth * 0.3] {
-            deep = erode(head, depth)
+            deep = erode(head, depth, beyondEdgeSet: false)
             if deep.lazy.filter({ $0 }).count >= 100 { break }
         }
         let deepValues = voxels.indices.lazy.filter { deep[$0] }.map { voxels[$0] }
@@ -87,13 +92,21 @@ public struct IntracranialMask: Sendable {
             let opened = erode(tissue, radius)
             let (labels, count) = ConnectedComponents.label(opened, columns: columns, rows: rows, slices: slices)
             guard count > 0 else { break }
-            var overlap = [Int](repeating: 0, count: count + 1), size = [Int](repeating: 0, count: count + 1)
+            // The part holding most of the deep region, and any other part (the brain cut in two by a necrotic lesion, a
+            // lobe beyond a thin stalk) of at least `minimumFragment` mm³ that keeps clear of the scalp.
+            let clearance = Self.interiorSurface(
+                of: head, depth: scalpDepth + radius, columns: columns, rows: rows, slices: slices, radii: radii(scalpDepth + radius))
+            var overlap = [Int](repeating: 0, count: count + 1), size = overlap, nearScalp = overlap
             for index in labels.indices where labels[index] > 0 {
-                size[Int(labels[index])] += 1
-                if deep[index] { overlap[Int(labels[index])] += 1 }
+                let label = Int(labels[index])
+                size[label] += 1
+                if deep[index] { overlap[label] += 1 }
+                if clearance[index] { nearScalp[label] += 1 }
             }
-            let chosen = Int32((1...count).max { (overlap[$0], size[$0]) < (overlap[$1], size[$1]) }!)
-            let grown = dilate(labels.map { $0 == chosen }, radius)
+            let chosen = (1...count).max { (overlap[$0], size[$0]) < (overlap[$1], size[$1]) }!
+            let fragment = Int(minimumFragment / voxelVolume)
+            let kept = (0...count).map { $0 == chosen || ($0 > 0 && size[$0] >= fragment && nearScalp[$0] == 0) }
+            let grown = dilate(labels.map { kept[Int($0)] }, radius)
             brain = grown.indices.map { grown[$0] && tissue[$0] }
             let touching = brain.indices.lazy.filter { brain[$0] && surface[$0] }.count
             separated = Double(touching) / Double(surfaceCount) <= maximumScalpContact

@@ -1,9 +1,12 @@
 /// Binary morphology on volumes, in voxel units.
 enum Morphology {
     /// Box erosion with per-axis radii: a voxel stays when every voxel within
-    /// the radii along each axis is set (outside the volume counts as unset).
-    static func erode(_ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int)) -> [Bool] {
-        box(mask, columns: columns, rows: rows, slices: slices, radii: radii, all: true)
+    /// the radii along each axis is set; outside the volume counts as unset,
+    /// or as set with `beyondEdgeSet` (an anatomy that goes on past a field of view that cuts it).
+    static func erode(
+        _ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int), beyondEdgeSet: Bool = false
+    ) -> [Bool] {
+        box(mask, columns: columns, rows: rows, slices: slices, radii: radii, all: true, beyondEdgeSet: beyondEdgeSet)
     }
 
     /// Box dilation with per-axis radii: a voxel is set when any voxel within the radii along each axis is.
@@ -12,7 +15,9 @@ enum Morphology {
     }
 
     /// Separable box filter, one axis after another, a running count along each line (independent of the radius).
-    private static func box(_ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int), all: Bool) -> [Bool] {
+    private static func box(
+        _ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int), all: Bool, beyondEdgeSet: Bool = false
+    ) -> [Bool] {
         var current = mask
         let strides = [1, columns, columns * rows]
         let sizes = [columns, rows, slices]
@@ -25,7 +30,9 @@ enum Morphology {
                 for k in 0..<size {
                     let low = k - radius, high = k + radius
                     let count = prefix[min(size, high + 1)] - prefix[max(0, low)]
-                    next[start + k * stride] = all ? (low >= 0 && high < size && Int(count) == 2 * radius + 1) : count > 0
+                    let inside = min(size - 1, high) - max(0, low) + 1
+                    next[start + k * stride] =
+                        all ? (beyondEdgeSet ? Int(count) == inside : low >= 0 && high < size && Int(count) == 2 * radius + 1) : count > 0
                 }
             }
             current = next

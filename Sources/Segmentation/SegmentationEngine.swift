@@ -15,10 +15,13 @@ public protocol SegmentationEngine: Sendable {
     var notice: String { get }
     /// RTROIInterpretedType of its ROIs; empty (DICOM type 2) unless a model card names one.
     var roiInterpretedType: String { get }
+    /// The MR sequences it reads, in order of preference.
+    var sequences: [SeriesChoice.Sequence] { get }
 }
 
 extension SegmentationEngine {
     public var plausibility: LesionPlausibility { .defaults }
     public var notice: String { GeneratingAlgorithm.defaultNotice }
     public var roiInterpretedType: String { "" }
+    public var sequences: [SeriesChoice.Sequence] { SeriesChoice.defaultSequences }
 }

@@ -1,14 +1,43 @@
+public import DICOM
 import Foundation
 
-/// Which series of a study to segment when the client does not say: the 3D
-/// MR series most likely to be a post-contrast T1, else a FLAIR, else the
-/// largest MR series (docs/segmentation.md). A series needs at least 10 images.
+/// Which series of a study to segment: an MR series of at least 10 images
+/// whose sequence the engine reads (a model card's `sequences`), told from
+/// the DICOM attributes and not only the description — contrast agent,
+/// scanning sequence, TR/TE/TI, image type — with a site's mapping of its
+/// own protocol names first (docs/segmentation.md). Post-contrast T1 before
+/// FLAIR (the engine's order), the largest series of a kind first.
 public struct SeriesChoice: Sendable, Equatable {
+    /// The MR sequences Metis tells apart, by the names model cards use.
+    public enum Sequence: String, Sendable, CaseIterable {
+        case t1c, flair, t2, t1, dwi, other
+
+        /// In words, for answers.
+        public var words: String {
+            switch self {
+            case .t1c: "post-contrast T1"
+            case .flair: "FLAIR"
+            case .t2: "T2"
+            case .t1: "T1 without contrast"
+            case .dwi: "diffusion"
+            case .other: "another MR sequence"
+            }
+        }
+    }
+
     public struct Candidate: Sendable, Equatable {
         public var seriesInstanceUID: String
         public var modality: String
         public var description: String
         public var instances: Int
+        /// From one of the series' images; empty or nil when absent.
+        public var protocolName = ""
+        public var contrastAgent = ""
+        public var scanningSequence: [String] = []
+        public var imageType: [String] = []
+        public var repetitionTime: Double?
+        public var echoTime: Double?
+        public var inversionTime: Double?
 
         public init(seriesInstanceUID: String, modality: String, description: String, instances: Int) {
             self.seriesInstanceUID = seriesInstanceUID
@@ -16,42 +45,117 @@ public struct SeriesChoice: Sendable, Equatable {
             self.description = description
             self.instances = instances
         }
+
+        /// The attributes the rule reads (`attributeTags`), every value of each as text, from a data set or its DICOM JSON.
+        public init(seriesInstanceUID: String, instances: Int, values: (Tag) -> [String]) {
+            func first(_ tag: Tag) -> String { values(tag).first ?? "" }
+            self.init(
+                seriesInstanceUID: seriesInstanceUID, modality: first(Tag(0x0008, 0x0060)), description: first(Tag(0x0008, 0x103E)), instances: instances)
+            protocolName = first(Tag(0x0018, 0x1030))
+            contrastAgent = first(Tag(0x0018, 0x0010))
+            scanningSequence = values(Tag(0x0018, 0x0020)).map { $0.trimmingCharacters(in: .whitespaces) }
+            imageType = values(Tag(0x0008, 0x0008)).map { $0.trimmingCharacters(in: .whitespaces) }
+            repetitionTime = Double(first(Tag(0x0018, 0x0080)).trimmingCharacters(in: .whitespaces))
+            echoTime = Double(first(Tag(0x0018, 0x0081)).trimmingCharacters(in: .whitespaces))
+            inversionTime = Double(first(Tag(0x0018, 0x0082)).trimmingCharacters(in: .whitespaces))
+        }
+
+        /// Modality, description, protocol name, contrast agent, scanning sequence, image type, TR, TE, TI.
+        public static let attributeTags = [
+            Tag(0x0008, 0x0060), Tag(0x0008, 0x103E), Tag(0x0018, 0x1030), Tag(0x0018, 0x0010), Tag(0x0018, 0x0020), Tag(0x0008, 0x0008),
+            Tag(0x0018, 0x0080), Tag(0x0018, 0x0081), Tag(0x0018, 0x0082),
+        ]
     }
 
     public var seriesInstanceUID: String
+    public var sequence: Sequence
     /// Why this one, in words the response shows.
     public var reason: String
 
-    public init(seriesInstanceUID: String, reason: String) {
+    public init(seriesInstanceUID: String, sequence: Sequence = .other, reason: String) {
         self.seriesInstanceUID = seriesInstanceUID
+        self.sequence = sequence
         self.reason = reason
     }
 
-    public static let minimumImages = 10
-    static let contrastWords = ["gado", "gad", "gd", "+c", "c+", "post", "contrast", "inj", "ce "]
-    static let t1Words = ["t1", "mprage", "spgr", "bravo", "vibe", "tfe", "flash"]
+    /// No series the engine reads: what it reads and what the study holds.
+    public struct NoMatch: Error, Sendable, Equatable, CustomStringConvertible {
+        public var accepted: [Sequence]
+        /// Each MR series of the study and how it was classified.
+        public var found: [(description: String, sequence: Sequence, instances: Int)]
+        public var description: String {
+            let wanted = accepted.map(\.words).joined(separator: " or ")
+            guard !found.isEmpty else { return "the engine reads \(wanted); the study has no MR series of at least \(minimumImages) images" }
+            let held = found.map { "\($0.sequence.words) (\"\($0.description)\", \($0.instances) images)" }.joined(separator: ", ")
+            return "the engine reads \(wanted); the study holds \(held)"
+        }
 
-    public static func pick(_ candidates: [Candidate]) -> SeriesChoice? {
+        public static func == (a: NoMatch, b: NoMatch) -> Bool {
+            a.accepted == b.accepted && a.found.map { "\($0.description)|\($0.sequence)|\($0.instances)" } == b.found.map { "\($0.description)|\($0.sequence)|\($0.instances)" }
+        }
+    }
+
+    public static let minimumImages = 10
+    /// What Metis's engines read when a card says nothing: post-contrast T1, else FLAIR.
+    public static let defaultSequences: [Sequence] = [.t1c, .flair]
+
+    static let contrastWords = ["gado", "gad", "gd", "+c", "c+", "post", "contrast", "inj", "ce ", "apres", "dotarem", "gadovist", "multihance", "prohance"]
+    static let noContrastWords = ["sans", "without", "w/o", "pre ", "pre-", "non inj", "no contrast", "native", "natif"]
+    static let t1Words = ["t1", "mprage", "spgr", "bravo", "vibe", "tfe", "flash", "fspgr", "mp2rage"]
+    static let flairWords = ["flair", "dark-fluid", "dark fluid", "darkfluid"]
+    static let diffusionWords = ["dwi", "diffusion", "adc", "trace", "dti", "b1000", "tensor"]
+    static let t2Words = ["t2", "tse", "fse", "haste"]
+
+    /// The sequence of a candidate and the evidence, in words. `siteNames`:
+    /// the site's protocol or description words → sequence, tried first.
+    public static func classify(_ c: Candidate, siteNames: [String: Sequence] = [:]) -> (Sequence, String) {
+        let text = " " + (c.description + " " + c.protocolName).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) + " "
+        func has(_ words: [String]) -> Bool { words.contains { text.contains($0) } }
+        for (name, sequence) in siteNames.sorted(by: { $0.key.count > $1.key.count }) {
+            let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
+            if !folded.isEmpty, text.contains(folded) { return (sequence, "the site's name \"\(name)\"") }
+        }
+        let types = c.imageType.map { $0.uppercased() }
+        if types.contains(where: { ["DIFFUSION", "ADC", "TRACEW", "FA"].contains($0) }) || has(diffusionWords) {
+            return (.dwi, types.contains("DIFFUSION") || types.contains("ADC") ? "its image type \(c.imageType.joined(separator: "\\"))" : "its description")
+        }
+        let inversion = c.inversionTime ?? 0, tr = c.repetitionTime ?? 0, te = c.echoTime ?? 0
+        if inversion >= 1400 && tr >= 4000 { return (.flair, "its inversion time \(Int(inversion)) ms and TR \(Int(tr)) ms") }
+        if has(flairWords) { return (.flair, "its description") }
+        let agent = !c.contrastAgent.trimmingCharacters(in: .whitespaces).isEmpty
+        let saysNoContrast = has(noContrastWords)
+        let saysContrast = has(contrastWords) && !saysNoContrast
+        let gradient = c.scanningSequence.contains("GR")
+        let t1Physics = tr > 0 && te > 0 && te < 20 && (tr < 1000 || (gradient && tr < 3000))
+        let t2Physics = tr >= 2000 && te >= 60 && inversion < 1400
+        let t1 = t1Physics || (has(t1Words) && !t2Physics)
+        if t1 && (agent || saysContrast) {
+            return (.t1c, agent ? "its contrast agent \"\(c.contrastAgent)\"\(t1Physics ? " and T1 timing (TR \(Int(tr)), TE \(te) ms)" : "")" : "its description")
+        }
+        if t2Physics || (has(t2Words) && !t1) { return (.t2, t2Physics ? "its timing (TR \(Int(tr)), TE \(Int(te)) ms)" : "its description") }
+        if t1 { return (.t1, t1Physics ? "T1 timing and no contrast agent" : "its description, with no contrast agent") }
+        return (.other, "nothing in its attributes names a sequence")
+    }
+
+    /// The series to segment for an engine reading `accepted` (in order of preference).
+    public static func pick(
+        _ candidates: [Candidate], accepted: [Sequence] = defaultSequences, siteNames: [String: Sequence] = [:]
+    ) -> Result<SeriesChoice, NoMatch> {
         let volumes = candidates.filter { $0.modality == "MR" && $0.instances >= minimumImages }
-        func words(_ candidate: Candidate) -> String {
-            " " + candidate.description.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) + " "
+        let classified = volumes.map { ($0, classify($0, siteNames: siteNames)) }
+        for sequence in accepted {
+            let group = classified.filter { $0.1.0 == sequence }
+            if let best = group.max(by: { $0.0.instances < $1.0.instances }) {
+                return .success(SeriesChoice(
+                    seriesInstanceUID: best.0.seriesInstanceUID, sequence: sequence,
+                    reason: "\(sequence.words) by \(best.1.1): \"\(best.0.description)\" (\(best.0.instances) images)"))
+            }
         }
-        func largest(_ group: [Candidate]) -> Candidate? { group.max { $0.instances < $1.instances } }
-        let postContrast = volumes.filter { c in
-            let text = words(c)
-            return t1Words.contains { text.contains($0) } && contrastWords.contains { text.contains($0) }
-        }
-        if let best = largest(postContrast) {
-            return SeriesChoice(seriesInstanceUID: best.seriesInstanceUID, reason: "post-contrast T1 by its description \"\(best.description)\" (\(best.instances) images)")
-        }
-        if let best = largest(volumes.filter { words($0).contains("flair") }) {
-            return SeriesChoice(seriesInstanceUID: best.seriesInstanceUID, reason: "FLAIR by its description \"\(best.description)\" (\(best.instances) images)")
-        }
-        if let best = largest(volumes) {
-            return SeriesChoice(
-                seriesInstanceUID: best.seriesInstanceUID,
-                reason: "the largest MR series (\(best.instances) images, \"\(best.description)\"); no description names a post-contrast T1 or a FLAIR")
-        }
-        return nil
+        return .failure(NoMatch(accepted: accepted, found: classified.map { ($0.0.description, $0.1.0, $0.0.instances) }))
+    }
+
+    /// The sequences a model card's `sequences` names for its one input channel, in Metis's terms.
+    public static func sequences(named names: [String]) -> [Sequence] {
+        names.compactMap { Sequence(rawValue: $0) }
     }
 }

@@ -38,7 +38,10 @@ struct InferenceServerTests {
             #expect(health.details["model"] == "none")
         } else {
             #expect(engine.engines == ["classical", "unetr"])
-            #expect(engine.defaultEngine == "unetr")
+            // The shipped model misses its targets on the held-out generator (its card's evaluation): not the default.
+            #expect(engine.defaultEngine == "classical")
+            #expect(engine.defaultEngineReason.contains("misses its targets"), "\(engine.defaultEngineReason)")
+            #expect(engine.modelSequences == ["t1c", "flair"])
             #expect(engine.modelName == "metis-synthetic-unetr")
         }
         #expect(engine.jobsInFlight == 0)

@@ -4,12 +4,18 @@ import Segmentation
 import Testing
 
 @Suite struct EngineCatalogTests {
-    @Test("with a model the default engine is unetr; without, classical; unknown names are nil")
+    @Test("a model whose card records no evaluation is not the default; the site's default_engine is; unknown names are nil")
     func defaults() throws {
         let card = PipelineParityTests.directory.appendingPathComponent("axial-lps.card.json").path
         let withModel = try EngineCatalog(card: card)
-        #expect(withModel.defaultEngine == "unetr")
-        #expect(withModel.engine(named: "")?.name == "unetr")
+        #expect(withModel.defaultEngine == "classical")
+        #expect(withModel.defaultChoice.reason.contains("no evaluation"))
+        #expect(withModel.engine(named: "")?.name == "classical")
+        #expect(withModel.engine(named: "unetr")?.name == "unetr")
+        let chosen = try EngineCatalog(card: card, defaultEngine: "unetr")
+        #expect(chosen.engine(named: "")?.name == "unetr")
+        #expect(chosen.defaultChoice.reason.contains("set by the site"))
+        #expect(throws: ModelInferenceError.self) { try EngineCatalog(card: "none", defaultEngine: "unetr") }
         #expect(withModel.engine(named: "classical")?.name == "classical")
         #expect(withModel.engine(named: "nnunet") == nil)
         #expect(withModel.model?.card.name == "pipeline-fixture")

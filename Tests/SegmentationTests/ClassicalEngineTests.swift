@@ -70,7 +70,7 @@ struct ClassicalEngineTests {
             #expect(abs(found.measurement.volume - truthVolume) / truthVolume < 0.05, "\(variant): volume \(found.measurement.volume) vs \(truthVolume)")
         }
         #expect(result.output != nil)
-        #expect(result.timings.map(\.stage) == ["volume", "engine", "lesions", "contours", "encode"])
+        #expect(result.timings.map(\.stage) == ["volume", "engine", "intracranial", "lesions", "contours", "encode"])
     }
 
     @Test("a brain without lesions gives no lesion and no RTSTRUCT")

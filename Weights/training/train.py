@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
-"""Trains the shipped synthetic-lesion UNETR with MONAI on the CPU, resumably.
+"""Trains the shipped UNETR with MONAI on the CPU, resumably.
 
     pip install torch==2.13.0 monai==1.6.1 einops safetensors scipy   # the CPU wheel
-    python3 Weights/training/train.py --run Weights/training/run --steps 6000 [--threads 2] [--minutes 60]
+    python3 Weights/training/train.py --run RUN --steps 6000 [--threads 2] [--minutes 60] \
+        [--init Weights/metis-synthetic-unetr.safetensors | --init resume.safetensors --start-step N]
 
-Cases come from `synthetic_brain.make_case(seed)`, seeds 0..999999 for
-training (held-out evaluation uses seeds from 10_000_000 on). Each case is
-normalised as the model card says (NormalizeIntensity over non-zero voxels),
-then gives patches of `model.json`'s img_size: half centred on a lesion
-voxel, half anywhere in the head, with random flips. Loss: Dice + cross
-entropy (MONAI's DiceCELoss). Optimiser AdamW with a cosine schedule over
-`--steps`.
+Cases come from `randomised_brain.make_case(seed)` (contrast and acquisition
+randomised, SynthSeg-style; `--generator synthetic` for the earlier
+`synthetic_brain.py`), seeds below 1,000,000; held-out and validation sets
+use seeds from 10,000,000 and 20,000,000, and the MNI generator is never
+used. Each case is normalised as the model card says (NormalizeIntensity over
+non-zero voxels), then gives `--patches-per-case` patches of `model.json`'s
+img_size: a third centred near a lesion, a third near bright tissue that is
+no lesion (vessels, dura, choroid plexus, scalp fat, marrow, oedema), the rest
+anywhere in the head; random flips. Loss: Dice + cross entropy (MONAI's
+DiceCELoss). Optimiser AdamW with warm-up and a cosine schedule over `--steps`.
 
 Resumable: RUN/checkpoint.pt holds the network, optimiser, step and random
 states; it is rewritten atomically every `--save-every` steps and when
-`--minutes` is up, and training goes on from it when started again. RUN/log.csv
-gets one line per `--log-every` steps.
+`--minutes` is up, and training goes on from it when started again. To carry a
+run to a machine without RUN, `--export W.safetensors` writes its network and
+step, and `--init W.safetensors --start-step N` goes on from there (a fresh
+optimiser). RUN/log.csv gets one line per `--log-every` steps.
 """
 import argparse
 import csv
@@ -101,6 +107,10 @@ def main():
                         help="randomised_brain.py (contrast-randomised, the default) or the older synthetic_brain.py")
     parser.add_argument("--init", default=None, help="start a new run from these weights (.safetensors under MONAI's names)")
     parser.add_argument("--patches-per-case", type=int, default=6)
+    parser.add_argument("--export", default=None,
+                        help="write RUN's network as safetensors here (and RUN's step beside it, PATH.json), then stop: to carry a run to another machine")
+    parser.add_argument("--start-step", type=int, default=0,
+                        help="with --init: the step the weights were saved at, so that the schedule and case seeds go on from there")
     arguments = parser.parse_args()
 
     torch.set_num_threads(arguments.threads)
@@ -115,11 +125,12 @@ def main():
     network = UNETR(**architecture)
     optimiser = torch.optim.AdamW(network.parameters(), lr=arguments.lr, weight_decay=1e-5)
     step, case_seed = 0, 0
-    rng = np.random.default_rng(12345)
+    rng = np.random.default_rng(12345 + arguments.start_step)
     if arguments.init and not os.path.exists(checkpoint_path):
         from safetensors.torch import load_file
         network.load_state_dict(load_file(arguments.init))
-        print(f"initialised from {arguments.init}", flush=True)
+        step, case_seed = arguments.start_step, arguments.start_step * 10
+        print(f"initialised from {arguments.init} at step {step}", flush=True)
     if os.path.exists(checkpoint_path):
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
         network.load_state_dict(state["network"])
@@ -128,6 +139,14 @@ def main():
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
+
+    if arguments.export:
+        from safetensors.torch import save_file
+        save_file({k: v.contiguous() for k, v in network.state_dict().items()}, arguments.export)
+        with open(arguments.export + ".json", "w") as f:
+            json.dump({"step": step, "case_seed": case_seed, "steps": arguments.steps, "generator": arguments.generator}, f)
+        print(f"exported step {step} to {arguments.export}", flush=True)
+        return
 
     def save():
         temporary = checkpoint_path + ".tmp"

@@ -14,6 +14,8 @@ struct SegmentationJobRoutes: Sendable {
         var engine: String?
         /// rtstruct (default) or seg.
         var format: String?
+        /// "classical": the classical engine when the model reads none of the study's series.
+        var fallback: String?
     }
 
     func register(on router: Router<some RequestContext>) {
@@ -30,9 +32,10 @@ struct SegmentationJobRoutes: Sendable {
                 throw HTTPError(.badRequest, message: "'\(series)' is not a SeriesInstanceUID")
             }
             let format = try SegmentationRoutes.format(start.format)
+            let fallback = try SegmentationRoutes.fallback(start.fallback)
             let snapshot = await jobs.start(
-                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format, routes: routes,
-                logger: context.logger)
+                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format, fallback: fallback,
+                routes: routes, logger: context.logger)
             var response = try JSONBody.response(snapshot, status: .accepted)
             response.headers[.location] = "/api/v1/segmentations/\(snapshot.id)"
             return response

@@ -49,7 +49,8 @@ actor SegmentationJobs {
     let retained = 500
 
     func start(
-        study: String, series: String?, engine: String, format: Metis_V1_OutputFormat, routes: SegmentationRoutes, logger: Logger
+        study: String, series: String?, engine: String, format: Metis_V1_OutputFormat, fallback: Bool = false, routes: SegmentationRoutes,
+        logger: Logger
     ) -> Snapshot {
         let id = UUID().uuidString.lowercased()
         let snapshot = Snapshot(
@@ -65,7 +66,9 @@ actor SegmentationJobs {
         Task {
             var result: SegmentationReport?, failure: ErrorBody?
             do {
-                result = try await routes.segment(study: study, series: series, engine: engine, format: format, logger: logger) { stage, fraction in
+                result = try await routes.segment(
+                    study: study, series: series, engine: engine, format: format, fallback: fallback, logger: logger
+                ) { stage, fraction in
                     sink.yield((stage, fraction))
                 }
             } catch let error as HTTPError {

@@ -17,6 +17,8 @@ struct SegmentationRoutes: Sendable {
     let followUp: FollowUpRecorder
     /// Largest series sent to a worker (max_series_bytes).
     var maximumSeriesSize = 512 << 20
+    /// The site's series names → sequence (sequence_names).
+    var sequenceNames: [String: SeriesChoice.Sequence] = [:]
 
     func register(on router: Router<some RequestContext>) {
         router.post("/segmentation/:study") { request, context in
@@ -26,7 +28,9 @@ struct SegmentationRoutes: Sendable {
             let series = parameters.first { $0.name == "series" }?.value
             let engine = parameters.first { $0.name == "engine" }?.value ?? ""
             let format = try Self.format(parameters.first { $0.name == "format" }?.value)
-            return try JSONBody.response(try await segment(study: study, series: series, engine: engine, format: format, logger: context.logger))
+            let fallback = try Self.fallback(parameters.first { $0.name == "fallback" }?.value)
+            return try JSONBody.response(
+                try await segment(study: study, series: series, engine: engine, format: format, fallback: fallback, logger: context.logger))
         }
     }
 
@@ -34,11 +38,11 @@ struct SegmentationRoutes: Sendable {
     typealias Progress = @Sendable (_ stage: String, _ fraction: Double) -> Void
 
     func segment(
-        study: String, series requested: String?, engine: String, format: Metis_V1_OutputFormat = .rtstruct, logger: Logger,
-        progress: Progress = { _, _ in }
+        study: String, series requested: String?, engine requestedEngine: String, format: Metis_V1_OutputFormat = .rtstruct,
+        fallback: Bool = false, logger: Logger, progress: Progress = { _, _ in }
     ) async throws -> SegmentationReport {
         let start = ContinuousClock.now
-        let choice = try await chooseSeries(study: study, requested: requested)
+        let (choice, engine) = try await chooseSeries(study: study, requested: requested, engine: requestedEngine, fallback: fallback)
         var timings = [SegmentationReport.Timing]()
         var clock = ContinuousClock.now
         func lap(_ stage: String) {
@@ -118,32 +122,45 @@ struct SegmentationRoutes: Sendable {
         }
     }
 
-    private func chooseSeries(study: String, requested: String?) async throws -> SeriesChoice {
+    /// The series and the engine: the engine the request names (or the workers' default), fed only a series of a sequence it
+    /// reads; else, when the request allows the fallback, the classical engine on one it reads; else 422 saying what is missing.
+    private func chooseSeries(study: String, requested: String?, engine requestedEngine: String, fallback: Bool) async throws -> (SeriesChoice, engine: String) {
         let response = try await calling("metis-storage") {
             try await storage.query(.with {
                 $0.level = .series
                 $0.studyInstanceUid = study
+                $0.includeFields = SeriesChoice.Candidate.attributeTags.map(\.jsonKey)
             })
         }
         let candidates = try response.matches.map { json in
             let attributes = try DICOMJSONObject(json: json)
-            return SeriesChoice.Candidate(
-                seriesInstanceUID: attributes.string("0020000E") ?? "", modality: attributes.string("00080060") ?? "",
-                description: attributes.string("0008103E") ?? "", instances: attributes.int("00201209") ?? 0)
+            return SeriesChoice.Candidate(seriesInstanceUID: attributes.string("0020000E") ?? "", instances: attributes.int("00201209") ?? 0) {
+                attributes.values($0.jsonKey)
+            }
         }
         guard !candidates.isEmpty else { throw HTTPError(.notFound, message: "no study \(study)") }
         if let requested {
             guard let candidate = candidates.first(where: { $0.seriesInstanceUID == requested }) else {
                 throw HTTPError(.notFound, message: "no series \(requested) in study \(study)")
             }
-            return SeriesChoice(seriesInstanceUID: requested, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)")
+            return (SeriesChoice(seriesInstanceUID: requested, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)"), requestedEngine)
         }
-        guard let choice = SeriesChoice.pick(candidates) else {
+        let description = try await calling("metis-inference") { try await inference.describeEngine(.init(), options: Self.jobOptions) }
+        let engine = requestedEngine.isEmpty ? description.defaultEngine : requestedEngine
+        let accepted = engine == "unetr" && !description.modelSequences.isEmpty
+            ? description.modelSequences.compactMap(SeriesChoice.Sequence.init(rawValue:)) : SeriesChoice.defaultSequences
+        switch SeriesChoice.pick(candidates, accepted: accepted, siteNames: sequenceNames) {
+        case .success(let choice):
+            return (choice, requestedEngine)
+        case .failure(let none):
+            if fallback, engine != "classical", case .success(var choice) = SeriesChoice.pick(candidates, siteNames: sequenceNames) {
+                choice.reason += "; the classical engine instead of \(engine) (fallback): \(none)"
+                return (choice, "classical")
+            }
             throw HTTPError(
                 .unprocessableContent,
-                message: "study \(study) has no MR series of at least \(SeriesChoice.minimumImages) images to segment; name one with ?series=")
+                message: "study \(study): no series to segment with \(engine): \(none); name one with ?series=\(engine == "classical" ? "" : ", or allow ?fallback=classical")")
         }
-        return choice
     }
 
     private func fetch(study: String, series: String) async throws -> [Data] {
@@ -215,6 +232,15 @@ struct SegmentationRoutes: Sendable {
             removed.append(series)
         }
         return removed
+    }
+
+    /// Whether the request allows the classical engine when the model reads none of the study's series (`fallback=classical`).
+    static func fallback(_ value: String?) throws(HTTPError) -> Bool {
+        switch value?.lowercased() {
+        case nil, "", "none", "false": return false
+        case "classical", "true": return true
+        default: throw HTTPError(.badRequest, message: "fallback '\(value!)' is not classical or none")
+        }
     }
 
     /// The output format a request names: rtstruct (the default) or seg.

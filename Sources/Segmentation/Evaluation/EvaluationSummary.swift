@@ -37,6 +37,31 @@ public struct EvaluationSummary: Sendable, Codable, Equatable {
     public var meanIntracranialLeak: Double?
     public var meanSecondsPerCase: Double
 
+    /// The JSON names (`metis evaluate --out`, a model card's `evaluation`), written out: digits make key conversion ambiguous.
+    enum CodingKeys: String, CodingKey {
+        case cases
+        case casesWithLesions = "cases_with_lesions"
+        case lesions
+        case meanDice = "mean_dice"
+        case diceAllVoxels = "dice_all_voxels"
+        case sensitivity
+        case sensitivityUnder5mm = "sensitivity_under_5mm"
+        case sensitivity5to10mm = "sensitivity_5_to_10mm"
+        case sensitivity10to20mm = "sensitivity_10_to_20mm"
+        case sensitivity20mmAndMore = "sensitivity_20mm_and_more"
+        case sensitivity5mmAndMore = "sensitivity_5mm_and_more"
+        case falsePositivesPerCase = "false_positives_per_case"
+        case maximumFalsePositivesInACase = "maximum_false_positives_in_a_case"
+        case largestFalsePositiveMm3 = "largest_false_positive_mm3"
+        case falsePositivesOutsideIntracranialVolume = "false_positives_outside_intracranial_volume"
+        case meanRelativeVolumeError = "mean_relative_volume_error"
+        case meanLongestDiameterErrorMm = "mean_longest_diameter_error_mm"
+        case healthyCasesWithFalsePositives = "healthy_cases_with_false_positives"
+        case meanIntracranialCoverage = "mean_intracranial_coverage"
+        case meanIntracranialLeak = "mean_intracranial_leak"
+        case meanSecondsPerCase = "mean_seconds_per_case"
+    }
+
     public init(_ cases: [CaseEvaluation]) {
         let lesions = cases.flatMap(\.lesions)
         func found(_ range: Range<Double>) -> Sensitivity {

@@ -79,6 +79,7 @@ async function patientPage(patientID) {
       el('button', { type: 'button', id: 'export-csv', onclick: () => download(`/api/v1/patients/${id}/export.csv`, `metis-follow-up-${patientID}.csv`) }, t('tracking.exportCsv')),
       el('button', { type: 'button', id: 'export-json', onclick: () => download(`/api/v1/patients/${id}/export.json`, `metis-follow-up-${patientID}.json`) }, t('tracking.exportJson'))),
     el('h2', {}, t('tracking.timeline')),
+    el('p', { class: 'notice warning', id: 'automatic-notice' }, t('tracking.automatic')),
     el('div', { class: 'table-wrap' }, el('table', { class: 'timeline', id: 'timeline-table' },
       el('thead', {}, el('tr', {}, [t('tracking.date'), t('tracking.lesions'), t('tracking.totalVolume'), t('tracking.rano'), t('tracking.volumetric'),
         t('tracking.sum'), t('tracking.change'), ''].map((h) => el('th', {}, h)))),

@@ -222,7 +222,10 @@ export async function viewerPage(studyUID) {
       lesionPanel.replaceChildren(el('h2', {}, t('viewer.lesions')), notice(t('viewer.noLesions')));
       return;
     }
-    lesionPanel.replaceChildren(el('h2', {}, t('viewer.lesions')), el('div', { class: 'table-wrap' }, el('table', { class: 'lesion-table', id: 'lesion-table' },
+    const descriptions = [...new Set(state.structures.map((s) => s.description).filter(Boolean))];
+    const automatic = notice(t('viewer.automatic', { text: descriptions.join(' ') || t('viewer.automaticUnknown') }), 'warning');
+    automatic.id = 'automatic-notice';
+    lesionPanel.replaceChildren(el('h2', {}, t('viewer.lesions')), automatic, el('div', { class: 'table-wrap' }, el('table', { class: 'lesion-table', id: 'lesion-table' },
       el('thead', {}, el('tr', {}, el('th', {}, el('span', { class: 'visually-hidden' }, t('viewer.show'))), el('th', {}, t('viewer.lesion')), el('th', {}, t('viewer.volume')),
         el('th', {}, t('viewer.diameter')), el('th', {}, t('viewer.axial')), el('th', {}, t('viewer.slices')))),
       el('tbody', {}, state.lesions.map((lesion) => {
@@ -418,5 +421,6 @@ function structureSet(instance) {
   }
   const referencedSeries = values(instance, '30060010').flatMap((frame) => values(frame, '30060012'))
     .flatMap((studyItem) => values(studyItem, '30060014')).map((series) => value(series, '0020000E'));
-  return { rois: [...rois.values()], referencedSeries };
+  // StructureSetDescription: what the result is ("automatic, research use, not validated on patient data. unetr …").
+  return { rois: [...rois.values()], referencedSeries, description: value(instance, '30060006') || '' };
 }
