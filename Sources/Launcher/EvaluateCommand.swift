@@ -25,17 +25,7 @@ public struct EvaluateCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        BLASCoreReexec.ensureCoreType()
-        let catalog: EngineCatalog
-        do {
-            catalog = try EngineCatalog(card: model ?? (engine == "classical" ? "none" : nil))
-        } catch {
-            throw ValidationError(error.description)
-        }
-        ProcessRunner.keepLargeBuffersForReuse()
-        guard let chosen = catalog.engine(named: engine ?? "") else {
-            throw ValidationError("unknown engine '\(engine ?? "")'; available: \(catalog.engines.keys.sorted().joined(separator: ", "))")
-        }
+        let chosen = try OfflineEngine.load(engine: engine, model: model)
         let folders = try cases.flatMap(Self.caseFolders)
         guard !folders.isEmpty else { throw ValidationError("no case (a folder with truth.npy and series/) under \(cases.joined(separator: ", "))") }
         let pipeline = SegmentationPipeline(engine: chosen, softwareVersion: MetisVersion.current)

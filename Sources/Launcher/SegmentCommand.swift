@@ -26,17 +26,7 @@ public struct SegmentCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        BLASCoreReexec.ensureCoreType()
-        let catalog: EngineCatalog
-        do {
-            catalog = try EngineCatalog(card: model ?? (engine == "classical" ? "none" : nil))
-        } catch {
-            throw ValidationError(error.description)
-        }
-        ProcessRunner.keepLargeBuffersForReuse()
-        guard let chosenEngine = catalog.engine(named: engine ?? "") else {
-            throw ValidationError("unknown engine '\(engine ?? "")'; available: \(catalog.engines.keys.sorted().joined(separator: ", "))")
-        }
+        let chosenEngine = try OfflineEngine.load(engine: engine, model: model)
         var bySeries = [String: [DICOMFile]]()
         var skipped = 0
         for path in try ImportCommand.files(under: paths) {
