@@ -122,6 +122,8 @@ try:
     check(driver.find_element(By.ID, "segment-progress").get_attribute("data-state") == "done",
           "segmentation succeeded: " + driver.find_element(By.ID, "segment-progress").text)
     table = wait.until(ec.presence_of_element_located((By.ID, "lesion-table")))
+    automatic = driver.find_element(By.ID, "automatic-notice").text
+    check("automatic, research use, not validated on patient data" in automatic, f"the viewer says the result is automatic: {automatic}")
     expected = api(f"/api/v1/studies/{args.study}/lesions")["lesions"]
     rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
     check(len(rows) == len(expected) and len(expected) >= 2, f"the lesion table has the API's {len(expected)} lesions")
@@ -168,6 +170,8 @@ try:
     chart = wait.until(ec.presence_of_element_located((By.ID, "volume-chart")))
     timeline = api(f"/api/v1/patients/{args.patient}/timeline")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#timeline-table tbody tr")) == 3, "three examinations in the timeline")
+    check("research use" in driver.find_element(By.ID, "automatic-notice").text or "usage de recherche" in driver.find_element(By.ID, "automatic-notice").text,
+          "the follow-up page says its lesions were found automatically")
     check(len(chart.find_elements(By.CSS_SELECTOR, "g.track")) == len(timeline["tracks"]), "one line per tracked lesion")
     categories = [a["category"] for a in timeline["assessments"]]
     check(categories == ["BASELINE", "PR", "PD"], f"RANO-BM from the API: {categories}")

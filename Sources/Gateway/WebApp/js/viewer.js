@@ -294,7 +294,7 @@ export async function viewerPage(studyUID) {
       const result = outcome.data.result;
       bar.value = 100;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      stageText.textContent = t('viewer.done', { count: result?.lesions?.length ?? 0, seconds });
+      stageText.textContent = `${t('viewer.done', { count: result?.lesions?.length ?? 0, seconds })} ${t('viewer.engine', { engine: `${result?.engine ?? ''} ${result?.engineVersion ?? ''}`.trim() })}`;
       progress.dataset.state = 'done';
       await loadSeries(state.current);
       await loadLesions();
