@@ -157,8 +157,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SegmentationWorkflow",
+            dependencies: ["DICOM", "Imaging", "Segmentation", "MetisRPC", "MetisProto", log, protobuf],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "InferenceService",
-            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "ModelInference", log, lifecycle, protobuf],
+            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "ModelInference", log, lifecycle, protobuf],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -169,7 +174,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", "DICOM", "Segmentation", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "DICOM", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -184,7 +189,7 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "NeuralEngine", "ModelInference", "CBLAS",
+                "MetisRPC", "MetisProto", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine", "ModelInference", "CBLAS",
                 "CLibCrypto", "CMalloc", log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -253,6 +258,11 @@ let package = Package(
         .testTarget(
             name: "ImagingTests",
             dependencies: ["Imaging", "StructureSet", "DICOM", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SegmentationWorkflowTests",
+            dependencies: ["SegmentationWorkflow", "Segmentation", "Imaging", "DICOM", "MetisProto", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,6 +7,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import NIOSSL
 import Segmentation
+import SegmentationWorkflow
 import SwiftProtobuf
 
 /// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
@@ -60,13 +61,15 @@ public enum Gateway {
         Task { await followUp.resume() }
         STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
         OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
-        let segmentation = SegmentationRoutes(
-            storage: storage, inference: Metis_V1_Inference.Client(clients.inference), followUp: followUp,
-            maximumSeriesSize: configuration.maximumSeriesSize,
-            sequenceNames: configuration.sequenceNames.compactMapValues(SeriesChoice.Sequence.init(rawValue:)))
-        segmentation.register(on: router)
+        let storagePorts = StorageSegmentationPorts(storage: storage)
+        let segmentation = SegmentationWorkflow(
+            source: storagePorts, runner: WorkerSegmentationRunner(inference: Metis_V1_Inference.Client(clients.inference)),
+            results: storagePorts, recorder: followUp, maximumSeriesSize: configuration.maximumSeriesSize,
+            sequenceNames: configuration.sequenceNames.compactMapValues(SeriesChoice.Sequence.init(rawValue:)),
+            logger: Logger(label: "metis.gateway.segmentation"))
+        SegmentationRoutes(workflow: segmentation).register(on: router)
         FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
-        SegmentationJobRoutes(routes: segmentation).register(on: router)
+        SegmentationJobRoutes(workflow: segmentation).register(on: router)
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             let certificates: [NIOSSLCertificate]

@@ -18,6 +18,22 @@ public struct LesionMeasurement: Sendable, Equatable {
     /// Mean voxel value of the lesion in the image.
     public var meanIntensity: Double
 
+    public init(
+        volume: Double, voxelCount: Int, longestDiameter: Double, longestAxialDiameter: Double, perpendicularDiameter: Double,
+        axialDiameterSlice: Int, centroid: SIMD3<Double>, firstSlice: Int, lastSlice: Int, meanIntensity: Double
+    ) {
+        self.volume = volume
+        self.voxelCount = voxelCount
+        self.longestDiameter = longestDiameter
+        self.longestAxialDiameter = longestAxialDiameter
+        self.perpendicularDiameter = perpendicularDiameter
+        self.axialDiameterSlice = axialDiameterSlice
+        self.centroid = centroid
+        self.firstSlice = firstSlice
+        self.lastSlice = lastSlice
+        self.meanIntensity = meanIntensity
+    }
+
     /// Measures component `label` of `labels` on `volume`'s grid; `bounds`
     /// (from `VoxelBounds.of`) limits the work to the lesion's box.
     public static func measure(label: Int32, labels: [Int32], volume: Volume, bounds: VoxelBounds? = nil) -> LesionMeasurement? {

@@ -7,6 +7,7 @@ import MetisProto
 import MetisRPC
 import ModelInference
 import Segmentation
+import SegmentationWorkflow
 import SwiftProtobuf
 import Synchronization
 
@@ -94,58 +95,7 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         context.logger.info(
             "segmented",
             metadata: ["dicom.series_instance_uid": "\(result.seriesInstanceUID)", "lesions": "\(result.lesions.count)", "engine": "\(name)"])
-        try await response.write(.with { $0.result = Self.message(result, source: series[0].dataset) })
-    }
-
-    static func message(_ result: SegmentationPipeline.Result, source: Dataset) -> Metis_V1_SegmentResult {
-        .with {
-            if let head = result.headCentroid { $0.headCentroidMm = [head.x, head.y, head.z] }
-            $0.patientID = source.string(.patientID) ?? ""
-            $0.patientName = source.string(.patientName) ?? ""
-            $0.patientBirthDate = source.string(Tag(0x0010, 0x0030)) ?? ""
-            $0.patientSex = source.string(Tag(0x0010, 0x0040)) ?? ""
-            $0.studyDate = source.string(Tag(0x0008, 0x0020)) ?? ""
-            $0.studyInstanceUid = result.studyInstanceUID
-            $0.seriesInstanceUid = result.seriesInstanceUID
-            $0.engine = result.engine
-            $0.engineVersion = result.engineVersion
-            $0.notice = result.notice
-            $0.intracranialVolumeMm3 = result.intracranialVolume
-            $0.rejected = result.rejected.map { rejection in
-                .with {
-                    $0.reason = rejection.code
-                    $0.explanation = rejection.explanation
-                    $0.volumeMm3 = rejection.volume
-                    $0.voxelCount = UInt32(rejection.voxelCount)
-                    $0.centroid = [rejection.centroid.x, rejection.centroid.y, rejection.centroid.z]
-                }
-            }
-            $0.output = result.output ?? Data()
-            $0.outputFormat = result.outputFormat == .seg ? .seg : .rtstruct
-            $0.outputSopInstanceUid = result.outputSOPInstanceUID ?? ""
-            $0.outputSeriesInstanceUid = result.outputSeriesInstanceUID ?? ""
-            $0.slices = UInt32(result.slices)
-            $0.sliceSpacingMm = result.sliceSpacing
-            $0.timings = result.timings.map { timing in .with { $0.stage = timing.stage; $0.seconds = timing.seconds } }
-            $0.lesions = result.lesions.map { lesion in
-                let m = lesion.measurement
-                return .with {
-                    $0.number = UInt32(lesion.number)
-                    $0.name = lesion.name
-                    $0.color = [UInt32(lesion.color.red), UInt32(lesion.color.green), UInt32(lesion.color.blue)]
-                    $0.volumeMm3 = m.volume
-                    $0.voxelCount = UInt32(m.voxelCount)
-                    $0.longestDiameterMm = m.longestDiameter
-                    $0.longestAxialDiameterMm = m.longestAxialDiameter
-                    $0.perpendicularDiameterMm = m.perpendicularDiameter
-                    $0.axialDiameterSlice = UInt32(m.axialDiameterSlice)
-                    $0.centroid = [m.centroid.x, m.centroid.y, m.centroid.z]
-                    $0.firstSlice = UInt32(m.firstSlice)
-                    $0.lastSlice = UInt32(m.lastSlice)
-                    $0.meanIntensity = m.meanIntensity
-                }
-            }
-        }
+        try await response.write(.with { $0.result = Metis_V1_SegmentResult(SegmentationOutcome(result, source: series[0].dataset)) })
     }
 }
 

@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 public import MetisRPC
+import SegmentationWorkflow
 
 /// The configuration of a whole Metis installation, with embedded defaults:
 /// data under `./data`, sockets under `./data/run`, the gateway on `127.0.0.1:8080`.
@@ -19,7 +20,7 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var maximumUploadSize = 1 << 30
     /// Largest series (sum of its instances' bytes) a segmentation job sends
     /// to an inference worker in one request; raises that channel's frame limit.
-    public var maximumSeriesSize = 512 << 20
+    public var maximumSeriesSize = SegmentationWorkflow.defaultMaximumSeriesSize
     public var logLevel: Logger.Level = .info
     /// The UNETR model card the inference workers load: a path, "none", or
     /// nil to use the shipped one when it is found (Weights/metis-synthetic-unetr.json).

@@ -210,6 +210,11 @@ public nonisolated struct Metis_V1_RejectedComponent: Sendable {
   /// Patient coordinates (LPS, mm): x, y, z.
   public var centroid: [Double] = []
 
+  /// The figure the rule measured: the share inside the intracranial volume
+  /// (outside_intracranial_volume), cm³ (too_large), or the share of the
+  /// inner-surface band covered (lining_inner_skull).
+  public var measure: Double = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -648,7 +653,7 @@ nonisolated extension Metis_V1_Lesion: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Metis_V1_RejectedComponent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RejectedComponent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}explanation\0\u{3}volume_mm3\0\u{3}voxel_count\0\u{1}centroid\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{1}explanation\0\u{3}volume_mm3\0\u{3}voxel_count\0\u{1}centroid\0\u{1}measure\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -661,6 +666,7 @@ nonisolated extension Metis_V1_RejectedComponent: SwiftProtobuf.Message, SwiftPr
       case 3: try { try decoder.decodeSingularDoubleField(value: &self.volumeMm3) }()
       case 4: try { try decoder.decodeSingularUInt32Field(value: &self.voxelCount) }()
       case 5: try { try decoder.decodeRepeatedDoubleField(value: &self.centroid) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.measure) }()
       default: break
       }
     }
@@ -682,6 +688,9 @@ nonisolated extension Metis_V1_RejectedComponent: SwiftProtobuf.Message, SwiftPr
     if !self.centroid.isEmpty {
       try visitor.visitPackedDoubleField(value: self.centroid, fieldNumber: 5)
     }
+    if self.measure.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.measure, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -691,6 +700,7 @@ nonisolated extension Metis_V1_RejectedComponent: SwiftProtobuf.Message, SwiftPr
     if lhs.volumeMm3 != rhs.volumeMm3 {return false}
     if lhs.voxelCount != rhs.voxelCount {return false}
     if lhs.centroid != rhs.centroid {return false}
+    if lhs.measure != rhs.measure {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

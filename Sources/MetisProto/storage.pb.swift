@@ -74,6 +74,37 @@ public nonisolated struct Metis_V1_StoreInstanceRequest: Sendable {
   /// A DICOM Part 10 file.
   public var dicom: Data = Data()
 
+  /// Set when Metis's segmentation stores its result: recorded on the
+  /// instance's series, so that the next run on the study replaces exactly the
+  /// results Metis made (QueryRequest.segmentation_results_only), never an
+  /// object a person or another system stored.
+  public var segmentationOrigin: Metis_V1_SegmentationOrigin {
+    get {_segmentationOrigin ?? Metis_V1_SegmentationOrigin()}
+    set {_segmentationOrigin = newValue}
+  }
+  /// Returns true if `segmentationOrigin` has been explicitly set.
+  public var hasSegmentationOrigin: Bool {self._segmentationOrigin != nil}
+  /// Clears the value of `segmentationOrigin`. Subsequent reads from it will return its default value.
+  public mutating func clearSegmentationOrigin() {self._segmentationOrigin = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _segmentationOrigin: Metis_V1_SegmentationOrigin? = nil
+}
+
+/// What a stored segmentation result was made from.
+public nonisolated struct Metis_V1_SegmentationOrigin: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The image series that was segmented.
+  public var sourceSeriesInstanceUid: String = String()
+
+  public var engine: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -452,6 +483,10 @@ public nonisolated struct Metis_V1_QueryRequest: Sendable {
   /// Person names match word by word, by prefix, ignoring case and accents.
   public var fuzzyMatching: Bool = false
 
+  /// Series level: only the series Metis's segmentation stored as its results
+  /// (StoreInstanceRequest.segmentation_origin).
+  public var segmentationResultsOnly: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Level: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -601,7 +636,7 @@ nonisolated extension Metis_V1_StorageStatistics: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Metis_V1_StoreInstanceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StoreInstanceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dicom\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dicom\0\u{3}segmentation_origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -610,20 +645,64 @@ nonisolated extension Metis_V1_StoreInstanceRequest: SwiftProtobuf.Message, Swif
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.dicom) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._segmentationOrigin) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.dicom.isEmpty {
       try visitor.visitSingularBytesField(value: self.dicom, fieldNumber: 1)
     }
+    try { if let v = self._segmentationOrigin {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_StoreInstanceRequest, rhs: Metis_V1_StoreInstanceRequest) -> Bool {
     if lhs.dicom != rhs.dicom {return false}
+    if lhs._segmentationOrigin != rhs._segmentationOrigin {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_SegmentationOrigin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SegmentationOrigin"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}source_series_instance_uid\0\u{1}engine\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.sourceSeriesInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.engine) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sourceSeriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sourceSeriesInstanceUid, fieldNumber: 1)
+    }
+    if !self.engine.isEmpty {
+      try visitor.visitSingularStringField(value: self.engine, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_SegmentationOrigin, rhs: Metis_V1_SegmentationOrigin) -> Bool {
+    if lhs.sourceSeriesInstanceUid != rhs.sourceSeriesInstanceUid {return false}
+    if lhs.engine != rhs.engine {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1310,7 +1389,7 @@ nonisolated extension Metis_V1_DeleteResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0\u{3}include_fields\0\u{3}include_all\0\u{3}fuzzy_matching\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0\u{3}include_fields\0\u{3}include_all\0\u{3}fuzzy_matching\0\u{3}segmentation_results_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1327,6 +1406,7 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.includeFields) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.includeAll) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.fuzzyMatching) }()
+      case 10: try { try decoder.decodeSingularBoolField(value: &self.segmentationResultsOnly) }()
       default: break
       }
     }
@@ -1360,6 +1440,9 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.fuzzyMatching != false {
       try visitor.visitSingularBoolField(value: self.fuzzyMatching, fieldNumber: 9)
     }
+    if self.segmentationResultsOnly != false {
+      try visitor.visitSingularBoolField(value: self.segmentationResultsOnly, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1373,6 +1456,7 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.includeFields != rhs.includeFields {return false}
     if lhs.includeAll != rhs.includeAll {return false}
     if lhs.fuzzyMatching != rhs.fuzzyMatching {return false}
+    if lhs.segmentationResultsOnly != rhs.segmentationResultsOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

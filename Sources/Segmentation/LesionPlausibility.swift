@@ -72,6 +72,13 @@ public struct LesionPlausibility: Sendable, Codable, Equatable {
             }
         }
 
+        public init(reason: Reason, volume: Double, voxelCount: Int, centroid: SIMD3<Double>) {
+            self.reason = reason
+            self.volume = volume
+            self.voxelCount = voxelCount
+            self.centroid = centroid
+        }
+
         /// A short code for JSON and protobuf.
         public var code: String {
             switch reason {
@@ -81,7 +88,47 @@ public struct LesionPlausibility: Sendable, Codable, Equatable {
             }
         }
     }
+}
 
+extension LesionPlausibility.Rejection.Reason {
+    /// The figure the rule measured: the inside share, cm³, or the lining share.
+    public var measure: Double {
+        switch self {
+        case .outsideIntracranialVolume(let inside): inside
+        case .tooLarge(let ml): ml
+        case .liningInnerSkull(let fraction): fraction
+        }
+    }
+
+    /// The reason a `code` and its `measure` name; nil for an unknown code.
+    public init?(code: String, measure: Double) {
+        switch code {
+        case "outside_intracranial_volume": self = .outsideIntracranialVolume(insideFraction: measure)
+        case "too_large": self = .tooLarge(volumeMl: measure)
+        case "lining_inner_skull": self = .liningInnerSkull(fraction: measure)
+        default: return nil
+        }
+    }
+}
+
+extension LesionPlausibility.Rejection: Encodable {
+    private enum CodingKeys: String, CodingKey {
+        case reason, explanation, measure, volumeMm3, voxelCount, centroidMm
+    }
+
+    /// The report's form: `reason` is the code, `explanation` the words.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .reason)
+        try container.encode(explanation, forKey: .explanation)
+        try container.encode(reason.measure, forKey: .measure)
+        try container.encode(volume, forKey: .volumeMm3)
+        try container.encode(voxelCount, forKey: .voxelCount)
+        try container.encode([centroid.x, centroid.y, centroid.z], forKey: .centroidMm)
+    }
+}
+
+extension LesionPlausibility {
     /// The engine's mask reduced to plausible lesions, and what was dropped.
     public func apply(_ mask: [Bool], intracranial: [Bool], volume: Volume) -> (mask: [Bool], rejected: [Rejection]) {
         let limits = completed

@@ -6,15 +6,6 @@ import StructureSet
 /// Series → volume → engine mask → lesions (measured, contoured) → RTSTRUCT.
 /// The same path serves the inference service and `metis segment`.
 public struct SegmentationPipeline: Sendable {
-    /// A found lesion: its ROI name and colour, measurements, and contours.
-    public struct Lesion: Sendable {
-        public var number: Int
-        public var name: String
-        public var color: (red: Int, green: Int, blue: Int)
-        public var measurement: LesionMeasurement
-        public var contours: [LesionContour]
-    }
-
     /// The DICOM object a run writes.
     public enum OutputFormat: String, Sendable {
         /// RT Structure Set: contours, what OHIF's RT extension displays.
@@ -102,13 +93,15 @@ public struct SegmentationPipeline: Sendable {
             }
             return (labels, bounds, measurements)
         }
-        let lesions = timed("contours") {
-            measurements.enumerated().map { offset, measurement in
-                let number = offset + 1
-                return Lesion(
-                    number: number, name: "Lesion \(number)", color: StructureSetLesion.color(forLesion: number), measurement: measurement,
-                    contours: LesionContour.contours(label: Int32(number), labels: labels, geometry: volume.geometry, bounds: bounds[number]))
-            }
+        let lesions = measurements.enumerated().map { offset, measurement in
+            let number = offset + 1
+            let color = StructureSetLesion.color(forLesion: number)
+            return Lesion(
+                number: number, name: "Lesion \(number)", color: .init(red: color.red, green: color.green, blue: color.blue),
+                measurement: measurement)
+        }
+        let contours = timed("contours") {
+            lesions.map { LesionContour.contours(label: Int32($0.number), labels: labels, geometry: volume.geometry, bounds: bounds[$0.number]) }
         }
         var output: Data?
         var sopInstanceUID: String?, seriesInstanceUID: String?
@@ -122,7 +115,9 @@ public struct SegmentationPipeline: Sendable {
                 switch format {
                 case .rtstruct:
                     dataset = try RTStructureSetWriter.dataset(
-                        lesions: lesions.map { StructureSetLesion(name: $0.name, color: $0.color, contours: $0.contours) },
+                        lesions: zip(lesions, contours).map { lesion, contours in
+                            StructureSetLesion(name: lesion.name, color: (lesion.color.red, lesion.color.green, lesion.color.blue), contours: contours)
+                        },
                         volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop, seriesInstanceUID: series)
                 case .seg:
                     let plane = volume.columns * volume.rows

@@ -35,6 +35,9 @@ struct IndexedInstance: Sendable {
     /// straight from the blob at `pixelDataOffset + index × frameLength`.
     var pixelDataOffset: Int?
     var frameLength: Int?
+    /// The image series this instance is Metis's segmentation result of (the
+    /// store request says so; the file cannot): recorded on its series.
+    var segmentationSource: String?
 
     /// Parses and checks `bytes` (whose hash the caller may already know);
     /// refuses what is not a storable instance, saying why.

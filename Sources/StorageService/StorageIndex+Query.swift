@@ -19,6 +19,8 @@ extension StorageIndex {
         var includeAll = false
         /// Person names match word by word, by prefix, ignoring case and accents.
         var fuzzyMatching = false
+        /// Only the series Metis's segmentation stored as its results (series and instance levels).
+        var segmentationResultsOnly = false
     }
 
     /// One match: its DICOM JSON object and its path under a DICOMweb root
@@ -113,6 +115,10 @@ extension StorageIndex {
         var match = query.match
         if let study = query.studyInstanceUID { match["StudyInstanceUID"] = study }
         if let series = query.seriesInstanceUID { match["SeriesInstanceUID"] = series }
+        if query.segmentationResultsOnly {
+            guard query.level != .study else { throw StorageError.invalid("segmentation results are chosen at series or instance level") }
+            conditions.append("se.segmentation_source IS NOT NULL")
+        }
         for (key, value) in match.sorted(by: { $0.key < $1.key }) {
             guard let attribute = attributes.first(where: { $0.keyword == key || $0.tag.jsonKey == key.uppercased() }) else {
                 throw StorageError.invalid("cannot match on '\(key)' at \(query.level) level")

@@ -104,6 +104,9 @@ final class StorageIndex: Sendable {
                     """).execute(arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
                             instance.seriesDate, instance.seriesTime])
             let series = try Int.fetchOne(db.cachedStatement(sql: "SELECT id FROM series WHERE series_instance_uid = ?"), arguments: [instance.seriesInstanceUID])!
+            if let source = instance.segmentationSource {
+                try db.cachedStatement(sql: "UPDATE series SET segmentation_source = ? WHERE id = ?").execute(arguments: [source, series])
+            }
             try db.cachedStatement(sql: """
                     INSERT INTO instances (sop_instance_uid, series_id, sop_class_uid, instance_number, rows, columns, number_of_frames,
                                            transfer_syntax_uid, size, sha256, metadata_json, pixel_data_offset, frame_length)
@@ -289,6 +292,14 @@ final class StorageIndex: Sendable {
             }
             // A blob is removed only when no row references it any more.
             try db.create(index: "instances_sha256", on: "instances", columns: ["sha256"])
+        }
+        migrator.registerMigration("v5-segmentation-results") { db in
+            // The series Metis's segmentation stored (its source series' UID): the results a new run replaces.
+            try db.alter(table: "series") { t in t.add(column: "segmentation_source", .text) }
+            // Results stored before were told apart by their description alone; they are taken as Metis's, source unknown.
+            try db.execute(sql: """
+                UPDATE series SET segmentation_source = '' WHERE modality IN ('RTSTRUCT', 'SEG') AND series_description LIKE 'Metis lesions%'
+                """)
         }
         return migrator
     }()

@@ -45,7 +45,9 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
             let parsed = Result { () throws(StorageError) in try IndexedInstance(bytes: bytes, sha256: sha256) }
             let created = try await written
             do {
-                let instance = try parsed.get()
+                var parsedInstance = try parsed.get()
+                if request.hasSegmentationOrigin { parsedInstance.segmentationSource = request.segmentationOrigin.sourceSeriesInstanceUid }
+                let instance = parsedInstance
                 let overwrite = conflictPolicy == .overwrite
                 return (instance, try await disk.run { try index.record(instance, overwrite: overwrite) })
             } catch {
@@ -164,6 +166,7 @@ extension StorageRPCService {
         query.includeFields = request.includeFields
         query.includeAll = request.includeAll
         query.fuzzyMatching = request.fuzzyMatching
+        query.segmentationResultsOnly = request.segmentationResultsOnly
         let matches = try await index.query(query)
         return .with {
             $0.matches = matches.map(\.json)

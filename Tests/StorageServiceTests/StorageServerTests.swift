@@ -27,7 +27,7 @@ struct StorageServerTests {
 
         let statistics = try await Metis_V1_Storage.Client(connection).getStatistics()
         #expect(statistics.instances == 0)
-        #expect(statistics.indexSchemaVersion == 4)
+        #expect(statistics.indexSchemaVersion == 5)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("storage/index.sqlite").path))
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("storage/blobs").path))
 

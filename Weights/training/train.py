@@ -14,7 +14,8 @@ non-zero voxels), then gives `--patches-per-case` patches of `model.json`'s
 img_size: a third centred near a lesion, a third near bright tissue that is
 no lesion (vessels, dura, choroid plexus, scalp fat, marrow, oedema), the rest
 anywhere in the head; random flips. Loss: Dice + cross entropy (MONAI's
-DiceCELoss). Optimiser AdamW with warm-up and a cosine schedule over `--steps`.
+DiceCELoss). Optimiser AdamW with a cosine schedule over `--steps` and a 100-step warm-up
+from the step the optimiser started at (0, or `--start-step`).
 
 Resumable: RUN/checkpoint.pt holds the network, optimiser, step and random
 states; it is rewritten atomically every `--save-every` steps and when
@@ -124,18 +125,20 @@ def main():
     torch.manual_seed(0)
     network = UNETR(**architecture)
     optimiser = torch.optim.AdamW(network.parameters(), lr=arguments.lr, weight_decay=1e-5)
-    step, case_seed = 0, 0
+    step, case_seed, warm_from = 0, 0, 0
     rng = np.random.default_rng(12345 + arguments.start_step)
     if arguments.init and not os.path.exists(checkpoint_path):
         from safetensors.torch import load_file
         network.load_state_dict(load_file(arguments.init))
         step, case_seed = arguments.start_step, arguments.start_step * 10
+        warm_from = step
         print(f"initialised from {arguments.init} at step {step}", flush=True)
     if os.path.exists(checkpoint_path):
         state = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
         network.load_state_dict(state["network"])
         optimiser.load_state_dict(state["optimiser"])
         step, case_seed = state["step"], state["case_seed"]
+        warm_from = state.get("warm_from", 0)
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
@@ -150,7 +153,7 @@ def main():
 
     def save():
         temporary = checkpoint_path + ".tmp"
-        torch.save({"network": network.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "case_seed": case_seed,
+        torch.save({"network": network.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "case_seed": case_seed, "warm_from": warm_from,
                     "numpy_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "architecture": architecture}, temporary)
         os.replace(temporary, checkpoint_path)
 
@@ -170,7 +173,7 @@ def main():
         x = torch.from_numpy(np.stack([b[0] for b in batch])[:, None])
         y = torch.from_numpy(np.stack([b[1] for b in batch])[:, None].astype(np.int64))
         for group in optimiser.param_groups:
-            group["lr"] = arguments.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / arguments.steps))) * min(1, (step + 1) / 100)
+            group["lr"] = arguments.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * step / arguments.steps))) * min(1, (step - warm_from + 1) / 100)
         optimiser.zero_grad()
         loss = loss_function(network(x), y)
         loss.backward()

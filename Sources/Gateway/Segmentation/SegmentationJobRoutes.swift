@@ -1,11 +1,12 @@
 import DICOM
 import Foundation
 import Hummingbird
+import SegmentationWorkflow
 
 /// `/api/v1/segmentations`: segmentation as an asynchronous job, for the web
 /// application's Segment button (progress shown live through server-sent events).
 struct SegmentationJobRoutes: Sendable {
-    let routes: SegmentationRoutes
+    let workflow: SegmentationWorkflow
     let jobs = SegmentationJobs()
 
     struct StartRequest: Decodable {
@@ -33,9 +34,9 @@ struct SegmentationJobRoutes: Sendable {
             }
             let format = try SegmentationRoutes.format(start.format)
             let fallback = try SegmentationRoutes.fallback(start.fallback)
-            let snapshot = await jobs.start(
-                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format, fallback: fallback,
-                routes: routes, logger: context.logger)
+            let request = SegmentationWorkflow.Request(
+                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format, fallback: fallback)
+            let snapshot = await jobs.start(request, workflow: workflow, logger: context.logger)
             var response = try JSONBody.response(snapshot, status: .accepted)
             response.headers[.location] = "/api/v1/segmentations/\(snapshot.id)"
             return response

@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
-import MetisProto
+import SegmentationWorkflow
 
 /// Segmentation jobs started through `/api/v1/segmentations`: their state,
 /// progress and result, and the subscribers of their events. Kept in memory:
@@ -48,13 +48,11 @@ actor SegmentationJobs {
     /// Finished jobs kept for status queries, the oldest dropped first.
     let retained = 500
 
-    func start(
-        study: String, series: String?, engine: String, format: Metis_V1_OutputFormat, fallback: Bool = false, routes: SegmentationRoutes,
-        logger: Logger
-    ) -> Snapshot {
+    func start(_ request: SegmentationWorkflow.Request, workflow: SegmentationWorkflow, logger: Logger) -> Snapshot {
         let id = UUID().uuidString.lowercased()
         let snapshot = Snapshot(
-            id: id, studyInstanceUID: study, seriesInstanceUID: series, status: .running, stage: "queued", fraction: 0, elapsedSeconds: 0)
+            id: id, studyInstanceUID: request.study, seriesInstanceUID: request.series, status: .running, stage: "queued", fraction: 0,
+            elapsedSeconds: 0)
         jobs[id] = Job(snapshot: snapshot, started: .now)
         order.append(id)
         trim()
@@ -63,13 +61,13 @@ actor SegmentationJobs {
         let forwarder = Task {
             for await (stage, fraction) in updates { self.progress(id, stage: stage, fraction: fraction) }
         }
-        Task {
+        var workflow = workflow
+        workflow.logger = logger
+        Task { [workflow] in
             var result: SegmentationReport?, failure: ErrorBody?
             do {
-                result = try await routes.segment(
-                    study: study, series: series, engine: engine, format: format, fallback: fallback, logger: logger
-                ) { stage, fraction in
-                    sink.yield((stage, fraction))
+                result = try await SegmentationRoutes.answering {
+                    try await workflow.run(request) { stage, fraction in sink.yield((stage, fraction)) }
                 }
             } catch let error as HTTPError {
                 failure = ErrorBody(status: error.status.code, message: error.body ?? error.status.reasonPhrase)

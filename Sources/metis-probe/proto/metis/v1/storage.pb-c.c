@@ -142,6 +142,51 @@ void   metis__v1__store_instance_request__free_unpacked
   assert(message->base.descriptor == &metis__v1__store_instance_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metis__v1__segmentation_origin__init
+                     (Metis__V1__SegmentationOrigin         *message)
+{
+  static const Metis__V1__SegmentationOrigin init_value = METIS__V1__SEGMENTATION_ORIGIN__INIT;
+  *message = init_value;
+}
+size_t metis__v1__segmentation_origin__get_packed_size
+                     (const Metis__V1__SegmentationOrigin *message)
+{
+  assert(message->base.descriptor == &metis__v1__segmentation_origin__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__segmentation_origin__pack
+                     (const Metis__V1__SegmentationOrigin *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__segmentation_origin__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__segmentation_origin__pack_to_buffer
+                     (const Metis__V1__SegmentationOrigin *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__segmentation_origin__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__SegmentationOrigin *
+       metis__v1__segmentation_origin__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__SegmentationOrigin *)
+     protobuf_c_message_unpack (&metis__v1__segmentation_origin__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__segmentation_origin__free_unpacked
+                     (Metis__V1__SegmentationOrigin *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__segmentation_origin__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metis__v1__store_instance_response__init
                      (Metis__V1__StoreInstanceResponse         *message)
 {
@@ -1092,7 +1137,7 @@ const ProtobufCMessageDescriptor metis__v1__storage_statistics__descriptor =
   (ProtobufCMessageInit) metis__v1__storage_statistics__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_descriptors[1] =
+static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_descriptors[2] =
 {
   {
     "dicom",
@@ -1106,14 +1151,27 @@ static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "segmentation_origin",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceRequest, segmentation_origin),
+    &metis__v1__segmentation_origin__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__store_instance_request__field_indices_by_name[] = {
   0,   /* field[0] = dicom */
+  1,   /* field[1] = segmentation_origin */
 };
 static const ProtobufCIntRange metis__v1__store_instance_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor =
 {
@@ -1123,11 +1181,62 @@ const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor =
   "Metis__V1__StoreInstanceRequest",
   "metis.v1",
   sizeof(Metis__V1__StoreInstanceRequest),
-  1,
+  2,
   metis__v1__store_instance_request__field_descriptors,
   metis__v1__store_instance_request__field_indices_by_name,
   1,  metis__v1__store_instance_request__number_ranges,
   (ProtobufCMessageInit) metis__v1__store_instance_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__segmentation_origin__field_descriptors[2] =
+{
+  {
+    "source_series_instance_uid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__SegmentationOrigin, source_series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "engine",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__SegmentationOrigin, engine),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__segmentation_origin__field_indices_by_name[] = {
+  1,   /* field[1] = engine */
+  0,   /* field[0] = source_series_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__segmentation_origin__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor metis__v1__segmentation_origin__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.SegmentationOrigin",
+  "SegmentationOrigin",
+  "Metis__V1__SegmentationOrigin",
+  "metis.v1",
+  sizeof(Metis__V1__SegmentationOrigin),
+  2,
+  metis__v1__segmentation_origin__field_descriptors,
+  metis__v1__segmentation_origin__field_indices_by_name,
+  1,  metis__v1__segmentation_origin__number_ranges,
+  (ProtobufCMessageInit) metis__v1__segmentation_origin__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCEnumValue metis__v1__store_instance_response__outcome__enum_values_by_number[4] =
@@ -2360,7 +2469,7 @@ const ProtobufCEnumDescriptor metis__v1__query_request__level__descriptor =
   metis__v1__query_request__level__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[9] =
+static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[10] =
 {
   {
     "level",
@@ -2470,6 +2579,18 @@ static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "segmentation_results_only",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, segmentation_results_only),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__query_request__field_indices_by_name[] = {
   8,   /* field[8] = fuzzy_matching */
@@ -2479,13 +2600,14 @@ static const unsigned metis__v1__query_request__field_indices_by_name[] = {
   4,   /* field[4] = limit */
   1,   /* field[1] = match */
   5,   /* field[5] = offset */
+  9,   /* field[9] = segmentation_results_only */
   3,   /* field[3] = series_instance_uid */
   2,   /* field[2] = study_instance_uid */
 };
 static const ProtobufCIntRange metis__v1__query_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
 {
@@ -2495,7 +2617,7 @@ const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
   "Metis__V1__QueryRequest",
   "metis.v1",
   sizeof(Metis__V1__QueryRequest),
-  9,
+  10,
   metis__v1__query_request__field_descriptors,
   metis__v1__query_request__field_indices_by_name,
   1,  metis__v1__query_request__number_ranges,

@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Metis__V1__GetStorageStatisticsRequest Metis__V1__GetStorageStatisticsRequest;
 typedef struct Metis__V1__StorageStatistics Metis__V1__StorageStatistics;
 typedef struct Metis__V1__StoreInstanceRequest Metis__V1__StoreInstanceRequest;
+typedef struct Metis__V1__SegmentationOrigin Metis__V1__SegmentationOrigin;
 typedef struct Metis__V1__StoreInstanceResponse Metis__V1__StoreInstanceResponse;
 typedef struct Metis__V1__RetrieveInstanceRequest Metis__V1__RetrieveInstanceRequest;
 typedef struct Metis__V1__InstanceChunk Metis__V1__InstanceChunk;
@@ -108,10 +109,34 @@ struct  Metis__V1__StoreInstanceRequest
    * A DICOM Part 10 file.
    */
   ProtobufCBinaryData dicom;
+  /*
+   * Set when Metis's segmentation stores its result: recorded on the
+   * instance's series, so that the next run on the study replaces exactly the
+   * results Metis made (QueryRequest.segmentation_results_only), never an
+   * object a person or another system stored.
+   */
+  Metis__V1__SegmentationOrigin *segmentation_origin;
 };
 #define METIS__V1__STORE_INSTANCE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__store_instance_request__descriptor) \
-    , {0,NULL} }
+    , {0,NULL}, NULL }
+
+
+/*
+ * What a stored segmentation result was made from.
+ */
+struct  Metis__V1__SegmentationOrigin
+{
+  ProtobufCMessage base;
+  /*
+   * The image series that was segmented.
+   */
+  char *source_series_instance_uid;
+  char *engine;
+};
+#define METIS__V1__SEGMENTATION_ORIGIN__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__segmentation_origin__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 struct  Metis__V1__StoreInstanceResponse
@@ -418,10 +443,15 @@ struct  Metis__V1__QueryRequest
    * Person names match word by word, by prefix, ignoring case and accents.
    */
   protobuf_c_boolean fuzzy_matching;
+  /*
+   * Series level: only the series Metis's segmentation stored as its results
+   * (StoreInstanceRequest.segmentation_origin).
+   */
+  protobuf_c_boolean segmentation_results_only;
 };
 #define METIS__V1__QUERY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_request__descriptor) \
-    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0 }
+    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0 }
 
 
 struct  Metis__V1__QueryResponse
@@ -500,6 +530,25 @@ Metis__V1__StoreInstanceRequest *
                       const uint8_t       *data);
 void   metis__v1__store_instance_request__free_unpacked
                      (Metis__V1__StoreInstanceRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Metis__V1__SegmentationOrigin methods */
+void   metis__v1__segmentation_origin__init
+                     (Metis__V1__SegmentationOrigin         *message);
+size_t metis__v1__segmentation_origin__get_packed_size
+                     (const Metis__V1__SegmentationOrigin   *message);
+size_t metis__v1__segmentation_origin__pack
+                     (const Metis__V1__SegmentationOrigin   *message,
+                      uint8_t             *out);
+size_t metis__v1__segmentation_origin__pack_to_buffer
+                     (const Metis__V1__SegmentationOrigin   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__SegmentationOrigin *
+       metis__v1__segmentation_origin__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__segmentation_origin__free_unpacked
+                     (Metis__V1__SegmentationOrigin *message,
                       ProtobufCAllocator *allocator);
 /* Metis__V1__StoreInstanceResponse methods */
 void   metis__v1__store_instance_response__init
@@ -857,6 +906,9 @@ typedef void (*Metis__V1__StorageStatistics_Closure)
 typedef void (*Metis__V1__StoreInstanceRequest_Closure)
                  (const Metis__V1__StoreInstanceRequest *message,
                   void *closure_data);
+typedef void (*Metis__V1__SegmentationOrigin_Closure)
+                 (const Metis__V1__SegmentationOrigin *message,
+                  void *closure_data);
 typedef void (*Metis__V1__StoreInstanceResponse_Closure)
                  (const Metis__V1__StoreInstanceResponse *message,
                   void *closure_data);
@@ -1034,6 +1086,7 @@ void metis__v1__storage__render(ProtobufCService *service,
 extern const ProtobufCMessageDescriptor metis__v1__get_storage_statistics_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__storage_statistics__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__segmentation_origin__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__store_instance_response__descriptor;
 extern const ProtobufCEnumDescriptor    metis__v1__store_instance_response__outcome__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__retrieve_instance_request__descriptor;

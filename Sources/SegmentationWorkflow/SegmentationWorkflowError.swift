@@ -1,0 +1,28 @@
+public import MetisRPC
+public import Segmentation
+
+/// Why a segmentation did not run; each case names what a user can change.
+public enum SegmentationWorkflowError: Error, CustomStringConvertible {
+    case noStudy(String)
+    case noSeries(study: String, series: String)
+    /// The engine reads none of the study's series (and no fallback was allowed, or none applies).
+    case noSeriesToSegment(study: String, engine: String, SeriesChoice.NoMatch)
+    case seriesTooLarge(series: String, bytes: Int, limit: Int)
+    /// The runner has no engine of that name.
+    case unknownEngine(String, available: [String])
+    /// A service the workflow called failed.
+    case service(String, RPCError)
+
+    public var description: String {
+        switch self {
+        case .noStudy(let study): "no study \(study)"
+        case .noSeries(let study, let series): "no series \(series) in study \(study)"
+        case .noSeriesToSegment(let study, let engine, let none):
+            "study \(study): no series to segment with \(engine): \(none)"
+        case .seriesTooLarge(let series, let bytes, let limit):
+            "series \(series) holds \(bytes) bytes, more than max_series_bytes (\(limit)); raise it in the configuration"
+        case .unknownEngine(let name, let available): "unknown engine '\(name)'; available: \(available.joined(separator: ", "))"
+        case .service(let name, let error): "\(name): \(error.message)"
+        }
+    }
+}
