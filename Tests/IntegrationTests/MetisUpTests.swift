@@ -52,7 +52,7 @@ struct MetisUpTests {
         #expect(health.output.hasSuffix("SERVING\n"))
         let stats = try await MetisProcesses.run(probe, [storageSocket, "stats"])
         #expect(stats.status == 0)
-        #expect(stats.output == "patients=0 studies=0 series=0 instances=0 stored_bytes=0 disk_bytes=0 schema=4\n")
+        #expect(stats.output == "patients=0 studies=0 series=0 instances=0 stored_bytes=0 disk_bytes=0 schema=5\n")
         for name in ["tracking", "inference-0", "inference-1"] {
             #expect(try await MetisProcesses.run(probe, [run.appendingPathComponent("\(name).sock").path, "health"]).status == 0)
         }
