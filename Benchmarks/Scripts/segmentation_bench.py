@@ -132,7 +132,8 @@ def main():
         finally:
             up.terminate()
             up.wait(30)
-        stages = ["fetch", "volume", "engine", "lesions", "contours", "encode", "store"]
+        # Every stage the report names, in its order (fetch, volume, engine, intracranial, lesions, contours, encode, store, record).
+        stages = list(runs[0][1])
         medians = {stage: statistics.median(r[1].get(stage, 0) for r in runs) for stage in stages}
         whole = statistics.median(r[0] for r in runs)
         metis_rt = medians["contours"] + medians["encode"]

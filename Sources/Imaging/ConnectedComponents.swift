@@ -7,26 +7,35 @@ public enum ConnectedComponents {
         precondition(mask.count == columns * rows * slices)
         var labels = [Int32](repeating: 0, count: mask.count)
         var count: Int32 = 0
-        var stack = [Int]()
-        for start in mask.indices where mask[start] && labels[start] == 0 {
-            count += 1
-            labels[start] = count
-            stack.append(start)
-            while let index = stack.popLast() {
-                let column = index % columns, row = (index / columns) % rows, slice = index / (columns * rows)
-                for dz in -1...1 {
-                    let z = slice + dz
-                    guard z >= 0, z < slices else { continue }
-                    for dy in -1...1 {
-                        let y = row + dy
-                        guard y >= 0, y < rows else { continue }
-                        for dx in -1...1 {
-                            let x = column + dx
-                            guard x >= 0, x < columns else { continue }
-                            let neighbour = (z * rows + y) * columns + x
-                            if mask[neighbour] && labels[neighbour] == 0 {
-                                labels[neighbour] = count
-                                stack.append(neighbour)
+        let plane = columns * rows
+        mask.withUnsafeBufferPointer { mask in
+            labels.withUnsafeMutableBufferPointer { labels in
+                // Each voxel is pushed at most once.
+                let stack = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, mask.count))
+                defer { stack.deallocate() }
+                for start in 0..<mask.count where mask[start] && labels[start] == 0 {
+                    count += 1
+                    labels[start] = count
+                    stack[0] = Int32(truncatingIfNeeded: start)
+                    var top = 1
+                    while top > 0 {
+                        top -= 1
+                        let index = Int(stack[top])
+                        let column = index % columns, row = (index / columns) % rows, slice = index / plane
+                        let z0 = max(0, slice - 1), z1 = min(slices - 1, slice + 1)
+                        let y0 = max(0, row - 1), y1 = min(rows - 1, row + 1)
+                        let x0 = max(0, column - 1), x1 = min(columns - 1, column + 1)
+                        for z in z0...z1 {
+                            for y in y0...y1 {
+                                let line = (z * rows + y) * columns
+                                for x in x0...x1 {
+                                    let neighbour = line + x
+                                    if mask[neighbour] && labels[neighbour] == 0 {
+                                        labels[neighbour] = count
+                                        stack[top] = Int32(truncatingIfNeeded: neighbour)
+                                        top += 1
+                                    }
+                                }
                             }
                         }
                     }

@@ -15,27 +15,66 @@ enum Morphology {
     }
 
     /// Separable box filter, one axis after another, a running count along each line (independent of the radius).
+    /// Along columns the count runs over each contiguous line; along rows and slices a window of counts, one per
+    /// position of the plane below the axis, slides over the lines, so memory is read in order and the loops vectorise.
     private static func box(
         _ mask: [Bool], columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int), all: Bool, beyondEdgeSet: Bool = false
     ) -> [Bool] {
         var current = mask
+        var next = [Bool](repeating: false, count: mask.count)
         let strides = [1, columns, columns * rows]
         let sizes = [columns, rows, slices]
         for (axis, radius) in [radii.x, radii.y, radii.z].enumerated() where radius > 0 {
-            let stride = strides[axis], size = sizes[axis]
-            var next = current
-            var prefix = [Int32](repeating: 0, count: size + 1)
-            for start in current.indices where (start / stride) % size == 0 {
-                for k in 0..<size { prefix[k + 1] = prefix[k] + (current[start + k * stride] ? 1 : 0) }
-                for k in 0..<size {
-                    let low = k - radius, high = k + radius
-                    let count = prefix[min(size, high + 1)] - prefix[max(0, low)]
-                    let inside = min(size - 1, high) - max(0, low) + 1
-                    next[start + k * stride] =
-                        all ? (beyondEdgeSet ? Int(count) == inside : low >= 0 && high < size && Int(count) == 2 * radius + 1) : count > 0
+            // The layout is [outer][size][stride]: `stride` lines side by side along the axis.
+            let stride = strides[axis], size = sizes[axis], outer = mask.count / (stride * size)
+            // How many set voxels position `k`'s window needs for the voxel to be set (more than any window holds: never).
+            let need = (0..<size).map { k -> Int16 in
+                let low = k - radius, high = k + radius
+                guard all else { return 1 }
+                if beyondEdgeSet { return Int16(min(size - 1, high) - max(0, low) + 1) }
+                return low >= 0 && high < size ? Int16(2 * radius + 1) : Int16.max
+            }
+            current.withUnsafeBytes { sourceBytes in
+                next.withUnsafeMutableBytes { targetBytes in
+                    let source = sourceBytes.bindMemory(to: UInt8.self), target = targetBytes.bindMemory(to: UInt8.self)
+                    if stride == 1 {
+                        for line in 0..<outer {
+                            let base = line * size
+                            var count: Int16 = 0
+                            for k in 0...min(radius, size - 1) { count &+= Int16(source[base + k]) }
+                            for k in 0..<size {
+                                target[base + k] = count >= need[k] ? 1 : 0
+                                if k + radius + 1 < size { count &+= Int16(source[base + k + radius + 1]) }
+                                if k - radius >= 0 { count &-= Int16(source[base + k - radius]) }
+                            }
+                        }
+                        return
+                    }
+                    let window = UnsafeMutableBufferPointer<Int16>.allocate(capacity: stride)
+                    defer { window.deallocate() }
+                    for block in 0..<outer {
+                        let base = block * size * stride
+                        window.initialize(repeating: 0)
+                        for k in 0...min(radius, size - 1) {
+                            let row = base + k * stride
+                            for j in 0..<stride { window[j] &+= Int16(source[row + j]) }
+                        }
+                        for k in 0..<size {
+                            let row = base + k * stride, threshold = need[k]
+                            for j in 0..<stride { target[row + j] = window[j] >= threshold ? 1 : 0 }
+                            if k + radius + 1 < size {
+                                let entering = base + (k + radius + 1) * stride
+                                for j in 0..<stride { window[j] &+= Int16(source[entering + j]) }
+                            }
+                            if k - radius >= 0 {
+                                let leaving = base + (k - radius) * stride
+                                for j in 0..<stride { window[j] &-= Int16(source[leaving + j]) }
+                            }
+                        }
+                    }
                 }
             }
-            current = next
+            swap(&current, &next)
         }
         return current
     }
@@ -49,21 +88,37 @@ enum Morphology {
     /// Fills the background regions not connected (6-neighbours) to the volume's border.
     static func fillHoles(_ mask: [Bool], columns: Int, rows: Int, slices: Int) -> [Bool] {
         var outside = [Bool](repeating: false, count: mask.count)
-        var stack = [Int]()
         let plane = columns * rows
-        for index in mask.indices where !mask[index] {
-            let x = index % columns, y = (index / columns) % rows, z = index / plane
-            if x == 0 || y == 0 || z == 0 || x == columns - 1 || y == rows - 1 || z == slices - 1 {
-                outside[index] = true
-                stack.append(index)
-            }
-        }
-        while let index = stack.popLast() {
-            let x = index % columns, y = (index / columns) % rows, z = index / plane
-            for (ok, neighbour) in [(x > 0, index - 1), (x < columns - 1, index + 1), (y > 0, index - columns), (y < rows - 1, index + columns),
-                                    (z > 0, index - plane), (z < slices - 1, index + plane)] where ok && !mask[neighbour] && !outside[neighbour] {
-                outside[neighbour] = true
-                stack.append(neighbour)
+        mask.withUnsafeBufferPointer { mask in
+            outside.withUnsafeMutableBufferPointer { outside in
+                // Each voxel is pushed at most once.
+                let stack = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, mask.count))
+                defer { stack.deallocate() }
+                var top = 0
+                @inline(__always) func visit(_ index: Int) {
+                    if !mask[index] && !outside[index] {
+                        outside[index] = true
+                        stack[top] = Int32(truncatingIfNeeded: index)
+                        top += 1
+                    }
+                }
+                for z in 0..<slices {
+                    for y in 0..<rows {
+                        let border = z == 0 || z == slices - 1 || y == 0 || y == rows - 1
+                        for x in 0..<columns where border || x == 0 || x == columns - 1 { visit((z * rows + y) * columns + x) }
+                    }
+                }
+                while top > 0 {
+                    top -= 1
+                    let index = Int(stack[top])
+                    let x = index % columns, y = (index / columns) % rows, z = index / plane
+                    if x > 0 { visit(index - 1) }
+                    if x < columns - 1 { visit(index + 1) }
+                    if y > 0 { visit(index - columns) }
+                    if y < rows - 1 { visit(index + columns) }
+                    if z > 0 { visit(index - plane) }
+                    if z < slices - 1 { visit(index + plane) }
+                }
             }
         }
         return outside.map { !$0 }
@@ -73,28 +128,45 @@ enum Morphology {
     static func fillHolesPerSlice(_ mask: [Bool], columns: Int, rows: Int, slices: Int) -> [Bool] {
         var filled = mask
         let plane = columns * rows
-        for slice in 0..<slices {
-            let base = slice * plane
-            var outside = [Bool](repeating: false, count: plane)
-            var stack = [Int]()
-            for x in 0..<columns {
-                stack.append(x)
-                stack.append((rows - 1) * columns + x)
+        mask.withUnsafeBufferPointer { mask in
+            filled.withUnsafeMutableBufferPointer { filled in
+                let outside = UnsafeMutableBufferPointer<Bool>.allocate(capacity: max(1, plane))
+                let stack = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, plane))
+                defer {
+                    outside.deallocate()
+                    stack.deallocate()
+                }
+                for slice in 0..<slices {
+                    let base = slice * plane
+                    outside.initialize(repeating: false)
+                    var top = 0
+                    @inline(__always) func visit(_ pixel: Int) {
+                        if !outside[pixel] && !mask[base + pixel] {
+                            outside[pixel] = true
+                            stack[top] = Int32(truncatingIfNeeded: pixel)
+                            top += 1
+                        }
+                    }
+                    for x in 0..<columns {
+                        visit(x)
+                        visit((rows - 1) * columns + x)
+                    }
+                    for y in 0..<rows {
+                        visit(y * columns)
+                        visit(y * columns + columns - 1)
+                    }
+                    while top > 0 {
+                        top -= 1
+                        let pixel = Int(stack[top])
+                        let x = pixel % columns, y = pixel / columns
+                        if x > 0 { visit(pixel - 1) }
+                        if x < columns - 1 { visit(pixel + 1) }
+                        if y > 0 { visit(pixel - columns) }
+                        if y < rows - 1 { visit(pixel + columns) }
+                    }
+                    for pixel in 0..<plane where !outside[pixel] { filled[base + pixel] = true }
+                }
             }
-            for y in 0..<rows {
-                stack.append(y * columns)
-                stack.append(y * columns + columns - 1)
-            }
-            while let pixel = stack.popLast() {
-                guard !outside[pixel], !mask[base + pixel] else { continue }
-                outside[pixel] = true
-                let x = pixel % columns, y = pixel / columns
-                if x > 0 { stack.append(pixel - 1) }
-                if x < columns - 1 { stack.append(pixel + 1) }
-                if y > 0 { stack.append(pixel - columns) }
-                if y < rows - 1 { stack.append(pixel + columns) }
-            }
-            for pixel in 0..<plane where !outside[pixel] { filled[base + pixel] = true }
         }
         return filled
     }
