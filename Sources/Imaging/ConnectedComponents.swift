@@ -7,33 +7,33 @@ public enum ConnectedComponents {
         precondition(mask.count == columns * rows * slices)
         var labels = [Int32](repeating: 0, count: mask.count)
         var count: Int32 = 0
-        let plane = columns * rows
         mask.withUnsafeBufferPointer { mask in
             labels.withUnsafeMutableBufferPointer { labels in
-                // Each voxel is pushed at most once.
-                let stack = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, mask.count))
+                // Each voxel is pushed at most once, as its packed coordinates (no division when it is popped).
+                let stack = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, mask.count))
                 defer { stack.deallocate() }
-                for start in 0..<mask.count where mask[start] && labels[start] == 0 {
-                    count += 1
-                    labels[start] = count
-                    stack[0] = Int32(truncatingIfNeeded: start)
-                    var top = 1
-                    while top > 0 {
-                        top -= 1
-                        let index = Int(stack[top])
-                        let column = index % columns, row = (index / columns) % rows, slice = index / plane
-                        let z0 = max(0, slice - 1), z1 = min(slices - 1, slice + 1)
-                        let y0 = max(0, row - 1), y1 = min(rows - 1, row + 1)
-                        let x0 = max(0, column - 1), x1 = min(columns - 1, column + 1)
-                        for z in z0...z1 {
-                            for y in y0...y1 {
-                                let line = (z * rows + y) * columns
-                                for x in x0...x1 {
-                                    let neighbour = line + x
-                                    if mask[neighbour] && labels[neighbour] == 0 {
-                                        labels[neighbour] = count
-                                        stack[top] = Int32(truncatingIfNeeded: neighbour)
-                                        top += 1
+                var start = 0
+                for slice in 0..<slices {
+                    for row in 0..<rows {
+                        for column in 0..<columns {
+                            defer { start += 1 }
+                            guard mask[start] && labels[start] == 0 else { continue }
+                            count += 1
+                            labels[start] = count
+                            stack[0] = UInt64(column) | UInt64(row) << 20 | UInt64(slice) << 40
+                            var top = 1
+                            while top > 0 {
+                                top -= 1
+                                let packed = stack[top]
+                                let x = Int(packed & 0xFFFFF), y = Int((packed >> 20) & 0xFFFFF), z = Int(packed >> 40)
+                                for nz in max(0, z - 1)...min(slices - 1, z + 1) {
+                                    for ny in max(0, y - 1)...min(rows - 1, y + 1) {
+                                        let line = (nz * rows + ny) * columns
+                                        for nx in max(0, x - 1)...min(columns - 1, x + 1) where mask[line + nx] && labels[line + nx] == 0 {
+                                            labels[line + nx] = count
+                                            stack[top] = UInt64(nx) | UInt64(ny) << 20 | UInt64(nz) << 40
+                                            top += 1
+                                        }
                                     }
                                 }
                             }

@@ -75,7 +75,8 @@ public struct IntracranialMask: Sendable {
             deep = erode(head, depth, beyondEdgeSet: false)
             if deep.lazy.filter({ $0 }).count >= 100 { break }
         }
-        let deepValues = voxels.indices.lazy.filter { deep[$0] }.map { voxels[$0] }
+        let deepRegion = deep
+        let deepValues = voxels.indices.lazy.filter { deepRegion[$0] }.map { voxels[$0] }
         guard deepValues.count >= 100 else { return empty }
         let reference = Statistics.median(Array(deepValues))
         // The head again, at a level set by the brain: muscle or fat darkened by the bias field no longer leaves gaps in the scalp.
@@ -84,7 +85,8 @@ public struct IntracranialMask: Sendable {
         head = Morphology.fillHolesPerSlice(head, columns: columns, rows: rows, slices: slices)
         head = Morphology.fillHoles(head, columns: columns, rows: rows, slices: slices)
         // 3–4. Tissue; opened until the part holding the deep region no longer reaches the scalp; grown back.
-        let tissue = voxels.indices.map { head[$0] && voxels[$0] > tissueFraction * reference }
+        let level = tissueFraction * reference
+        let tissue = zip(head, voxels).map { $0 && $1 > level }
         let surface = Self.interiorSurface(of: head, depth: scalpDepth, columns: columns, rows: rows, slices: slices, radii: radii(scalpDepth))
         let surfaceCount = max(1, surface.lazy.filter { $0 }.count)
         var brain = empty, separated = false
@@ -107,8 +109,9 @@ public struct IntracranialMask: Sendable {
             let fragment = Int(minimumFragment / voxelVolume)
             let kept = (0...count).map { $0 == chosen || ($0 > 0 && size[$0] >= fragment && nearScalp[$0] == 0) }
             let grown = dilate(labels.map { kept[Int($0)] }, radius)
-            brain = grown.indices.map { grown[$0] && tissue[$0] }
-            let touching = brain.indices.lazy.filter { brain[$0] && surface[$0] }.count
+            let grownTissue = zip(grown, tissue).map { $0 && $1 }
+            brain = grownTissue
+            let touching = zip(grownTissue, surface).lazy.filter { $0 && $1 }.count
             separated = Double(touching) / Double(surfaceCount) <= maximumScalpContact
             if separated { break }
         }

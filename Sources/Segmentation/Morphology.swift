@@ -52,24 +52,46 @@ enum Morphology {
                     }
                     let window = UnsafeMutableBufferPointer<Int16>.allocate(capacity: stride)
                     defer { window.deallocate() }
+                    let counts = UnsafeMutableRawPointer(window.baseAddress!)
+                    let sourceBase = UnsafeRawPointer(source.baseAddress!), targetBase = UnsafeMutableRawPointer(target.baseAddress!)
+                    let vectorEnd = stride / 16 * 16
+                    /// Adds (or takes away) line `row` of the source to the window, 16 positions at a time.
+                    @inline(__always) func add(_ row: Int, _ sign: Int16) {
+                        var j = 0
+                        while j < vectorEnd {
+                            let values = SIMD16<Int16>(truncatingIfNeeded: sourceBase.loadUnaligned(fromByteOffset: row + j, as: SIMD16<UInt8>.self))
+                            let window = counts.loadUnaligned(fromByteOffset: 2 * j, as: SIMD16<Int16>.self)
+                            counts.storeBytes(of: window &+ values &* sign, toByteOffset: 2 * j, as: SIMD16<Int16>.self)
+                            j += 16
+                        }
+                        while j < stride {
+                            window[j] &+= Int16(source[row + j]) &* sign
+                            j += 1
+                        }
+                    }
+                    /// Writes line `row` of the target: set where the window holds at least `threshold`.
+                    @inline(__always) func emit(_ row: Int, _ threshold: Int16) {
+                        var j = 0
+                        let limit = SIMD16<Int16>(repeating: threshold)
+                        while j < vectorEnd {
+                            let window = counts.loadUnaligned(fromByteOffset: 2 * j, as: SIMD16<Int16>.self)
+                            let set = SIMD16<Int16>(repeating: 0).replacing(with: 1, where: window .>= limit)
+                            targetBase.storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: set), toByteOffset: row + j, as: SIMD16<UInt8>.self)
+                            j += 16
+                        }
+                        while j < stride {
+                            target[row + j] = window[j] >= threshold ? 1 : 0
+                            j += 1
+                        }
+                    }
                     for block in 0..<outer {
                         let base = block * size * stride
                         window.initialize(repeating: 0)
-                        for k in 0...min(radius, size - 1) {
-                            let row = base + k * stride
-                            for j in 0..<stride { window[j] &+= Int16(source[row + j]) }
-                        }
+                        for k in 0...min(radius, size - 1) { add(base + k * stride, 1) }
                         for k in 0..<size {
-                            let row = base + k * stride, threshold = need[k]
-                            for j in 0..<stride { target[row + j] = window[j] >= threshold ? 1 : 0 }
-                            if k + radius + 1 < size {
-                                let entering = base + (k + radius + 1) * stride
-                                for j in 0..<stride { window[j] &+= Int16(source[entering + j]) }
-                            }
-                            if k - radius >= 0 {
-                                let leaving = base + (k - radius) * stride
-                                for j in 0..<stride { window[j] &-= Int16(source[leaving + j]) }
-                            }
+                            emit(base + k * stride, need[k])
+                            if k + radius + 1 < size { add(base + (k + radius + 1) * stride, 1) }
+                            if k - radius >= 0 { add(base + (k - radius) * stride, -1) }
                         }
                     }
                 }
@@ -88,36 +110,36 @@ enum Morphology {
     /// Fills the background regions not connected (6-neighbours) to the volume's border.
     static func fillHoles(_ mask: [Bool], columns: Int, rows: Int, slices: Int) -> [Bool] {
         var outside = [Bool](repeating: false, count: mask.count)
-        let plane = columns * rows
         mask.withUnsafeBufferPointer { mask in
             outside.withUnsafeMutableBufferPointer { outside in
-                // Each voxel is pushed at most once.
-                let stack = UnsafeMutableBufferPointer<Int32>.allocate(capacity: max(1, mask.count))
+                // Each voxel is pushed at most once, as its packed coordinates.
+                let stack = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(1, mask.count))
                 defer { stack.deallocate() }
                 var top = 0
-                @inline(__always) func visit(_ index: Int) {
+                @inline(__always) func visit(_ x: Int, _ y: Int, _ z: Int) {
+                    let index = (z * rows + y) * columns + x
                     if !mask[index] && !outside[index] {
                         outside[index] = true
-                        stack[top] = Int32(truncatingIfNeeded: index)
+                        stack[top] = UInt64(x) | UInt64(y) << 20 | UInt64(z) << 40
                         top += 1
                     }
                 }
                 for z in 0..<slices {
                     for y in 0..<rows {
                         let border = z == 0 || z == slices - 1 || y == 0 || y == rows - 1
-                        for x in 0..<columns where border || x == 0 || x == columns - 1 { visit((z * rows + y) * columns + x) }
+                        for x in 0..<columns where border || x == 0 || x == columns - 1 { visit(x, y, z) }
                     }
                 }
                 while top > 0 {
                     top -= 1
-                    let index = Int(stack[top])
-                    let x = index % columns, y = (index / columns) % rows, z = index / plane
-                    if x > 0 { visit(index - 1) }
-                    if x < columns - 1 { visit(index + 1) }
-                    if y > 0 { visit(index - columns) }
-                    if y < rows - 1 { visit(index + columns) }
-                    if z > 0 { visit(index - plane) }
-                    if z < slices - 1 { visit(index + plane) }
+                    let packed = stack[top]
+                    let x = Int(packed & 0xFFFFF), y = Int((packed >> 20) & 0xFFFFF), z = Int(packed >> 40)
+                    if x > 0 { visit(x - 1, y, z) }
+                    if x < columns - 1 { visit(x + 1, y, z) }
+                    if y > 0 { visit(x, y - 1, z) }
+                    if y < rows - 1 { visit(x, y + 1, z) }
+                    if z > 0 { visit(x, y, z - 1) }
+                    if z < slices - 1 { visit(x, y, z + 1) }
                 }
             }
         }
