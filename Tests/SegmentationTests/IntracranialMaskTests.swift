@@ -161,6 +161,43 @@ struct MorphologyTests {
         }
     }
 
+    /// Box erosion or dilation by its definition, on any grid, outside the volume unset (or set, `beyondEdgeSet`).
+    static func naive(
+        _ mask: [Bool], size: (x: Int, y: Int, z: Int), radii: (x: Int, y: Int, z: Int), all: Bool, beyondEdgeSet: Bool = false
+    ) -> [Bool] {
+        (0..<mask.count).map { index in
+            let x = index % size.x, y = (index / size.x) % size.y, z = index / (size.x * size.y)
+            var any = false, every = true
+            for dz in -radii.z...radii.z {
+                for dy in -radii.y...radii.y {
+                    for dx in -radii.x...radii.x {
+                        let (a, b, c) = (x + dx, y + dy, z + dz)
+                        let inside = a >= 0 && b >= 0 && c >= 0 && a < size.x && b < size.y && c < size.z
+                        let set = inside ? mask[(c * size.y + b) * size.x + a] : (all && beyondEdgeSet)
+                        any = any || set
+                        every = every && set
+                    }
+                }
+            }
+            return all ? every : any
+        }
+    }
+
+    @Test("box filters equal their definitions on grids whose lines are not whole vectors, radii per axis and beyond the volume")
+    func anisotropicBox() {
+        var random = SystemRandomNumberGenerator()
+        let size = (x: 37, y: 21, z: 9)
+        let mask = (0..<size.x * size.y * size.z).map { _ in Int.random(in: 0..<10, using: &random) < 8 }
+        for radii in [(x: 3, y: 1, z: 2), (x: 0, y: 4, z: 1), (x: 1, y: 2, z: 10)] {
+            let (columns, rows, slices) = size
+            #expect(Morphology.erode(mask, columns: columns, rows: rows, slices: slices, radii: radii) == Self.naive(mask, size: size, radii: radii, all: true))
+            #expect(
+                Morphology.erode(mask, columns: columns, rows: rows, slices: slices, radii: radii, beyondEdgeSet: true)
+                    == Self.naive(mask, size: size, radii: radii, all: true, beyondEdgeSet: true))
+            #expect(Morphology.dilate(mask, columns: columns, rows: rows, slices: slices, radii: radii) == Self.naive(mask, size: size, radii: radii, all: false))
+        }
+    }
+
     @Test("3D hole filling fills an enclosed cavity, not a tunnel to the border")
     func holes() {
         let n = 10
