@@ -31,8 +31,8 @@ public struct SegmentationWorkflow: Sendable {
         }
     }
 
-    /// Progress of a run: stage (fetch, volume, engine, intracranial, lesions, contours, encode, store, record) and fraction.
-    public typealias Progress = @Sendable (_ stage: String, _ fraction: Double) -> Void
+    /// Progress of a run: the pipeline's stages, then store and record.
+    public typealias Progress = SegmentationPipeline.Progress
 
     public var source: any SegmentationSeriesSource
     public var runner: any SegmentationRunner
@@ -142,7 +142,8 @@ public struct SegmentationWorkflow: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
+    /// A duration in seconds, for reports.
+    public static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

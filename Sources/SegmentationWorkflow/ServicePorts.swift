@@ -79,13 +79,7 @@ public struct StorageSegmentationPorts: SegmentationSeriesSource, SegmentationRe
         }
     }
 
-    private func calling<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as RPCError {
-            throw SegmentationWorkflowError.service("metis-storage", error)
-        }
-    }
+    private func calling<T>(_ body: () async throws -> T) async throws -> T { try await service("metis-storage", body) }
 }
 
 /// Runs segmentations on metis-inference workers.
@@ -140,11 +134,14 @@ public struct WorkerSegmentationRunner: SegmentationRunner {
         }
     }
 
-    private func calling<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as RPCError {
-            throw SegmentationWorkflowError.service("metis-inference", error)
-        }
+    private func calling<T>(_ body: () async throws -> T) async throws -> T { try await service("metis-inference", body) }
+}
+
+/// Runs a call to `name`, its failure becoming the workflow's `.service` error.
+private func service<T>(_ name: String, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as RPCError {
+        throw SegmentationWorkflowError.service(name, error)
     }
 }

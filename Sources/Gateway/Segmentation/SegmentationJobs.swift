@@ -84,7 +84,7 @@ actor SegmentationJobs {
 
     func snapshot(_ id: String) -> Snapshot? {
         guard var job = jobs[id] else { return nil }
-        job.snapshot.elapsedSeconds = SegmentationRoutes.seconds(job.started.duration(to: job.finished ?? .now))
+        job.snapshot.elapsedSeconds = SegmentationWorkflow.seconds(job.started.duration(to: job.finished ?? .now))
         return job.snapshot
     }
 
@@ -112,7 +112,7 @@ actor SegmentationJobs {
         guard var job = jobs[id], job.snapshot.status == .running else { return }
         job.snapshot.stage = stage
         job.snapshot.fraction = fraction
-        job.snapshot.elapsedSeconds = SegmentationRoutes.seconds(job.started.duration(to: .now))
+        job.snapshot.elapsedSeconds = SegmentationWorkflow.seconds(job.started.duration(to: .now))
         jobs[id] = job
         let event = Self.progressEvent(job.snapshot)
         for subscriber in job.subscribers.values { subscriber.yield(event) }
@@ -128,7 +128,7 @@ actor SegmentationJobs {
             job.snapshot.stage = "done"
             job.snapshot.fraction = 1
         }
-        job.snapshot.elapsedSeconds = SegmentationRoutes.seconds(job.started.duration(to: job.finished!))
+        job.snapshot.elapsedSeconds = SegmentationWorkflow.seconds(job.started.duration(to: job.finished!))
         let event = Self.finalEvent(job.snapshot)
         for subscriber in job.subscribers.values {
             subscriber.yield(event)

@@ -2,7 +2,6 @@ import DICOM
 import Foundation
 import Hummingbird
 import Logging
-import MetisProto
 import Segmentation
 import SegmentationWorkflow
 
@@ -53,10 +52,6 @@ struct SegmentationRoutes: Sendable {
         case "seg": return .seg
         default: throw HTTPError(.badRequest, message: "format '\(name!)' is not rtstruct or seg")
         }
-    }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
 
