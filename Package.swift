@@ -150,10 +150,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // One library per process.
+        // What every process shares: its configuration (defaults, file, environment, flags), options, version and run loop.
+        .target(
+            name: "MetisProcess",
+            dependencies: [
+                "MetisRPC", "CMalloc", log, lifecycle, argumentParser,
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // One library per process, its command beside it.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "DICOM", "CLibCrypto", "CZlib", grdb, log, lifecycle, protobuf] + nio,
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "CLibCrypto", "CZlib", grdb, log, lifecycle, protobuf, argumentParser] + nio,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -163,18 +173,22 @@ let package = Package(
         ),
         .target(
             name: "InferenceService",
-            dependencies: ["MetisRPC", "MetisProto", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "ModelInference", log, lifecycle, protobuf],
+            dependencies: [
+                "MetisRPC", "MetisProto", "MetisProcess", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "ModelInference", log, lifecycle,
+                protobuf, argumentParser,
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TrackingService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "FollowUp", grdb, log, lifecycle, protobuf],
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "FollowUp", grdb, log, lifecycle, protobuf, argumentParser],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", "DICOM", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
+                argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -186,10 +200,11 @@ let package = Package(
             resources: [.copy("WebApp")],
             swiftSettings: swiftSettings
         ),
+        // `metis` only: the supervisor (`metis up`) and the tools.
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine", "ModelInference", "CBLAS",
+                "MetisRPC", "MetisProto", "MetisProcess", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine", "ModelInference", "CBLAS",
                 "CLibCrypto", "CMalloc", log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -197,7 +212,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Thin executables.
+        // Thin executables: `metis` runs every process as a subcommand; each service's own executable links only that process.
         .executableTarget(
             name: "metis",
             dependencies: ["Launcher", argumentParser],
@@ -205,22 +220,22 @@ let package = Package(
         ),
         .executableTarget(
             name: "metis-storage",
-            dependencies: ["Launcher", argumentParser],
+            dependencies: ["StorageService", argumentParser],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "metis-inference",
-            dependencies: ["Launcher", argumentParser],
+            dependencies: ["InferenceService", argumentParser],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "metis-tracking",
-            dependencies: ["Launcher", argumentParser],
+            dependencies: ["TrackingService", argumentParser],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "metis-gateway",
-            dependencies: ["Launcher", argumentParser],
+            dependencies: ["Gateway", argumentParser],
             swiftSettings: swiftSettings
         ),
 
@@ -290,7 +305,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LauncherTests",
-            dependencies: ["Launcher", argumentParser],
+            dependencies: ["Launcher", "MetisProcess", "Gateway", argumentParser],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MetisProcessTests",
+            dependencies: ["MetisProcess", "MetisRPC", argumentParser, log],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,6 @@
 public import Foundation
 public import MetisRPC
-public import SegmentationWorkflow
+public import MetisProcess
 
 /// Where the gateway listens and where it finds the services.
 public struct GatewayConfiguration: Sendable {
@@ -37,7 +37,7 @@ public struct GatewayConfiguration: Sendable {
         tracking: RPCAddress,
         inference: [RPCAddress],
         maximumUploadSize: Int = 1 << 30,
-        maximumSeriesSize: Int = SegmentationWorkflow.defaultMaximumSeriesSize,
+        maximumSeriesSize: Int = MetisConfiguration.defaultMaximumSeriesSize,
         sequenceNames: [String: String] = [:],
         healthTimeout: Duration = .seconds(2),
         version: String,

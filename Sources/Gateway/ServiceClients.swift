@@ -1,4 +1,5 @@
 import Logging
+import MetisProcess
 import MetisProto
 import MetisRPC
 
@@ -23,7 +24,8 @@ struct ServiceClients: Sendable {
         tracking = RPCConnection(address: configuration.tracking, configuration: channel, logger: logger)
         // A segmentation request carries a whole series: that channel takes larger frames.
         var inferenceChannel = channel
-        inferenceChannel.maximumFrameSize = max(inferenceChannel.maximumFrameSize, configuration.maximumSeriesSize + (1 << 20))
+        inferenceChannel.maximumFrameSize = MetisConfiguration.inferenceFrameSize(
+            maximumFrameSize: inferenceChannel.maximumFrameSize, maximumSeriesSize: configuration.maximumSeriesSize)
         inferenceWorkers = configuration.inference.map { RPCConnection(address: $0, configuration: inferenceChannel, logger: logger) }
         inference = RPCClientPool(connections: inferenceWorkers, strategy: .leastInFlight)
     }

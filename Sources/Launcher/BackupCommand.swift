@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import MetisProcess
 import MetisDatabase
 import StorageService
 

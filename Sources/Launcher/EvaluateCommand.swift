@@ -1,6 +1,7 @@
 public import ArgumentParser
 import DICOM
 import Foundation
+import MetisProcess
 import Imaging
 import ModelInference
 import NeuralEngine

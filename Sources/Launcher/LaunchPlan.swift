@@ -1,4 +1,5 @@
 import Foundation
+import MetisProcess
 import InferenceService
 import Logging
 

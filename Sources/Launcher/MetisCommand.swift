@@ -1,4 +1,9 @@
 public import ArgumentParser
+import Gateway
+import InferenceService
+import MetisProcess
+import StorageService
+import TrackingService
 
 /// `metis`: the command-line entry point.
 public struct MetisCommand: AsyncParsableCommand {

@@ -1,6 +1,8 @@
 public import ArgumentParser
 import CBLAS
 import Foundation
+import InferenceService
+import MetisProcess
 import Imaging
 import ModelInference
 import NeuralEngine

@@ -1,4 +1,6 @@
 import ArgumentParser
+import InferenceService
+import MetisProcess
 import ModelInference
 import Segmentation
 

@@ -1,4 +1,5 @@
 import Foundation
+import MetisProcess
 import Logging
 import MetisProto
 import MetisRPC
@@ -150,7 +151,7 @@ final class Supervisor: Service, Sendable {
     /// as `stopAll`'s snapshot, so no process starts after it and escapes it.
     private func spawn(_ spec: ChildSpec) throws -> ChildProcess {
         var environment = ProcessInfo.processInfo.environment
-        environment[SupervisorWatchdog.environmentKey] = String(getpid())
+        environment[ProcessRunner.supervisorEnvironmentKey] = String(getpid())
         for (key, value) in spec.environment { environment[key] = value }
         let child = try running.withLock { running throws -> ChildProcess in
             guard !stopping.load(ordering: .relaxed) else {

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import MetisProcess
 import Gateway
 
 /// `metis token create|revoke|list`: the gateway's access tokens.

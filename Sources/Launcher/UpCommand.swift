@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Foundation
+import MetisProcess
 import Gateway
 import Logging
 import MetisRPC

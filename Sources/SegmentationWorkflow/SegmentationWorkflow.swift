@@ -45,12 +45,9 @@ public struct SegmentationWorkflow: Sendable {
     public var sequenceNames: [String: SeriesChoice.Sequence]
     public var logger: Logger
 
-    /// The default of max_series_bytes.
-    public static let defaultMaximumSeriesSize = 512 << 20
-
     public init(
         source: any SegmentationSeriesSource, runner: any SegmentationRunner, results: any SegmentationResultStore,
-        recorder: (any SegmentationRecorder)?, maximumSeriesSize: Int = Self.defaultMaximumSeriesSize,
+        recorder: (any SegmentationRecorder)?, maximumSeriesSize: Int,
         sequenceNames: [String: SeriesChoice.Sequence] = [:], logger: Logger = Logger(label: "metis.segmentation")
     ) {
         self.source = source

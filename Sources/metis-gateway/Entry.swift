@@ -1,5 +1,5 @@
 import ArgumentParser
-import Launcher
+import Gateway
 
 /// Parses the command line and runs `GatewayCommand`.
 @main

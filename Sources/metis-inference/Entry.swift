@@ -1,5 +1,5 @@
 import ArgumentParser
-import Launcher
+import InferenceService
 
 /// Parses the command line and runs `InferenceCommand`.
 @main

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Launcher
+import StorageService
 
 /// Parses the command line and runs `StorageCommand`.
 @main

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Launcher
+import TrackingService
 
 /// Parses the command line and runs `TrackingCommand`.
 @main

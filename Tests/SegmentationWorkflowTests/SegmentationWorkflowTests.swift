@@ -29,7 +29,7 @@ struct SegmentationWorkflowTests {
 
         var out: URL { url.appendingPathComponent("result.dcm") }
 
-        func workflow(maximumSeriesSize: Int = SegmentationWorkflow.defaultMaximumSeriesSize) -> SegmentationWorkflow {
+        func workflow(maximumSeriesSize: Int = 512 << 20) -> SegmentationWorkflow {
             SegmentationWorkflow(
                 source: FileSeriesSource(files: files), runner: PipelineRunner(engine: ClassicalEngine(), softwareVersion: "test"),
                 results: FileResultStore(url: out), recorder: nil, maximumSeriesSize: maximumSeriesSize)

@@ -11,7 +11,8 @@ lesions 2–40 mm, solid, ring-enhancing or necrotic, with oedema) and renders
 it with one of three contrast draws:
 
 - T1 post-contrast-like: every tissue near its T1c value, jittered widely;
-- FLAIR-like: likewise for FLAIR (oedema brightest, CSF dark, flow voids);
+- FLAIR-like: likewise for FLAIR (CSF dark, flow voids; the lesion brighter
+  or darker than its oedema, kept apart from it and from the brain);
 - random: every label an independent uniform intensity, contrast inversion
   included, the lesion only kept apart from the tissue around it (so that a
   lesion is told by its shape and its edge, not by one intensity).
@@ -196,14 +197,14 @@ def render(labels, rng, spacing=SPACING, contrast=None):
     for label in range(LABELS):
         values[label] = rng.uniform(0, 1) if table is None else table[label] * rng.uniform(1 - spread, 1 + spread)
     values[AIR] = 0
-    if table is None:  # keep the lesion apart from what surrounds it, either brighter or darker
-        around = [values[WHITE], values[GREY], values[OEDEMA]]
+    around = [values[WHITE], values[GREY], values[OEDEMA]]
+    if contrast == "t1c":  # gadolinium: an enhancing lesion is brighter than the brain around it
+        values[LESION] = max(values[LESION], max(around) * rng.uniform(1.15, 1.4))
+    else:  # kept apart from what surrounds it, brighter or darker: on FLAIR the oedema is often the brightest
         for _ in range(50):
-            if min(abs(values[LESION] - v) for v in around) >= 0.15:
+            if min(abs(values[LESION] - v) for v in around) >= 0.15 * (1 if table is None else max(around)):
                 break
-            values[LESION] = rng.uniform(0, 1)
-    else:
-        values[LESION] = max(values[LESION], max(values[WHITE], values[GREY], values[OEDEMA]) * rng.uniform(1.15, 1.4))
+            values[LESION] = rng.uniform(0, 1) if table is None else table[LESION] * rng.uniform(0.6, 1.4)
     values[AIR] = 0
     shape = labels.shape
     image = values[labels]

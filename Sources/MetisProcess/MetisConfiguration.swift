@@ -1,7 +1,6 @@
 public import Foundation
 public import Logging
 public import MetisRPC
-import SegmentationWorkflow
 
 /// The configuration of a whole Metis installation, with embedded defaults:
 /// data under `./data`, sockets under `./data/run`, the gateway on `127.0.0.1:8080`.
@@ -20,7 +19,7 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var maximumUploadSize = 1 << 30
     /// Largest series (sum of its instances' bytes) a segmentation job sends
     /// to an inference worker in one request; raises that channel's frame limit.
-    public var maximumSeriesSize = SegmentationWorkflow.defaultMaximumSeriesSize
+    public var maximumSeriesSize = Self.defaultMaximumSeriesSize
     public var logLevel: Logger.Level = .info
     /// The UNETR model card the inference workers load: a path, "none", or
     /// nil to use the shipped one when it is found (Weights/metis-synthetic-unetr.json).
@@ -80,11 +79,19 @@ public struct MetisConfiguration: Sendable, Equatable {
         return shownHost.contains(":") ? "\(scheme)://[\(shownHost)]:\(port)/" : "\(scheme)://\(shownHost):\(port)/"
     }
 
-    /// The frame limit of the segmentation channel (gateway ↔ inference workers).
-    var inferenceFrameSize: Int { max(maximumFrameSize, maximumSeriesSize + (1 << 20)) }
+    /// The largest series a segmentation job sends by default: 512 MiB.
+    public static let defaultMaximumSeriesSize = 512 << 20
+
+    /// The frame limit of the segmentation channel (gateway ↔ inference workers), whose request carries a whole series.
+    public var inferenceFrameSize: Int { Self.inferenceFrameSize(maximumFrameSize: maximumFrameSize, maximumSeriesSize: maximumSeriesSize) }
+
+    /// The segmentation channel's frame limit for these two settings: a series and 1 MiB for the rest of the message.
+    public static func inferenceFrameSize(maximumFrameSize: Int, maximumSeriesSize: Int) -> Int {
+        max(maximumFrameSize, maximumSeriesSize + (1 << 20))
+    }
 
     /// The RPC transport's TLS, loaded from its three files; nil when they are not set.
-    func rpcTransportSecurity() throws(ConfigurationError) -> RPCTransportSecurity? {
+    public func rpcTransportSecurity() throws(ConfigurationError) -> RPCTransportSecurity? {
         guard let rpcTLSCertificate, let rpcTLSKey, let rpcTLSTrust else { return nil }
         do {
             return try RPCTransportSecurity(certificateFile: rpcTLSCertificate, privateKeyFile: rpcTLSKey, trustFile: rpcTLSTrust)
@@ -93,13 +100,13 @@ public struct MetisConfiguration: Sendable, Equatable {
         }
     }
 
-    func rpcClient() throws(ConfigurationError) -> RPCConnection.Configuration {
+    public func rpcClient() throws(ConfigurationError) -> RPCConnection.Configuration {
         var rpc = RPCConnection.Configuration()
         rpc.transportSecurity = try rpcTransportSecurity()
         return rpc
     }
 
-    func rpcServer() throws(ConfigurationError) -> RPCServer.Configuration {
+    public func rpcServer() throws(ConfigurationError) -> RPCServer.Configuration {
         var rpc = RPCServer.Configuration()
         rpc.maximumFrameSize = maximumFrameSize
         rpc.allowedPeerUserIDs = (rpc.allowedPeerUserIDs ?? []).union(peerUserIDs)

@@ -1,15 +1,14 @@
 import Foundation
-import InferenceService
 
 /// A process that runs the network without `metis up` choosing its kernels —
 /// a lone `metis inference` (systemd, a container), `metis segment`, `metis
 /// model run` — started without `OPENBLAS_CORETYPE` re-executes itself once
 /// with the core type this CPU should run, since OpenBLAS reads the variable
 /// only when it loads.
-enum BLASCoreReexec {
+public enum BLASCoreReexec {
     static let markerKey = "METIS_BLAS_CORE_CHOSEN"
 
-    static func ensureCoreType() {
+    public static func ensureCoreType() {
         let environment = ProcessInfo.processInfo.environment
         guard environment[BLASCoreSelection.environmentKey] == nil, environment[markerKey] == nil,
             let core = BLASCoreSelection.recommendedForThisMachine()

@@ -27,8 +27,8 @@ extension MetisConfiguration {
         return configuration
     }
 
-    /// Sets one key from its text form.
-    mutating func set(_ key: String, to value: String, source: String) throws(ConfigurationError) {
+    /// Sets one key (its file and environment name) from its text form; `source` names where it came from in errors.
+    public mutating func set(_ key: String, to value: String, source: String) throws(ConfigurationError) {
         func integer() throws(ConfigurationError) -> Int {
             guard let number = Int(value) else { throw ConfigurationError("\(source): \(key) must be an integer, got '\(value)'") }
             return number

@@ -1,18 +1,18 @@
 import CMalloc
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import UnixSignals
 
 /// Runs a process's services in one `ServiceGroup` with graceful shutdown on
 /// SIGTERM and SIGINT; under `metis up`, also stops when the supervisor dies.
-enum ProcessRunner {
+public enum ProcessRunner {
     /// Makes glibc serve every allocation of 1 MiB or more with its own mapping,
     /// unmapped when freed. glibc's default raises that threshold after the first
     /// large free, so the whole series and instances the gateway and storage move
     /// (tens of MB each) then come from per-thread heaps that keep them: the
     /// gateway grew ~15 MB per segmentation without it, and stays flat with it.
-    static func returnLargeBuffersToTheSystem() {
+    public static func returnLargeBuffersToTheSystem() {
         _ = mallopt(M_MMAP_THRESHOLD, 1 << 20)
     }
 
@@ -22,7 +22,7 @@ enum ProcessRunner {
     /// on its own, and the kernel zeroes its pages again for every layer: a
     /// 96³ forward pass took 16 % longer. An inference worker gives the heap
     /// back after each job (malloc_trim).
-    static func keepLargeBuffersForReuse() {
+    public static func keepLargeBuffersForReuse() {
         _ = mallopt(M_MMAP_THRESHOLD, 1 << 30)
         _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
         // One heap for every thread: memory a convolution's worker threads
@@ -31,7 +31,7 @@ enum ProcessRunner {
     }
 
     /// Sends logs to standard error at `level`; once per process.
-    static func bootstrapLogging(level: Logger.Level) {
+    public static func bootstrapLogging(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
@@ -39,7 +39,10 @@ enum ProcessRunner {
         }
     }
 
-    static func run(_ services: [any Service], logger: Logger) async throws {
+    /// The environment variable through which `metis up` tells its children its process ID.
+    public static var supervisorEnvironmentKey: String { SupervisorWatchdog.environmentKey }
+
+    public static func run(_ services: [any Service], logger: Logger) async throws {
         var configurations = services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
         var signals: [UnixSignal] = [.sigterm, .sigint]
         if let supervisor = ProcessInfo.processInfo.environment[SupervisorWatchdog.environmentKey].flatMap(Int32.init) {
