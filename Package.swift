@@ -143,6 +143,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // SHA-256 (and SHA-1 where a peer's format asks for it) through libcrypto.
+        .target(
+            name: "Digest",
+            dependencies: ["CLibCrypto"],
+            swiftSettings: swiftSettings
+        ),
+
         // Shared by the services that keep SQLite databases.
         .target(
             name: "MetisDatabase",
@@ -163,7 +170,7 @@ let package = Package(
         // One library per process, its command beside it.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "CLibCrypto", "CZlib", grdb, log, lifecycle, protobuf, argumentParser] + nio,
+            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "Digest", "CZlib", grdb, log, lifecycle, protobuf, argumentParser] + nio,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -187,7 +194,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "Digest", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
                 argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -266,7 +273,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DICOMTests",
-            dependencies: ["DICOM"],
+            dependencies: ["DICOM", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
@@ -311,6 +318,11 @@ let package = Package(
         .testTarget(
             name: "MetisProcessTests",
             dependencies: ["MetisProcess", "MetisRPC", argumentParser, log],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DigestTests",
+            dependencies: ["Digest"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

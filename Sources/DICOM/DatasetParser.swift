@@ -50,9 +50,15 @@ struct DatasetParser {
     /// The file meta information: group 0002 elements, Explicit VR Little Endian.
     mutating func parseMetaGroup() throws(DICOMError) -> Dataset {
         var meta = Dataset()
+        var declaredEnd: Int?
         while offset + 4 <= data.count, uint16(offset) == 0x0002 {
             let element = try parseElement(characterSet: .default)
+            if element.tag == .fileMetaInformationGroupLength, element.vr == .UL, element.bytes.count == 4 { declaredEnd = offset + Int(uint32(offset - 4)) }
             meta.appendInOrder(element)
+        }
+        // The group's length may be wrong (the elements are read by their group number), but a file that ends before it is cut short.
+        if let declaredEnd, declaredEnd > data.count, offset == data.count {
+            throw error(.truncated, "data ends inside the file meta information group", tag: .fileMetaInformationGroupLength, vr: .UL, at: offset)
         }
         return meta
     }

@@ -1,4 +1,5 @@
 import DICOM
+import Digest
 import Foundation
 
 /// What the index records of one instance, taken from its parsed data set.
@@ -85,7 +86,7 @@ struct IndexedInstance: Sendable {
         numberOfFrames = dataset.int(.numberOfFrames)
         transferSyntaxUID = file.transferSyntax.uid
         size = bytes.count
-        sha256 = knownHash ?? SHA256.hex(of: bytes)
+        sha256 = knownHash ?? Digest.sha256(bytes)
         let json = DICOMJSON.data(dataset) { element, path in
             let isBulk: Bool
             switch element.value {

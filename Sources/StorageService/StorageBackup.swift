@@ -1,3 +1,4 @@
+import Digest
 public import Foundation
 import GRDB
 import MetisDatabase
@@ -40,7 +41,7 @@ public enum StorageBackup {
                 missing.append(hash)
                 continue
             }
-            guard SHA256.hex(of: data) == hash else {
+            guard Digest.sha256(data) == hash else {
                 throw BackupError(description: "blob \(hash) does not match its hash: the stored file is damaged")
             }
             do {

@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 import Logging
 import MetisProto
@@ -34,7 +35,7 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
     /// store of the same bytes, or the removal of the blob, waits.
     func storeInstance(request: Metis_V1_StoreInstanceRequest, context: ServerContext) async throws -> Metis_V1_StoreInstanceResponse {
         let bytes = request.dicom
-        let sha256 = SHA256.hex(of: bytes)
+        let sha256 = Digest.sha256(bytes)
         let (instance, outcome) = try await locks.withLock(sha256) { () async throws -> (IndexedInstance, StorageIndex.RecordOutcome) in
             guard bytes.count > 132, bytes.dropFirst(128).prefix(4).elementsEqual("DICM".utf8) else {
                 // No blob is written for what is not even a Part 10 file; the parser says why.

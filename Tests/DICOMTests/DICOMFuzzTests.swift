@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import DICOM
@@ -8,18 +9,7 @@ import Testing
 /// a failure replays; bounded in count and time so the suite stays fast.
 @Suite("Fuzzing the reader")
 struct DICOMFuzzTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func mutate(_ input: [UInt8], using random: inout SplitMix64) -> [UInt8] {
+    static func mutate(_ input: [UInt8], using random: inout SeededGenerator) -> [UInt8] {
         var bytes = input
         for _ in 0..<Int.random(in: 1...4, using: &random) {
             guard !bytes.isEmpty else { break }
@@ -44,7 +34,7 @@ struct DICOMFuzzTests {
 
     @Test("mutated fixtures never crash the reader, pixel decoder, JSON encoder or writer")
     func mutations() throws {
-        var random = SplitMix64(state: 20_261_125)
+        var random = SeededGenerator(seed: 20_261_125)
         let inputs = try Fixtures.readable.map { [UInt8](try Data(contentsOf: Fixtures.url($0))) }
         let deadline = ContinuousClock.now + .seconds(20)
         var runs = 0, accepted = 0

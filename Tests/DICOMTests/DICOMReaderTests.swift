@@ -122,9 +122,28 @@ struct DICOMReaderTests {
     @Test("every prefix of a valid file fails cleanly or reads, never crashes")
     func everyPrefix() throws {
         let data = try Data(contentsOf: Fixtures.url("undefined-length-sequences.dcm"))
+        let whole: [String] = DatasetDumper.dump(try DICOMReader.read(data)).split(separator: "\n").map(String.init)
+        let truncation: Set<DICOMError.Code> = [.truncated, .invalidLength, .invalidStructure]
+        var read = 0, refused: [DICOMError.Code: Int] = [:]
         for length in stride(from: 0, through: data.count, by: 7) {
-            _ = try? DICOMReader.read(data.prefix(length))
+            switch Result(catching: { () throws(DICOMError) in try DICOMReader.read(data.prefix(length)) }) {
+            case .success(let file):
+                read += 1
+                // A prefix that reads ends between elements: it holds the whole file's first elements, unchanged.
+                let lines: [String] = DatasetDumper.dump(file).split(separator: "\n").map(String.init)
+                let expected = Array(whole.prefix(lines.count))
+                #expect(expected == lines, "prefix of \(length) bytes reads other elements")
+            case .failure(let error):
+                refused[error.code, default: 0] += 1
+                if length < 132 {
+                    #expect(error.code == .notDICOM, "prefix of \(length) bytes: \(error.code)")
+                } else {
+                    #expect(truncation.contains(error.code), "prefix of \(length) bytes: \(error)")
+                }
+            }
         }
+        #expect(refused[.notDICOM, default: 0] == 132 / 7 + 1)
+        #expect(read + refused.values.reduce(0, +) == data.count / 7 + 1)
     }
 }
 

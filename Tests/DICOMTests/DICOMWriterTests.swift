@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import DICOM
@@ -86,16 +87,8 @@ enum Pydicom {
     static let isAvailable: Bool = (try? run(["-c", "import pydicom"]).status) == 0
 
     static func run(_ arguments: [String]) throws -> (status: Int32, output: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let result = try ToolProcess.run("python3", arguments, standardError: .discarded)
+        return (result.status, result.output)
     }
 
     /// The rows make-fixtures.py would list for `url`.
@@ -138,18 +131,8 @@ struct DcmtkCrossCheckTests {
         try DICOMWriter.write(source.dataset, to: url, transferSyntax: syntax)
 
         // +U8: print text as UTF-8 whatever the character set; -E: fail on any parse error.
-        let (status, output) = try await onOwnThread { () throws -> (Int32, String) in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.dcmdump!)
-            process.arguments = ["+U8", "-E", url.path]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
+        let result = try await ToolProcess.run(Self.dcmdump!, ["+U8", "-E", url.path])
+        let (status, output) = (result.status, result.text)
         #expect(status == 0, "\(output)")
         #expect(!output.contains("E: "), "\(output)")
         #expect(output.contains("(0010,0020) LO [METIS-001]"))
@@ -160,9 +143,4 @@ struct DcmtkCrossCheckTests {
     }
 }
 
-/// Runs blocking work (a child process) on a new thread, not on a test thread.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
+

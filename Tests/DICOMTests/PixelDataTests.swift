@@ -60,7 +60,10 @@ struct PixelDataTests {
     @Test("corrupt RLE is an error, never a crash")
     func corruptRLE() throws {
         let file = try DICOMReader.read(contentsOf: Fixtures.url("rle.dcm"))
-        guard case .encapsulated(var encapsulated)? = file.dataset[.pixelData]?.value else { return }
+        guard case .encapsulated(var encapsulated)? = file.dataset[.pixelData]?.value else {
+            Issue.record("rle.dcm holds no encapsulated pixel data")
+            return
+        }
         var dataset = file.dataset
         for cut in [0, 10, 64, 70, encapsulated.fragments[0].count - 3] {
             encapsulated.fragments[0] = file.dataset[.pixelData].flatMap { element -> Data? in

@@ -55,15 +55,7 @@ struct SegmentationWriterTests {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("seg-\(UUID().uuidString).dcm")
         defer { try? FileManager.default.removeItem(at: url) }
         try DICOMWriter.write(dataset, to: url)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: RTStructureSetTests.dciodvfy!)
-        process.arguments = [url.path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try ToolProcess.run(RTStructureSetTests.dciodvfy!, [url.path]).text
         let errors = output.split(separator: "\n").filter { $0.hasPrefix("Error") }
         #expect(errors.isEmpty, "\(output)")
     }

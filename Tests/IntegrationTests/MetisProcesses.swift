@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -39,18 +40,8 @@ enum MetisProcesses {
     /// (with standard error too when `includingErrors`). The waiting happens on
     /// a thread of its own, never on one of the (two) threads that run the tests.
     static func run(_ executable: URL, _ arguments: [String], includingErrors: Bool = false) async throws -> (status: Int32, output: String) {
-        try await onOwnThread {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            if includingErrors { process.standardError = pipe }
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-        }
+        let result = try await ToolProcess.run(executable.path, arguments, standardError: includingErrors ? .merged : .inherited)
+        return (result.status, result.text)
     }
 
     /// Waits for `process` to exit without blocking a test thread.
@@ -100,13 +91,6 @@ struct HealthzReport: Decodable {
     var status: String
     var pid: Int32
     var services: [Service]
-}
-
-/// Runs blocking work on a new thread and awaits its result.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
 }
 
 /// Carries a non-Sendable value (a `Process`) to the thread that waits on it.

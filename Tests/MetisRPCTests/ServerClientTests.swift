@@ -172,7 +172,7 @@ struct ServerClientTests {
     @Test("the server enforces the deadline a raw client sends")
     func serverSideDeadline() async throws {
         let server = try await TestServer(router: TestMethods.router())
-        guard case .unix(let path) = server.address else { return }
+        let path = try #require(server.address.unixPath, "the test server listens on a Unix socket")
         let socket = try RawSocket(path: path)
         var frame = Metis_V1_Frame()
         frame.requestID = 42
@@ -259,7 +259,7 @@ struct ServerClientTests {
         var configuration = RPCServer.Configuration()
         configuration.maximumFrameSize = 4096
         let server = try await TestServer(router: TestMethods.router(), configuration: configuration)
-        guard case .unix(let path) = server.address else { return }
+        let path = try #require(server.address.unixPath, "the test server listens on a Unix socket")
         let healthy = RPCConnection(address: server.address)
         #expect(try await healthy.echo("before") == "server:before")
 
@@ -291,7 +291,7 @@ struct ServerClientTests {
     ] as [[UInt8]])
     func garbage(bytes: [UInt8]) async throws {
         let server = try await TestServer(router: TestMethods.router())
-        guard case .unix(let path) = server.address else { return }
+        let path = try #require(server.address.unixPath, "the test server listens on a Unix socket")
         let healthy = RPCConnection(address: server.address)
         #expect(try await healthy.echo("before") == "server:before")
         let socket = try RawSocket(path: path)
@@ -330,7 +330,7 @@ struct ServerClientTests {
     @Test("a stale socket file is replaced; a live server's socket and a regular file are not")
     func staleSocket() async throws {
         let first = try await TestServer(router: TestMethods.router(name: "first"))
-        guard case .unix(let path) = first.address else { return }
+        let path = try #require(first.address.unixPath, "the test server listens on a Unix socket")
         // Live: a second server on the same path must refuse.
         let second = RPCServer(address: first.address, router: TestMethods.router(), logger: .init(label: "test"))
         await #expect(throws: RPCError.self) { try await second.run() }
@@ -418,4 +418,11 @@ func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
 actor CompletionOrder {
     var order: [String] = []
     func append(_ value: String) { order.append(value) }
+}
+
+extension RPCAddress {
+    /// The socket path of a Unix address; nil for TCP.
+    var unixPath: String? {
+        if case .unix(let path) = self { path } else { nil }
+    }
 }

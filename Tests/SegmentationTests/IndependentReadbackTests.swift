@@ -32,15 +32,7 @@ struct IndependentReadbackTests {
         try volume.sources.map(\.sopInstanceUID).joined(separator: "\n").write(
             to: directory.appendingPathComponent("mask.uids"), atomically: true, encoding: .utf8)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/rtstruct_rasterise.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, rtstruct.path, series.path, directory.appendingPathComponent("mask").path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let output = try ToolProcess.run("python3", [script.path, rtstruct.path, series.path, directory.appendingPathComponent("mask").path]).text
         let dice = try #require(output.split(separator: "=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(output)")
         #expect(dice >= 0.98, "\(variant): \(output)")
     }

@@ -134,7 +134,7 @@ struct LesionPlausibilityTests {
 struct MorphologyTests {
     @Test("box erosion and dilation equal the brute-force definitions")
     func box() {
-        var random = SystemRandomNumberGenerator()
+        var random = SeededGenerator(seed: 17)
         let n = 12
         let mask = (0..<n * n * n).map { _ in Int.random(in: 0..<10, using: &random) < 6 }
         for radius in 1...2 {
@@ -167,7 +167,7 @@ struct MorphologyTests {
 
     @Test("box filters equal their definitions on grids whose lines are not whole vectors, radii per axis and beyond the volume")
     func anisotropicBox() {
-        var random = SystemRandomNumberGenerator()
+        var random = SeededGenerator(seed: 17)
         let size = (x: 37, y: 21, z: 9)
         let mask = (0..<size.x * size.y * size.z).map { _ in Int.random(in: 0..<10, using: &random) < 8 }
         for radii in [(x: 3, y: 1, z: 2), (x: 0, y: 4, z: 1), (x: 1, y: 2, z: 10)] {

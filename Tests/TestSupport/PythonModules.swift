@@ -7,13 +7,7 @@ public enum PythonModules {
     /// (by default the first `python3` on the PATH; a test that runs a
     /// script with a given interpreter asks that one).
     public static func available(_ modules: String..., interpreter: String = "python3") -> Bool {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [interpreter, "-c", "import " + modules.joined(separator: ", ")]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
+        let result: ToolProcess.Result? = try? ToolProcess.run(interpreter, ["-c", "import " + modules.joined(separator: ", ")], standardError: .discarded)
+        return result?.status == 0
     }
 }

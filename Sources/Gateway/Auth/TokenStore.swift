@@ -1,4 +1,5 @@
 import CLibCrypto
+import Digest
 public import Foundation
 import Synchronization
 
@@ -55,7 +56,7 @@ public final class TokenStore: Sendable {
 
     /// The token's record when it is known.
     public func authenticate(_ token: String) throws -> Record? {
-        let digest = Self.sha256(token)
+        let digest = Digest.sha256(token)
         return try records().first { $0.sha256 == digest }
     }
 
@@ -65,7 +66,7 @@ public final class TokenStore: Sendable {
         guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw StoreError(description: "no random bytes for a token") }
         let token = "metis_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let digest = Self.sha256(token)
+        let digest = Digest.sha256(token)
         let record = Record(id: String(digest.prefix(12)), role: role, label: label, created: Date(), sha256: digest)
         try write(try records() + [record])
         return (token, record)
@@ -96,13 +97,5 @@ public final class TokenStore: Sendable {
         var status = stat()
         guard stat(file.path, &status) == 0 else { return [] }
         return [Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec), Int64(status.st_size), Int64(status.st_ino)]
-    }
-
-    static func sha256(_ text: String) -> String {
-        var digest = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        let bytes = Array(text.utf8)
-        _ = EVP_Digest(bytes, bytes.count, &digest, &length, EVP_sha256(), nil)
-        return digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

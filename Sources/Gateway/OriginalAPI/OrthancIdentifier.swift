@@ -1,4 +1,4 @@
-import CLibCrypto
+import Digest
 import Foundation
 
 /// The identifiers Orthanc gives patients, studies, series and instances:
@@ -19,11 +19,7 @@ enum OrthancIdentifier {
     }
 
     private static func hash(_ text: String) -> String {
-        var digest = [UInt8](repeating: 0, count: 20)
-        var length: UInt32 = 0
-        let bytes = Array(text.utf8)
-        _ = EVP_Digest(bytes, bytes.count, &digest, &length, EVP_sha1(), nil)
-        let hex = digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let hex = Digest.sha1(text)
         return stride(from: 0, to: 40, by: 8).map { offset in
             String(hex[hex.index(hex.startIndex, offsetBy: offset)..<hex.index(hex.startIndex, offsetBy: offset + 8)])
         }.joined(separator: "-")
