@@ -37,44 +37,4 @@ public struct Tag: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-extension Tag {
-    // Data-set structure.
-    public static let item = Tag(0xFFFE, 0xE000)
-    public static let itemDelimitationItem = Tag(0xFFFE, 0xE00D)
-    public static let sequenceDelimitationItem = Tag(0xFFFE, 0xE0DD)
-
-    // File meta information.
-    public static let fileMetaInformationGroupLength = Tag(0x0002, 0x0000)
-    public static let fileMetaInformationVersion = Tag(0x0002, 0x0001)
-    public static let mediaStorageSOPClassUID = Tag(0x0002, 0x0002)
-    public static let mediaStorageSOPInstanceUID = Tag(0x0002, 0x0003)
-    public static let transferSyntaxUID = Tag(0x0002, 0x0010)
-    public static let implementationClassUID = Tag(0x0002, 0x0012)
-    public static let implementationVersionName = Tag(0x0002, 0x0013)
-
-    // Attributes the codec itself needs.
-    public static let specificCharacterSet = Tag(0x0008, 0x0005)
-    public static let sopClassUID = Tag(0x0008, 0x0016)
-    public static let sopInstanceUID = Tag(0x0008, 0x0018)
-    public static let studyInstanceUID = Tag(0x0020, 0x000D)
-    public static let seriesInstanceUID = Tag(0x0020, 0x000E)
-    public static let numberOfSeriesRelatedInstances = Tag(0x0020, 0x1209)
-    public static let patientName = Tag(0x0010, 0x0010)
-    public static let patientID = Tag(0x0010, 0x0020)
-    public static let patientBirthDate = Tag(0x0010, 0x0030)
-    public static let patientSex = Tag(0x0010, 0x0040)
-    public static let studyDate = Tag(0x0008, 0x0020)
-    public static let samplesPerPixel = Tag(0x0028, 0x0002)
-    public static let photometricInterpretation = Tag(0x0028, 0x0004)
-    public static let numberOfFrames = Tag(0x0028, 0x0008)
-    public static let rows = Tag(0x0028, 0x0010)
-    public static let columns = Tag(0x0028, 0x0011)
-    public static let bitsAllocated = Tag(0x0028, 0x0100)
-    public static let bitsStored = Tag(0x0028, 0x0101)
-    public static let pixelRepresentation = Tag(0x0028, 0x0103)
-    public static let rescaleIntercept = Tag(0x0028, 0x1052)
-    public static let rescaleSlope = Tag(0x0028, 0x1053)
-    public static let pixelData = Tag(0x7FE0, 0x0010)
-    public static let floatPixelData = Tag(0x7FE0, 0x0008)
-    public static let doubleFloatPixelData = Tag(0x7FE0, 0x0009)
-}
+// Named tags (`Tag.patientName`, `Tag.pixelData`, …) are generated for every keyword of the dictionary: Dictionary/Tag+Keywords.swift.

@@ -91,7 +91,7 @@ public enum VolumeBuilder {
         }
         return Volume(
             geometry: geometry, voxels: voxels, studyInstanceUID: first.dataset.string(.studyInstanceUID) ?? "",
-            seriesInstanceUID: series.first!, frameOfReferenceUID: first.dataset.string(Tag(0x0020, 0x0052)) ?? "",
+            seriesInstanceUID: series.first!, frameOfReferenceUID: first.dataset.string(.frameOfReferenceUID) ?? "",
             sources: planes.map(\.source))
     }
 
@@ -109,23 +109,23 @@ public enum VolumeBuilder {
         guard pixels.samplesPerPixel == 1 else {
             throw ImagingError(.pixelData, "image \(sop) has \(pixels.samplesPerPixel) samples per pixel; a volume is grayscale")
         }
-        let shared = dataset.items(Tag(0x5200, 0x9229))?.first
-        if let perFrame = dataset.items(Tag(0x5200, 0x9230)), !perFrame.isEmpty {
+        let shared = dataset.items(.sharedFunctionalGroupsSequence)?.first
+        if let perFrame = dataset.items(.perFrameFunctionalGroupsSequence), !perFrame.isEmpty {
             guard perFrame.count == pixels.numberOfFrames else {
                 throw ImagingError(.missingGeometry, "image \(sop) has \(pixels.numberOfFrames) frames but \(perFrame.count) per-frame functional groups")
             }
             return try perFrame.enumerated().map { (index, groups) throws(ImagingError) in
                 func group(_ tag: Tag) -> Dataset? { groups.items(tag)?.first ?? shared?.items(tag)?.first }
-                guard let position = group(Tag(0x0020, 0x9113)).flatMap({ vector($0, Tag(0x0020, 0x0032), count: 3) }) else {
+                guard let position = group(Tag.planePositionSequence).flatMap({ vector($0, Tag.imagePositionPatient, count: 3) }) else {
                     throw ImagingError(.missingGeometry, "frame \(index + 1) of \(sop) has no Plane Position (ImagePositionPatient)")
                 }
-                guard let orientation = group(Tag(0x0020, 0x9116)).flatMap({ vector($0, Tag(0x0020, 0x0037), count: 6) }) else {
+                guard let orientation = group(Tag.planeOrientationSequence).flatMap({ vector($0, Tag.imageOrientationPatient, count: 6) }) else {
                     throw ImagingError(.missingGeometry, "frame \(index + 1) of \(sop) has no Plane Orientation (ImageOrientationPatient)")
                 }
-                guard let spacing = group(Tag(0x0028, 0x9110)).flatMap({ vector($0, Tag(0x0028, 0x0030), count: 2) }), spacing.allSatisfy({ $0 > 0 }) else {
+                guard let spacing = group(Tag.pixelMeasuresSequence).flatMap({ vector($0, Tag.pixelSpacing, count: 2) }), spacing.allSatisfy({ $0 > 0 }) else {
                     throw ImagingError(.missingGeometry, "frame \(index + 1) of \(sop) has no Pixel Measures (PixelSpacing)")
                 }
-                let transformation = group(Tag(0x0028, 0x9145))
+                let transformation = group(Tag.pixelValueTransformationSequence)
                 return Plane(
                     position: SIMD3(position[0], position[1], position[2]),
                     rowDirection: unit(SIMD3(orientation[0], orientation[1], orientation[2])),
@@ -135,13 +135,13 @@ public enum VolumeBuilder {
                     pixels: pixels, frame: index, source: .init(sopClassUID: sopClass, sopInstanceUID: sop, frameNumber: index + 1))
             }
         }
-        guard let position = vector(dataset, Tag(0x0020, 0x0032), count: 3) else {
+        guard let position = vector(dataset, Tag.imagePositionPatient, count: 3) else {
             throw ImagingError(.missingGeometry, "image \(sop) has no ImagePositionPatient")
         }
-        guard let orientation = vector(dataset, Tag(0x0020, 0x0037), count: 6) else {
+        guard let orientation = vector(dataset, Tag.imageOrientationPatient, count: 6) else {
             throw ImagingError(.missingGeometry, "image \(sop) has no ImageOrientationPatient")
         }
-        guard let spacing = vector(dataset, Tag(0x0028, 0x0030), count: 2), spacing.allSatisfy({ $0 > 0 }) else {
+        guard let spacing = vector(dataset, Tag.pixelSpacing, count: 2), spacing.allSatisfy({ $0 > 0 }) else {
             throw ImagingError(.missingGeometry, "image \(sop) has no valid PixelSpacing")
         }
         guard pixels.numberOfFrames == 1 else {

@@ -50,20 +50,20 @@ public struct SeriesChoice: Sendable, Equatable {
         public init(seriesInstanceUID: String, instances: Int, values: (Tag) -> [String]) {
             func first(_ tag: Tag) -> String { values(tag).first ?? "" }
             self.init(
-                seriesInstanceUID: seriesInstanceUID, modality: first(Tag(0x0008, 0x0060)), description: first(Tag(0x0008, 0x103E)), instances: instances)
-            protocolName = first(Tag(0x0018, 0x1030))
-            contrastAgent = first(Tag(0x0018, 0x0010))
-            scanningSequence = values(Tag(0x0018, 0x0020)).map { $0.trimmingCharacters(in: .whitespaces) }
-            imageType = values(Tag(0x0008, 0x0008)).map { $0.trimmingCharacters(in: .whitespaces) }
-            repetitionTime = Double(first(Tag(0x0018, 0x0080)).trimmingCharacters(in: .whitespaces))
-            echoTime = Double(first(Tag(0x0018, 0x0081)).trimmingCharacters(in: .whitespaces))
-            inversionTime = Double(first(Tag(0x0018, 0x0082)).trimmingCharacters(in: .whitespaces))
+                seriesInstanceUID: seriesInstanceUID, modality: first(Tag.modality), description: first(Tag.seriesDescription), instances: instances)
+            protocolName = first(Tag.protocolName)
+            contrastAgent = first(Tag.contrastBolusAgent)
+            scanningSequence = values(Tag.scanningSequence).map { $0.trimmingCharacters(in: .whitespaces) }
+            imageType = values(Tag.imageType).map { $0.trimmingCharacters(in: .whitespaces) }
+            repetitionTime = Double(first(Tag.repetitionTime).trimmingCharacters(in: .whitespaces))
+            echoTime = Double(first(Tag.echoTime).trimmingCharacters(in: .whitespaces))
+            inversionTime = Double(first(Tag.inversionTime).trimmingCharacters(in: .whitespaces))
         }
 
         /// Modality, description, protocol name, contrast agent, scanning sequence, image type, TR, TE, TI.
         public static let attributeTags = [
-            Tag(0x0008, 0x0060), Tag(0x0008, 0x103E), Tag(0x0018, 0x1030), Tag(0x0018, 0x0010), Tag(0x0018, 0x0020), Tag(0x0008, 0x0008),
-            Tag(0x0018, 0x0080), Tag(0x0018, 0x0081), Tag(0x0018, 0x0082),
+            Tag.modality, Tag.seriesDescription, Tag.protocolName, Tag.contrastBolusAgent, Tag.scanningSequence, Tag.imageType,
+            Tag.repetitionTime, Tag.echoTime, Tag.inversionTime,
         ]
     }
 

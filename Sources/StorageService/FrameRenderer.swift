@@ -33,8 +33,8 @@ struct FrameRenderer {
         }
         var center = windowCenter, width = windowWidth
         if width == nil || width! <= 0 {
-            center = dataset.double(Tag(0x0028, 0x1050))
-            width = dataset.double(Tag(0x0028, 0x1051))
+            center = dataset.double(.windowCenter)
+            width = dataset.double(.windowWidth)
         }
         if width == nil || width! <= 0 {
             let low = values.min() ?? 0, high = values.max() ?? 1

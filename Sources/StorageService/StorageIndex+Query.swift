@@ -33,27 +33,27 @@ extension StorageIndex {
     private typealias Attribute = AttributeMatching.Attribute
 
     private static let studyAttributes: [Attribute] = [
-        .init(keyword: "PatientName", tag: Tag(0x0010, 0x0010), vr: .PN, column: "p.patient_name", kind: .personName,
+        .init(keyword: "PatientName", tag: Tag.patientName, vr: .PN, column: "p.patient_name", kind: .personName,
               matchColumn: "p.patient_name_folded"),
-        .init(keyword: "PatientID", tag: Tag(0x0010, 0x0020), vr: .LO, column: "p.patient_id", kind: .text),
-        .init(keyword: "PatientBirthDate", tag: Tag(0x0010, 0x0030), vr: .DA, column: "p.birth_date", kind: .date),
-        .init(keyword: "PatientSex", tag: Tag(0x0010, 0x0040), vr: .CS, column: "p.sex", kind: .text),
-        .init(keyword: "StudyInstanceUID", tag: Tag(0x0020, 0x000D), vr: .UI, column: "st.study_instance_uid", kind: .uid),
-        .init(keyword: "StudyDate", tag: Tag(0x0008, 0x0020), vr: .DA, column: "st.study_date", kind: .date),
-        .init(keyword: "StudyTime", tag: Tag(0x0008, 0x0030), vr: .TM, column: "st.study_time", kind: .time),
-        .init(keyword: "StudyDescription", tag: Tag(0x0008, 0x1030), vr: .LO, column: "st.study_description", kind: .text),
-        .init(keyword: "AccessionNumber", tag: Tag(0x0008, 0x0050), vr: .SH, column: "st.accession_number", kind: .text),
-        .init(keyword: "ModalitiesInStudy", tag: Tag(0x0008, 0x0061), vr: .CS, column: "st.modalities_in_study", kind: .codeList),
-        .init(keyword: "ReferringPhysicianName", tag: Tag(0x0008, 0x0090), vr: .PN, column: "st.referring_physician_name", kind: .text),
-        .init(keyword: "StudyID", tag: Tag(0x0020, 0x0010), vr: .SH, column: "st.study_id", kind: .text),
+        .init(keyword: "PatientID", tag: Tag.patientID, vr: .LO, column: "p.patient_id", kind: .text),
+        .init(keyword: "PatientBirthDate", tag: Tag.patientBirthDate, vr: .DA, column: "p.birth_date", kind: .date),
+        .init(keyword: "PatientSex", tag: Tag.patientSex, vr: .CS, column: "p.sex", kind: .text),
+        .init(keyword: "StudyInstanceUID", tag: Tag.studyInstanceUID, vr: .UI, column: "st.study_instance_uid", kind: .uid),
+        .init(keyword: "StudyDate", tag: Tag.studyDate, vr: .DA, column: "st.study_date", kind: .date),
+        .init(keyword: "StudyTime", tag: Tag.studyTime, vr: .TM, column: "st.study_time", kind: .time),
+        .init(keyword: "StudyDescription", tag: Tag.studyDescription, vr: .LO, column: "st.study_description", kind: .text),
+        .init(keyword: "AccessionNumber", tag: Tag.accessionNumber, vr: .SH, column: "st.accession_number", kind: .text),
+        .init(keyword: "ModalitiesInStudy", tag: Tag.modalitiesInStudy, vr: .CS, column: "st.modalities_in_study", kind: .codeList),
+        .init(keyword: "ReferringPhysicianName", tag: Tag.referringPhysicianName, vr: .PN, column: "st.referring_physician_name", kind: .text),
+        .init(keyword: "StudyID", tag: Tag.studyID, vr: .SH, column: "st.study_id", kind: .text),
     ]
     private static let seriesAttributes: [Attribute] = [
-        .init(keyword: "SeriesInstanceUID", tag: Tag(0x0020, 0x000E), vr: .UI, column: "se.series_instance_uid", kind: .uid),
-        .init(keyword: "Modality", tag: Tag(0x0008, 0x0060), vr: .CS, column: "se.modality", kind: .text),
-        .init(keyword: "SeriesNumber", tag: Tag(0x0020, 0x0011), vr: .IS, column: "se.series_number", kind: .integer),
-        .init(keyword: "SeriesDescription", tag: Tag(0x0008, 0x103E), vr: .LO, column: "se.series_description", kind: .text),
-        .init(keyword: "SeriesDate", tag: Tag(0x0008, 0x0021), vr: .DA, column: "se.series_date", kind: .date),
-        .init(keyword: "SeriesTime", tag: Tag(0x0008, 0x0031), vr: .TM, column: "se.series_time", kind: .time),
+        .init(keyword: "SeriesInstanceUID", tag: Tag.seriesInstanceUID, vr: .UI, column: "se.series_instance_uid", kind: .uid),
+        .init(keyword: "Modality", tag: Tag.modality, vr: .CS, column: "se.modality", kind: .text),
+        .init(keyword: "SeriesNumber", tag: Tag.seriesNumber, vr: .IS, column: "se.series_number", kind: .integer),
+        .init(keyword: "SeriesDescription", tag: Tag.seriesDescription, vr: .LO, column: "se.series_description", kind: .text),
+        .init(keyword: "SeriesDate", tag: Tag.seriesDate, vr: .DA, column: "se.series_date", kind: .date),
+        .init(keyword: "SeriesTime", tag: Tag.seriesTime, vr: .TM, column: "se.series_time", kind: .time),
     ]
 
     /// What `includefield=all` adds from the stored metadata, beyond the index
@@ -63,26 +63,26 @@ extension StorageIndex {
         switch level {
         case .study:
             return tag.group == 0x0010 || [
-                Tag(0x0008, 0x0051), Tag(0x0008, 0x1032), Tag(0x0008, 0x1060), Tag(0x0008, 0x1080), Tag(0x0032, 0x1060),
-                Tag(0x0032, 0x1032), Tag(0x0032, 0x1033),
+                Tag.issuerOfAccessionNumberSequence, Tag.procedureCodeSequence, Tag.nameOfPhysiciansReadingStudy, Tag.admittingDiagnosesDescription, Tag.requestedProcedureDescription,
+                Tag.requestingPhysician, Tag.requestingService,
             ].contains(tag)
         case .series:
             return [
-                Tag(0x0008, 0x0070), Tag(0x0008, 0x0080), Tag(0x0008, 0x1010), Tag(0x0008, 0x1090), Tag(0x0018, 0x0015),
-                Tag(0x0018, 0x1030), Tag(0x0020, 0x0052), Tag(0x0020, 0x0060), Tag(0x0040, 0x0244), Tag(0x0040, 0x0245),
-                Tag(0x0040, 0x0275), Tag(0x0008, 0x103F),
+                Tag.manufacturer, Tag.institutionName, Tag.stationName, Tag.manufacturerModelName, Tag.bodyPartExamined,
+                Tag.protocolName, Tag.frameOfReferenceUID, Tag.laterality, Tag.performedProcedureStepStartDate, Tag.performedProcedureStepStartTime,
+                Tag.requestAttributesSequence, Tag.seriesDescriptionCodeSequence,
             ].contains(tag)
         case .instance:
             return true
         }
     }
     private static let instanceAttributes: [Attribute] = [
-        .init(keyword: "SOPInstanceUID", tag: Tag(0x0008, 0x0018), vr: .UI, column: "i.sop_instance_uid", kind: .uid),
-        .init(keyword: "SOPClassUID", tag: Tag(0x0008, 0x0016), vr: .UI, column: "i.sop_class_uid", kind: .uid),
-        .init(keyword: "InstanceNumber", tag: Tag(0x0020, 0x0013), vr: .IS, column: "i.instance_number", kind: .integer),
-        .init(keyword: "Rows", tag: Tag(0x0028, 0x0010), vr: .US, column: "i.rows", kind: .integer),
-        .init(keyword: "Columns", tag: Tag(0x0028, 0x0011), vr: .US, column: "i.columns", kind: .integer),
-        .init(keyword: "NumberOfFrames", tag: Tag(0x0028, 0x0008), vr: .IS, column: "i.number_of_frames", kind: .integer),
+        .init(keyword: "SOPInstanceUID", tag: Tag.sopInstanceUID, vr: .UI, column: "i.sop_instance_uid", kind: .uid),
+        .init(keyword: "SOPClassUID", tag: Tag.sopClassUID, vr: .UI, column: "i.sop_class_uid", kind: .uid),
+        .init(keyword: "InstanceNumber", tag: Tag.instanceNumber, vr: .IS, column: "i.instance_number", kind: .integer),
+        .init(keyword: "Rows", tag: Tag.rows, vr: .US, column: "i.rows", kind: .integer),
+        .init(keyword: "Columns", tag: Tag.columns, vr: .US, column: "i.columns", kind: .integer),
+        .init(keyword: "NumberOfFrames", tag: Tag.numberOfFrames, vr: .IS, column: "i.number_of_frames", kind: .integer),
     ]
 
     /// The matches of `query`, each a DICOM JSON object of its level's attributes and counts, in a stable order.
@@ -96,14 +96,14 @@ extension StorageIndex {
             attributes = Self.studyAttributes
             from = "studies st JOIN patients p ON p.id = st.patient_id"
             counts = [
-                (Tag(0x0020, 0x1206), "(SELECT COUNT(*) FROM series c WHERE c.study_id = st.id)"),
-                (Tag(0x0020, 0x1208), "(SELECT COUNT(*) FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id)"),
+                (Tag.numberOfStudyRelatedSeries, "(SELECT COUNT(*) FROM series c WHERE c.study_id = st.id)"),
+                (Tag.numberOfStudyRelatedInstances, "(SELECT COUNT(*) FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id)"),
             ]
             order = "st.study_date, st.study_time, st.id"
         case .series:
             attributes = Self.studyAttributes + Self.seriesAttributes
             from = "series se JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id"
-            counts = [(Tag(0x0020, 0x1209), "(SELECT COUNT(*) FROM instances c WHERE c.series_id = se.id)")]
+            counts = [(Tag.numberOfSeriesRelatedInstances, "(SELECT COUNT(*) FROM instances c WHERE c.series_id = se.id)")]
             order = "st.id, se.series_number, se.id"
         case .instance:
             attributes = Self.studyAttributes + Self.seriesAttributes + Self.instanceAttributes

@@ -39,86 +39,86 @@ public enum RTStructureSetWriter {
         // SOP Common.
         put(.sopClassUID, .UI, sopClassUID)
         put(.sopInstanceUID, .UI, sopInstanceUID)
-        put(Tag(0x0008, 0x0012), .DA, day)
-        put(Tag(0x0008, 0x0013), .TM, time)
+        put(Tag.instanceCreationDate, .DA, day)
+        put(Tag.instanceCreationTime, .TM, time)
         // Patient, General Study (type 2 attributes present even when empty).
         copy(.patientName, .PN)
         copy(.patientID, .LO)
-        copy(Tag(0x0010, 0x0030), .DA)
-        copy(Tag(0x0010, 0x0040), .CS)
+        copy(Tag.patientBirthDate, .DA)
+        copy(Tag.patientSex, .CS)
         put(.studyInstanceUID, .UI, volume.studyInstanceUID)
-        copy(Tag(0x0008, 0x0020), .DA)
-        copy(Tag(0x0008, 0x0030), .TM)
-        copy(Tag(0x0008, 0x0090), .PN)
-        copy(Tag(0x0020, 0x0010), .SH)
-        copy(Tag(0x0008, 0x0050), .SH)
-        if source[Tag(0x0008, 0x1030)] != nil { copy(Tag(0x0008, 0x1030), .LO) }
+        copy(Tag.studyDate, .DA)
+        copy(Tag.studyTime, .TM)
+        copy(Tag.referringPhysicianName, .PN)
+        copy(Tag.studyID, .SH)
+        copy(Tag.accessionNumber, .SH)
+        if source[.studyDescription] != nil { copy(Tag.studyDescription, .LO) }
         // RT Series.
-        put(Tag(0x0008, 0x0060), .CS, "RTSTRUCT")
+        put(Tag.modality, .CS, "RTSTRUCT")
         put(.seriesInstanceUID, .UI, seriesInstanceUID)
-        put(Tag(0x0020, 0x0011), .IS, String(seriesNumber))
-        put(Tag(0x0008, 0x103E), .LO, algorithm.seriesDescription)
-        dataset[Tag(0x0008, 0x1070)] = DataElement(tag: Tag(0x0008, 0x1070), vr: .PN, value: .bytes(Data()))
+        put(Tag.seriesNumber, .IS, String(seriesNumber))
+        put(Tag.seriesDescription, .LO, algorithm.seriesDescription)
+        dataset[.operatorsName] = DataElement(tag: Tag.operatorsName, vr: .PN, value: .bytes(Data()))
         // General Equipment.
-        put(Tag(0x0008, 0x0070), .LO, "Metis")
-        put(Tag(0x0008, 0x1090), .LO, "Metis \(algorithm.name)")
-        put(Tag(0x0018, 0x1020), .LO, algorithm.version)
+        put(Tag.manufacturer, .LO, "Metis")
+        put(Tag.manufacturerModelName, .LO, "Metis \(algorithm.name)")
+        put(Tag.softwareVersions, .LO, algorithm.version)
         // Frame of Reference, at the top level.
-        put(Tag(0x0020, 0x0052), .UI, volume.frameOfReferenceUID)
-        copy(Tag(0x0020, 0x1040), .LO)
+        put(Tag.frameOfReferenceUID, .UI, volume.frameOfReferenceUID)
+        copy(Tag.positionReferenceIndicator, .LO)
         // Structure Set.
-        put(Tag(0x3006, 0x0002), .SH, "METIS")
-        put(Tag(0x3006, 0x0006), .ST, "\(algorithm.notice). \(algorithm.name) \(algorithm.version).")
-        put(Tag(0x3006, 0x0008), .DA, day)
-        put(Tag(0x3006, 0x0009), .TM, time)
+        put(Tag.structureSetLabel, .SH, "METIS")
+        put(Tag.structureSetDescription, .ST, "\(algorithm.notice). \(algorithm.name) \(algorithm.version).")
+        put(Tag.structureSetDate, .DA, day)
+        put(Tag.structureSetTime, .TM, time)
         let contourImages = volume.sources.map(Self.imageReference)
         let series = Dataset([
             DataElement.text(.seriesInstanceUID, .UI, volume.seriesInstanceUID),
-            sequence(Tag(0x3006, 0x0016), contourImages),
+            sequence(Tag.contourImageSequence, contourImages),
         ])
         let study = Dataset([
-            DataElement.text(Tag(0x0008, 0x1150), .UI, studyComponentSOPClassUID),
-            DataElement.text(Tag(0x0008, 0x1155), .UI, volume.studyInstanceUID),
-            sequence(Tag(0x3006, 0x0014), [series]),
+            DataElement.text(Tag.referencedSOPClassUID, .UI, studyComponentSOPClassUID),
+            DataElement.text(Tag.referencedSOPInstanceUID, .UI, volume.studyInstanceUID),
+            sequence(Tag.rtReferencedSeriesSequence, [series]),
         ])
-        dataset[Tag(0x3006, 0x0010)] = sequence(Tag(0x3006, 0x0010), [Dataset([
-            DataElement.text(Tag(0x0020, 0x0052), .UI, volume.frameOfReferenceUID),
-            sequence(Tag(0x3006, 0x0012), [study]),
+        dataset[.referencedFrameOfReferenceSequence] = sequence(Tag.referencedFrameOfReferenceSequence, [Dataset([
+            DataElement.text(Tag.frameOfReferenceUID, .UI, volume.frameOfReferenceUID),
+            sequence(Tag.rtReferencedStudySequence, [study]),
         ])])
-        dataset[Tag(0x3006, 0x0020)] = sequence(Tag(0x3006, 0x0020), lesions.enumerated().map { number, lesion in
+        dataset[.structureSetROISequence] = sequence(Tag.structureSetROISequence, lesions.enumerated().map { number, lesion in
             Dataset([
-                DataElement.text(Tag(0x3006, 0x0022), .IS, String(number + 1)),
-                DataElement.text(Tag(0x3006, 0x0024), .UI, volume.frameOfReferenceUID),
-                DataElement.text(Tag(0x3006, 0x0026), .LO, lesion.name),
-                DataElement.text(Tag(0x3006, 0x0036), .CS, "AUTOMATIC"),
-                DataElement.text(Tag(0x3006, 0x0038), .LO, algorithm.description),
+                DataElement.text(Tag.roiNumber, .IS, String(number + 1)),
+                DataElement.text(Tag.referencedFrameOfReferenceUID, .UI, volume.frameOfReferenceUID),
+                DataElement.text(Tag.roiName, .LO, lesion.name),
+                DataElement.text(Tag.roiGenerationAlgorithm, .CS, "AUTOMATIC"),
+                DataElement.text(Tag.roiGenerationDescription, .LO, algorithm.description),
             ])
         })
         // ROI Contour.
-        dataset[Tag(0x3006, 0x0039)] = sequence(Tag(0x3006, 0x0039), lesions.enumerated().map { number, lesion in
+        dataset[.roiContourSequence] = sequence(Tag.roiContourSequence, lesions.enumerated().map { number, lesion in
             let contours = lesion.contours.enumerated().map { index, contour in
                 Dataset([
-                    sequence(Tag(0x3006, 0x0016), [imageReference(volume.sources[contour.slice])]),
-                    DataElement.text(Tag(0x3006, 0x0042), .CS, "CLOSED_PLANAR"),
-                    DataElement.text(Tag(0x3006, 0x0046), .IS, String(contour.points.count)),
-                    DataElement.text(Tag(0x3006, 0x0048), .IS, String(index + 1)),
-                    DataElement.text(Tag(0x3006, 0x0050), .DS, DecimalString.join(contour.points.flatMap { [$0.x, $0.y, $0.z] })),
+                    sequence(Tag.contourImageSequence, [imageReference(volume.sources[contour.slice])]),
+                    DataElement.text(Tag.contourGeometricType, .CS, "CLOSED_PLANAR"),
+                    DataElement.text(Tag.numberOfContourPoints, .IS, String(contour.points.count)),
+                    DataElement.text(Tag.contourNumber, .IS, String(index + 1)),
+                    DataElement.text(Tag.contourData, .DS, DecimalString.join(contour.points.flatMap { [$0.x, $0.y, $0.z] })),
                 ])
             }
             var item = Dataset([
-                DataElement.text(Tag(0x3006, 0x002A), .IS, "\(lesion.color.red)\\\(lesion.color.green)\\\(lesion.color.blue)"),
-                DataElement.text(Tag(0x3006, 0x0084), .IS, String(number + 1)),
+                DataElement.text(Tag.roiDisplayColor, .IS, "\(lesion.color.red)\\\(lesion.color.green)\\\(lesion.color.blue)"),
+                DataElement.text(Tag.referencedROINumber, .IS, String(number + 1)),
             ])
-            if !contours.isEmpty { item[Tag(0x3006, 0x0040)] = sequence(Tag(0x3006, 0x0040), contours) }
+            if !contours.isEmpty { item[.contourSequence] = sequence(Tag.contourSequence, contours) }
             return item
         })
         // RT ROI Observations.
-        dataset[Tag(0x3006, 0x0080)] = sequence(Tag(0x3006, 0x0080), lesions.indices.map { number in
+        dataset[.rtroiObservationsSequence] = sequence(Tag.rtroiObservationsSequence, lesions.indices.map { number in
             Dataset([
-                DataElement.text(Tag(0x3006, 0x0082), .IS, String(number + 1)),
-                DataElement.text(Tag(0x3006, 0x0084), .IS, String(number + 1)),
-                DataElement.text(Tag(0x3006, 0x00A4), .CS, algorithm.interpretedType),
-                DataElement(tag: Tag(0x3006, 0x00A6), vr: .PN, value: .bytes(Data())),
+                DataElement.text(Tag.observationNumber, .IS, String(number + 1)),
+                DataElement.text(Tag.referencedROINumber, .IS, String(number + 1)),
+                DataElement.text(Tag.rtroiInterpretedType, .CS, algorithm.interpretedType),
+                DataElement(tag: Tag.roiInterpreter, vr: .PN, value: .bytes(Data())),
             ])
         })
         return dataset
@@ -126,10 +126,10 @@ public enum RTStructureSetWriter {
 
     private static func imageReference(_ source: Volume.SliceSource) -> Dataset {
         var item = Dataset([
-            DataElement.text(Tag(0x0008, 0x1150), .UI, source.sopClassUID),
-            DataElement.text(Tag(0x0008, 0x1155), .UI, source.sopInstanceUID),
+            DataElement.text(Tag.referencedSOPClassUID, .UI, source.sopClassUID),
+            DataElement.text(Tag.referencedSOPInstanceUID, .UI, source.sopInstanceUID),
         ])
-        if let frame = source.frameNumber { item[Tag(0x0008, 0x1160)] = DataElement.text(Tag(0x0008, 0x1160), .IS, String(frame)) }
+        if let frame = source.frameNumber { item[.referencedFrameNumber] = DataElement.text(Tag.referencedFrameNumber, .IS, String(frame)) }
         return item
     }
 

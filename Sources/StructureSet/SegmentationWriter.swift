@@ -42,47 +42,47 @@ public enum SegmentationWriter {
         if let charset = source[.specificCharacterSet] { dataset[.specificCharacterSet] = charset }
         put(.sopClassUID, .UI, sopClassUID)
         put(.sopInstanceUID, .UI, sopInstanceUID)
-        put(Tag(0x0008, 0x0008), .CS, "DERIVED\\PRIMARY")
-        put(Tag(0x0008, 0x0012), .DA, day)
-        put(Tag(0x0008, 0x0013), .TM, time)
-        put(Tag(0x0008, 0x0023), .DA, day)
-        put(Tag(0x0008, 0x0033), .TM, time)
+        put(Tag.imageType, .CS, "DERIVED\\PRIMARY")
+        put(Tag.instanceCreationDate, .DA, day)
+        put(Tag.instanceCreationTime, .TM, time)
+        put(Tag.contentDate, .DA, day)
+        put(Tag.contentTime, .TM, time)
         copy(.patientName, .PN)
         copy(.patientID, .LO)
-        copy(Tag(0x0010, 0x0030), .DA)
-        copy(Tag(0x0010, 0x0040), .CS)
+        copy(Tag.patientBirthDate, .DA)
+        copy(Tag.patientSex, .CS)
         put(.studyInstanceUID, .UI, volume.studyInstanceUID)
-        copy(Tag(0x0008, 0x0020), .DA)
-        copy(Tag(0x0008, 0x0030), .TM)
-        copy(Tag(0x0008, 0x0090), .PN)
-        copy(Tag(0x0020, 0x0010), .SH)
-        copy(Tag(0x0008, 0x0050), .SH)
-        put(Tag(0x0008, 0x0060), .CS, "SEG")
+        copy(Tag.studyDate, .DA)
+        copy(Tag.studyTime, .TM)
+        copy(Tag.referringPhysicianName, .PN)
+        copy(Tag.studyID, .SH)
+        copy(Tag.accessionNumber, .SH)
+        put(Tag.modality, .CS, "SEG")
         put(.seriesInstanceUID, .UI, seriesInstanceUID)
-        put(Tag(0x0020, 0x0011), .IS, String(seriesNumber))
-        put(Tag(0x0008, 0x103E), .LO, algorithm.seriesDescription)
-        put(Tag(0x0020, 0x0013), .IS, "1")
-        put(Tag(0x0020, 0x0052), .UI, volume.frameOfReferenceUID)
-        copy(Tag(0x0020, 0x1040), .LO)
+        put(Tag.seriesNumber, .IS, String(seriesNumber))
+        put(Tag.seriesDescription, .LO, algorithm.seriesDescription)
+        put(Tag.instanceNumber, .IS, "1")
+        put(Tag.frameOfReferenceUID, .UI, volume.frameOfReferenceUID)
+        copy(Tag.positionReferenceIndicator, .LO)
         // Enhanced General Equipment (type 1).
-        put(Tag(0x0008, 0x0070), .LO, "Metis")
-        put(Tag(0x0008, 0x1090), .LO, "Metis \(algorithm.name)")
-        put(Tag(0x0018, 0x1000), .LO, "1")
-        put(Tag(0x0018, 0x1020), .LO, algorithm.version)
+        put(Tag.manufacturer, .LO, "Metis")
+        put(Tag.manufacturerModelName, .LO, "Metis \(algorithm.name)")
+        put(Tag.deviceSerialNumber, .LO, "1")
+        put(Tag.softwareVersions, .LO, algorithm.version)
         // Segmentation Image.
-        put(Tag(0x0070, 0x0080), .CS, "LESIONS")
-        put(Tag(0x0070, 0x0081), .LO, String(algorithm.notice.prefix(64)))
-        dataset[Tag(0x0070, 0x0084)] = DataElement(tag: Tag(0x0070, 0x0084), vr: .PN, value: .bytes(Data()))
-        put(Tag(0x0062, 0x0001), .CS, "BINARY")
-        put(Tag(0x0028, 0x2110), .CS, "00")
-        dataset[Tag(0x0062, 0x0002)] = sequence(Tag(0x0062, 0x0002), segments.enumerated().map { number, segment in
+        put(Tag.contentLabel, .CS, "LESIONS")
+        put(Tag.contentDescription, .LO, String(algorithm.notice.prefix(64)))
+        dataset[.contentCreatorName] = DataElement(tag: Tag.contentCreatorName, vr: .PN, value: .bytes(Data()))
+        put(Tag.segmentationType, .CS, "BINARY")
+        put(Tag.lossyImageCompression, .CS, "00")
+        dataset[.segmentSequence] = sequence(Tag.segmentSequence, segments.enumerated().map { number, segment in
             Dataset([
-                us(Tag(0x0062, 0x0004), UInt16(number + 1)),
-                DataElement.text(Tag(0x0062, 0x0005), .LO, segment.label),
-                DataElement.text(Tag(0x0062, 0x0008), .CS, "AUTOMATIC"),
-                DataElement.text(Tag(0x0062, 0x0009), .LO, algorithm.description),
-                sequence(Tag(0x0062, 0x0003), [code("49755003", "SCT", "Morphologically Abnormal Structure")]),
-                sequence(Tag(0x0062, 0x000F), [code("14799000", "SCT", "Neoplasm, metastatic")]),
+                us(Tag.segmentNumber, UInt16(number + 1)),
+                DataElement.text(Tag.segmentLabel, .LO, segment.label),
+                DataElement.text(Tag.segmentAlgorithmType, .CS, "AUTOMATIC"),
+                DataElement.text(Tag.segmentAlgorithmName, .LO, algorithm.description),
+                sequence(Tag.segmentedPropertyCategoryCodeSequence, [code("49755003", "SCT", "Morphologically Abnormal Structure")]),
+                sequence(Tag.segmentedPropertyTypeCodeSequence, [code("14799000", "SCT", "Neoplasm, metastatic")]),
             ])
         })
         // Image Pixel: 1-bit frames.
@@ -92,25 +92,25 @@ public enum SegmentationWriter {
         dataset[.columns] = us(.columns, UInt16(geometry.columns))
         dataset[.bitsAllocated] = us(.bitsAllocated, 1)
         dataset[.bitsStored] = us(.bitsStored, 1)
-        dataset[Tag(0x0028, 0x0102)] = us(Tag(0x0028, 0x0102), 0)
+        dataset[.highBit] = us(Tag.highBit, 0)
         dataset[.pixelRepresentation] = us(.pixelRepresentation, 0)
         // Dimensions: segment number, then position.
         let organization = UID.make()
-        dataset[Tag(0x0020, 0x9221)] = sequence(Tag(0x0020, 0x9221), [Dataset([DataElement.text(Tag(0x0020, 0x9164), .UI, organization)])])
-        dataset[Tag(0x0020, 0x9222)] = sequence(Tag(0x0020, 0x9222), [
-            Dataset([DataElement.text(Tag(0x0020, 0x9164), .UI, organization), at(Tag(0x0020, 0x9165), Tag(0x0062, 0x000B)),
-                     at(Tag(0x0020, 0x9167), Tag(0x0062, 0x000A))]),
-            Dataset([DataElement.text(Tag(0x0020, 0x9164), .UI, organization), at(Tag(0x0020, 0x9165), Tag(0x0020, 0x0032)),
-                     at(Tag(0x0020, 0x9167), Tag(0x0020, 0x9113))]),
+        dataset[.dimensionOrganizationSequence] = sequence(Tag.dimensionOrganizationSequence, [Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization)])])
+        dataset[.dimensionIndexSequence] = sequence(Tag.dimensionIndexSequence, [
+            Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization), at(Tag.dimensionIndexPointer, Tag.referencedSegmentNumber),
+                     at(Tag.functionalGroupPointer, Tag.segmentIdentificationSequence)]),
+            Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization), at(Tag.dimensionIndexPointer, Tag.imagePositionPatient),
+                     at(Tag.functionalGroupPointer, Tag.planePositionSequence)]),
         ])
         // Shared and per-frame functional groups.
         let orientation = [geometry.rowDirection, geometry.columnDirection].flatMap { [$0.x, $0.y, $0.z] }
         let thickness = geometry.sliceThicknesses.reduce(0, +) / Double(geometry.slices)
-        dataset[Tag(0x5200, 0x9229)] = sequence(Tag(0x5200, 0x9229), [Dataset([
-            sequence(Tag(0x0020, 0x9116), [Dataset([DataElement.text(Tag(0x0020, 0x0037), .DS, DecimalString.join(orientation))])]),
-            sequence(Tag(0x0028, 0x9110), [Dataset([
-                DataElement.text(Tag(0x0018, 0x0050), .DS, DecimalString.format(thickness)),
-                DataElement.text(Tag(0x0028, 0x0030), .DS, DecimalString.join([geometry.rowSpacing, geometry.columnSpacing])),
+        dataset[.sharedFunctionalGroupsSequence] = sequence(Tag.sharedFunctionalGroupsSequence, [Dataset([
+            sequence(Tag.planeOrientationSequence, [Dataset([DataElement.text(Tag.imageOrientationPatient, .DS, DecimalString.join(orientation))])]),
+            sequence(Tag.pixelMeasuresSequence, [Dataset([
+                DataElement.text(Tag.sliceThickness, .DS, DecimalString.format(thickness)),
+                DataElement.text(Tag.pixelSpacing, .DS, DecimalString.join([geometry.rowSpacing, geometry.columnSpacing])),
             ])]),
         ])])
         var frames = [Dataset]()
@@ -120,30 +120,30 @@ public enum SegmentationWriter {
                 let position = geometry.slicePositions[plane.slice]
                 let source = volume.sources[plane.slice]
                 var reference = Dataset([
-                    DataElement.text(Tag(0x0008, 0x1150), .UI, source.sopClassUID),
-                    DataElement.text(Tag(0x0008, 0x1155), .UI, source.sopInstanceUID),
-                    sequence(Tag(0x0040, 0xA170), [code("121322", "DCM", "Source image for image processing operation")]),
+                    DataElement.text(Tag.referencedSOPClassUID, .UI, source.sopClassUID),
+                    DataElement.text(Tag.referencedSOPInstanceUID, .UI, source.sopInstanceUID),
+                    sequence(Tag.purposeOfReferenceCodeSequence, [code("121322", "DCM", "Source image for image processing operation")]),
                 ])
-                if let frame = source.frameNumber { reference[Tag(0x0008, 0x1160)] = DataElement.text(Tag(0x0008, 0x1160), .IS, String(frame)) }
+                if let frame = source.frameNumber { reference[.referencedFrameNumber] = DataElement.text(Tag.referencedFrameNumber, .IS, String(frame)) }
                 frames.append(Dataset([
-                    sequence(Tag(0x0008, 0x9124), [Dataset([
-                        sequence(Tag(0x0008, 0x2112), [reference]),
-                        sequence(Tag(0x0008, 0x9215), [code("113076", "DCM", "Segmentation")]),
+                    sequence(Tag.derivationImageSequence, [Dataset([
+                        sequence(Tag.sourceImageSequence, [reference]),
+                        sequence(Tag.derivationCodeSequence, [code("113076", "DCM", "Segmentation")]),
                     ])]),
-                    sequence(Tag(0x0020, 0x9111), [Dataset([ul(Tag(0x0020, 0x9157), [UInt32(number + 1), UInt32(plane.slice + 1)])])]),
-                    sequence(Tag(0x0020, 0x9113), [Dataset([DataElement.text(Tag(0x0020, 0x0032), .DS, DecimalString.join([position.x, position.y, position.z]))])]),
-                    sequence(Tag(0x0062, 0x000A), [Dataset([us(Tag(0x0062, 0x000B), UInt16(number + 1))])]),
+                    sequence(Tag.frameContentSequence, [Dataset([ul(Tag.dimensionIndexValues, [UInt32(number + 1), UInt32(plane.slice + 1)])])]),
+                    sequence(Tag.planePositionSequence, [Dataset([DataElement.text(Tag.imagePositionPatient, .DS, DecimalString.join([position.x, position.y, position.z]))])]),
+                    sequence(Tag.segmentIdentificationSequence, [Dataset([us(Tag.referencedSegmentNumber, UInt16(number + 1))])]),
                 ]))
                 bits += plane.pixels
             }
         }
-        dataset[Tag(0x5200, 0x9230)] = sequence(Tag(0x5200, 0x9230), frames)
+        dataset[.perFrameFunctionalGroupsSequence] = sequence(Tag.perFrameFunctionalGroupsSequence, frames)
         put(.numberOfFrames, .IS, String(frames.count))
         // Common Instance Reference: the source series.
-        dataset[Tag(0x0008, 0x1115)] = sequence(Tag(0x0008, 0x1115), [Dataset([
+        dataset[.referencedSeriesSequence] = sequence(Tag.referencedSeriesSequence, [Dataset([
             DataElement.text(.seriesInstanceUID, .UI, volume.seriesInstanceUID),
-            sequence(Tag(0x0008, 0x114A), uniqueSources(volume.sources).map {
-                Dataset([DataElement.text(Tag(0x0008, 0x1150), .UI, $0.sopClassUID), DataElement.text(Tag(0x0008, 0x1155), .UI, $0.sopInstanceUID)])
+            sequence(Tag.referencedInstanceSequence, uniqueSources(volume.sources).map {
+                Dataset([DataElement.text(Tag.referencedSOPClassUID, .UI, $0.sopClassUID), DataElement.text(Tag.referencedSOPInstanceUID, .UI, $0.sopInstanceUID)])
             }),
         ])])
         // Frames are one continuous bit stream, least significant bit first, padded to an even length.
@@ -161,8 +161,8 @@ public enum SegmentationWriter {
 
     private static func code(_ value: String, _ scheme: String, _ meaning: String) -> Dataset {
         Dataset([
-            DataElement.text(Tag(0x0008, 0x0100), .SH, value), DataElement.text(Tag(0x0008, 0x0102), .SH, scheme),
-            DataElement.text(Tag(0x0008, 0x0104), .LO, meaning),
+            DataElement.text(Tag.codeValue, .SH, value), DataElement.text(Tag.codingSchemeDesignator, .SH, scheme),
+            DataElement.text(Tag.codeMeaning, .LO, meaning),
         ])
     }
 

@@ -32,7 +32,7 @@ struct DICOMReaderTests {
         let name = try #require(latin.personNames(.patientName)?.first)
         #expect(name.alphabetic.familyName == "Dupont")
         #expect(name.alphabetic.givenName == "Hélène")
-        #expect(latin.items(Tag(0x0008, 0x2218))?.first?.string(Tag(0x0008, 0x0104)) == "Encéphale")
+        #expect(latin.items(.anatomicRegionSequence)?.first?.string(.codeMeaning) == "Encéphale")
 
         let utf8 = try DICOMReader.read(contentsOf: Fixtures.url("utf8.dcm")).dataset
         let japanese = try #require(utf8.personNames(.patientName)?.first)

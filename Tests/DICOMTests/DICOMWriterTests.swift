@@ -48,12 +48,12 @@ struct DICOMWriterTests {
         // An odd-length UI gets a NUL, an odd-length text a space.
         var dataset = source
         dataset[.studyInstanceUID] = .text(.studyInstanceUID, .UI, "1.2.3")
-        dataset[Tag(0x0008, 0x1030)] = .text(Tag(0x0008, 0x1030), .LO, "abc")
+        dataset[.studyDescription] = .text(Tag.studyDescription, .LO, "abc")
         let padded = try DICOMReader.read(try DICOMWriter.write(dataset)).dataset
         #expect(padded[.studyInstanceUID]?.bytes.last == 0x00)
-        #expect(padded[Tag(0x0008, 0x1030)]?.bytes.last == 0x20)
+        #expect(padded[.studyDescription]?.bytes.last == 0x20)
         #expect(padded.string(.studyInstanceUID) == "1.2.3")
-        #expect(padded.string(Tag(0x0008, 0x1030)) == "abc")
+        #expect(padded.string(.studyDescription) == "abc")
     }
 
     @Test("refuses what it cannot write")

@@ -20,6 +20,16 @@ struct DataDictionaryTests {
         #expect(DataDictionary.entry(for: Tag(0x0018, 0x0000))?.vr == .UL, "group lengths are UL")
     }
 
+    @Test("named tags are the dictionary's keywords, first capitals lowercased", arguments: [
+        ("SOPInstanceUID", DICOM.Tag.sopInstanceUID), ("SeriesDescription", DICOM.Tag.seriesDescription), ("RTROIObservationsSequence", DICOM.Tag.rtroiObservationsSequence),
+        ("PixelData", DICOM.Tag.pixelData), ("Item", DICOM.Tag.item), ("FileMetaInformationGroupLength", DICOM.Tag.fileMetaInformationGroupLength),
+        ("ROIGenerationAlgorithm", DICOM.Tag.roiGenerationAlgorithm), ("PatientID", DICOM.Tag.patientID),
+    ])
+    func namedTags(keyword: String, tag: DICOM.Tag) {
+        #expect(DataDictionary.entry(forKeyword: keyword)?.tag == tag)
+        #expect(DataDictionary.entry(for: tag)?.keyword == keyword)
+    }
+
     @Test("UIDs under 2.25 are valid and unique")
     func uids() {
         var bytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00]

@@ -32,28 +32,28 @@ struct RTStructureSetTests {
         #expect(read.string(.sopClassUID) == RTStructureSetWriter.sopClassUID)
         #expect(read.string(.studyInstanceUID) == phantom.study)
         #expect(read.string(.seriesInstanceUID) != phantom.series)
-        #expect(read.string(Tag(0x0008, 0x0060)) == "RTSTRUCT")
-        #expect(read.string(Tag(0x0020, 0x0052)) == volume.frameOfReferenceUID)
+        #expect(read.string(.modality) == "RTSTRUCT")
+        #expect(read.string(.frameOfReferenceUID) == volume.frameOfReferenceUID)
         #expect(read.personNames(.patientName)?.first?.description == files[0].dataset.personNames(.patientName)?.first?.description)
-        let frame = try #require(read.items(Tag(0x3006, 0x0010))?.first)
-        let study = try #require(frame.items(Tag(0x3006, 0x0012))?.first)
-        #expect(study.string(Tag(0x0008, 0x1155)) == phantom.study)
-        let series = try #require(study.items(Tag(0x3006, 0x0014))?.first)
+        let frame = try #require(read.items(.referencedFrameOfReferenceSequence)?.first)
+        let study = try #require(frame.items(.rtReferencedStudySequence)?.first)
+        #expect(study.string(.referencedSOPInstanceUID) == phantom.study)
+        let series = try #require(study.items(.rtReferencedSeriesSequence)?.first)
         #expect(series.string(.seriesInstanceUID) == phantom.series)
-        let images = try #require(series.items(Tag(0x3006, 0x0016)))
-        #expect(Set(images.compactMap { $0.string(Tag(0x0008, 0x1155)) }) == Set(files.compactMap { $0.dataset.string(.sopInstanceUID) }))
-        let rois = try #require(read.items(Tag(0x3006, 0x0020)))
-        #expect(rois.map { $0.string(Tag(0x3006, 0x0026)) } == ["Lesion 1", "Lesion 2", "Lesion 3"])
-        #expect(rois.allSatisfy { $0.string(Tag(0x3006, 0x0036)) == "AUTOMATIC" })
-        let roiContours = try #require(read.items(Tag(0x3006, 0x0039)))
+        let images = try #require(series.items(.contourImageSequence))
+        #expect(Set(images.compactMap { $0.string(.referencedSOPInstanceUID) }) == Set(files.compactMap { $0.dataset.string(.sopInstanceUID) }))
+        let rois = try #require(read.items(.structureSetROISequence))
+        #expect(rois.map { $0.string(.roiName) } == ["Lesion 1", "Lesion 2", "Lesion 3"])
+        #expect(rois.allSatisfy { $0.string(.roiGenerationAlgorithm) == "AUTOMATIC" })
+        let roiContours = try #require(read.items(.roiContourSequence))
         #expect(roiContours.count == 3)
         for roi in roiContours {
-            for contour in try #require(roi.items(Tag(0x3006, 0x0040))) {
-                #expect(contour.string(Tag(0x3006, 0x0042)) == "CLOSED_PLANAR")
-                let points = try #require(contour.numbers(Tag(0x3006, 0x0050)))
-                #expect(points.count == 3 * (contour.int(Tag(0x3006, 0x0046)) ?? 0))
+            for contour in try #require(roi.items(.contourSequence)) {
+                #expect(contour.string(.contourGeometricType) == "CLOSED_PLANAR")
+                let points = try #require(contour.numbers(.contourData))
+                #expect(points.count == 3 * (contour.int(.numberOfContourPoints) ?? 0))
                 #expect(points.count >= 9)
-                let image = try #require(contour.items(Tag(0x3006, 0x0016))?.first?.string(Tag(0x0008, 0x1155)))
+                let image = try #require(contour.items(.contourImageSequence)?.first?.string(.referencedSOPInstanceUID))
                 let slice = try #require(volume.sources.firstIndex { $0.sopInstanceUID == image })
                 // Every point lies in the plane of the image the contour references.
                 for index in stride(from: 0, to: points.count, by: 3) {
@@ -62,7 +62,7 @@ struct RTStructureSetTests {
                 }
             }
         }
-        #expect(read.items(Tag(0x3006, 0x0080))?.count == 3)
+        #expect(read.items(.rtroiObservationsSequence)?.count == 3)
     }
 
     @Test("DS values fit 16 characters")
@@ -70,9 +70,9 @@ struct RTStructureSetTests {
         let (dataset, _, _) = try Self.structureSet(BrainPhantom())
         let data = try DICOMWriter.write(dataset)
         let read = try DICOMReader.read(data).dataset
-        for roi in read.items(Tag(0x3006, 0x0039)) ?? [] {
-            for contour in roi.items(Tag(0x3006, 0x0040)) ?? [] {
-                #expect(contour.strings(Tag(0x3006, 0x0050))?.allSatisfy { $0.count <= 16 } == true)
+        for roi in read.items(.roiContourSequence) ?? [] {
+            for contour in roi.items(.contourSequence) ?? [] {
+                #expect(contour.strings(.contourData)?.allSatisfy { $0.count <= 16 } == true)
             }
         }
     }

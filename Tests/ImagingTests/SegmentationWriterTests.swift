@@ -29,16 +29,16 @@ struct SegmentationWriterTests {
         let (dataset, volume, labels) = try Self.segmentation(VolumeBuilderTests.oblique)
         let read = try DICOMReader.read(try DICOMWriter.write(dataset)).dataset
         #expect(read.string(.sopClassUID) == SegmentationWriter.sopClassUID)
-        #expect(read.items(Tag(0x0062, 0x0002))?.count == 3)
-        let frames = try #require(read.items(Tag(0x5200, 0x9230)))
+        #expect(read.items(.segmentSequence)?.count == 3)
+        let frames = try #require(read.items(.perFrameFunctionalGroupsSequence))
         #expect(read.int(.numberOfFrames) == frames.count)
         let bits = [UInt8](read[.pixelData]!.bytes)
         let plane = volume.columns * volume.rows
         for (index, frame) in frames.enumerated() {
-            let segment = Int32(try #require(frame.items(Tag(0x0062, 0x000A))?.first?.int(Tag(0x0062, 0x000B))))
-            let source = try #require(frame.items(Tag(0x0008, 0x9124))?.first?.items(Tag(0x0008, 0x2112))?.first?.string(Tag(0x0008, 0x1155)))
+            let segment = Int32(try #require(frame.items(.segmentIdentificationSequence)?.first?.int(.referencedSegmentNumber)))
+            let source = try #require(frame.items(.derivationImageSequence)?.first?.items(.sourceImageSequence)?.first?.string(.referencedSOPInstanceUID))
             let slice = try #require(volume.sources.firstIndex { $0.sopInstanceUID == source })
-            let position = try #require(frame.items(Tag(0x0020, 0x9113))?.first?.numbers(Tag(0x0020, 0x0032)))
+            let position = try #require(frame.items(.planePositionSequence)?.first?.numbers(.imagePositionPatient))
             #expect(simd_distance(SIMD3(position[0], position[1], position[2]), volume.geometry.slicePositions[slice]) < 1e-3)
             for pixel in stride(from: 0, to: plane, by: 7) {
                 let bit = index * plane + pixel

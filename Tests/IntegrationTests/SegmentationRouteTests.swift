@@ -58,16 +58,16 @@ struct SegmentationRouteTests {
         let retrieved = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series/\(rtSeries)")
         let part = try #require(try DICOMwebTests.parts(retrieved).first)
         let dataset = try DICOMReader.read(part.body).dataset
-        let referenced = dataset.items(Tag(0x3006, 0x0010))?.first?.items(Tag(0x3006, 0x0012))?.first?.items(Tag(0x3006, 0x0014))?.first
+        let referenced = dataset.items(.referencedFrameOfReferenceSequence)?.first?.items(.rtReferencedStudySequence)?.first?.items(.rtReferencedSeriesSequence)?.first
         #expect(referenced?.string(.seriesInstanceUID) == phantom.series)
-        #expect(referenced?.items(Tag(0x3006, 0x0016))?.count == phantom.sliceOffsets.count)
+        #expect(referenced?.items(.contourImageSequence)?.count == phantom.sliceOffsets.count)
 
         // A clinician's corrected copy, sent back under Metis's series description: not Metis's result, so never replaced.
         var edited = dataset
         let editedSeries = "2.25.\(UInt64.random(in: 1...UInt64.max))"
         edited[.seriesInstanceUID] = DataElement.text(.seriesInstanceUID, .UI, editedSeries)
         edited[.sopInstanceUID] = DataElement.text(.sopInstanceUID, .UI, "2.25.\(UInt64.random(in: 1...UInt64.max))")
-        #expect(edited.string(Tag(0x0008, 0x103E))?.hasPrefix("Metis lesions") == true)
+        #expect(edited.string(.seriesDescription)?.hasPrefix("Metis lesions") == true)
         let editedStow = try await HTTP.request(
             "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
             body: HTTP.multipart([("Content-Type: application/dicom", try DICOMWriter.write(edited))], boundary: boundary))

@@ -17,7 +17,7 @@ enum StudyFolder {
                 dataset[.patientID] = .text(.patientID, .LO, "IMPORT-1")
                 // Latin-1, as French scanners write it.
                 dataset[.patientName] = DataElement(tag: .patientName, vr: .PN, value: .bytes("Lefèvre^Anaïs".data(using: .isoLatin1)!))
-                dataset[Tag(0x0008, 0x0060)] = .text(Tag(0x0008, 0x0060), .CS, "MR")
+                dataset[.modality] = .text(Tag.modality, .CS, "MR")
                 dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data(repeating: UInt8(instanceNumber), count: 64)))
                 let name = seriesNumber == 2 && instanceNumber == 1 ? "nested/IM\(instanceNumber)" : "IM\(instanceNumber)"
                 let url = directory.appendingPathComponent(name)

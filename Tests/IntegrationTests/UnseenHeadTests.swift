@@ -75,11 +75,11 @@ struct UnseenHeadTests {
         let series = try #require(output["seriesInstanceUID"])
         let retrieved = try await HTTP.request("GET", metis.web + "/studies/\(study)/series/\(series)")
         let dataset = try DICOMReader.read(try #require(try DICOMwebTests.parts(retrieved).first).body).dataset
-        #expect(dataset.string(Tag(0x3006, 0x0006))?.hasPrefix("automatic, research use, not validated on patient data") == true)
-        #expect(dataset.string(Tag(0x0008, 0x103E)) == "Metis lesions (classical, automatic)")
-        let roi = try #require(dataset.items(Tag(0x3006, 0x0020))?.first)
-        #expect(roi.string(Tag(0x3006, 0x0036)) == "AUTOMATIC")
-        let observation = try #require(dataset.items(Tag(0x3006, 0x0080))?.first)
-        #expect(observation[Tag(0x3006, 0x00A4)] != nil && (observation.string(Tag(0x3006, 0x00A4)) ?? "").isEmpty, "RTROIInterpretedType present and empty")
+        #expect(dataset.string(.structureSetDescription)?.hasPrefix("automatic, research use, not validated on patient data") == true)
+        #expect(dataset.string(.seriesDescription) == "Metis lesions (classical, automatic)")
+        let roi = try #require(dataset.items(.structureSetROISequence)?.first)
+        #expect(roi.string(.roiGenerationAlgorithm) == "AUTOMATIC")
+        let observation = try #require(dataset.items(.rtroiObservationsSequence)?.first)
+        #expect(observation[.rtroiInterpretedType] != nil && (observation.string(.rtroiInterpretedType) ?? "").isEmpty, "RTROIInterpretedType present and empty")
     }
 }

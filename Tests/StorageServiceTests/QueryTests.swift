@@ -22,9 +22,9 @@ struct QueryTests {
                 for instance in 1...2 {
                     var dataset = try DICOMReader.read(try makeInstance(
                         sop: "\(seriesUID).\(instance)", study: study.study, series: seriesUID, patient: study.patient, name: study.name)).dataset
-                    dataset[Tag(0x0008, 0x0060)] = .text(Tag(0x0008, 0x0060), .CS, modality)
-                    dataset[Tag(0x0008, 0x0020)] = .text(Tag(0x0008, 0x0020), .DA, study.date)
-                    dataset[Tag(0x0020, 0x0013)] = .text(Tag(0x0020, 0x0013), .IS, String(instance))
+                    dataset[.modality] = .text(Tag.modality, .CS, modality)
+                    dataset[.studyDate] = .text(Tag.studyDate, .DA, study.date)
+                    dataset[.instanceNumber] = .text(Tag.instanceNumber, .IS, String(instance))
                     _ = try await harness.client.storeInstance(.with { $0.dicom = try! DICOMWriter.write(dataset) })
                 }
             }

@@ -18,10 +18,10 @@ struct RetrievalTests {
             for number in 1...count {
                 var dataset = try DICOMReader.read(try makeInstance(
                     sop: "\(series).\(number)", study: "1.1", series: series, pixels: 64, seed: UInt8(number * 10))).dataset
-                dataset[Tag(0x0020, 0x0013)] = .text(Tag(0x0020, 0x0013), .IS, String(number))
-                dataset[Tag(0x0020, 0x0011)] = .text(Tag(0x0020, 0x0011), .IS, series == "1.1.1" ? "1" : "2")
-                dataset[Tag(0x0008, 0x0090)] = .text(Tag(0x0008, 0x0090), .PN, "Curie^Marie")
-                dataset[Tag(0x0018, 0x0050)] = .text(Tag(0x0018, 0x0050), .DS, "1.5")
+                dataset[.instanceNumber] = .text(Tag.instanceNumber, .IS, String(number))
+                dataset[.seriesNumber] = .text(Tag.seriesNumber, .IS, series == "1.1.1" ? "1" : "2")
+                dataset[.referringPhysicianName] = .text(Tag.referringPhysicianName, .PN, "Curie^Marie")
+                dataset[.sliceThickness] = .text(Tag.sliceThickness, .DS, "1.5")
                 let bytes = try DICOMWriter.write(dataset)
                 _ = try await harness.client.storeInstance(.with { $0.dicom = bytes })
                 stored["\(series).\(number)"] = bytes
@@ -178,7 +178,7 @@ struct RetrievalTests {
     func nestedBulkDataPath() throws {
         let icon = Dataset([DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data([1, 2, 3, 4])))])
         let second = Dataset([DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data([5, 6])))])
-        let dataset = Dataset([DataElement(tag: Tag(0x0088, 0x0200), vr: .SQ, value: .sequence([icon, second]))])
+        let dataset = Dataset([DataElement(tag: Tag.iconImageSequence, vr: .SQ, value: .sequence([icon, second]))])
         #expect(StorageRPCService.element(at: "00880200/1/7FE00010", in: dataset)?.bytes == Data([5, 6]))
         #expect(StorageRPCService.element(at: "00880200/2/7FE00010", in: dataset) == nil)
         #expect(StorageRPCService.element(at: "00880200/0", in: dataset) == nil)

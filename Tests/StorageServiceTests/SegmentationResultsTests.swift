@@ -11,8 +11,8 @@ import Testing
 struct SegmentationResultsTests {
     static func rtstruct(sop: String, series: String, description: String) throws -> Data {
         var dataset = try DICOMReader.read(try makeInstance(sop: sop, study: "1.2.3.4", series: series)).dataset
-        dataset[Tag(0x0008, 0x0060)] = .text(Tag(0x0008, 0x0060), .CS, "RTSTRUCT")
-        dataset[Tag(0x0008, 0x103E)] = .text(Tag(0x0008, 0x103E), .LO, description)
+        dataset[.modality] = .text(Tag.modality, .CS, "RTSTRUCT")
+        dataset[.seriesDescription] = .text(Tag.seriesDescription, .LO, description)
         return try DICOMWriter.write(dataset)
     }
 

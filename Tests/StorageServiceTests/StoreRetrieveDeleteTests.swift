@@ -74,7 +74,7 @@ func makeInstance(
     dataset[.seriesInstanceUID] = .text(.seriesInstanceUID, .UI, series)
     dataset[.patientID] = .text(.patientID, .LO, patient)
     dataset[.patientName] = DataElement(tag: .patientName, vr: .PN, value: .bytes(Data(name.utf8)))
-    dataset[Tag(0x0008, 0x0060)] = .text(Tag(0x0008, 0x0060), .CS, "MR")
+    dataset[.modality] = .text(Tag.modality, .CS, "MR")
     dataset[.rows] = DataElement(tag: .rows, vr: .US, value: .bytes(Data([8, 0])))
     let columns = UInt16(clamping: pixels / 8)
     dataset[.columns] = DataElement(tag: .columns, vr: .US, value: .bytes(Data([UInt8(columns & 0xFF), UInt8(columns >> 8)])))

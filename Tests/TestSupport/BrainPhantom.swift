@@ -84,11 +84,11 @@ public struct BrainPhantom: Sendable {
             func text(_ tag: Tag, _ vr: VR, _ value: String) { dataset[tag] = DataElement.text(tag, vr, value) }
             text(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.4")
             text(.sopInstanceUID, .UI, "\(series).\(index + 1)")
-            text(Tag(0x0020, 0x0013), .IS, String(index + 1))
-            text(Tag(0x0020, 0x0032), .DS, Self.ds(position(column: 0, row: 0, offset: offset)))
-            text(Tag(0x0020, 0x0037), .DS, Self.ds(rowDirection) + "\\" + Self.ds(columnDirection))
-            text(Tag(0x0028, 0x0030), .DS, "\(rowSpacing)\\\(columnSpacing)")
-            text(Tag(0x0018, 0x0050), .DS, "2.5")
+            text(Tag.instanceNumber, .IS, String(index + 1))
+            text(Tag.imagePositionPatient, .DS, Self.ds(position(column: 0, row: 0, offset: offset)))
+            text(Tag.imageOrientationPatient, .DS, Self.ds(rowDirection) + "\\" + Self.ds(columnDirection))
+            text(Tag.pixelSpacing, .DS, "\(rowSpacing)\\\(columnSpacing)")
+            text(Tag.sliceThickness, .DS, "2.5")
             text(.rescaleSlope, .DS, String(rescaleSlope))
             text(.rescaleIntercept, .DS, String(rescaleIntercept))
             dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OW, value: .bytes(pixels(offset: offset)))
@@ -106,16 +106,16 @@ public struct BrainPhantom: Sendable {
         func item(_ elements: [DataElement]) -> Dataset { Dataset(elements) }
         func sequence(_ tag: Tag, _ items: [Dataset]) -> DataElement { DataElement(tag: tag, vr: .SQ, value: .sequence(items)) }
         let shared = item([
-            sequence(Tag(0x0020, 0x9116), [item([DataElement.text(Tag(0x0020, 0x0037), .DS, Self.ds(rowDirection) + "\\" + Self.ds(columnDirection))])]),
-            sequence(Tag(0x0028, 0x9110), [item([DataElement.text(Tag(0x0028, 0x0030), .DS, "\(rowSpacing)\\\(columnSpacing)"),
-                                                 DataElement.text(Tag(0x0018, 0x0050), .DS, "2.5")])]),
-            sequence(Tag(0x0028, 0x9145), [item([DataElement.text(.rescaleIntercept, .DS, String(rescaleIntercept)),
+            sequence(Tag.planeOrientationSequence, [item([DataElement.text(Tag.imageOrientationPatient, .DS, Self.ds(rowDirection) + "\\" + Self.ds(columnDirection))])]),
+            sequence(Tag.pixelMeasuresSequence, [item([DataElement.text(Tag.pixelSpacing, .DS, "\(rowSpacing)\\\(columnSpacing)"),
+                                                 DataElement.text(Tag.sliceThickness, .DS, "2.5")])]),
+            sequence(Tag.pixelValueTransformationSequence, [item([DataElement.text(.rescaleIntercept, .DS, String(rescaleIntercept)),
                                                  DataElement.text(.rescaleSlope, .DS, String(rescaleSlope)),
-                                                 DataElement.text(Tag(0x0028, 0x1054), .LO, "US")])]),
+                                                 DataElement.text(Tag.rescaleType, .LO, "US")])]),
         ])
-        dataset[Tag(0x5200, 0x9229)] = sequence(Tag(0x5200, 0x9229), [shared])
-        dataset[Tag(0x5200, 0x9230)] = sequence(Tag(0x5200, 0x9230), sliceOffsets.map { offset in
-            item([sequence(Tag(0x0020, 0x9113), [item([DataElement.text(Tag(0x0020, 0x0032), .DS, Self.ds(position(column: 0, row: 0, offset: offset)))])])])
+        dataset[.sharedFunctionalGroupsSequence] = sequence(Tag.sharedFunctionalGroupsSequence, [shared])
+        dataset[.perFrameFunctionalGroupsSequence] = sequence(Tag.perFrameFunctionalGroupsSequence, sliceOffsets.map { offset in
+            item([sequence(Tag.planePositionSequence, [item([DataElement.text(Tag.imagePositionPatient, .DS, Self.ds(position(column: 0, row: 0, offset: offset)))])])])
         })
         var pixels = Data()
         for offset in sliceOffsets { pixels.append(self.pixels(offset: offset)) }
@@ -142,24 +142,24 @@ public struct BrainPhantom: Sendable {
         text(.seriesInstanceUID, .UI, series)
         text(.patientID, .LO, "PHANTOM-1")
         dataset[.patientName] = DataElement(tag: .patientName, vr: .PN, value: .bytes(Data(patientName.utf8)))
-        text(Tag(0x0010, 0x0030), .DA, "19650302")
-        text(Tag(0x0010, 0x0040), .CS, "F")
-        text(Tag(0x0008, 0x0020), .DA, studyDate)
-        text(Tag(0x0008, 0x0030), .TM, "093000")
-        text(Tag(0x0008, 0x0050), .SH, "ACC-PH1")
-        text(Tag(0x0020, 0x0010), .SH, "1")
-        text(Tag(0x0008, 0x0060), .CS, "MR")
-        text(Tag(0x0008, 0x103E), .LO, "T1 MPRAGE gado")
-        text(Tag(0x0020, 0x0011), .IS, "3")
-        text(Tag(0x0020, 0x0052), .UI, frameOfReference)
-        text(Tag(0x0020, 0x1040), .LO, "")
+        text(Tag.patientBirthDate, .DA, "19650302")
+        text(Tag.patientSex, .CS, "F")
+        text(Tag.studyDate, .DA, studyDate)
+        text(Tag.studyTime, .TM, "093000")
+        text(Tag.accessionNumber, .SH, "ACC-PH1")
+        text(Tag.studyID, .SH, "1")
+        text(Tag.modality, .CS, "MR")
+        text(Tag.seriesDescription, .LO, "T1 MPRAGE gado")
+        text(Tag.seriesNumber, .IS, "3")
+        text(Tag.frameOfReferenceUID, .UI, frameOfReference)
+        text(Tag.positionReferenceIndicator, .LO, "")
         dataset[.samplesPerPixel] = Self.us(.samplesPerPixel, 1)
         text(.photometricInterpretation, .CS, "MONOCHROME2")
         dataset[.rows] = Self.us(.rows, UInt16(rows))
         dataset[.columns] = Self.us(.columns, UInt16(columns))
         dataset[.bitsAllocated] = Self.us(.bitsAllocated, 16)
         dataset[.bitsStored] = Self.us(.bitsStored, 16)
-        dataset[Tag(0x0028, 0x0102)] = Self.us(Tag(0x0028, 0x0102), 15)
+        dataset[.highBit] = Self.us(Tag.highBit, 15)
         dataset[.pixelRepresentation] = Self.us(.pixelRepresentation, 0)
         return dataset
     }
