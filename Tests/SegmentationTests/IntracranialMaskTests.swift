@@ -128,6 +128,38 @@ struct LesionPlausibilityTests {
         #expect(none.isEmpty)
         #expect(kept == dural)
     }
+
+    @Test("drops a component drawn out like a vessel, keeps round and oval ones, thick slices included")
+    func elongated() throws {
+        let intracranial = Self.box(0...39, 0...39, 0...39)
+        let vessel = Self.box(5...7, 5...7, 5...34)  // 3 × 3 × 30 mm: 3.6 times a sphere of its volume
+        let oval = Self.box(15...34, 15...24, 15...24)  // 20 × 10 × 10 mm: 1.5
+        let round = Self.box(26...31, 5...10, 5...10)
+        let (mask, rejected) = LesionPlausibility.defaults.apply(Self.union(vessel, oval, round), intracranial: intracranial, volume: Self.volume)
+        let dropped = try #require(rejected.first)
+        #expect(rejected.count == 1)
+        #expect(dropped.code == "elongated")
+        #expect(dropped.voxelCount == 270)
+        #expect(dropped.reason.measure > 3.4 && dropped.reason.measure < 3.8, "\(dropped.reason)")
+        #expect(dropped.explanation.hasPrefix("drawn out like a vessel"))
+        #expect(mask == Self.union(oval, round))
+        #expect(LesionPlausibility.Rejection.Reason(code: "elongated", measure: 3.6) == .elongated(ratio: 3.6))
+        // A card may allow more.
+        #expect(LesionPlausibility(maximum_elongation: 5).apply(vessel, intracranial: intracranial, volume: Self.volume).rejected.isEmpty)
+
+        // 5 mm slices: a 12 × 12 × 10 mm lesion on two slices is not drawn out along the slice axis.
+        let thick = Volume(
+            geometry: VolumeGeometry(
+                columns: 40, rows: 40, rowDirection: SIMD3(1, 0, 0), columnDirection: SIMD3(0, 1, 0), rowSpacing: 1, columnSpacing: 1,
+                slicePositions: (0..<8).map { SIMD3(0, 0, 5 * Double($0)) }),
+            voxels: [Float](repeating: 1, count: 40 * 40 * 8))
+        let disc = (0..<40 * 40 * 8).map { (index: Int) -> Bool in
+            let column = index % 40, row = (index / 40) % 40, slice = index / 1600
+            return (10...21).contains(column) && (10...21).contains(row) && (3...4).contains(slice)
+        }
+        let everywhere = [Bool](repeating: true, count: disc.count)
+        #expect(LesionPlausibility.defaults.apply(disc, intracranial: everywhere, volume: thick).rejected.isEmpty)
+    }
 }
 
 @Suite("Morphology")
