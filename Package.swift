@@ -170,7 +170,10 @@ let package = Package(
         // One library per process, its command beside it.
         .target(
             name: "StorageService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "Digest", "CZlib", grdb, log, lifecycle, protobuf, argumentParser] + nio,
+            dependencies: [
+                "MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "Digest", "CZlib", grdb, log, lifecycle, protobuf,
+                argumentParser,
+            ] + nio,
             swiftSettings: swiftSettings
         ),
         .target(
@@ -181,20 +184,24 @@ let package = Package(
         .target(
             name: "InferenceService",
             dependencies: [
-                "MetisRPC", "MetisProto", "MetisProcess", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "ModelInference", log, lifecycle,
+                "MetisRPC", "MetisProto", "MetisProcess", "CBLAS", "CMalloc", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow",
+                "ModelInference", log, lifecycle,
                 protobuf, argumentParser,
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TrackingService",
-            dependencies: ["MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "FollowUp", grdb, log, lifecycle, protobuf, argumentParser],
+            dependencies: [
+                "MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "FollowUp", grdb, log, lifecycle, protobuf, argumentParser,
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "Digest", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto", log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "Digest", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto",
+                log, lifecycle, protobuf,
                 argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -211,7 +218,8 @@ let package = Package(
         .target(
             name: "Launcher",
             dependencies: [
-                "MetisRPC", "MetisProto", "MetisProcess", "StorageService", "MetisDatabase", "InferenceService", "TrackingService", "Gateway", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine", "ModelInference", "CBLAS",
+                "MetisRPC", "MetisProto", "MetisProcess", "StorageService", "MetisDatabase", "InferenceService", "TrackingService",
+                "Gateway", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine", "ModelInference", "CBLAS",
                 "CLibCrypto", "CMalloc", log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

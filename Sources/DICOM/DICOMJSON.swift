@@ -26,7 +26,8 @@ public enum DICOMJSON {
             switch element.value {
             case .sequence(let items):
                 if !items.isEmpty {
-                    attribute["Value"] = .array(items.enumerated().map { encode($1, path: elementPath + "/\($0)", bulkDataURI: bulkDataURI) })
+                    attribute["Value"] = .array(
+                        items.enumerated().map { encode($1, path: elementPath + "/\($0)", bulkDataURI: bulkDataURI) })
                 }
             case .encapsulated(let pixels):
                 if let uri = bulkDataURI?(element, elementPath) {
@@ -134,7 +135,9 @@ public enum DICOMJSON {
         _ tag: Tag, _ vr: VR, _ fields: [String: JSONValue], characterSet: SpecificCharacterSet, bulkData: ((String) throws -> Data)?
     ) throws(DICOMError) -> DataElement {
         if case .string(let base64)? = fields["InlineBinary"] {
-            guard let data = Data(base64Encoded: base64) else { throw DICOMError(.invalidValue, "InlineBinary is not base64", tag: tag, vr: vr) }
+            guard let data = Data(base64Encoded: base64) else {
+                throw DICOMError(.invalidValue, "InlineBinary is not base64", tag: tag, vr: vr)
+            }
             return DataElement(tag: tag, vr: vr, value: .bytes(data))
         }
         if case .string(let uri)? = fields["BulkDataURI"] {
@@ -161,7 +164,9 @@ public enum DICOMJSON {
         switch vr {
         case .US, .SS, .UL, .SL, .SV, .UV, .FL, .FD:
             for value in values {
-                guard let number = value.doubleValue else { throw DICOMError(.invalidValue, "\(tag) \(vr) value is not a number", tag: tag, vr: vr) }
+                guard let number = value.doubleValue else {
+                    throw DICOMError(.invalidValue, "\(tag) \(vr) value is not a number", tag: tag, vr: vr)
+                }
                 switch vr {
                 case .US: bytes.append(Data(littleEndian: UInt16(clamping: Int64(number))))
                 case .SS: bytes.append(Data(littleEndian: Int16(clamping: Int64(number))))
@@ -187,7 +192,8 @@ public enum DICOMJSON {
                 switch value {
                 case .string(let text): texts.append(text)
                 case .integer(let number): texts.append(String(number))
-                case .number(let number): texts.append(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number))
+                case .number(let number):
+                    texts.append(number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number))
                 case .object(let name) where vr == .PN:
                     var groups = ["Alphabetic", "Ideographic", "Phonetic"].map { key -> String in
                         if case .string(let group)? = name[key] { return group }

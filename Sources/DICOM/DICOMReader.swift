@@ -82,7 +82,9 @@ public enum DICOMReader {
             syntax = TransferSyntax(uid: uid)
         } else {
             syntax = guessSyntax(bytes, at: offset)
-            if !meta.isEmpty { try note("meta group has no Transfer Syntax UID; read as \(syntax.name)", into: &warnings, mode: options.validation) }
+            if !meta.isEmpty {
+                try note("meta group has no Transfer Syntax UID; read as \(syntax.name)", into: &warnings, mode: options.validation)
+            }
         }
 
         let dataset: Dataset

@@ -64,7 +64,8 @@ public struct Dataset: Sendable {
         let trimmed = text.trimmingPadding()
         guard element.vr.isMultiValuedText else { return [trimmed] }
         return trimmed.split(separator: "\\", omittingEmptySubsequences: false).map {
-            element.vr == .PN || element.vr.usesCharacterSet ? String($0).trimmingPadding() : String($0).trimmingCharacters(in: .whitespaces)
+            element.vr == .PN || element.vr.usesCharacterSet
+                ? String($0).trimmingPadding() : String($0).trimmingCharacters(in: .whitespaces)
         }
     }
 

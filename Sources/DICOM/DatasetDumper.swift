@@ -22,12 +22,16 @@ public enum DatasetDumper {
                     dump(item, depth: depth + 2, into: &lines)
                 }
             case .encapsulated(let pixels):
-                lines.append(line(indent + "\(element.tag) \(element.vr) (PixelSequence #=\(pixels.fragments.count + 1))", length: -1, multiplicity: 1, keyword: keyword))
+                lines.append(
+                    line(
+                        indent + "\(element.tag) \(element.vr) (PixelSequence #=\(pixels.fragments.count + 1))", length: -1,
+                        multiplicity: 1, keyword: keyword))
                 lines.append(indent + "  (FFFE,E000) pi (offset table, \(pixels.basicOffsetTable.count) bytes)")
                 for fragment in pixels.fragments { lines.append(indent + "  (FFFE,E000) pi (fragment, \(fragment.count) bytes)") }
             case .bytes(let data):
                 let (text, multiplicity) = value(of: element, in: dataset)
-                lines.append(line(indent + "\(element.tag) \(element.vr) \(text)", length: data.count, multiplicity: multiplicity, keyword: keyword))
+                lines.append(
+                    line(indent + "\(element.tag) \(element.vr) \(text)", length: data.count, multiplicity: multiplicity, keyword: keyword))
             }
         }
     }

@@ -53,12 +53,15 @@ struct DatasetParser {
         var declaredEnd: Int?
         while offset + 4 <= data.count, uint16(offset) == 0x0002 {
             let element = try parseElement(characterSet: .default)
-            if element.tag == .fileMetaInformationGroupLength, element.vr == .UL, element.bytes.count == 4 { declaredEnd = offset + Int(uint32(offset - 4)) }
+            if element.tag == .fileMetaInformationGroupLength, element.vr == .UL, element.bytes.count == 4 {
+                declaredEnd = offset + Int(uint32(offset - 4))
+            }
             meta.appendInOrder(element)
         }
         // The group's length may be wrong (the elements are read by their group number), but a file that ends before it is cut short.
         if let declaredEnd, declaredEnd > data.count, offset == data.count {
-            throw error(.truncated, "data ends inside the file meta information group", tag: .fileMetaInformationGroupLength, vr: .UL, at: offset)
+            throw error(
+                .truncated, "data ends inside the file meta information group", tag: .fileMetaInformationGroupLength, vr: .UL, at: offset)
         }
         return meta
     }
@@ -68,7 +71,8 @@ struct DatasetParser {
     }
 
     /// Elements up to `end`, or up to an Item Delimitation Item when `end` is nil.
-    private mutating func parseDataset(end: Int?, isItem: Bool, characterSet inherited: SpecificCharacterSet) throws(DICOMError) -> Dataset {
+    private mutating func parseDataset(end: Int?, isItem: Bool, characterSet inherited: SpecificCharacterSet) throws(DICOMError) -> Dataset
+    {
         var dataset = Dataset(characterSet: inherited)
         let limit = end ?? data.count
         while offset < limit {
@@ -85,13 +89,16 @@ struct DatasetParser {
             let tag = Tag(group, element)
             if tag == .itemDelimitationItem {
                 guard isItem && end == nil else {
-                    throw error(.invalidStructure, "Item Delimitation Item outside an item of undefined length", tag: tag, vr: nil, at: offset)
+                    throw error(
+                        .invalidStructure, "Item Delimitation Item outside an item of undefined length", tag: tag, vr: nil, at: offset)
                 }
                 offset += 8
                 return dataset
             }
             if tag == .sequenceDelimitationItem || tag == .item {
-                throw error(.invalidStructure, "\(tag == .item ? "Item" : "Sequence Delimitation Item") inside a data set", tag: tag, vr: nil, at: offset)
+                throw error(
+                    .invalidStructure, "\(tag == .item ? "Item" : "Sequence Delimitation Item") inside a data set", tag: tag, vr: nil,
+                    at: offset)
             }
             if !isItem && options.stopBeforePixelData && group == 0x7FE0 && element >= 0x0008 {
                 stoppedAtPixelData = true
@@ -105,7 +112,9 @@ struct DatasetParser {
             }
             if tag == .specificCharacterSet, let terms = Dataset([parsed]).strings(tag) {
                 let characterSet = SpecificCharacterSet(terms: terms)
-                if !characterSet.isSupported { try note("Specific Character Set '\(characterSet)' is not supported: its text keeps its bytes") }
+                if !characterSet.isSupported {
+                    try note("Specific Character Set '\(characterSet)' is not supported: its text keeps its bytes")
+                }
                 dataset.characterSet = characterSet
             }
             dataset.appendInOrder(parsed)
@@ -140,17 +149,23 @@ struct DatasetParser {
             try note("unknown VR '\(String(decoding: [first, second], as: UTF8.self))' for \(tag), read as UN")
             vr = .UN
             offset += 2
-            guard data.count - offset >= 6 else { throw error(.truncated, "data ends inside an element header", tag: tag, vr: nil, at: start) }
+            guard data.count - offset >= 6 else {
+                throw error(.truncated, "data ends inside an element header", tag: tag, vr: nil, at: start)
+            }
             offset += 2
             let length = uint32(offset)
             offset += 4
             return Header(tag: tag, vr: vr, length: length, offset: start)
         } else {
-            throw error(.invalidVR, "explicit VR bytes \(String(format: "%02X %02X", first, second)) are not a VR", tag: tag, vr: nil, at: start + 4)
+            throw error(
+                .invalidVR, "explicit VR bytes \(String(format: "%02X %02X", first, second)) are not a VR", tag: tag, vr: nil, at: start + 4
+            )
         }
         offset += 2
         if vr.hasLongLength {
-            guard data.count - offset >= 6 else { throw error(.truncated, "data ends inside an element header", tag: tag, vr: vr, at: start) }
+            guard data.count - offset >= 6 else {
+                throw error(.truncated, "data ends inside an element header", tag: tag, vr: vr, at: start)
+            }
             offset += 2
             let length = uint32(offset)
             offset += 4
@@ -171,13 +186,15 @@ struct DatasetParser {
         if header.length == Self.undefinedLength {
             switch header.vr {
             case .SQ:
-                return DataElement(tag: header.tag, vr: .SQ, value: .sequence(try parseItems(of: header, end: nil, characterSet: characterSet)))
+                return DataElement(
+                    tag: header.tag, vr: .SQ, value: .sequence(try parseItems(of: header, end: nil, characterSet: characterSet)))
             case .UN:
                 // UN of undefined length is a sequence in Implicit VR Little Endian (PS3.5 §6.2.2).
                 let saved = syntax
                 syntax = .implicitVRLittleEndian
                 defer { syntax = saved }
-                return DataElement(tag: header.tag, vr: .SQ, value: .sequence(try parseItems(of: header, end: nil, characterSet: characterSet)))
+                return DataElement(
+                    tag: header.tag, vr: .SQ, value: .sequence(try parseItems(of: header, end: nil, characterSet: characterSet)))
             case .OB, .OW:
                 return DataElement(tag: header.tag, vr: header.vr, value: .encapsulated(try parseFragments(of: header)))
             default:
@@ -203,7 +220,9 @@ struct DatasetParser {
                 var nested = DatasetParser(data: data, raw: raw, syntax: .implicitVRLittleEndian, options: options)
                 nested.offset = start
                 nested.depth = depth
-                let items = try nested.parseItems(of: Header(tag: header.tag, vr: .SQ, length: header.length, offset: header.offset), end: end, characterSet: characterSet)
+                let items = try nested.parseItems(
+                    of: Header(tag: header.tag, vr: .SQ, length: header.length, offset: header.offset), end: end, characterSet: characterSet
+                )
                 warnings += nested.warnings
                 offset = end
                 return DataElement(tag: header.tag, vr: .SQ, value: .sequence(items))
@@ -237,12 +256,15 @@ struct DatasetParser {
         depth += 1
         defer { depth -= 1 }
         guard depth <= options.maximumDepth else {
-            throw error(.nestingTooDeep, "sequences nested deeper than \(options.maximumDepth)", tag: header.tag, vr: .SQ, at: header.offset)
+            throw error(
+                .nestingTooDeep, "sequences nested deeper than \(options.maximumDepth)", tag: header.tag, vr: .SQ, at: header.offset)
         }
         var items = [Dataset]()
         while true {
             if let end, offset >= end {
-                if offset > end { throw error(.invalidLength, "an item runs past the end of its sequence", tag: header.tag, vr: .SQ, at: end) }
+                if offset > end {
+                    throw error(.invalidLength, "an item runs past the end of its sequence", tag: header.tag, vr: .SQ, at: end)
+                }
                 return items
             }
             guard data.count - offset >= 8 else {
@@ -254,12 +276,15 @@ struct DatasetParser {
             offset += 8
             if tag == .sequenceDelimitationItem {
                 guard end == nil else {
-                    throw error(.invalidStructure, "Sequence Delimitation Item in a sequence of defined length", tag: header.tag, vr: .SQ, at: itemStart)
+                    throw error(
+                        .invalidStructure, "Sequence Delimitation Item in a sequence of defined length", tag: header.tag, vr: .SQ,
+                        at: itemStart)
                 }
                 return items
             }
             guard tag == .item else {
-                throw error(.invalidStructure, "expected an Item in sequence \(header.tag), found \(tag)", tag: header.tag, vr: .SQ, at: itemStart)
+                throw error(
+                    .invalidStructure, "expected an Item in sequence \(header.tag), found \(tag)", tag: header.tag, vr: .SQ, at: itemStart)
             }
             if length == Self.undefinedLength {
                 items.append(try parseDataset(end: nil, isItem: true, characterSet: characterSet))
@@ -293,7 +318,9 @@ struct DatasetParser {
                 throw error(.invalidStructure, "expected a fragment Item, found \(tag)", tag: header.tag, vr: header.vr, at: itemStart)
             }
             guard length != Self.undefinedLength, Int(length) <= data.count - offset else {
-                throw error(.invalidLength, "fragment length \(length) runs past the end of the data", tag: header.tag, vr: header.vr, at: itemStart)
+                throw error(
+                    .invalidLength, "fragment length \(length) runs past the end of the data", tag: header.tag, vr: header.vr, at: itemStart
+                )
             }
             let fragment = data[offset..<offset + Int(length)]
             offset += Int(length)

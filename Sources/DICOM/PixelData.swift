@@ -25,7 +25,8 @@ public struct PixelData: Sendable {
         guard let rows = dataset.int(.rows), let columns = dataset.int(.columns), rows > 0, columns > 0,
             let bitsAllocated = dataset.int(.bitsAllocated), [1, 8, 16, 32].contains(bitsAllocated)
         else {
-            throw DICOMError(.invalidValue, "Rows, Columns or Bits Allocated missing or invalid", tag: .pixelData, transferSyntax: transferSyntax.uid)
+            throw DICOMError(
+                .invalidValue, "Rows, Columns or Bits Allocated missing or invalid", tag: .pixelData, transferSyntax: transferSyntax.uid)
         }
         self.rows = rows
         self.columns = columns
@@ -47,14 +48,16 @@ public struct PixelData: Sendable {
     /// The native bytes of frame `index` (0-based), decoded if RLE.
     public func frameBytes(_ index: Int) throws(DICOMError) -> Data {
         guard (0..<numberOfFrames).contains(index) else {
-            throw DICOMError(.invalidValue, "frame \(index) out of 0..<\(numberOfFrames)", tag: .pixelData, transferSyntax: transferSyntax.uid)
+            throw DICOMError(
+                .invalidValue, "frame \(index) out of 0..<\(numberOfFrames)", tag: .pixelData, transferSyntax: transferSyntax.uid)
         }
         switch element.value {
         case .bytes(let data):
             let start = data.startIndex + index * frameLength
             guard start + frameLength <= data.endIndex else {
                 throw DICOMError(
-                    .invalidLength, "pixel data holds \(data.count) bytes, frame \(index) needs up to \(start - data.startIndex + frameLength)",
+                    .invalidLength,
+                    "pixel data holds \(data.count) bytes, frame \(index) needs up to \(start - data.startIndex + frameLength)",
                     tag: .pixelData, transferSyntax: transferSyntax.uid)
             }
             return data[start..<start + frameLength]
@@ -66,7 +69,8 @@ public struct PixelData: Sendable {
             }
             let fragment = try Self.frameFragment(index, of: encapsulated, frames: numberOfFrames, syntax: transferSyntax.uid)
             return try RLEDecoder.decode(
-                fragment, rows: rows, columns: columns, samplesPerPixel: samplesPerPixel, bitsAllocated: bitsAllocated, syntax: transferSyntax.uid)
+                fragment, rows: rows, columns: columns, samplesPerPixel: samplesPerPixel, bitsAllocated: bitsAllocated,
+                syntax: transferSyntax.uid)
         case .sequence:
             throw DICOMError(.invalidStructure, "Pixel Data is a sequence", tag: .pixelData, transferSyntax: transferSyntax.uid)
         }
@@ -77,7 +81,8 @@ public struct PixelData: Sendable {
     public func storedFrame(_ index: Int) throws(DICOMError) -> Data {
         guard case .encapsulated(let encapsulated) = element.value else { return try frameBytes(index) }
         guard (0..<numberOfFrames).contains(index) else {
-            throw DICOMError(.invalidValue, "frame \(index) out of 0..<\(numberOfFrames)", tag: .pixelData, transferSyntax: transferSyntax.uid)
+            throw DICOMError(
+                .invalidValue, "frame \(index) out of 0..<\(numberOfFrames)", tag: .pixelData, transferSyntax: transferSyntax.uid)
         }
         return try Self.frameFragment(index, of: encapsulated, frames: numberOfFrames, syntax: transferSyntax.uid)
     }
@@ -116,7 +121,9 @@ public struct PixelData: Sendable {
         let offsets = pixels.basicOffsetTable.littleEndianArray(of: UInt32.self).map(Int.init)
         if frames == 1 { return pixels.fragments.reduce(into: Data()) { $0.append($1) } }
         guard offsets.count == frames else {
-            throw DICOMError(.invalidStructure, "\(pixels.fragments.count) fragments for \(frames) frames and no usable offset table", tag: .pixelData, transferSyntax: syntax)
+            throw DICOMError(
+                .invalidStructure, "\(pixels.fragments.count) fragments for \(frames) frames and no usable offset table", tag: .pixelData,
+                transferSyntax: syntax)
         }
         // Offsets count item headers: walk the fragments to find those of frame `index`.
         var position = 0

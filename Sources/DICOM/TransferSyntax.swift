@@ -47,13 +47,15 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
     /// The syntax of `uid`. Unknown UIDs are read as the standard requires of
     /// every syntax not listed: explicit VR little endian, encapsulated pixel data.
     public init(uid: String) {
-        let known = [Self.implicitVRLittleEndian, .explicitVRLittleEndian, .deflatedExplicitVRLittleEndian, .explicitVRBigEndian]
+        let known =
+            [Self.implicitVRLittleEndian, .explicitVRLittleEndian, .deflatedExplicitVRLittleEndian, .explicitVRBigEndian]
             + Self.encapsulatedSyntaxes
         if let match = known.first(where: { $0.uid == uid }) {
             self = match
         } else {
             self = TransferSyntax(
-                uid: uid, name: "unknown transfer syntax", isExplicitVR: true, isLittleEndian: true, isDeflated: false, isEncapsulated: true)
+                uid: uid, name: "unknown transfer syntax", isExplicitVR: true, isLittleEndian: true, isDeflated: false, isEncapsulated: true
+            )
         }
     }
 

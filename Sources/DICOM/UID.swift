@@ -10,8 +10,10 @@ public enum UID {
     /// A new UID under `2.25.` + a random UUID as a decimal integer (PS3.5 §B.2).
     public static func make() -> String {
         let uuid = UUID().uuid
-        var bytes = [uuid.0, uuid.1, uuid.2, uuid.3, uuid.4, uuid.5, uuid.6, uuid.7,
-                     uuid.8, uuid.9, uuid.10, uuid.11, uuid.12, uuid.13, uuid.14, uuid.15]
+        var bytes = [
+            uuid.0, uuid.1, uuid.2, uuid.3, uuid.4, uuid.5, uuid.6, uuid.7,
+            uuid.8, uuid.9, uuid.10, uuid.11, uuid.12, uuid.13, uuid.14, uuid.15,
+        ]
         return "2.25." + decimal(of: &bytes)
     }
 

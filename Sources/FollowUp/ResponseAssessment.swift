@@ -80,12 +80,15 @@ public enum ResponseAssessment {
             return (chosen.map(\.longestDiameter).reduce(0, +), chosen.map(\.volume).reduce(0, +))
         }
         let (baseSum, baseVolume) = sums(baseline)
-        var result = [TimePoint(
-            category: .baseline, volumetricCategory: .baseline, sumOfDiameters: baseSum, targetVolume: baseVolume, nadir: baseSum,
-            volumeNadir: baseVolume, changeFromBaseline: nil, changeFromNadir: nil, newMeasurableTracks: [])]
+        var result = [
+            TimePoint(
+                category: .baseline, volumetricCategory: .baseline, sumOfDiameters: baseSum, targetVolume: baseVolume, nadir: baseSum,
+                volumeNadir: baseVolume, changeFromBaseline: nil, changeFromNadir: nil, newMeasurableTracks: [])
+        ]
         var nadir = baseSum, volumeNadir = baseVolume
         // Smallest diameter each target has had so far, for the 5 mm rule.
-        var smallest = Dictionary(uniqueKeysWithValues: baseline.filter { targets.contains($0.track) }.map { ($0.track, $0.longestDiameter) })
+        var smallest = Dictionary(
+            uniqueKeysWithValues: baseline.filter { targets.contains($0.track) }.map { ($0.track, $0.longestDiameter) })
         for lesions in timePoints.dropFirst() {
             let (sum, volume) = sums(lesions)
             let newMeasurable = lesions.filter { !baselineTracks.contains($0.track) && $0.isMeasurable }.map(\.track).sorted()
@@ -124,9 +127,11 @@ public enum ResponseAssessment {
                     volumetric = .stableDisease
                 }
             }
-            result.append(TimePoint(
-                category: category, volumetricCategory: volumetric, sumOfDiameters: sum, targetVolume: volume, nadir: nadir,
-                volumeNadir: volumeNadir, changeFromBaseline: fromBaseline, changeFromNadir: fromNadir, newMeasurableTracks: newMeasurable))
+            result.append(
+                TimePoint(
+                    category: category, volumetricCategory: volumetric, sumOfDiameters: sum, targetVolume: volume, nadir: nadir,
+                    volumeNadir: volumeNadir, changeFromBaseline: fromBaseline, changeFromNadir: fromNadir,
+                    newMeasurableTracks: newMeasurable))
             nadir = min(nadir, sum)
             volumeNadir = min(volumeNadir, volume)
             for lesion in lesions where targets.contains(lesion.track) {

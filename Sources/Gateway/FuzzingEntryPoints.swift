@@ -25,6 +25,8 @@ import MetisProto
     /// A QIDO-RS query string at the study, series and instance levels; how many levels accepted it.
     public static func qido(_ query: String) -> Int {
         let parameters = DICOMwebRequest.decodeQuery(query)
-        return [Metis_V1_QueryRequest.Level.study, .series, .instance].filter { (try? QIDORoutes.queryRequest(parameters, level: $0)) != nil }.count
+        return [Metis_V1_QueryRequest.Level.study, .series, .instance].filter {
+            (try? QIDORoutes.queryRequest(parameters, level: $0)) != nil
+        }.count
     }
 }

@@ -22,10 +22,12 @@ public enum Gateway {
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: RequestLimitsMiddleware())
-        router.add(middleware: CORSMiddleware(
-            allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
-            allowMethods: [.get, .head, .post, .delete, .options],
-            exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location", "ETag", "Content-Disposition"], maxAge: .seconds(3600)))
+        router.add(
+            middleware: CORSMiddleware(
+                allowOrigin: .all, allowHeaders: [.accept, .contentType, .authorization, .origin],
+                allowMethods: [.get, .head, .post, .delete, .options],
+                exposedHeaders: ["Content-Type", "Content-Length", "Content-Location", "Location", "ETag", "Content-Disposition"],
+                maxAge: .seconds(3600)))
         router.add(middleware: AuthenticationMiddleware(tokens: configuration.tokens, audit: configuration.audit))
         WebApplication.load().register(on: router) { _ in
             (try? JSONBody.response(ServiceIndex(name: "Metis", version: configuration.version, health: "/healthz", metrics: "/metrics")))
@@ -52,15 +54,18 @@ public enum Gateway {
             tracking: Metis_V1_Tracking.Client(clients.tracking), outbox: configuration.followUpOutbox,
             logger: Logger(label: "metis.gateway.follow-up"),
             studyIsStored: { study in
-                !(try await storage.query(.with {
-                    $0.level = .study
-                    $0.studyInstanceUid = study
-                    $0.limit = 1
-                })).matches.isEmpty
+                !(try await storage.query(
+                    .with {
+                        $0.level = .study
+                        $0.studyInstanceUid = study
+                        $0.limit = 1
+                    })).matches.isEmpty
             })
         Task { await followUp.resume() }
-        STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
-        OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(on: router)
+        STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(
+            on: router)
+        OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(
+            on: router)
         let storagePorts = StorageSegmentationPorts(storage: storage)
         let segmentation = SegmentationWorkflow(
             source: storagePorts, runner: WorkerSegmentationRunner(inference: Metis_V1_Inference.Client(clients.inference)),
@@ -80,7 +85,8 @@ public enum Gateway {
             } catch {
                 throw GatewayError.tls("cannot read the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
             }
-            var settings = TLSConfiguration.makeServerConfiguration(certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
+            var settings = TLSConfiguration.makeServerConfiguration(
+                certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
             settings.minimumTLSVersion = .tlsv12
             server = try .tls(.http1(), tlsConfiguration: settings)
         }

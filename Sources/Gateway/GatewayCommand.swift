@@ -48,7 +48,8 @@ public struct GatewayOptions: ParsableArguments {
     @Option(help: "Address the gateway binds (default 127.0.0.1).") var host: String?
     @Option(help: "Port the gateway binds (default 8080).") var port: Int?
     @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
-    @Option(help: "UNETR model card for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
+    @Option(
+        help: "UNETR model card for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
     var model: String?
     @Option(help: "Engine for segmentations that name none: unetr or classical (default: chosen by the model card's evaluation).")
     var defaultEngine: String?

@@ -12,8 +12,10 @@ struct GatewayMetrics: Sendable {
         registry.makeDurationHistogram(
             name: "metis_http_request_duration_seconds",
             labels: [("method", method), ("route", route)],
-            buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
-                      .seconds(2), .seconds(10), .seconds(60)]
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
+                .seconds(2), .seconds(10), .seconds(60),
+            ]
         ).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 

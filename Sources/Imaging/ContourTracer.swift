@@ -45,7 +45,8 @@ public enum ContourTracer {
                 var choices = outgoing[currentKey]!
                 // Where two borders meet at a corner (diagonal pixels), turn
                 // towards the inside, so that diagonal pixels stay apart.
-                let chosen = direction < 0
+                let chosen =
+                    direction < 0
                     ? choices.min()!
                     : [(direction + 3) % 4, direction, (direction + 1) % 4].first(where: choices.contains)!
                 choices.remove(at: choices.firstIndex(of: chosen)!)

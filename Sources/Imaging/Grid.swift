@@ -11,7 +11,8 @@ public struct Grid: Sendable, Equatable {
 
     public init(shape: SIMD3<Int>, values: [Float], coordinates: [[Double]]) {
         precondition(values.count == shape.x * shape.y * shape.z, "value count does not match the shape")
-        precondition(coordinates.count == 3 && (0..<3).allSatisfy { coordinates[$0].count == shape[$0] }, "coordinates do not match the shape")
+        precondition(
+            coordinates.count == 3 && (0..<3).allSatisfy { coordinates[$0].count == shape[$0] }, "coordinates do not match the shape")
         self.shape = shape
         self.values = values
         self.coordinates = coordinates

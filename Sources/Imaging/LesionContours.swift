@@ -26,7 +26,8 @@ extension LesionContour {
                 }
             }
             guard present else { continue }
-            let polygons = ContourTracer.trace(columns: width, rows: height) { column, row in labels[base + row * columns + column] == label }
+            let polygons = ContourTracer.trace(columns: width, rows: height) { column, row in labels[base + row * columns + column] == label
+            }
             for polygon in polygons where polygon.corners.count >= 3 {
                 let points = polygon.corners.map { corner in
                     geometry.position(

@@ -48,21 +48,21 @@ public struct LesionMeasurement: Sendable, Equatable {
         var boundary = [SIMD3<Double>]()
         let box = bounds ?? VoxelBounds(minimum: SIMD3(0, 0, 0), maximum: SIMD3(columns - 1, rows - 1, geometry.slices - 1))
         for slice in box.minimum.z...box.maximum.z {
-          for row in box.minimum.y...box.maximum.y {
-            for column in box.minimum.x...box.maximum.x {
-            let index = (slice * rows + row) * columns + column
-            guard labels[index] == label else { continue }
-            let position = geometry.position(column: Double(column), row: Double(row), slice: slice)
-            count += 1
-            volumeSum += pixelArea * thicknesses[slice]
-            intensity += Double(volume.voxels[index])
-            centroid += position
-            first = min(first, slice)
-            last = max(last, slice)
-            bySlice[slice, default: []].append((column, row))
-            if isBoundary(index, column, row, slice, label: label, labels: labels, geometry: geometry) { boundary.append(position) }
+            for row in box.minimum.y...box.maximum.y {
+                for column in box.minimum.x...box.maximum.x {
+                    let index = (slice * rows + row) * columns + column
+                    guard labels[index] == label else { continue }
+                    let position = geometry.position(column: Double(column), row: Double(row), slice: slice)
+                    count += 1
+                    volumeSum += pixelArea * thicknesses[slice]
+                    intensity += Double(volume.voxels[index])
+                    centroid += position
+                    first = min(first, slice)
+                    last = max(last, slice)
+                    bySlice[slice, default: []].append((column, row))
+                    if isBoundary(index, column, row, slice, label: label, labels: labels, geometry: geometry) { boundary.append(position) }
+                }
             }
-          }
         }
         guard count > 0 else { return nil }
         var longest = 0.0
@@ -79,7 +79,8 @@ public struct LesionMeasurement: Sendable, Equatable {
             let inside = Set(pixels.map { $0.row * columns + $0.column })
             let edge = pixels.indices.filter { i in
                 let (c, r) = pixels[i]
-                return !(inside.contains(r * columns + c - 1) && inside.contains(r * columns + c + 1)
+                return
+                    !(inside.contains(r * columns + c - 1) && inside.contains(r * columns + c + 1)
                     && inside.contains((r - 1) * columns + c) && inside.contains((r + 1) * columns + c)) || c == 0 || c == columns - 1
             }.map { points[$0] }
             var best = 0.0, direction = SIMD2<Double>(1, 0)
@@ -102,13 +103,16 @@ public struct LesionMeasurement: Sendable, Equatable {
             }
         }
         return LesionMeasurement(
-            volume: volumeSum, voxelCount: count, longestDiameter: longest, longestAxialDiameter: axial, perpendicularDiameter: perpendicular,
+            volume: volumeSum, voxelCount: count, longestDiameter: longest, longestAxialDiameter: axial,
+            perpendicularDiameter: perpendicular,
             axialDiameterSlice: axialSlice, centroid: centroid / Double(count), firstSlice: first, lastSlice: last,
             meanIntensity: intensity / Double(count))
     }
 
     /// A voxel with a face neighbour outside the lesion (or on the volume's edge).
-    private static func isBoundary(_ index: Int, _ column: Int, _ row: Int, _ slice: Int, label: Int32, labels: [Int32], geometry: VolumeGeometry) -> Bool {
+    private static func isBoundary(
+        _ index: Int, _ column: Int, _ row: Int, _ slice: Int, label: Int32, labels: [Int32], geometry: VolumeGeometry
+    ) -> Bool {
         let columns = geometry.columns, rows = geometry.rows, slices = geometry.slices
         if column == 0 || row == 0 || slice == 0 || column == columns - 1 || row == rows - 1 || slice == slices - 1 { return true }
         let plane = columns * rows

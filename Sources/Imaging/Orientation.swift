@@ -14,7 +14,9 @@ public struct Orientation: Sendable, Equatable {
     public static func change(from directions: [SIMD3<Double>], to codes: String, shape: SIMD3<Int>) throws(ImagingError) -> Orientation {
         let letters = Array(codes.uppercased())
         // LPS: +x left, +y posterior, +z superior.
-        let table: [Character: (axis: Int, sign: Double)] = ["L": (0, 1), "R": (0, -1), "P": (1, 1), "A": (1, -1), "S": (2, 1), "I": (2, -1)]
+        let table: [Character: (axis: Int, sign: Double)] = [
+            "L": (0, 1), "R": (0, -1), "P": (1, 1), "A": (1, -1), "S": (2, 1), "I": (2, -1),
+        ]
         guard letters.count == 3, let targets = Optional(letters.compactMap { table[$0] }), targets.count == 3,
             Set(targets.map(\.axis)).count == 3
         else {

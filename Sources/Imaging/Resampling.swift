@@ -34,8 +34,10 @@ public enum Resampling {
                     let (i0, wi) = lookups[0][i]
                     switch mode {
                     case .nearest:
-                        values[out] = grid[
-                            nearest(i0, wi, count: grid.shape.x), nearest(j0, wj, count: grid.shape.y), nearest(k0, wk, count: grid.shape.z)]
+                        values[out] =
+                            grid[
+                                nearest(i0, wi, count: grid.shape.x), nearest(j0, wj, count: grid.shape.y),
+                                nearest(k0, wk, count: grid.shape.z)]
                     case .linear:
                         let i1 = min(i0 + 1, grid.shape.x - 1), j1 = min(j0 + 1, grid.shape.y - 1), k1 = min(k0 + 1, grid.shape.z - 1)
                         func lerp(_ a: Float, _ b: Float, _ w: Double) -> Double { Double(a) * (1 - w) + Double(b) * w }

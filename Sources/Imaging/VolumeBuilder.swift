@@ -28,7 +28,9 @@ public enum VolumeBuilder {
         guard let first = files.first else { throw ImagingError(.notOneVolume, "no instance given") }
         let series = Set(files.compactMap { $0.dataset.string(.seriesInstanceUID) })
         guard series.count == 1 else {
-            throw ImagingError(.notOneVolume, "the instances belong to \(series.count) series (\(series.sorted().joined(separator: ", "))); a volume is one series")
+            throw ImagingError(
+                .notOneVolume,
+                "the instances belong to \(series.count) series (\(series.sorted().joined(separator: ", "))); a volume is one series")
         }
         var planes = [Plane]()
         for file in files {
@@ -49,9 +51,12 @@ public enum VolumeBuilder {
         let size = (reference.pixels.columns, reference.pixels.rows)
         if let other = planes.first(where: { ($0.pixels.columns, $0.pixels.rows) != size }) {
             throw ImagingError(
-                .notOneVolume, "image \(other.source.sopInstanceUID) is \(other.pixels.columns)×\(other.pixels.rows), the others \(size.0)×\(size.1)")
+                .notOneVolume,
+                "image \(other.source.sopInstanceUID) is \(other.pixels.columns)×\(other.pixels.rows), the others \(size.0)×\(size.1)")
         }
-        if let other = planes.first(where: { abs($0.rowSpacing - reference.rowSpacing) > 1e-3 || abs($0.columnSpacing - reference.columnSpacing) > 1e-3 }) {
+        if let other = planes.first(where: {
+            abs($0.rowSpacing - reference.rowSpacing) > 1e-3 || abs($0.columnSpacing - reference.columnSpacing) > 1e-3
+        }) {
             throw ImagingError(.notOneVolume, "image \(other.source.sopInstanceUID) has another pixel spacing")
         }
         let normal = cross(reference.rowDirection, reference.columnDirection)
@@ -62,7 +67,9 @@ public enum VolumeBuilder {
             let gap = locations[k] - locations[k - 1]
             guard gap > 1e-3 else {
                 throw ImagingError(
-                    .notOneVolume, "images \(planes[k - 1].source.sopInstanceUID) and \(planes[k].source.sopInstanceUID) are at the same position \(String(format: "%.3f", locations[k])) mm")
+                    .notOneVolume,
+                    "images \(planes[k - 1].source.sopInstanceUID) and \(planes[k].source.sopInstanceUID) are at the same position \(String(format: "%.3f", locations[k])) mm"
+                )
             }
             gaps.append(gap)
         }
@@ -112,17 +119,21 @@ public enum VolumeBuilder {
         let shared = dataset.items(.sharedFunctionalGroupsSequence)?.first
         if let perFrame = dataset.items(.perFrameFunctionalGroupsSequence), !perFrame.isEmpty {
             guard perFrame.count == pixels.numberOfFrames else {
-                throw ImagingError(.missingGeometry, "image \(sop) has \(pixels.numberOfFrames) frames but \(perFrame.count) per-frame functional groups")
+                throw ImagingError(
+                    .missingGeometry, "image \(sop) has \(pixels.numberOfFrames) frames but \(perFrame.count) per-frame functional groups")
             }
             return try perFrame.enumerated().map { (index, groups) throws(ImagingError) in
                 func group(_ tag: Tag) -> Dataset? { groups.items(tag)?.first ?? shared?.items(tag)?.first }
                 guard let position = group(Tag.planePositionSequence).flatMap({ vector($0, Tag.imagePositionPatient, count: 3) }) else {
                     throw ImagingError(.missingGeometry, "frame \(index + 1) of \(sop) has no Plane Position (ImagePositionPatient)")
                 }
-                guard let orientation = group(Tag.planeOrientationSequence).flatMap({ vector($0, Tag.imageOrientationPatient, count: 6) }) else {
+                guard let orientation = group(Tag.planeOrientationSequence).flatMap({ vector($0, Tag.imageOrientationPatient, count: 6) })
+                else {
                     throw ImagingError(.missingGeometry, "frame \(index + 1) of \(sop) has no Plane Orientation (ImageOrientationPatient)")
                 }
-                guard let spacing = group(Tag.pixelMeasuresSequence).flatMap({ vector($0, Tag.pixelSpacing, count: 2) }), spacing.allSatisfy({ $0 > 0 }) else {
+                guard let spacing = group(Tag.pixelMeasuresSequence).flatMap({ vector($0, Tag.pixelSpacing, count: 2) }),
+                    spacing.allSatisfy({ $0 > 0 })
+                else {
                     throw ImagingError(.missingGeometry, "frame \(index + 1) of \(sop) has no Pixel Measures (PixelSpacing)")
                 }
                 let transformation = group(Tag.pixelValueTransformationSequence)
@@ -147,13 +158,15 @@ public enum VolumeBuilder {
         guard pixels.numberOfFrames == 1 else {
             throw ImagingError(.missingGeometry, "image \(sop) has \(pixels.numberOfFrames) frames and no per-frame functional groups")
         }
-        return [Plane(
-            position: SIMD3(position[0], position[1], position[2]),
-            rowDirection: unit(SIMD3(orientation[0], orientation[1], orientation[2])),
-            columnDirection: unit(SIMD3(orientation[3], orientation[4], orientation[5])),
-            rowSpacing: spacing[0], columnSpacing: spacing[1],
-            slope: dataset.double(.rescaleSlope) ?? 1, intercept: dataset.double(.rescaleIntercept) ?? 0,
-            pixels: pixels, frame: 0, source: .init(sopClassUID: sopClass, sopInstanceUID: sop))]
+        return [
+            Plane(
+                position: SIMD3(position[0], position[1], position[2]),
+                rowDirection: unit(SIMD3(orientation[0], orientation[1], orientation[2])),
+                columnDirection: unit(SIMD3(orientation[3], orientation[4], orientation[5])),
+                rowSpacing: spacing[0], columnSpacing: spacing[1],
+                slope: dataset.double(.rescaleSlope) ?? 1, intercept: dataset.double(.rescaleIntercept) ?? 0,
+                pixels: pixels, frame: 0, source: .init(sopClassUID: sopClass, sopInstanceUID: sop))
+        ]
     }
 
     private static func vector(_ dataset: Dataset, _ tag: Tag, count: Int) -> [Double]? {

@@ -29,7 +29,10 @@ enum BLASSelfCheck {
         }
         let error = worst / max(largest, 1e-30)
         guard error <= tolerance else {
-            throw Failure(description: "OpenBLAS self-check failed: sgemm differs from the reference by \(error) (relative); its kernels give wrong results on this CPU")
+            throw Failure(
+                description:
+                    "OpenBLAS self-check failed: sgemm differs from the reference by \(error) (relative); its kernels give wrong results on this CPU"
+            )
         }
         return error
     }

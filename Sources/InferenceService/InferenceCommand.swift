@@ -25,7 +25,8 @@ public struct InferenceCommand: AsyncParsableCommand {
         let worker = worker, model = model, threads = threads, defaultEngine = defaultEngine
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1...256, got \(threads)") }
         try await ServiceProcess.run(
-            common: common, listen: listen, label: "metis.inference", defaultAddress: { $0.inferenceAddress(worker: worker) }, movesLargeBuffers: false
+            common: common, listen: listen, label: "metis.inference", defaultAddress: { $0.inferenceAddress(worker: worker) },
+            movesLargeBuffers: false
         ) { configuration, address, logger in
             var rpc = try configuration.rpcServer()
             rpc.maximumFrameSize = configuration.inferenceFrameSize

@@ -48,7 +48,8 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         let name = request.engine.isEmpty ? catalog.defaultEngine : request.engine
         guard let engine = catalog.engine(named: name) else {
             throw RPCError(
-                code: .invalidArgument, message: "unknown engine '\(name)'; this worker runs \(catalog.engines.keys.sorted().joined(separator: ", "))")
+                code: .invalidArgument,
+                message: "unknown engine '\(name)'; this worker runs \(catalog.engines.keys.sorted().joined(separator: ", "))")
         }
         guard !request.instances.isEmpty else { throw RPCError(code: .invalidArgument, message: "no instance to segment") }
         var files = [DICOMFile]()
@@ -73,16 +74,19 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
                     // The engine's activations stayed in the heap for reuse during the job; an idle worker gives them back.
                     malloc_trim(0)
                 }
-                return try pipeline.run(series, format: format) { stage, fraction in continuation.yield(.init(stage: stage, fraction: fraction)) }
+                return try pipeline.run(series, format: format) { stage, fraction in
+                    continuation.yield(.init(stage: stage, fraction: fraction))
+                }
             }
         }
         for await event in events {
-            try await response.write(.with {
-                $0.progress = .with {
-                    $0.stage = event.stage
-                    $0.fraction = event.fraction
-                }
-            })
+            try await response.write(
+                .with {
+                    $0.progress = .with {
+                        $0.stage = event.stage
+                        $0.fraction = event.fraction
+                    }
+                })
         }
         let result: SegmentationPipeline.Result
         do {
@@ -94,7 +98,9 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         }
         context.logger.info(
             "segmented",
-            metadata: ["dicom.series_instance_uid": "\(result.seriesInstanceUID)", "lesions": "\(result.lesions.count)", "engine": "\(name)"])
+            metadata: [
+                "dicom.series_instance_uid": "\(result.seriesInstanceUID)", "lesions": "\(result.lesions.count)", "engine": "\(name)",
+            ])
         try await response.write(.with { $0.result = Metis_V1_SegmentResult(SegmentationOutcome(result, source: series[0].dataset)) })
     }
 }

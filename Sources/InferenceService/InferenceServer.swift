@@ -24,7 +24,8 @@ public enum InferenceServer {
             logger.info(
                 "model loaded",
                 metadata: [
-                    "model.name": "\(model.card.name ?? "")", "model.version": "\(model.version)", "engine.default": "\(catalog.defaultEngine)",
+                    "model.name": "\(model.card.name ?? "")", "model.version": "\(model.version)",
+                    "engine.default": "\(catalog.defaultEngine)",
                     "engine.default_reason": "\(catalog.defaultChoice.reason)",
                 ])
         } else {
@@ -34,14 +35,17 @@ public enum InferenceServer {
         router.register(InferenceRPCService(blas: blas, catalog: catalog, softwareVersion: version))
         router.register(
             HealthService(component: component, version: version) {
-                (true, [
-                    "worker": "\(configuration.workerIndex)",
-                    "blas_core": blas.coreName,
-                    "blas_threads": "\(blas.threads)",
-                    "default_engine": catalog.defaultEngine,
-                    "default_engine_reason": catalog.defaultChoice.reason,
-                    "model": catalog.model.map { "\($0.card.name ?? "") \($0.version)" } ?? "none",
-                ])
+                (
+                    true,
+                    [
+                        "worker": "\(configuration.workerIndex)",
+                        "blas_core": blas.coreName,
+                        "blas_threads": "\(blas.threads)",
+                        "default_engine": catalog.defaultEngine,
+                        "default_engine_reason": catalog.defaultChoice.reason,
+                        "model": catalog.model.map { "\($0.card.name ?? "") \($0.version)" } ?? "none",
+                    ]
+                )
             })
         var rpc = configuration.rpc
         // Segmentation computes for seconds: keep it off the connection's event loop.

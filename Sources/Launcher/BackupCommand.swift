@@ -8,7 +8,9 @@ import StorageService
 public struct BackupCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Copy the storage index and blobs, the follow-up database and the gateway's tokens and outbox into DEST (may run while Metis runs).")
+        abstract:
+            "Copy the storage index and blobs, the follow-up database and the gateway's tokens and outbox into DEST (may run while Metis runs)."
+    )
 
     @OptionGroup var common: CommonOptions
     @Argument(help: "A directory that does not exist yet.") var destination: String
@@ -23,7 +25,8 @@ public struct BackupCommand: ParsableCommand {
         }
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         let storage = try StorageBackup.copy(
-            from: data.appendingPathComponent("storage", isDirectory: true), to: target.appendingPathComponent("storage", isDirectory: true))
+            from: data.appendingPathComponent("storage", isDirectory: true), to: target.appendingPathComponent("storage", isDirectory: true)
+        )
         let tracking = data.appendingPathComponent("tracking/tracking.sqlite")
         if FileManager.default.fileExists(atPath: tracking.path) {
             try FileManager.default.createDirectory(at: target.appendingPathComponent("tracking"), withIntermediateDirectories: true)
@@ -31,7 +34,8 @@ public struct BackupCommand: ParsableCommand {
         }
         // Tokens (hashes) and follow-up updates not yet delivered: small files, copied as they are.
         let gateway = data.appendingPathComponent("gateway", isDirectory: true)
-        for item in ["tokens.json", "follow-up-outbox"] where FileManager.default.fileExists(atPath: gateway.appendingPathComponent(item).path) {
+        for item in ["tokens.json", "follow-up-outbox"]
+        where FileManager.default.fileExists(atPath: gateway.appendingPathComponent(item).path) {
             try FileManager.default.createDirectory(at: target.appendingPathComponent("gateway"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: gateway.appendingPathComponent(item), to: target.appendingPathComponent("gateway/\(item)"))
         }
@@ -42,7 +46,8 @@ public struct BackupCommand: ParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: target.appendingPathComponent("metis-backup.json"))
-        var line = "backed up \(storage.instances) instances (\(storage.blobs) blobs, \(storage.bytes) bytes), the follow-up and the tokens into \(target.path)"
+        var line =
+            "backed up \(storage.instances) instances (\(storage.blobs) blobs, \(storage.bytes) bytes), the follow-up and the tokens into \(target.path)"
         if storage.droppedInstances > 0 { line += "; \(storage.droppedInstances) instances deleted during the backup were left out" }
         print(line)
     }
@@ -51,7 +56,8 @@ public struct BackupCommand: ParsableCommand {
 /// `metis restore SRC`: puts a backup in place of a data directory.
 public struct RestoreCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "restore", abstract: "Restore a backup made by `metis backup` into the data directory (Metis stopped; the directory new or empty).")
+        commandName: "restore",
+        abstract: "Restore a backup made by `metis backup` into the data directory (Metis stopped; the directory new or empty).")
 
     @OptionGroup var common: CommonOptions
     @Argument(help: "A directory written by `metis backup`.") var source: String
@@ -67,10 +73,13 @@ public struct RestoreCommand: ParsableCommand {
         else { throw ValidationError("\(backup.path) is not a Metis backup (no valid metis-backup.json)") }
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: data.path))?.filter { $0 != "run" } ?? []
         guard existing.isEmpty else {
-            throw ValidationError("\(data.path) holds data (\(existing.sorted().joined(separator: ", "))): restore into a new or empty data directory, with Metis stopped")
+            throw ValidationError(
+                "\(data.path) holds data (\(existing.sorted().joined(separator: ", "))): restore into a new or empty data directory, with Metis stopped"
+            )
         }
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        for item in ["storage", "tracking", "gateway"] where FileManager.default.fileExists(atPath: backup.appendingPathComponent(item).path) {
+        for item in ["storage", "tracking", "gateway"]
+        where FileManager.default.fileExists(atPath: backup.appendingPathComponent(item).path) {
             try FileManager.default.copyItem(at: backup.appendingPathComponent(item), to: data.appendingPathComponent(item))
         }
         print("restored the backup of \(fields["created"] ?? "?") (\(fields["instances"] ?? "?") instances) into \(data.path)")

@@ -39,8 +39,12 @@ final class ChildProcess: Sendable {
     func stop(grace: Duration) async {
         signal(SIGTERM)
         let exited = await withTaskGroup(of: Bool.self) { group in
-            group.addTask { _ = await self.waitForExit(); return true }
-            group.addTask { try? await Task.sleep(for: grace); return false }
+            group.addTask {
+                _ = await self.waitForExit(); return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: grace); return false
+            }
             let first = await group.next() ?? false
             group.cancelAll()
             return first

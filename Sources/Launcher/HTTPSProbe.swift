@@ -30,7 +30,9 @@ enum HTTPSProbe {
             for try await var chunk in inbound { answer.writeBuffer(&chunk) }
         }
         let text = Data(answer.readableBytesView)
-        guard let separator = text.range(of: Data("\r\n\r\n".utf8)) else { throw Failure(description: "no HTTP answer from \(host):\(port)") }
+        guard let separator = text.range(of: Data("\r\n\r\n".utf8)) else {
+            throw Failure(description: "no HTTP answer from \(host):\(port)")
+        }
         let head = String(decoding: text[..<separator.lowerBound], as: UTF8.self).lowercased()
         let body = Data(text[separator.upperBound...])
         return head.contains("transfer-encoding: chunked") ? dechunk(body) : body

@@ -35,7 +35,8 @@ public struct ImportCommand: AsyncParsableCommand {
                 group.addTask {
                     do {
                         let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-                        let response = try await client.storeInstance(.with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(120)))
+                        let response = try await client.storeInstance(
+                            .with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(120)))
                         return (file, .success(response.outcome))
                     } catch let error as RPCError {
                         return (file, .failure(error))
@@ -73,7 +74,8 @@ public struct ImportCommand: AsyncParsableCommand {
                 continue
             }
             let root = URL(fileURLWithPath: path)
-            let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
+            let walker = FileManager.default.enumerator(
+                at: root, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles])
             while let url = walker?.nextObject() as? URL {
                 if (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { files.append(url.path) }
             }

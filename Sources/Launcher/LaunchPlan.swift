@@ -36,8 +36,10 @@ struct LaunchPlan {
         }
         if let engine = configuration.defaultEngine { inferenceArguments += ["--default-engine", engine] }
         // Workers share the cores: unless told otherwise, each gets its part rather than all of them.
-        let threads = configuration.inferenceThreads
-            ?? (configuration.inferenceWorkers > 1 ? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.inferenceWorkers) : nil)
+        let threads =
+            configuration.inferenceThreads
+            ?? (configuration.inferenceWorkers > 1
+                ? max(1, ProcessInfo.processInfo.activeProcessorCount / configuration.inferenceWorkers) : nil)
         if let threads { inferenceArguments += ["--threads", String(threads)] }
         for worker in 0..<configuration.inferenceWorkers {
             let address = configuration.inferenceAddress(worker: worker)
@@ -47,14 +49,19 @@ struct LaunchPlan {
                     arguments: ["inference"] + common + ["--worker", String(worker), "--listen", "\(address)"] + inferenceArguments,
                     readiness: .rpc(address), environment: blasEnvironment))
         }
-        var gatewayArguments = ["gateway"] + common + [
-            "--host", configuration.host, "--port", String(configuration.port), "--max-upload-bytes", String(configuration.maximumUploadSize),
-            "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
-            "--auth", configuration.authentication.rawValue,
-        ]
+        var gatewayArguments =
+            ["gateway"] + common + [
+                "--host", configuration.host, "--port", String(configuration.port), "--max-upload-bytes",
+                String(configuration.maximumUploadSize),
+                "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
+                "--auth", configuration.authentication.rawValue,
+            ]
         if let tls = configuration.tls { gatewayArguments += ["--tls-certificate", tls.certificate, "--tls-key", tls.privateKey] }
         if !configuration.sequenceNames.isEmpty {
-            gatewayArguments += ["--sequence-names", configuration.sequenceNames.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
+            gatewayArguments += [
+                "--sequence-names",
+                configuration.sequenceNames.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; "),
+            ]
         }
         for address in configuration.inferenceAddresses { gatewayArguments += ["--inference", "\(address)"] }
         self.services = services

@@ -13,7 +13,8 @@ public struct MetisCommand: AsyncParsableCommand {
         version: MetisVersion.current,
         subcommands: [
             UpCommand.self, StorageCommand.self, TrackingCommand.self, InferenceCommand.self, GatewayCommand.self, PingCommand.self,
-            DumpCommand.self, ImportCommand.self, SegmentCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self, BackupCommand.self, RestoreCommand.self, CertCommand.self,
+            DumpCommand.self, ImportCommand.self, SegmentCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self,
+            BackupCommand.self, RestoreCommand.self, CertCommand.self,
         ]
     )
 

@@ -51,7 +51,8 @@ public struct ModelRunCommand: AsyncParsableCommand {
         if slidingWindow {
             let card = try? JSONDecoder().decode(ModelCard.self, from: configData)
             try Self.slidingWindow(
-                network, consume tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5, sigmaScale: card?.inference.sigma_scale ?? 0.125,
+                network, consume tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5,
+                sigmaScale: card?.inference.sigma_scale ?? 0.125,
                 output: URL(fileURLWithPath: output))
             return
         }
@@ -82,13 +83,17 @@ public struct ModelRunCommand: AsyncParsableCommand {
         let grid = Grid(
             shape: SIMD3(x, y, z), values: values, coordinates: [x, y, z].map { n in (0..<n).map(Double.init) })
         let roi = network.configuration.img_size
-        let inference = SlidingWindowInference(roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
+        let inference = SlidingWindowInference(
+            roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
         let start = ContinuousClock.now
-        let channels = try inference.run(consume grid, outputChannels: network.configuration.out_channels) { window in try network.forward(window) }
+        let channels = try inference.run(consume grid, outputChannels: network.configuration.out_channels) { window in
+            try network.forward(window)
+        }
         print(String(format: "sliding window %.3f s", seconds(start.duration(to: .now))))
         // Straight from the blended grids into the file (C order: channel, x, y, z), never a whole copy in memory.
         let temporary = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(getpid()).partial")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: Data(NumpyArray.header(shape: [1, channels.count, x, y, z]))),
+        guard
+            FileManager.default.createFile(atPath: temporary.path, contents: Data(NumpyArray.header(shape: [1, channels.count, x, y, z]))),
             let file = FileHandle(forWritingAtPath: temporary.path)
         else { throw ValidationError("cannot write \(output.path)") }
         try file.seekToEnd()
@@ -102,7 +107,9 @@ public struct ModelRunCommand: AsyncParsableCommand {
             }
         }
         try file.close()
-        guard rename(temporary.path, output.path) == 0 else { throw ValidationError("cannot write \(output.path): \(String(cString: strerror(errno)))") }
+        guard rename(temporary.path, output.path) == 0 else {
+            throw ValidationError("cannot write \(output.path): \(String(cString: strerror(errno)))")
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {

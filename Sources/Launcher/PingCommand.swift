@@ -19,8 +19,11 @@ public struct PingCommand: AsyncParsableCommand {
         let connection = RPCConnection(address: try RPCAddress(parsing: address), configuration: try common.configuration().rpcClient())
         defer { Task { await connection.close() } }
         do {
-            let response = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .milliseconds(Int(timeout * 1000))))
-            print("\(response.component) \(response.version) pid \(response.processID): \(response.status == .serving ? "SERVING" : "NOT_SERVING")")
+            let response = try await Metis_V1_Health.Client(connection).check(
+                options: CallOptions(timeout: .milliseconds(Int(timeout * 1000))))
+            print(
+                "\(response.component) \(response.version) pid \(response.processID): \(response.status == .serving ? "SERVING" : "NOT_SERVING")"
+            )
             if response.status != .serving { throw ExitCode(1) }
         } catch let error as RPCError {
             print("\(address): \(error)")

@@ -62,13 +62,18 @@ public struct SegmentCommand: AsyncParsableCommand {
         print("\(report.lesions.count) lesion\(report.lesions.count == 1 ? "" : "s") (engine \(report.engine) \(report.engineVersion))")
         for lesion in report.lesions {
             let m = lesion.measurement
-            print(String(
-                format: "%@: %.1f mm³, longest %.1f mm, axial %.1f × %.1f mm, slices %d–%d, centre (%.1f, %.1f, %.1f) mm",
-                lesion.name, m.volume, m.longestDiameter, m.longestAxialDiameter, m.perpendicularDiameter, m.firstSlice + 1, m.lastSlice + 1,
-                m.centroid.x, m.centroid.y, m.centroid.z))
+            print(
+                String(
+                    format: "%@: %.1f mm³, longest %.1f mm, axial %.1f × %.1f mm, slices %d–%d, centre (%.1f, %.1f, %.1f) mm",
+                    lesion.name, m.volume, m.longestDiameter, m.longestAxialDiameter, m.perpendicularDiameter, m.firstSlice + 1,
+                    m.lastSlice + 1,
+                    m.centroid.x, m.centroid.y, m.centroid.z))
         }
         if !report.rejected.isEmpty { print("\(report.rejected.count) component(s) dropped as no plausible lesion") }
-        print(report.output == nil ? "no lesion: nothing written" : "wrote \(out) (\(report.output?.format == "seg" ? "DICOM Segmentation" : "RT Structure Set"))")
+        print(
+            report.output == nil
+                ? "no lesion: nothing written"
+                : "wrote \(out) (\(report.output?.format == "seg" ? "DICOM Segmentation" : "RT Structure Set"))")
     }
 
     /// `--study`, the study of `--series`, or the only study the files hold.
@@ -87,7 +92,8 @@ public struct SegmentCommand: AsyncParsableCommand {
             return study
         }
         guard source.studies.count == 1 else {
-            throw ValidationError("the files hold \(source.studies.count) studies (\(source.studies.joined(separator: ", "))); name one with --study")
+            throw ValidationError(
+                "the files hold \(source.studies.count) studies (\(source.studies.joined(separator: ", "))); name one with --study")
         }
         return source.studies[0]
     }

@@ -38,9 +38,13 @@ struct SelfSignedCertificate {
         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, "Metis (self-signed)", -1, -1, 0)
         X509_set_issuer_name(x509, name)
         let alternatives = names.map { name in name.allSatisfy { $0.isNumber || $0 == "." || $0 == ":" } ? "IP:\(name)" : "DNS:\(name)" }
-        for (nid, value) in [(NID_subject_alt_name, alternatives.joined(separator: ",")), (NID_basic_constraints, "critical,CA:FALSE"),
-                             (NID_ext_key_usage, "serverAuth,clientAuth")] {
-            guard let extensionValue = X509V3_EXT_conf_nid(nil, nil, nid, value) else { throw Failure(description: "bad extension \(value)") }
+        for (nid, value) in [
+            (NID_subject_alt_name, alternatives.joined(separator: ",")), (NID_basic_constraints, "critical,CA:FALSE"),
+            (NID_ext_key_usage, "serverAuth,clientAuth"),
+        ] {
+            guard let extensionValue = X509V3_EXT_conf_nid(nil, nil, nid, value) else {
+                throw Failure(description: "bad extension \(value)")
+            }
             X509_add_ext(x509, extensionValue, -1)
             X509_EXTENSION_free(extensionValue)
         }

@@ -4,7 +4,7 @@ import Logging
 import MetisProto
 import MetisRPC
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 import ServiceLifecycle
 import Synchronization

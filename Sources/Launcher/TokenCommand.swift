@@ -54,4 +54,3 @@ public struct TokenCommand: ParsableCommand {
         }
     }
 }
-

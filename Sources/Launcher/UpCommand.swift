@@ -45,7 +45,8 @@ public struct UpCommand: AsyncParsableCommand {
             gateway: plan.gateway,
             logger: logger
         ) {
-            let line = "Metis is running: open \(shown) in a browser (health: \(configuration.gatewayURL)healthz).\(hint) Press Ctrl-C to stop.\n"
+            let line =
+                "Metis is running: open \(shown) in a browser (health: \(configuration.gatewayURL)healthz).\(hint) Press Ctrl-C to stop.\n"
             FileHandle.standardOutput.write(Data(line.utf8))
         }
         do {

@@ -27,12 +27,14 @@ final class WALCheckpointer: Sendable {
     /// Installs the WAL hook on a connection; the connection must not outlive `self`.
     func install(on db: Database) {
         let context = Unmanaged.passUnretained(self).toOpaque()
-        sqlite3_wal_hook(db.sqliteConnection, { context, _, _, pages in
-            if let context, pages >= WALCheckpointer.pageThreshold {
-                Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().schedule()
-            }
-            return SQLITE_OK
-        }, context)
+        sqlite3_wal_hook(
+            db.sqliteConnection,
+            { context, _, _, pages in
+                if let context, pages >= WALCheckpointer.pageThreshold {
+                    Unmanaged<WALCheckpointer>.fromOpaque(context).takeUnretainedValue().schedule()
+                }
+                return SQLITE_OK
+            }, context)
     }
 
     private func schedule() {

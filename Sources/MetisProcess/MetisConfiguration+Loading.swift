@@ -3,7 +3,11 @@ import Logging
 
 extension MetisConfiguration {
     /// The keys a configuration file and `METIS_*` variables may set.
-    static let keys = ["data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level", "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key", "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust"]
+    static let keys = [
+        "data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level",
+        "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key",
+        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust",
+    ]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
     public static func load(file: String?, environment: [String: String]) throws(ConfigurationError) -> MetisConfiguration {
@@ -50,7 +54,8 @@ extension MetisConfiguration {
                 let known = ["t1c", "flair", "t2", "t1", "dwi"]
                 guard parts.count == 2, !parts[0].isEmpty, known.contains(parts[1].lowercased()) else {
                     throw ConfigurationError(
-                        "\(source): sequence_names must be NAME=SEQUENCE pairs separated by ';' (SEQUENCE one of \(known.joined(separator: ", "))), got '\(entry)'")
+                        "\(source): sequence_names must be NAME=SEQUENCE pairs separated by ';' (SEQUENCE one of \(known.joined(separator: ", "))), got '\(entry)'"
+                    )
                 }
                 names[parts[0]] = parts[1].lowercased()
             }
@@ -82,7 +87,8 @@ extension MetisConfiguration {
             authentication = mode
         case "log_level":
             guard let level = Logger.Level(rawValue: value.lowercased()) else {
-                throw ConfigurationError("\(source): log_level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw ConfigurationError(
+                    "\(source): log_level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             logLevel = level
         default:

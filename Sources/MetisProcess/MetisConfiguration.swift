@@ -136,10 +136,13 @@ public struct MetisConfiguration: Sendable, Equatable {
         let rpcTLS = [rpcTLSCertificate, rpcTLSKey, rpcTLSTrust]
         if rpcTLS.contains(nil), rpcTLS.contains(where: { $0 != nil }) {
             throw ConfigurationError(
-                "RPC TLS needs all three of rpc_tls_certificate, rpc_tls_key and rpc_tls_trust (--rpc-tls-certificate, --rpc-tls-key, --rpc-tls-trust)")
+                "RPC TLS needs all three of rpc_tls_certificate, rpc_tls_key and rpc_tls_trust (--rpc-tls-certificate, --rpc-tls-key, --rpc-tls-trust)"
+            )
         }
         if authentication == .none, !RPCAddress.isLoopback(host) {
-            throw ConfigurationError("auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)")
+            throw ConfigurationError(
+                "auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)"
+            )
         }
         if let inferenceThreads, !(1...256).contains(inferenceThreads) {
             throw ConfigurationError("inference threads must be 1...256, got \(inferenceThreads)")

@@ -47,7 +47,9 @@ public enum ProcessRunner {
         var signals: [UnixSignal] = [.sigterm, .sigint]
         if let supervisor = ProcessInfo.processInfo.environment[SupervisorWatchdog.environmentKey].flatMap(Int32.init) {
             configurations.append(
-                .init(service: SupervisorWatchdog(supervisorPID: supervisor, logger: logger), successTerminationBehavior: .gracefullyShutdownGroup)
+                .init(
+                    service: SupervisorWatchdog(supervisorPID: supervisor, logger: logger),
+                    successTerminationBehavior: .gracefullyShutdownGroup)
             )
             // Ctrl-C in a terminal reaches the whole process group: under `metis up`
             // only the supervisor reacts, and stops its services in order.

@@ -1,4 +1,3 @@
-
 /// Where a service listens: a Unix socket path, or a TCP host and port for
 /// multi-host deployments. Same framing on both.
 public enum RPCAddress: Hashable, Sendable, CustomStringConvertible {

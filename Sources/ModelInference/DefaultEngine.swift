@@ -32,19 +32,23 @@ public struct DefaultEngine: Sendable, Equatable {
             return DefaultEngine(engine: "classical", reason: "the \(model) card records no evaluation by `metis evaluate`\(why)")
         }
         guard let heldOut = evaluation.generators[evaluation.heldOutGenerator] else {
-            return DefaultEngine(engine: "classical", reason: "the \(model) card has no figures on its held-out generator \(evaluation.heldOutGenerator)")
+            return DefaultEngine(
+                engine: "classical", reason: "the \(model) card has no figures on its held-out generator \(evaluation.heldOutGenerator)")
         }
         for (generator, engines) in evaluation.generators.sorted(by: { $0.key < $1.key }) {
             guard let unetr = engines["unetr"], let classical = engines["classical"] else {
-                return DefaultEngine(engine: "classical", reason: "the \(model) card lacks the unetr or the classical figures on \(generator)")
+                return DefaultEngine(
+                    engine: "classical", reason: "the \(model) card lacks the unetr or the classical figures on \(generator)")
             }
             let missed = unetr.missedTargets
             if !missed.isEmpty {
-                return DefaultEngine(engine: "classical", reason: "the \(model) misses its targets on \(generator): \(missed.joined(separator: "; "))")
+                return DefaultEngine(
+                    engine: "classical", reason: "the \(model) misses its targets on \(generator): \(missed.joined(separator: "; "))")
             }
             if let a = unetr.meanDice, let b = classical.meanDice, a < b - diceTolerance {
                 return DefaultEngine(
-                    engine: "classical", reason: String(format: "the %@ is %.3f Dice below the classical engine on %@", model, b - a, generator))
+                    engine: "classical",
+                    reason: String(format: "the %@ is %.3f Dice below the classical engine on %@", model, b - a, generator))
             }
         }
         let unetr = heldOut["unetr"]!, classical = heldOut["classical"]!
@@ -56,7 +60,8 @@ public struct DefaultEngine: Sendable, Equatable {
         return DefaultEngine(
             engine: "unetr",
             reason: String(
-                format: "the %@ meets every target on %d generators and beats the classical engine on the held-out %@ (Dice %.3f against %.3f)",
+                format:
+                    "the %@ meets every target on %d generators and beats the classical engine on the held-out %@ (Dice %.3f against %.3f)",
                 model, evaluation.generators.count, evaluation.heldOutGenerator, a, b))
     }
 }

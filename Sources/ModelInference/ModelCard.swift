@@ -155,17 +155,20 @@ public struct ModelCard: Sendable, Codable, Equatable {
         }
         if let sequences {
             guard sequences.count == architecture.in_channels, sequences.allSatisfy({ !$0.isEmpty }) else {
-                throw ModelInferenceError("sequences must hold one non-empty list per input channel (\(architecture.in_channels)), got \(sequences)")
+                throw ModelInferenceError(
+                    "sequences must hold one non-empty list per input channel (\(architecture.in_channels)), got \(sequences)")
             }
             let unknown = Set(sequences.joined()).subtracting(Self.knownSequences)
             guard unknown.isEmpty else {
-                throw ModelInferenceError("sequences names \(unknown.sorted()); known: \(Self.knownSequences.sorted().joined(separator: ", "))")
+                throw ModelInferenceError(
+                    "sequences names \(unknown.sorted()); known: \(Self.knownSequences.sorted().joined(separator: ", "))")
             }
         }
         if let remove = postprocessing?.remove_small_objects {
             guard remove.min_size >= 1 else { throw ModelInferenceError("remove_small_objects.min_size must be at least 1") }
             guard (remove.connectivity ?? 3) == 3 else {
-                throw ModelInferenceError("remove_small_objects.connectivity \(remove.connectivity ?? 0) is not supported; use 3 (26 neighbours)")
+                throw ModelInferenceError(
+                    "remove_small_objects.connectivity \(remove.connectivity ?? 0) is not supported; use 3 (26 neighbours)")
             }
         }
         switch p.intensity.transform {
@@ -177,7 +180,8 @@ public struct ModelCard: Sendable, Codable, Equatable {
             }
         default:
             throw ModelInferenceError(
-                "preprocessing.intensity.transform \"\(p.intensity.transform)\" is not supported; use NormalizeIntensity or ScaleIntensityRange")
+                "preprocessing.intensity.transform \"\(p.intensity.transform)\" is not supported; use NormalizeIntensity or ScaleIntensityRange"
+            )
         }
     }
 }

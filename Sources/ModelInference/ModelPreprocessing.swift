@@ -19,7 +19,8 @@ public struct ModelPreprocessing: Sendable {
             orientation = try Orientation.change(from: volume.axisDirections, to: card.orientation, shape: grid.shape)
             let oriented = orientation.apply(grid)
             let spaced = try Resampling.resample(oriented, spacing: SIMD3(card.spacing[0], card.spacing[1], card.spacing[2]), mode: .linear)
-            crop = card.crop_foreground.map { ForegroundCrop.box(of: spaced, threshold: $0.threshold, margin: $0.margin) }
+            crop =
+                card.crop_foreground.map { ForegroundCrop.box(of: spaced, threshold: $0.threshold, margin: $0.margin) }
                 ?? ForegroundCrop.box(of: spaced, threshold: -.infinity)
             var cropped = crop.apply(spaced)
             cropped.values = Self.intensity(card.intensity).map { $0(cropped.values) } ?? cropped.values

@@ -69,7 +69,8 @@ public struct UNETREngine: SegmentationEngine {
     /// Lesion components (26-connected) under `minimumSize` voxels become background.
     static func removeSmallObjects(_ labels: inout [Float], shape: SIMD3<Int>, minimumSize: Int, lesionLabels: [Int]) {
         let lesions = Set(lesionLabels.map(Float.init))
-        let (components, count) = ConnectedComponents.label(labels.map { lesions.contains($0) }, columns: shape.x, rows: shape.y, slices: shape.z)
+        let (components, count) = ConnectedComponents.label(
+            labels.map { lesions.contains($0) }, columns: shape.x, rows: shape.y, slices: shape.z)
         var sizes = [Int](repeating: 0, count: count + 1)
         for component in components { sizes[Int(component)] += 1 }
         for index in labels.indices where components[index] > 0 && sizes[Int(components[index])] < minimumSize { labels[index] = 0 }
@@ -82,7 +83,8 @@ public struct UNETREngine: SegmentationEngine {
         let inference = SlidingWindowInference(
             roiSize: SIMD3(settings.roi_size[0], settings.roi_size[1], settings.roi_size[2]), overlap: settings.overlap,
             gaussian: settings.mode == "gaussian", sigmaScale: settings.sigma_scale ?? 0.125, cval: settings.cval ?? 0)
-        let logits = try inference.run(preprocessing.image, outputChannels: network.configuration.out_channels, progress: progress) { window in
+        let logits = try inference.run(preprocessing.image, outputChannels: network.configuration.out_channels, progress: progress) {
+            window in
             try network.forward(window)
         }
         var labels = [Float](repeating: 0, count: preprocessing.image.values.count)
@@ -94,7 +96,8 @@ public struct UNETREngine: SegmentationEngine {
         if let minimum = card.postprocessing?.remove_small_objects?.min_size {
             Self.removeSmallObjects(&labels, shape: preprocessing.image.shape, minimumSize: minimum, lesionLabels: card.lesion_labels)
         }
-        let back = preprocessing.invert(labels: Grid(shape: preprocessing.image.shape, values: labels, coordinates: preprocessing.image.coordinates))
+        let back = preprocessing.invert(
+            labels: Grid(shape: preprocessing.image.shape, values: labels, coordinates: preprocessing.image.coordinates))
         return Output(prepared: preprocessing.image, logits: logits, labels: back.values.map { Int32($0) })
     }
 }

@@ -34,14 +34,18 @@ public struct Conv3d: Sendable {
         }
         let channels = parts.reduce(0) { $0 + $1.shape[1] }
         guard channels == weight.shape[1] else {
-            throw NeuralEngineError("Conv3d weight \(weight.shape) does not fit input \(parts.count == 1 ? "\(first.shape)" : "of \(channels) channels, \(parts.map(\.shape))")")
+            throw NeuralEngineError(
+                "Conv3d weight \(weight.shape) does not fit input \(parts.count == 1 ? "\(first.shape)" : "of \(channels) channels, \(parts.map(\.shape))")"
+            )
         }
         let (batch, depth, height, width) = (first.shape[0], first.shape[2], first.shape[3], first.shape[4])
         let outputs = weight.shape[0], k = weight.shape[2]
         let outDepth = (depth + 2 * padding - k) / stride + 1
         let outHeight = (height + 2 * padding - k) / stride + 1
         let outWidth = (width + 2 * padding - k) / stride + 1
-        guard outDepth > 0, outHeight > 0, outWidth > 0 else { throw NeuralEngineError("Conv3d kernel \(k) larger than input \(first.shape)") }
+        guard outDepth > 0, outHeight > 0, outWidth > 0 else {
+            throw NeuralEngineError("Conv3d kernel \(k) larger than input \(first.shape)")
+        }
         if k == 1, stride == 1, padding == 0 { return pointwise(parts, channels: channels) }
         let plane = outHeight * outWidth
         let geometry = Geometry(channels: channels, depth: depth, height: height, width: width, outHeight: outHeight, outWidth: outWidth)
@@ -212,7 +216,8 @@ extension Conv3d {
                         for n in 0..<batch {
                             cblas_sgemm(
                                 CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs), Int32(voxels), Int32(partChannels), 1,
-                                weights.baseAddress! + offset, Int32(channels), input.baseAddress! + n * partChannels * voxels, Int32(voxels),
+                                weights.baseAddress! + offset, Int32(channels), input.baseAddress! + n * partChannels * voxels,
+                                Int32(voxels),
                                 bias == nil && offset == 0 ? 0 : 1, result + n * outputs * voxels, Int32(voxels))
                         }
                     }

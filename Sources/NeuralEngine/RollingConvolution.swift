@@ -40,7 +40,9 @@ enum RollingConvolution {
         var jobs = [(convolution: Int, firstRow: Int, rows: Int)]()
         for (index, convolution) in convolutions.enumerated() {
             let rowsPerBand = min(geometry.rowsPerBand(kernel: convolution.weight.shape[2]), max(1, (height + threads - 1) / threads))
-            for firstRow in stride(from: 0, to: height, by: rowsPerBand) { jobs.append((index, firstRow, min(rowsPerBand, height - firstRow))) }
+            for firstRow in stride(from: 0, to: height, by: rowsPerBand) {
+                jobs.append((index, firstRow, min(rowsPerBand, height - firstRow)))
+            }
         }
         let columnsCapacity = convolutions.map { geometry.columnsCapacity(kernel: $0.weight.shape[2]) }.max() ?? 0
         let rings = convolutions.map { UnsafeMutablePointer<Float>.allocate(capacity: slots * $0.weight.shape[0] * plane) }
@@ -73,7 +75,8 @@ enum RollingConvolution {
                                 let job = jobList[index]
                                 let convolution = convolutions[job.convolution], outputs = convolution.weight.shape[0]
                                 convolution.convolveBand(
-                                    geometry, inputs: UnsafePointer(sharedInputs.base + n * channels), z: z, firstRow: job.firstRow, rows: job.rows,
+                                    geometry, inputs: UnsafePointer(sharedInputs.base + n * channels), z: z, firstRow: job.firstRow,
+                                    rows: job.rows,
                                     columns: sharedColumns[worker].base,
                                     target: sharedRings[job.convolution].base + (z % slots) * outputs * plane, targetRowStride: plane)
                             }

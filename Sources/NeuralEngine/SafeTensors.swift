@@ -10,7 +10,9 @@ public enum SafeTensors {
         let headerLength = try headerLength(data.prefix(8), fileSize: data.count)
         let base = data.startIndex + 8 + headerLength
         let header = try parseHeader(data[data.startIndex + 8..<base])
-        return try decode(header, dataSize: data.count - 8 - headerLength) { range in data[base + range.lowerBound..<base + range.upperBound] }
+        return try decode(header, dataSize: data.count - 8 - headerLength) { range in
+            data[base + range.lowerBound..<base + range.upperBound]
+        }
     }
 
     /// Reads a file one tensor at a time, so that loading needs no more memory
@@ -66,7 +68,8 @@ public enum SafeTensors {
                 continue
             }
             guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                let shape = (entry["shape"] as? [NSNumber])?.map(\.intValue), let offsets = (entry["data_offsets"] as? [NSNumber])?.map(\.intValue),
+                let shape = (entry["shape"] as? [NSNumber])?.map(\.intValue),
+                let offsets = (entry["data_offsets"] as? [NSNumber])?.map(\.intValue),
                 offsets.count == 2
             else { throw NeuralEngineError("safetensors entry \(name) is malformed") }
             let count = shape.reduce(1, *)

@@ -36,7 +36,8 @@ public struct SelfAttention: Sendable {
                     for h in 0..<heads {
                         let q = base + h * headWidth, k = base + inner + h * headWidth, v = base + 2 * inner + h * headWidth
                         cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(tokens), Int32(headWidth), scale, q, Int32(rowStride),
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(tokens), Int32(headWidth), scale, q,
+                            Int32(rowStride),
                             k, Int32(rowStride), 0, &scores, Int32(tokens))
                         for row in 0..<tokens {
                             let start = row * tokens
@@ -50,7 +51,8 @@ public struct SelfAttention: Sendable {
                             for i in start..<start + tokens { scores[i] /= sum }
                         }
                         cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tokens), Int32(headWidth), Int32(tokens), 1, scores, Int32(tokens),
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tokens), Int32(headWidth), Int32(tokens), 1, scores,
+                            Int32(tokens),
                             v, Int32(rowStride), 0, output.baseAddress! + b * tokens * inner + h * headWidth, Int32(inner))
                     }
                 }

@@ -36,7 +36,8 @@ extension BlockNorm {
         guard let weight = state.optional("\(prefix).weight") else { return .instance(InstanceNorm3d()) }
         let bias = try state.require("\(prefix).bias")
         if let mean = state.optional("\(prefix).running_mean") {
-            return .batch(BatchNorm3d(weight: weight, bias: bias, runningMean: mean, runningVariance: try state.require("\(prefix).running_var")))
+            return .batch(
+                BatchNorm3d(weight: weight, bias: bias, runningMean: mean, runningVariance: try state.require("\(prefix).running_var")))
         }
         return .instance(InstanceNorm3d(weight: weight, bias: bias))
     }
@@ -50,12 +51,16 @@ public enum UnetConvBlock: Sendable {
     /// The block under `prefix` (residual when `res_block`), kernel 3, stride 1.
     static func load(_ prefix: String, residual: Bool, from state: inout StateDict) throws(NeuralEngineError) -> UnetConvBlock {
         func conv(_ name: String, padding: Int) throws(NeuralEngineError) -> Conv3d {
-            Conv3d(weight: try state.require("\(prefix).\(name).conv.weight"), bias: state.optional("\(prefix).\(name).conv.bias"), padding: padding)
+            Conv3d(
+                weight: try state.require("\(prefix).\(name).conv.weight"), bias: state.optional("\(prefix).\(name).conv.bias"),
+                padding: padding)
         }
         let conv1 = try conv("conv1", padding: 1), norm1 = try BlockNorm.load("\(prefix).norm1", from: &state)
         let conv2 = try conv("conv2", padding: 1), norm2 = try BlockNorm.load("\(prefix).norm2", from: &state)
         guard residual else { return .basic(UnetBasicBlock(conv1: conv1, norm1: norm1, conv2: conv2, norm2: norm2)) }
-        let downsample = state.has("\(prefix).conv3.") ? (conv: try conv("conv3", padding: 0), norm: try BlockNorm.load("\(prefix).norm3", from: &state)) : nil
+        let downsample =
+            state.has("\(prefix).conv3.")
+            ? (conv: try conv("conv3", padding: 0), norm: try BlockNorm.load("\(prefix).norm3", from: &state)) : nil
         return .residual(UnetResBlock(conv1: conv1, norm1: norm1, conv2: conv2, norm2: norm2, downsample: downsample))
     }
 
@@ -100,14 +105,18 @@ public struct UnetrPrUpBlock: Sendable {
     public var initial: ConvTranspose3d
     public var layers: [(ConvTranspose3d, UnetConvBlock?)]
 
-    public static func load(_ prefix: String, layers count: Int, convBlock: Bool, residual: Bool, from state: inout StateDict) throws(NeuralEngineError) -> UnetrPrUpBlock {
+    public static func load(_ prefix: String, layers count: Int, convBlock: Bool, residual: Bool, from state: inout StateDict)
+        throws(NeuralEngineError) -> UnetrPrUpBlock
+    {
         let initial = ConvTranspose3d(weight: try state.require("\(prefix).transp_conv_init.conv.weight"), bias: nil)
         var layers = [(ConvTranspose3d, UnetConvBlock?)]()
         for index in 0..<count {
             if convBlock {
-                layers.append((
-                    ConvTranspose3d(weight: try state.require("\(prefix).blocks.\(index).0.conv.weight"), bias: nil),
-                    try UnetConvBlock.load("\(prefix).blocks.\(index).1", residual: residual, from: &state)))
+                layers.append(
+                    (
+                        ConvTranspose3d(weight: try state.require("\(prefix).blocks.\(index).0.conv.weight"), bias: nil),
+                        try UnetConvBlock.load("\(prefix).blocks.\(index).1", residual: residual, from: &state)
+                    ))
             } else {
                 layers.append((ConvTranspose3d(weight: try state.require("\(prefix).blocks.\(index).conv.weight"), bias: nil), nil))
             }

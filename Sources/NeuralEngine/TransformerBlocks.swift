@@ -82,7 +82,8 @@ public struct PatchEmbedding: Sendable {
             embedded = try linear.forward(Tensor(shape: [batch, tokens, width], values: patches))
         }
         guard positionEmbeddings.count == tokens * embedded.shape[2] else {
-            throw NeuralEngineError("position embeddings \(positionEmbeddings.shape) do not fit \(tokens) tokens of \(embedded.shape[2]) features")
+            throw NeuralEngineError(
+                "position embeddings \(positionEmbeddings.shape) do not fit \(tokens) tokens of \(embedded.shape[2]) features")
         }
         for b in 0..<batch {
             let base = b * positionEmbeddings.count

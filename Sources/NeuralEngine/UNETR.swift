@@ -63,15 +63,20 @@ public struct UNETR: Sendable {
         switch configuration.proj_type {
         case "perceptron":
             patchEmbedding = PatchEmbedding(
-                projection: .perceptron(Linear(
-                    weight: try state.require("vit.patch_embedding.patch_embeddings.1.weight", shape: [hidden, patch * patch * patch * configuration.in_channels]),
-                    bias: try state.require("vit.patch_embedding.patch_embeddings.1.bias", shape: [hidden]))),
+                projection: .perceptron(
+                    Linear(
+                        weight: try state.require(
+                            "vit.patch_embedding.patch_embeddings.1.weight",
+                            shape: [hidden, patch * patch * patch * configuration.in_channels]),
+                        bias: try state.require("vit.patch_embedding.patch_embeddings.1.bias", shape: [hidden]))),
                 patch: patch, positionEmbeddings: positions)
         case "conv":
             patchEmbedding = PatchEmbedding(
-                projection: .convolution(Conv3d(
-                    weight: try state.require("vit.patch_embedding.patch_embeddings.weight", shape: [hidden, configuration.in_channels, patch, patch, patch]),
-                    bias: try state.require("vit.patch_embedding.patch_embeddings.bias", shape: [hidden]), stride: patch)),
+                projection: .convolution(
+                    Conv3d(
+                        weight: try state.require(
+                            "vit.patch_embedding.patch_embeddings.weight", shape: [hidden, configuration.in_channels, patch, patch, patch]),
+                        bias: try state.require("vit.patch_embedding.patch_embeddings.bias", shape: [hidden]), stride: patch)),
                 patch: patch, positionEmbeddings: positions)
         default:
             throw NeuralEngineError("proj_type '\(configuration.proj_type)' is not perceptron or conv")
@@ -80,17 +85,24 @@ public struct UNETR: Sendable {
         for index in 0..<UNETRConfiguration.layers {
             let prefix = "vit.blocks.\(index)"
             func linear(_ name: String, _ shape: [Int], bias: Bool) throws(NeuralEngineError) -> Linear {
-                Linear(weight: try state.require("\(prefix).\(name).weight", shape: shape), bias: bias ? try state.require("\(prefix).\(name).bias") : nil)
+                Linear(
+                    weight: try state.require("\(prefix).\(name).weight", shape: shape),
+                    bias: bias ? try state.require("\(prefix).\(name).bias") : nil)
             }
-            blocks.append(TransformerBlock(
-                norm1: LayerNorm(weight: try state.require("\(prefix).norm1.weight", shape: [hidden]), bias: try state.require("\(prefix).norm1.bias")),
-                attention: SelfAttention(
-                    heads: configuration.num_heads, qkv: try linear("attn.qkv", [3 * hidden, hidden], bias: configuration.qkv_bias),
-                    outputProjection: try linear("attn.out_proj", [hidden, hidden], bias: true)),
-                norm2: LayerNorm(weight: try state.require("\(prefix).norm2.weight", shape: [hidden]), bias: try state.require("\(prefix).norm2.bias")),
-                mlp: MLPBlock(
-                    linear1: try linear("mlp.linear1", [configuration.mlp_dim, hidden], bias: true),
-                    linear2: try linear("mlp.linear2", [hidden, configuration.mlp_dim], bias: true))))
+            blocks.append(
+                TransformerBlock(
+                    norm1: LayerNorm(
+                        weight: try state.require("\(prefix).norm1.weight", shape: [hidden]),
+                        bias: try state.require("\(prefix).norm1.bias")),
+                    attention: SelfAttention(
+                        heads: configuration.num_heads, qkv: try linear("attn.qkv", [3 * hidden, hidden], bias: configuration.qkv_bias),
+                        outputProjection: try linear("attn.out_proj", [hidden, hidden], bias: true)),
+                    norm2: LayerNorm(
+                        weight: try state.require("\(prefix).norm2.weight", shape: [hidden]),
+                        bias: try state.require("\(prefix).norm2.bias")),
+                    mlp: MLPBlock(
+                        linear1: try linear("mlp.linear1", [configuration.mlp_dim, hidden], bias: true),
+                        linear2: try linear("mlp.linear2", [hidden, configuration.mlp_dim], bias: true))))
             // MONAI keeps a (never used) cross-attention norm in every block.
             _ = state.optional("\(prefix).norm_cross_attn.weight")
             _ = state.optional("\(prefix).norm_cross_attn.bias")
@@ -117,7 +129,9 @@ public struct UNETR: Sendable {
     /// Logits [B, out_channels, X, Y, Z] of an input [B, in_channels, X, Y, Z] of `img_size`.
     public func forward(_ input: Tensor) throws(NeuralEngineError) -> Tensor {
         guard input.shape.count == 5, input.shape[1] == configuration.in_channels, Array(input.shape[2...]) == configuration.img_size else {
-            throw NeuralEngineError("UNETR takes [B, \(configuration.in_channels), \(configuration.img_size.map(String.init).joined(separator: ", "))], got \(input.shape)")
+            throw NeuralEngineError(
+                "UNETR takes [B, \(configuration.in_channels), \(configuration.img_size.map(String.init).joined(separator: ", "))], got \(input.shape)"
+            )
         }
         var x = try patchEmbedding.forward(input)
         var hidden = [Tensor]()

@@ -59,7 +59,9 @@ public struct UnetResBlock: Sendable {
                 residual = try conv3.forward(concatenating: parts)
                 norm3.apply(to: &residual)
             } else {
-                guard parts.count == 1 else { throw NeuralEngineError("a residual block without conv3 takes one input, not \(parts.count)") }
+                guard parts.count == 1 else {
+                    throw NeuralEngineError("a residual block without conv3 takes one input, not \(parts.count)")
+                }
                 residual = parts[0]
             }
             out = try conv1.forward(concatenating: parts)

@@ -37,7 +37,8 @@ public struct ClassicalEngine: SegmentationEngine {
         var brain = voxels.map { $0 > headThreshold }
         let margins = (
             x: Int((scalpMargin / geometry.columnSpacing).rounded(.up)), y: Int((scalpMargin / geometry.rowSpacing).rounded(.up)),
-            z: Int((scalpMargin / (geometry.sliceThicknesses.reduce(0, +) / Double(slices))).rounded(.up)))
+            z: Int((scalpMargin / (geometry.sliceThicknesses.reduce(0, +) / Double(slices))).rounded(.up))
+        )
         brain = Morphology.fillHolesPerSlice(brain, columns: columns, rows: rows, slices: slices)
         brain = Morphology.erode(brain, columns: columns, rows: rows, slices: slices, radii: margins)
         progress(0.25)

@@ -58,7 +58,9 @@ public struct IntracranialMask: Sendable {
         func erode(_ m: [Bool], _ mm: Double, beyondEdgeSet: Bool = true) -> [Bool] {
             Morphology.erode(m, columns: columns, rows: rows, slices: slices, radii: radii(mm), beyondEdgeSet: beyondEdgeSet)
         }
-        func dilate(_ m: [Bool], _ mm: Double) -> [Bool] { Morphology.dilate(m, columns: columns, rows: rows, slices: slices, radii: radii(mm)) }
+        func dilate(_ m: [Bool], _ mm: Double) -> [Bool] {
+            Morphology.dilate(m, columns: columns, rows: rows, slices: slices, radii: radii(mm))
+        }
 
         // 1. Head.
         let positive = Statistics.sample(voxels, limit: 1_000_000).filter { $0 > 0 }
@@ -87,7 +89,8 @@ public struct IntracranialMask: Sendable {
         // 3–4. Tissue; opened until the part holding the deep region no longer reaches the scalp; grown back.
         let level = tissueFraction * reference
         let tissue = zip(head, voxels).map { $0 && $1 > level }
-        let surface = Self.interiorSurface(of: head, depth: scalpDepth, columns: columns, rows: rows, slices: slices, radii: radii(scalpDepth))
+        let surface = Self.interiorSurface(
+            of: head, depth: scalpDepth, columns: columns, rows: rows, slices: slices, radii: radii(scalpDepth))
         let surfaceCount = max(1, surface.lazy.filter { $0 }.count)
         var brain = empty, separated = false
         for radius in openingRadii {
@@ -127,12 +130,15 @@ public struct IntracranialMask: Sendable {
     }
 
     /// The band `depth` mm inside the head's outer surface, leaving out the volume's own faces (a field of view that cuts the head).
-    static func interiorSurface(of head: [Bool], depth: Double, columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int)) -> [Bool] {
+    static func interiorSurface(of head: [Bool], depth: Double, columns: Int, rows: Int, slices: Int, radii: (x: Int, y: Int, z: Int))
+        -> [Bool]
+    {
         let inner = Morphology.erode(head, columns: columns, rows: rows, slices: slices, radii: radii)
         let plane = columns * rows
         return head.indices.map { index in
             let x = index % columns, y = (index / columns) % rows, z = index / plane
-            let nearFace = x < radii.x || y < radii.y || z < radii.z || x >= columns - radii.x || y >= rows - radii.y || z >= slices - radii.z
+            let nearFace =
+                x < radii.x || y < radii.y || z < radii.z || x >= columns - radii.x || y >= rows - radii.y || z >= slices - radii.z
             return head[index] && !inner[index] && !nearFace
         }
     }

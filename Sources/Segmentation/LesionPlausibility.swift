@@ -155,7 +155,8 @@ extension LesionPlausibility {
         guard count > 0 else { return (mask, []) }
         let spacing = (x: geometry.columnSpacing, y: geometry.rowSpacing, z: geometry.sliceThicknesses.reduce(0, +) / Double(slices))
         let core = Morphology.erode(
-            intracranial, columns: columns, rows: rows, slices: slices, radii: Morphology.radii(limits.inner_surface_depth_mm!, spacing: spacing, minimum: 1))
+            intracranial, columns: columns, rows: rows, slices: slices,
+            radii: Morphology.radii(limits.inner_surface_depth_mm!, spacing: spacing, minimum: 1))
         let thicknesses = geometry.sliceThicknesses
         let pixelArea = geometry.rowSpacing * geometry.columnSpacing
         var voxels = [Int](repeating: 0, count: count + 1), inside = voxels, onSurface = voxels
@@ -180,7 +181,8 @@ extension LesionPlausibility {
         let bounds = VoxelBounds.of(labels, count: count, columns: columns, rows: rows)
         /// Longest diameter over the diameter of a sphere of the component's volume.
         func elongation(_ label: Int) -> Double {
-            guard let measurement = LesionMeasurement.measure(label: Int32(label), labels: labels, volume: volume, bounds: bounds[label]) else { return 0 }
+            guard let measurement = LesionMeasurement.measure(label: Int32(label), labels: labels, volume: volume, bounds: bounds[label])
+            else { return 0 }
             let sphere = cbrt(6 * measurement.volume / Double.pi)
             return sphere > 0 ? measurement.longestDiameter / sphere : 0
         }
@@ -200,7 +202,10 @@ extension LesionPlausibility {
                     nil
                 }
             if let reason {
-                rejected.append(Rejection(reason: reason, volume: volumes[label], voxelCount: voxels[label], centroid: centroids[label] / Double(voxels[label])))
+                rejected.append(
+                    Rejection(
+                        reason: reason, volume: volumes[label], voxelCount: voxels[label],
+                        centroid: centroids[label] / Double(voxels[label])))
             } else {
                 keep[label] = true
             }

@@ -59,7 +59,8 @@ enum Morphology {
                     @inline(__always) func add(_ row: Int, _ sign: Int16) {
                         var j = 0
                         while j < vectorEnd {
-                            let values = SIMD16<Int16>(truncatingIfNeeded: sourceBase.loadUnaligned(fromByteOffset: row + j, as: SIMD16<UInt8>.self))
+                            let values = SIMD16<Int16>(
+                                truncatingIfNeeded: sourceBase.loadUnaligned(fromByteOffset: row + j, as: SIMD16<UInt8>.self))
                             let window = counts.loadUnaligned(fromByteOffset: 2 * j, as: SIMD16<Int16>.self)
                             counts.storeBytes(of: window &+ values &* sign, toByteOffset: 2 * j, as: SIMD16<Int16>.self)
                             j += 16
@@ -197,7 +198,8 @@ enum Morphology {
     static func isSliceBorder(_ index: Int, labels: [Int32], columns: Int, rows: Int) -> Bool {
         let x = index % columns, y = (index / columns) % rows, label = labels[index]
         if x == 0 || y == 0 || x == columns - 1 || y == rows - 1 { return true }
-        return labels[index - 1] != label || labels[index + 1] != label || labels[index - columns] != label || labels[index + columns] != label
+        return labels[index - 1] != label || labels[index + 1] != label || labels[index - columns] != label
+            || labels[index + columns] != label
     }
 }
 

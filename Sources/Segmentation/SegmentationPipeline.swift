@@ -88,9 +88,12 @@ public struct SegmentationPipeline: Sendable {
         let (labels, bounds, measurements) = timed("lesions") { () -> ([Int32], [VoxelBounds?], [LesionMeasurement]) in
             let (labels, count) = ConnectedComponents.label(mask, columns: volume.columns, rows: volume.rows, slices: volume.slices)
             let bounds = VoxelBounds.of(labels, count: count, columns: volume.columns, rows: volume.rows)
-            let measurements = count == 0 ? [] : (1...Int32(count)).compactMap {
-                LesionMeasurement.measure(label: $0, labels: labels, volume: volume, bounds: bounds[Int($0)])
-            }
+            let measurements =
+                count == 0
+                ? []
+                : (1...Int32(count)).compactMap {
+                    LesionMeasurement.measure(label: $0, labels: labels, volume: volume, bounds: bounds[Int($0)])
+                }
             return (labels, bounds, measurements)
         }
         let lesions = measurements.enumerated().map { offset, measurement in
@@ -101,7 +104,9 @@ public struct SegmentationPipeline: Sendable {
                 measurement: measurement)
         }
         let contours = timed("contours") {
-            lesions.map { LesionContour.contours(label: Int32($0.number), labels: labels, geometry: volume.geometry, bounds: bounds[$0.number]) }
+            lesions.map {
+                LesionContour.contours(label: Int32($0.number), labels: labels, geometry: volume.geometry, bounds: bounds[$0.number])
+            }
         }
         var output: Data?
         var sopInstanceUID: String?, seriesInstanceUID: String?
@@ -116,16 +121,19 @@ public struct SegmentationPipeline: Sendable {
                 case .rtstruct:
                     dataset = try RTStructureSetWriter.dataset(
                         lesions: zip(lesions, contours).map { lesion, contours in
-                            StructureSetLesion(name: lesion.name, color: (lesion.color.red, lesion.color.green, lesion.color.blue), contours: contours)
+                            StructureSetLesion(
+                                name: lesion.name, color: (lesion.color.red, lesion.color.green, lesion.color.blue), contours: contours)
                         },
                         volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop, seriesInstanceUID: series)
                 case .seg:
                     let plane = volume.columns * volume.rows
                     let segments = lesions.map { lesion in
                         let box = bounds[lesion.number]!
-                        return SegmentationWriter.Segment(label: lesion.name, planes: (box.minimum.z...box.maximum.z).map { slice in
-                            (slice, (0..<plane).map { labels[slice * plane + $0] == Int32(lesion.number) })
-                        })
+                        return SegmentationWriter.Segment(
+                            label: lesion.name,
+                            planes: (box.minimum.z...box.maximum.z).map { slice in
+                                (slice, (0..<plane).map { labels[slice * plane + $0] == Int32(lesion.number) })
+                            })
                     }
                     dataset = try SegmentationWriter.dataset(
                         segments: segments, volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop,

@@ -50,7 +50,8 @@ public struct SeriesChoice: Sendable, Equatable {
         public init(seriesInstanceUID: String, instances: Int, values: (Tag) -> [String]) {
             func first(_ tag: Tag) -> String { values(tag).first ?? "" }
             self.init(
-                seriesInstanceUID: seriesInstanceUID, modality: first(Tag.modality), description: first(Tag.seriesDescription), instances: instances)
+                seriesInstanceUID: seriesInstanceUID, modality: first(Tag.modality), description: first(Tag.seriesDescription),
+                instances: instances)
             protocolName = first(Tag.protocolName)
             contrastAgent = first(Tag.contrastBolusAgent)
             scanningSequence = values(Tag.scanningSequence).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -85,13 +86,17 @@ public struct SeriesChoice: Sendable, Equatable {
         public var found: [(description: String, sequence: Sequence, instances: Int)]
         public var description: String {
             let wanted = accepted.map(\.words).joined(separator: " or ")
-            guard !found.isEmpty else { return "the engine reads \(wanted); the study has no MR series of at least \(minimumImages) images" }
+            guard !found.isEmpty else {
+                return "the engine reads \(wanted); the study has no MR series of at least \(minimumImages) images"
+            }
             let held = found.map { "\($0.sequence.words) (\"\($0.description)\", \($0.instances) images)" }.joined(separator: ", ")
             return "the engine reads \(wanted); the study holds \(held)"
         }
 
         public static func == (a: NoMatch, b: NoMatch) -> Bool {
-            a.accepted == b.accepted && a.found.map { "\($0.description)|\($0.sequence)|\($0.instances)" } == b.found.map { "\($0.description)|\($0.sequence)|\($0.instances)" }
+            a.accepted == b.accepted
+                && a.found.map { "\($0.description)|\($0.sequence)|\($0.instances)" }
+                    == b.found.map { "\($0.description)|\($0.sequence)|\($0.instances)" }
         }
     }
 
@@ -99,7 +104,9 @@ public struct SeriesChoice: Sendable, Equatable {
     /// What Metis's engines read when a card says nothing: post-contrast T1, else FLAIR.
     public static let defaultSequences: [Sequence] = [.t1c, .flair]
 
-    static let contrastWords = ["gado", "gad", "gd", "+c", "c+", "post", "contrast", "inj", "ce ", "apres", "dotarem", "gadovist", "multihance", "prohance"]
+    static let contrastWords = [
+        "gado", "gad", "gd", "+c", "c+", "post", "contrast", "inj", "ce ", "apres", "dotarem", "gadovist", "multihance", "prohance",
+    ]
     static let noContrastWords = ["sans", "without", "w/o", "pre ", "pre-", "non inj", "no contrast", "native", "natif"]
     static let t1Words = ["t1", "mprage", "spgr", "bravo", "vibe", "tfe", "flash", "fspgr", "mp2rage"]
     static let flairWords = ["flair", "dark-fluid", "dark fluid", "darkfluid"]
@@ -109,7 +116,8 @@ public struct SeriesChoice: Sendable, Equatable {
     /// The sequence of a candidate and the evidence, in words. `siteNames`:
     /// the site's protocol or description words → sequence, tried first.
     public static func classify(_ c: Candidate, siteNames: [String: Sequence] = [:]) -> (Sequence, String) {
-        let text = " " + (c.description + " " + c.protocolName).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) + " "
+        let text =
+            " " + (c.description + " " + c.protocolName).folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil) + " "
         func has(_ words: [String]) -> Bool { words.contains { text.contains($0) } }
         for (name, sequence) in siteNames.sorted(by: { $0.key.count > $1.key.count }) {
             let folded = name.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil)
@@ -117,7 +125,11 @@ public struct SeriesChoice: Sendable, Equatable {
         }
         let types = c.imageType.map { $0.uppercased() }
         if types.contains(where: { ["DIFFUSION", "ADC", "TRACEW", "FA"].contains($0) }) || has(diffusionWords) {
-            return (.dwi, types.contains("DIFFUSION") || types.contains("ADC") ? "its image type \(c.imageType.joined(separator: "\\"))" : "its description")
+            return (
+                .dwi,
+                types.contains("DIFFUSION") || types.contains("ADC")
+                    ? "its image type \(c.imageType.joined(separator: "\\"))" : "its description"
+            )
         }
         let inversion = c.inversionTime ?? 0, tr = c.repetitionTime ?? 0, te = c.echoTime ?? 0
         if inversion >= 1400 && tr >= 4000 { return (.flair, "its inversion time \(Int(inversion)) ms and TR \(Int(tr)) ms") }
@@ -130,9 +142,16 @@ public struct SeriesChoice: Sendable, Equatable {
         let t2Physics = tr >= 2000 && te >= 60 && inversion < 1400
         let t1 = t1Physics || (has(t1Words) && !t2Physics)
         if t1 && (agent || saysContrast) {
-            return (.t1c, agent ? "its contrast agent \"\(c.contrastAgent)\"\(t1Physics ? " and T1 timing (TR \(Int(tr)), TE \(te) ms)" : "")" : "its description")
+            return (
+                .t1c,
+                agent
+                    ? "its contrast agent \"\(c.contrastAgent)\"\(t1Physics ? " and T1 timing (TR \(Int(tr)), TE \(te) ms)" : "")"
+                    : "its description"
+            )
         }
-        if t2Physics || (has(t2Words) && !t1) { return (.t2, t2Physics ? "its timing (TR \(Int(tr)), TE \(Int(te)) ms)" : "its description") }
+        if t2Physics || (has(t2Words) && !t1) {
+            return (.t2, t2Physics ? "its timing (TR \(Int(tr)), TE \(Int(te)) ms)" : "its description")
+        }
         if t1 { return (.t1, t1Physics ? "T1 timing and no contrast agent" : "its description, with no contrast agent") }
         return (.other, "nothing in its attributes names a sequence")
     }
@@ -146,9 +165,10 @@ public struct SeriesChoice: Sendable, Equatable {
         for sequence in accepted {
             let group = classified.filter { $0.1.0 == sequence }
             if let best = group.max(by: { $0.0.instances < $1.0.instances }) {
-                return .success(SeriesChoice(
-                    seriesInstanceUID: best.0.seriesInstanceUID, sequence: sequence,
-                    reason: "\(sequence.words) by \(best.1.1): \"\(best.0.description)\" (\(best.0.instances) images)"))
+                return .success(
+                    SeriesChoice(
+                        seriesInstanceUID: best.0.seriesInstanceUID, sequence: sequence,
+                        reason: "\(sequence.words) by \(best.1.1): \"\(best.0.description)\" (\(best.0.instances) images)"))
             }
         }
         return .failure(NoMatch(accepted: accepted, found: classified.map { ($0.0.description, $0.1.0, $0.0.instances) }))

@@ -74,7 +74,8 @@ public struct PipelineRunner: SegmentationRunner {
     ) async throws -> SegmentationOutcome {
         guard name.isEmpty || name == engine.name else { throw SegmentationWorkflowError.unknownEngine(name, available: [engine.name]) }
         let files = try instances.map { try DICOMReader.read($0) }
-        let result = try SegmentationPipeline(engine: engine, softwareVersion: softwareVersion).run(files, format: format, progress: progress)
+        let result = try SegmentationPipeline(engine: engine, softwareVersion: softwareVersion).run(
+            files, format: format, progress: progress)
         inspect?(result)
         return SegmentationOutcome(result, source: files[0].dataset)
     }

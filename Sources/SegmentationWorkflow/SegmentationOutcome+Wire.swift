@@ -31,7 +31,11 @@ extension Metis_V1_SegmentResult {
         }
         slices = UInt32(outcome.slices)
         sliceSpacingMm = outcome.sliceSpacing
-        timings = outcome.timings.map { timing in .with { $0.stage = timing.stage; $0.seconds = timing.seconds } }
+        timings = outcome.timings.map { timing in
+            .with {
+                $0.stage = timing.stage; $0.seconds = timing.seconds
+            }
+        }
         lesions = outcome.lesions.map(Metis_V1_Lesion.init)
     }
 }
@@ -42,7 +46,8 @@ extension SegmentationOutcome {
         var output: Output?
         if !message.output.isEmpty {
             output = Output(
-                dicom: message.output, format: message.outputFormat == .seg ? .seg : .rtstruct, sopInstanceUID: message.outputSopInstanceUid,
+                dicom: message.output, format: message.outputFormat == .seg ? .seg : .rtstruct,
+                sopInstanceUID: message.outputSopInstanceUid,
                 seriesInstanceUID: message.outputSeriesInstanceUid)
         }
         var lesions = [Lesion]()
@@ -57,7 +62,8 @@ extension SegmentationOutcome {
             engine: message.engine, engineVersion: message.engineVersion, notice: message.notice, lesions: lesions, rejected: rejected,
             intracranialVolume: message.intracranialVolumeMm3, output: output, timings: message.timings.map { ($0.stage, $0.seconds) },
             slices: Int(message.slices), sliceSpacing: message.sliceSpacingMm,
-            headCentroid: message.headCentroidMm.count == 3 ? SIMD3(message.headCentroidMm[0], message.headCentroidMm[1], message.headCentroidMm[2]) : nil)
+            headCentroid: message.headCentroidMm.count == 3
+                ? SIMD3(message.headCentroidMm[0], message.headCentroidMm[1], message.headCentroidMm[2]) : nil)
     }
 
     /// What metis-tracking keeps of the run: the examination and its lesions.
@@ -116,7 +122,8 @@ extension Lesion {
             measurement: .init(
                 volume: message.volumeMm3, voxelCount: Int(message.voxelCount), longestDiameter: message.longestDiameterMm,
                 longestAxialDiameter: message.longestAxialDiameterMm, perpendicularDiameter: message.perpendicularDiameterMm,
-                axialDiameterSlice: Int(message.axialDiameterSlice), centroid: SIMD3(message.centroid[0], message.centroid[1], message.centroid[2]),
+                axialDiameterSlice: Int(message.axialDiameterSlice),
+                centroid: SIMD3(message.centroid[0], message.centroid[1], message.centroid[2]),
                 firstSlice: Int(message.firstSlice), lastSlice: Int(message.lastSlice), meanIntensity: message.meanIntensity))
     }
 }

@@ -28,7 +28,9 @@ public struct SegmentationOutcome: Sendable {
         public var patientSex = ""
         public var studyDate = ""
 
-        public init(patientID: String = "", patientName: String = "", patientBirthDate: String = "", patientSex: String = "", studyDate: String = "") {
+        public init(
+            patientID: String = "", patientName: String = "", patientBirthDate: String = "", patientSex: String = "", studyDate: String = ""
+        ) {
             self.patientID = patientID
             self.patientName = patientName
             self.patientBirthDate = patientBirthDate

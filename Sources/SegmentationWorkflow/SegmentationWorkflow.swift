@@ -104,7 +104,9 @@ public struct SegmentationWorkflow: Sendable {
         }
         logger.info(
             "segmentation stored",
-            metadata: ["dicom.study_instance_uid": "\(request.study)", "engine": "\(outcome.engine)", "lesions": "\(outcome.lesions.count)"])
+            metadata: [
+                "dicom.study_instance_uid": "\(request.study)", "engine": "\(outcome.engine)", "lesions": "\(outcome.lesions.count)",
+            ])
         return SegmentationReport(
             studyInstanceUID: request.study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
             engine: outcome.engine, engineVersion: outcome.engineVersion, notice: outcome.notice, lesions: outcome.lesions,
@@ -121,17 +123,23 @@ public struct SegmentationWorkflow: Sendable {
             guard let candidate = candidates.first(where: { $0.seriesInstanceUID == requested }) else {
                 throw SegmentationWorkflowError.noSeries(study: request.study, series: requested)
             }
-            return (SeriesChoice(seriesInstanceUID: requested, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)"), request.engine)
+            return (
+                SeriesChoice(
+                    seriesInstanceUID: requested, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)"),
+                request.engine
+            )
         }
         let offer = try await runner.describe()
         let engine = request.engine.isEmpty ? offer.defaultEngine : request.engine
-        let accepted = engine == "unetr" && !offer.modelSequences.isEmpty
+        let accepted =
+            engine == "unetr" && !offer.modelSequences.isEmpty
             ? offer.modelSequences.compactMap(SeriesChoice.Sequence.init(rawValue:)) : SeriesChoice.defaultSequences
         switch SeriesChoice.pick(candidates, accepted: accepted, siteNames: sequenceNames) {
         case .success(let choice):
             return (choice, request.engine)
         case .failure(let none):
-            if request.fallback, engine != "classical", case .success(var choice) = SeriesChoice.pick(candidates, siteNames: sequenceNames) {
+            if request.fallback, engine != "classical", case .success(var choice) = SeriesChoice.pick(candidates, siteNames: sequenceNames)
+            {
                 choice.reason += "; the classical engine instead of \(engine) (fallback): \(none)"
                 return (choice, "classical")
             }

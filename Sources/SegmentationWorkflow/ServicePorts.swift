@@ -18,16 +18,18 @@ public struct StorageSegmentationPorts: SegmentationSeriesSource, SegmentationRe
 
     public func candidates(study: String) async throws -> [SeriesChoice.Candidate] {
         let response = try await calling {
-            try await storage.query(.with {
-                $0.level = .series
-                $0.studyInstanceUid = study
-                $0.includeFields = SeriesChoice.Candidate.attributeTags.map(\.jsonKey)
-            })
+            try await storage.query(
+                .with {
+                    $0.level = .series
+                    $0.studyInstanceUid = study
+                    $0.includeFields = SeriesChoice.Candidate.attributeTags.map(\.jsonKey)
+                })
         }
         return try response.matches.map { json in
             let attributes = try DICOMJSON.decode(Data(json.utf8))
             return SeriesChoice.Candidate(
-                seriesInstanceUID: attributes.string(.seriesInstanceUID) ?? "", instances: attributes.int(.numberOfSeriesRelatedInstances) ?? 0
+                seriesInstanceUID: attributes.string(.seriesInstanceUID) ?? "",
+                instances: attributes.int(.numberOfSeriesRelatedInstances) ?? 0
             ) { attributes.strings($0) ?? [] }
         }
     }
@@ -35,10 +37,12 @@ public struct StorageSegmentationPorts: SegmentationSeriesSource, SegmentationRe
     public func instances(study: String, series: String) async throws -> [Data] {
         try await calling {
             var instances = [Data]()
-            for try await chunk in storage.retrieveInstances(.with {
-                $0.studyInstanceUid = study
-                $0.seriesInstanceUid = series
-            }) {
+            for try await chunk in storage.retrieveInstances(
+                .with {
+                    $0.studyInstanceUid = study
+                    $0.seriesInstanceUid = series
+                })
+            {
                 if chunk.offset == 0 { instances.append(Data(capacity: Int(chunk.totalSize))) }
                 instances[instances.count - 1].append(chunk.data)
             }
@@ -48,34 +52,37 @@ public struct StorageSegmentationPorts: SegmentationSeriesSource, SegmentationRe
 
     public func store(_ output: SegmentationOutcome.Output, study: String, source: String, engine: String) async throws -> String {
         _ = try await calling {
-            try await storage.storeInstance(.with {
-                $0.dicom = output.dicom
-                $0.segmentationOrigin = .with {
-                    $0.sourceSeriesInstanceUid = source
-                    $0.engine = engine
-                }
-            })
+            try await storage.storeInstance(
+                .with {
+                    $0.dicom = output.dicom
+                    $0.segmentationOrigin = .with {
+                        $0.sourceSeriesInstanceUid = source
+                        $0.engine = engine
+                    }
+                })
         }
         return "/dicom-web/studies/\(study)/series/\(output.seriesInstanceUID)"
     }
 
     public func previousResults(study: String) async throws -> [String] {
         let response = try await calling {
-            try await storage.query(.with {
-                $0.level = .series
-                $0.studyInstanceUid = study
-                $0.segmentationResultsOnly = true
-            })
+            try await storage.query(
+                .with {
+                    $0.level = .series
+                    $0.studyInstanceUid = study
+                    $0.segmentationResultsOnly = true
+                })
         }
         return try response.matches.compactMap { try DICOMJSON.decode(Data($0.utf8)).string(.seriesInstanceUID) }
     }
 
     public func remove(study: String, series: String) async throws {
         _ = try await calling {
-            try await storage.deleteSeries(.with {
-                $0.studyInstanceUid = study
-                $0.seriesInstanceUid = series
-            })
+            try await storage.deleteSeries(
+                .with {
+                    $0.studyInstanceUid = study
+                    $0.seriesInstanceUid = series
+                })
         }
     }
 
@@ -108,11 +115,13 @@ public struct WorkerSegmentationRunner: SegmentationRunner {
             attempt += 1
             do {
                 var result: Metis_V1_SegmentResult?
-                for try await event in inference.segment(.with {
-                    $0.instances = instances
-                    $0.engine = engine
-                    $0.outputFormat = format == .seg ? .seg : .rtstruct
-                }, options: Self.jobOptions) {
+                for try await event in inference.segment(
+                    .with {
+                        $0.instances = instances
+                        $0.engine = engine
+                        $0.outputFormat = format == .seg ? .seg : .rtstruct
+                    }, options: Self.jobOptions)
+                {
                     switch event.event {
                     case .result(let value): result = value
                     case .progress(let value): progress(value.stage, value.fraction)
@@ -120,12 +129,14 @@ public struct WorkerSegmentationRunner: SegmentationRunner {
                     }
                 }
                 guard let result else {
-                    throw SegmentationWorkflowError.service("metis-inference", RPCError(code: .internal, message: "the worker ended the job without a result"))
+                    throw SegmentationWorkflowError.service(
+                        "metis-inference", RPCError(code: .internal, message: "the worker ended the job without a result"))
                 }
                 do {
                     return try SegmentationOutcome(result)
                 } catch {
-                    throw SegmentationWorkflowError.service("metis-inference", RPCError(code: .internal, message: "the worker's result: \(error)"))
+                    throw SegmentationWorkflowError.service(
+                        "metis-inference", RPCError(code: .internal, message: "the worker's result: \(error)"))
                 }
             } catch let error as RPCError {
                 if attempt == 1, !Task.isCancelled, [.unavailable, .cancelled].contains(error.code) { continue }

@@ -49,10 +49,14 @@ enum AttributeMatching {
                 var parts = [String](), arguments = [String]()
                 if !low.isEmpty { parts.append("\(column) >= ?"); arguments.append(String(low)) }
                 // An upper time bound includes its whole last unit: 10 matches up to 10:59:59.
-                if !high.isEmpty { parts.append("\(column) <= ?"); arguments.append(String(high) + (attribute.kind == .time ? "\u{FFFF}" : "")) }
+                if !high.isEmpty {
+                    parts.append("\(column) <= ?"); arguments.append(String(high) + (attribute.kind == .time ? "\u{FFFF}" : ""))
+                }
                 return Condition(sql: "(" + parts.joined(separator: " AND ") + ")", arguments: arguments)
             }
-            guard valid(value[...]) else { throw .invalid("\(attribute.keyword) '\(value)' is not a valid \(attribute.kind == .date ? "date" : "time")") }
+            guard valid(value[...]) else {
+                throw .invalid("\(attribute.keyword) '\(value)' is not a valid \(attribute.kind == .date ? "date" : "time")")
+            }
             return attribute.kind == .date
                 ? Condition(sql: "\(column) = ?", arguments: [value])
                 : Condition(sql: "\(column) GLOB ?", arguments: [value + "*"])
@@ -60,7 +64,9 @@ enum AttributeMatching {
             guard let number = Int(value) else { throw .invalid("\(attribute.keyword) '\(value)' is not an integer") }
             return Condition(sql: "\(column) = ?", arguments: [String(number)])
         case .codeList:
-            guard !value.contains("*"), !value.contains("?") else { return Condition(sql: "\(column) GLOB ?", arguments: ["*" + value + "*"]) }
+            guard !value.contains("*"), !value.contains("?") else {
+                return Condition(sql: "\(column) GLOB ?", arguments: ["*" + value + "*"])
+            }
             return Condition(
                 sql: "('\\\\' || \(column) || '\\\\') GLOB ?", arguments: ["*\\" + Self.escapedForGlob(value) + "\\*"])
         case .text, .personName:

@@ -124,7 +124,9 @@ struct BlobStore: Sendable {
             return nil
         }
         if let failure {
-            throw .io("cannot read blob \(sha256): \(failure == 0 ? "it ends before byte \(offset + count)" : String(cString: strerror(failure)))")
+            throw .io(
+                "cannot read blob \(sha256): \(failure == 0 ? "it ends before byte \(offset + count)" : String(cString: strerror(failure)))"
+            )
         }
         return data
     }

@@ -16,7 +16,8 @@ public struct StorageCommand: AsyncParsableCommand {
         try await ServiceProcess.run(common: common, listen: listen, label: "metis.storage", defaultAddress: \.storageAddress) {
             configuration, address, logger in
             try await StorageServer.build(
-                configuration: StorageConfiguration(directory: configuration.storageDirectory, address: address, rpc: try configuration.rpcServer()),
+                configuration: StorageConfiguration(
+                    directory: configuration.storageDirectory, address: address, rpc: try configuration.rpcServer()),
                 version: MetisVersion.current, logger: logger)
         }
     }

@@ -33,8 +33,9 @@ extension StorageIndex {
     private typealias Attribute = AttributeMatching.Attribute
 
     private static let studyAttributes: [Attribute] = [
-        .init(keyword: "PatientName", tag: Tag.patientName, vr: .PN, column: "p.patient_name", kind: .personName,
-              matchColumn: "p.patient_name_folded"),
+        .init(
+            keyword: "PatientName", tag: Tag.patientName, vr: .PN, column: "p.patient_name", kind: .personName,
+            matchColumn: "p.patient_name_folded"),
         .init(keyword: "PatientID", tag: Tag.patientID, vr: .LO, column: "p.patient_id", kind: .text),
         .init(keyword: "PatientBirthDate", tag: Tag.patientBirthDate, vr: .DA, column: "p.birth_date", kind: .date),
         .init(keyword: "PatientSex", tag: Tag.patientSex, vr: .CS, column: "p.sex", kind: .text),
@@ -44,7 +45,8 @@ extension StorageIndex {
         .init(keyword: "StudyDescription", tag: Tag.studyDescription, vr: .LO, column: "st.study_description", kind: .text),
         .init(keyword: "AccessionNumber", tag: Tag.accessionNumber, vr: .SH, column: "st.accession_number", kind: .text),
         .init(keyword: "ModalitiesInStudy", tag: Tag.modalitiesInStudy, vr: .CS, column: "st.modalities_in_study", kind: .codeList),
-        .init(keyword: "ReferringPhysicianName", tag: Tag.referringPhysicianName, vr: .PN, column: "st.referring_physician_name", kind: .text),
+        .init(
+            keyword: "ReferringPhysicianName", tag: Tag.referringPhysicianName, vr: .PN, column: "st.referring_physician_name", kind: .text),
         .init(keyword: "StudyID", tag: Tag.studyID, vr: .SH, column: "st.study_id", kind: .text),
     ]
     private static let seriesAttributes: [Attribute] = [
@@ -62,14 +64,17 @@ extension StorageIndex {
     private static func belongsToAll(_ tag: Tag, level: QueryLevel) -> Bool {
         switch level {
         case .study:
-            return tag.group == 0x0010 || [
-                Tag.issuerOfAccessionNumberSequence, Tag.procedureCodeSequence, Tag.nameOfPhysiciansReadingStudy, Tag.admittingDiagnosesDescription, Tag.requestedProcedureDescription,
-                Tag.requestingPhysician, Tag.requestingService,
-            ].contains(tag)
+            return tag.group == 0x0010
+                || [
+                    Tag.issuerOfAccessionNumberSequence, Tag.procedureCodeSequence, Tag.nameOfPhysiciansReadingStudy,
+                    Tag.admittingDiagnosesDescription, Tag.requestedProcedureDescription,
+                    Tag.requestingPhysician, Tag.requestingService,
+                ].contains(tag)
         case .series:
             return [
                 Tag.manufacturer, Tag.institutionName, Tag.stationName, Tag.manufacturerModelName, Tag.bodyPartExamined,
-                Tag.protocolName, Tag.frameOfReferenceUID, Tag.laterality, Tag.performedProcedureStepStartDate, Tag.performedProcedureStepStartTime,
+                Tag.protocolName, Tag.frameOfReferenceUID, Tag.laterality, Tag.performedProcedureStepStartDate,
+                Tag.performedProcedureStepStartTime,
                 Tag.requestAttributesSequence, Tag.seriesDescriptionCodeSequence,
             ].contains(tag)
         case .instance:
@@ -97,7 +102,10 @@ extension StorageIndex {
             from = "studies st JOIN patients p ON p.id = st.patient_id"
             counts = [
                 (Tag.numberOfStudyRelatedSeries, "(SELECT COUNT(*) FROM series c WHERE c.study_id = st.id)"),
-                (Tag.numberOfStudyRelatedInstances, "(SELECT COUNT(*) FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id)"),
+                (
+                    Tag.numberOfStudyRelatedInstances,
+                    "(SELECT COUNT(*) FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id)"
+                ),
             ]
             order = "st.study_date, st.study_time, st.id"
         case .series:
@@ -107,7 +115,8 @@ extension StorageIndex {
             order = "st.id, se.series_number, se.id"
         case .instance:
             attributes = Self.studyAttributes + Self.seriesAttributes + Self.instanceAttributes
-            from = "instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id"
+            from =
+                "instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id"
             order = "se.id, i.instance_number, i.id"
         }
         var conditions = [String]()
@@ -124,7 +133,9 @@ extension StorageIndex {
                 throw StorageError.invalid("cannot match on '\(key)' at \(query.level) level")
             }
             if query.fuzzyMatching, attribute.kind == .personName {
-                for word in PersonNameFolding.queryWords(value.replacingOccurrences(of: "*", with: " ").replacingOccurrences(of: "?", with: " ")) {
+                for word in PersonNameFolding.queryWords(
+                    value.replacingOccurrences(of: "*", with: " ").replacingOccurrences(of: "?", with: " "))
+                {
                     conditions.append("p.patient_name_words GLOB ?")
                     arguments.append("* " + AttributeMatching.escapedForGlob(word) + "*")
                 }
@@ -133,10 +144,13 @@ extension StorageIndex {
                 arguments += condition.arguments
             }
         }
-        var returned = query.level == .study ? Self.studyAttributes
-            : query.level == .series ? Self.seriesAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
-            : Self.instanceAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
-                + Self.seriesAttributes.filter { $0.keyword == "SeriesInstanceUID" }
+        var returned =
+            query.level == .study
+            ? Self.studyAttributes
+            : query.level == .series
+                ? Self.seriesAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
+                : Self.instanceAttributes + Self.studyAttributes.filter { $0.keyword == "StudyInstanceUID" }
+                    + Self.seriesAttributes.filter { $0.keyword == "SeriesInstanceUID" }
         // Requested attributes: from an index column when there is one, else from a representative instance's metadata.
         var fromMetadata = Set<Tag>()
         for field in query.includeFields {
@@ -156,12 +170,15 @@ extension StorageIndex {
         case .study: columns.append("'studies/' || st.study_instance_uid")
         case .series: columns.append("'studies/' || st.study_instance_uid || '/series/' || se.series_instance_uid")
         case .instance:
-            columns.append("'studies/' || st.study_instance_uid || '/series/' || se.series_instance_uid || '/instances/' || i.sop_instance_uid")
+            columns.append(
+                "'studies/' || st.study_instance_uid || '/series/' || se.series_instance_uid || '/instances/' || i.sop_instance_uid")
         }
         if readsMetadata {
             switch query.level {
             case .study:
-                columns.append("(SELECT ci.metadata_json FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id ORDER BY ci.id LIMIT 1)")
+                columns.append(
+                    "(SELECT ci.metadata_json FROM instances ci JOIN series cs ON cs.id = ci.series_id WHERE cs.study_id = st.id ORDER BY ci.id LIMIT 1)"
+                )
             case .series: columns.append("(SELECT c.metadata_json FROM instances c WHERE c.series_id = se.id ORDER BY c.id LIMIT 1)")
             case .instance: columns.append("i.metadata_json")
             }
@@ -184,10 +201,13 @@ extension StorageIndex {
             try Row.fetchAll(db.cachedStatement(sql: statement), arguments: statementArguments).map { row in
                 var members = [(key: String, text: Substring)]()
                 if readsMetadata, let text = row[pathColumn + 1] as String? {
-                    for member in JSONMembers.members(of: text, where: { key in
-                        guard let tag = Self.tag(key), !returnedTags.contains(tag) else { return false }
-                        return extraTags.contains(tag) || (includeAll && Self.belongsToAll(tag, level: level))
-                    }) where !member.value.contains("\"BulkDataURI\"") {
+                    for member in JSONMembers.members(
+                        of: text,
+                        where: { key in
+                            guard let tag = Self.tag(key), !returnedTags.contains(tag) else { return false }
+                            return extraTags.contains(tag) || (includeAll && Self.belongsToAll(tag, level: level))
+                        }) where !member.value.contains("\"BulkDataURI\"")
+                    {
                         members.append((member.key, member.value))
                     }
                 }
@@ -195,7 +215,8 @@ extension StorageIndex {
                     members.append((attribute.tag.jsonKey, Substring(Self.json(attribute.vr, row[index] as DatabaseValue).jsonText)))
                 }
                 for (offset, tag) in countTags.enumerated() {
-                    members.append((tag.jsonKey, Substring(Self.json(.IS, row[returnedAttributes.count + offset] as DatabaseValue).jsonText)))
+                    members.append(
+                        (tag.jsonKey, Substring(Self.json(.IS, row[returnedAttributes.count + offset] as DatabaseValue).jsonText)))
                 }
                 members.sort { $0.key < $1.key }
                 var json = "{"
@@ -228,7 +249,9 @@ extension StorageIndex {
             case .PN:
                 let groups = text.split(separator: "=", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
                 var name = [String: JSONValue]()
-                for (key, group) in zip(["Alphabetic", "Ideographic", "Phonetic"], groups) where !group.isEmpty { name[key] = .string(group) }
+                for (key, group) in zip(["Alphabetic", "Ideographic", "Phonetic"], groups) where !group.isEmpty {
+                    name[key] = .string(group)
+                }
                 attribute["Value"] = .array([.object(name)])
             case .CS where text.contains("\\"):
                 attribute["Value"] = .array(text.split(separator: "\\").map { .string(String($0)) })

@@ -42,11 +42,13 @@ final class StorageIndex: Sendable {
     /// Blocking: for the disk threads.
     func instance(_ sopInstanceUID: String) throws -> StoredInstance? {
         try database.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
-                    SELECT i.sha256, i.size, st.study_instance_uid, se.series_instance_uid FROM instances i
-                    JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
-                    WHERE i.sop_instance_uid = ?
-                    """), arguments: [sopInstanceUID]
+            try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT i.sha256, i.size, st.study_instance_uid, se.series_instance_uid FROM instances i
+                        JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id
+                        WHERE i.sop_instance_uid = ?
+                        """), arguments: [sopInstanceUID]
             ).map { StoredInstance(sha256: $0[0], size: $0[1], studyInstanceUID: $0[2], seriesInstanceUID: $0[3]) }
         }
     }
@@ -74,7 +76,8 @@ final class StorageIndex: Sendable {
                     kind: .conflict,
                     message: "SOP Instance UID \(instance.sopInstanceUID) is already stored with other content (sha256 \(existing))")
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO patients (patient_id, patient_name, patient_name_folded, patient_name_words, birth_date, sex)
                     VALUES (?, ?, ?, ?, ?, ?)
                     ON CONFLICT(patient_id) DO UPDATE SET
@@ -82,32 +85,50 @@ final class StorageIndex: Sendable {
                       patient_name_folded = COALESCE(excluded.patient_name_folded, patient_name_folded),
                       patient_name_words = COALESCE(excluded.patient_name_words, patient_name_words),
                       birth_date = COALESCE(excluded.birth_date, birth_date), sex = COALESCE(excluded.sex, sex)
-                    """).execute(arguments: [instance.patientID, instance.patientName, PersonNameFolding.caseFolded(instance.patientName),
-                            PersonNameFolding.words(instance.patientName), instance.patientBirthDate, instance.patientSex])
-            let patient = try Int.fetchOne(db.cachedStatement(sql: "SELECT id FROM patients WHERE patient_id = ?"), arguments: [instance.patientID])!
-            try db.cachedStatement(sql: """
+                    """
+            ).execute(arguments: [
+                instance.patientID, instance.patientName, PersonNameFolding.caseFolded(instance.patientName),
+                PersonNameFolding.words(instance.patientName), instance.patientBirthDate, instance.patientSex,
+            ])
+            let patient = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM patients WHERE patient_id = ?"), arguments: [instance.patientID])!
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO studies (study_instance_uid, patient_id, study_date, study_time, study_description, accession_number,
                                          modalities_in_study, referring_physician_name, study_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(study_instance_uid) DO NOTHING
-                    """).execute(arguments: [instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.studyDescription,
-                            instance.accessionNumber, instance.modality ?? "", instance.referringPhysicianName, instance.studyID])
-            let study = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?"), arguments: [instance.studyInstanceUID])!
+                    """
+            ).execute(arguments: [
+                instance.studyInstanceUID, patient, instance.studyDate, instance.studyTime, instance.studyDescription,
+                instance.accessionNumber, instance.modality ?? "", instance.referringPhysicianName, instance.studyID,
+            ])
+            let study = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?"),
+                arguments: [instance.studyInstanceUID])!
             if let modality = instance.modality, !modality.isEmpty {
                 let modalities = (study["modalities_in_study"] as String? ?? "").split(separator: "\\").map(String.init)
                 if !modalities.contains(modality) {
-                    try db.cachedStatement(sql: "UPDATE studies SET modalities_in_study = ? WHERE id = ?").execute(arguments: [(modalities + [modality]).filter { !$0.isEmpty }.joined(separator: "\\"), study["id"] as Int])
+                    try db.cachedStatement(sql: "UPDATE studies SET modalities_in_study = ? WHERE id = ?").execute(arguments: [
+                        (modalities + [modality]).filter { !$0.isEmpty }.joined(separator: "\\"), study["id"] as Int,
+                    ])
                 }
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO series (series_instance_uid, study_id, modality, series_number, series_description, series_date, series_time)
                     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(series_instance_uid) DO NOTHING
-                    """).execute(arguments: [instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
-                            instance.seriesDate, instance.seriesTime])
-            let series = try Int.fetchOne(db.cachedStatement(sql: "SELECT id FROM series WHERE series_instance_uid = ?"), arguments: [instance.seriesInstanceUID])!
+                    """
+            ).execute(arguments: [
+                instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
+                instance.seriesDate, instance.seriesTime,
+            ])
+            let series = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM series WHERE series_instance_uid = ?"), arguments: [instance.seriesInstanceUID])!
             if let source = instance.segmentationSource {
                 try db.cachedStatement(sql: "UPDATE series SET segmentation_source = ? WHERE id = ?").execute(arguments: [source, series])
             }
-            try db.cachedStatement(sql: """
+            try db.cachedStatement(
+                sql: """
                     INSERT INTO instances (sop_instance_uid, series_id, sop_class_uid, instance_number, rows, columns, number_of_frames,
                                            transfer_syntax_uid, size, sha256, metadata_json, pixel_data_offset, frame_length)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -116,9 +137,12 @@ final class StorageIndex: Sendable {
                       number_of_frames = excluded.number_of_frames, transfer_syntax_uid = excluded.transfer_syntax_uid,
                       size = excluded.size, sha256 = excluded.sha256, metadata_json = excluded.metadata_json,
                       pixel_data_offset = excluded.pixel_data_offset, frame_length = excluded.frame_length
-                    """).execute(arguments: [instance.sopInstanceUID, series, instance.sopClassUID, instance.instanceNumber, instance.rows, instance.columns,
-                            instance.numberOfFrames, instance.transferSyntaxUID, instance.size, instance.sha256, instance.metadataJSON,
-                            instance.pixelDataOffset, instance.frameLength])
+                    """
+            ).execute(arguments: [
+                instance.sopInstanceUID, series, instance.sopClassUID, instance.instanceNumber, instance.rows, instance.columns,
+                instance.numberOfFrames, instance.transferSyntaxUID, instance.size, instance.sha256, instance.metadataJSON,
+                instance.pixelDataOffset, instance.frameLength,
+            ])
             return existing.map { .replaced(previous: $0) } ?? .stored
         }
     }
@@ -127,8 +151,10 @@ final class StorageIndex: Sendable {
     func referenced(_ hashes: some Collection<String>) throws -> Set<String> {
         guard !hashes.isEmpty else { return [] }
         return try database.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM instances WHERE sha256 IN (SELECT value FROM json_each(?))",
-                arguments: [String(decoding: try JSONEncoder().encode(Array(hashes)), as: UTF8.self)]))
+            Set(
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT sha256 FROM instances WHERE sha256 IN (SELECT value FROM json_each(?))",
+                    arguments: [String(decoding: try JSONEncoder().encode(Array(hashes)), as: UTF8.self)]))
         }
     }
 
@@ -143,21 +169,29 @@ final class StorageIndex: Sendable {
                 filter += " AND se.series_instance_uid = ?"
                 arguments += [series]
             }
-            let blobs = try Row.fetchAll(db.cachedStatement(sql: """
-                    SELECT i.sha256, i.size FROM instances i JOIN series se ON se.id = i.series_id
-                    JOIN studies st ON st.id = se.study_id WHERE \(filter)
-                    """), arguments: arguments
+            let blobs = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT i.sha256, i.size FROM instances i JOIN series se ON se.id = i.series_id
+                        JOIN studies st ON st.id = se.study_id WHERE \(filter)
+                        """), arguments: arguments
             ).map { (sha256: $0[0] as String, size: $0[1] as Int) }
-            let patient = try Int.fetchOne(db.cachedStatement(sql: "SELECT patient_id FROM studies WHERE study_instance_uid = ?"), arguments: [study])
+            let patient = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT patient_id FROM studies WHERE study_instance_uid = ?"), arguments: [study])
             if let series {
                 try db.cachedStatement(sql: "DELETE FROM series WHERE series_instance_uid = ?").execute(arguments: [series])
-                try db.cachedStatement(sql: "DELETE FROM studies WHERE study_instance_uid = ? AND NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)").execute(arguments: [study])
+                try db.cachedStatement(
+                    sql:
+                        "DELETE FROM studies WHERE study_instance_uid = ? AND NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)"
+                ).execute(arguments: [study])
             } else {
                 try db.cachedStatement(sql: "DELETE FROM studies WHERE study_instance_uid = ?").execute(arguments: [study])
             }
             // Only this study's patient can have been left without studies.
-            try db.cachedStatement(sql: "DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)")
-                .execute(arguments: [patient])
+            try db.cachedStatement(
+                sql: "DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)"
+            )
+            .execute(arguments: [patient])
             return blobs
         }
     }
@@ -166,10 +200,15 @@ final class StorageIndex: Sendable {
     func exists(study: String, series: String? = nil) throws -> Bool {
         try database.read { db in
             if let series {
-                return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM series se JOIN studies st ON st.id = se.study_id WHERE st.study_instance_uid = ? AND se.series_instance_uid = ?)"),
+                return try Bool.fetchOne(
+                    db.cachedStatement(
+                        sql:
+                            "SELECT EXISTS (SELECT 1 FROM series se JOIN studies st ON st.id = se.study_id WHERE st.study_instance_uid = ? AND se.series_instance_uid = ?)"
+                    ),
                     arguments: [study, series]) ?? false
             }
-            return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM studies WHERE study_instance_uid = ?)"), arguments: [study]) ?? false
+            return try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM studies WHERE study_instance_uid = ?)"), arguments: [study]) ?? false
         }
     }
 
@@ -183,9 +222,14 @@ final class StorageIndex: Sendable {
         guard !hashes.isEmpty else { return 0 }
         return try await database.write { db in
             for hash in hashes { try db.cachedStatement(sql: "DELETE FROM instances WHERE sha256 = ?").execute(arguments: [hash]) }
-            try db.cachedStatement(sql: "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances WHERE instances.series_id = series.id)").execute()
-            try db.cachedStatement(sql: "DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)").execute()
-            try db.cachedStatement(sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)").execute()
+            try db.cachedStatement(
+                sql: "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM instances WHERE instances.series_id = series.id)"
+            ).execute()
+            try db.cachedStatement(sql: "DELETE FROM studies WHERE NOT EXISTS (SELECT 1 FROM series WHERE series.study_id = studies.id)")
+                .execute()
+            try db.cachedStatement(
+                sql: "DELETE FROM patients WHERE NOT EXISTS (SELECT 1 FROM studies WHERE studies.patient_id = patients.id)"
+            ).execute()
             return hashes.count
         }
     }
@@ -243,7 +287,8 @@ final class StorageIndex: Sendable {
             try db.alter(table: "patients") { t in t.add(column: "patient_name_folded", .text) }
             for row in try Row.fetchAll(db, sql: "SELECT id, patient_name FROM patients") {
                 let name: String? = row["patient_name"]
-                try db.execute(sql: "UPDATE patients SET patient_name_folded = ? WHERE id = ?", arguments: [name?.lowercased(), row["id"] as Int])
+                try db.execute(
+                    sql: "UPDATE patients SET patient_name_folded = ? WHERE id = ?", arguments: [name?.lowercased(), row["id"] as Int])
             }
         }
         migrator.registerMigration("v3-qido-columns") { db in
@@ -259,7 +304,9 @@ final class StorageIndex: Sendable {
             }
             for row in try Row.fetchAll(db, sql: "SELECT id, patient_name FROM patients") {
                 let name: String? = row["patient_name"]
-                try db.execute(sql: "UPDATE patients SET patient_name_words = ? WHERE id = ?", arguments: [PersonNameFolding.words(name), row["id"] as Int])
+                try db.execute(
+                    sql: "UPDATE patients SET patient_name_words = ? WHERE id = ?",
+                    arguments: [PersonNameFolding.words(name), row["id"] as Int])
             }
             func firstValue(_ json: String?, _ tag: String) -> String? {
                 guard let json, let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
@@ -269,15 +316,20 @@ final class StorageIndex: Sendable {
                 return first as? String
             }
             let studies = try Row.fetchAll(
-                db, sql: "SELECT cs.study_id AS id, MIN(ci.id) AS instance FROM instances ci JOIN series cs ON cs.id = ci.series_id GROUP BY cs.study_id")
+                db,
+                sql:
+                    "SELECT cs.study_id AS id, MIN(ci.id) AS instance FROM instances ci JOIN series cs ON cs.id = ci.series_id GROUP BY cs.study_id"
+            )
             for row in studies {
-                let json = try String.fetchOne(db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
+                let json = try String.fetchOne(
+                    db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
                 try db.execute(
                     sql: "UPDATE studies SET referring_physician_name = ?, study_id = ? WHERE id = ?",
                     arguments: [firstValue(json, "00080090"), firstValue(json, "00200010"), row["id"] as Int])
             }
             for row in try Row.fetchAll(db, sql: "SELECT series_id AS id, MIN(id) AS instance FROM instances GROUP BY series_id") {
-                let json = try String.fetchOne(db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
+                let json = try String.fetchOne(
+                    db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
                 try db.execute(
                     sql: "UPDATE series SET series_date = ?, series_time = ? WHERE id = ?",
                     arguments: [firstValue(json, "00080021"), firstValue(json, "00080031"), row["id"] as Int])
@@ -297,9 +349,10 @@ final class StorageIndex: Sendable {
             // The series Metis's segmentation stored (its source series' UID): the results a new run replaces.
             try db.alter(table: "series") { t in t.add(column: "segmentation_source", .text) }
             // Results stored before were told apart by their description alone; they are taken as Metis's, source unknown.
-            try db.execute(sql: """
-                UPDATE series SET segmentation_source = '' WHERE modality IN ('RTSTRUCT', 'SEG') AND series_description LIKE 'Metis lesions%'
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE series SET segmentation_source = '' WHERE modality IN ('RTSTRUCT', 'SEG') AND series_description LIKE 'Metis lesions%'
+                    """)
         }
         return migrator
     }()

@@ -29,7 +29,9 @@ extension StorageRPCService {
         let numbers = request.frameNumbers
         // Native pixel data: the frames are read where the index says they lie, without parsing the file.
         let (layout, direct) = try await disk.run { () throws -> (StorageIndex.FrameLayout, [Data]?) in
-            guard let layout = try index.frameLayout(study: request.studyInstanceUid, series: request.seriesInstanceUid, instance: request.sopInstanceUid)
+            guard
+                let layout = try index.frameLayout(
+                    study: request.studyInstanceUid, series: request.seriesInstanceUid, instance: request.sopInstanceUid)
             else { throw Self.notFound(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid) }
             guard let offset = layout.pixelDataOffset, let length = layout.frameLength else { return (layout, nil) }
             try Self.checkFrameNumbers(numbers, count: layout.numberOfFrames)
@@ -37,11 +39,12 @@ extension StorageRPCService {
         }
         let frames = try direct ?? Self.parsedFrames(numbers, of: try blobs.read(layout.sha256), instance: request.sopInstanceUid)
         for (number, data) in zip(numbers, frames) {
-            try await response.write(.with {
-                $0.frameNumber = number
-                $0.data = data
-                $0.transferSyntaxUid = layout.transferSyntaxUID
-            })
+            try await response.write(
+                .with {
+                    $0.frameNumber = number
+                    $0.data = data
+                    $0.transferSyntaxUid = layout.transferSyntaxUID
+                })
         }
     }
 
@@ -112,7 +115,11 @@ extension StorageRPCService {
             try Self.checkScope(request.studyInstanceUid, request.seriesInstanceUid, "")
             let candidates = try await index.imageInstances(study: request.studyInstanceUid, series: request.seriesInstanceUid.nonEmpty)
             guard !candidates.isEmpty else {
-                throw StorageError(kind: .notFound, message: "no image to render in \(request.seriesInstanceUid.nonEmpty.map { "series \($0)" } ?? "study \(request.studyInstanceUid)")")
+                throw StorageError(
+                    kind: .notFound,
+                    message:
+                        "no image to render in \(request.seriesInstanceUid.nonEmpty.map { "series \($0)" } ?? "study \(request.studyInstanceUid)")"
+                )
             }
             (series, sop) = candidates[candidates.count / 2]
         }
@@ -123,7 +130,8 @@ extension StorageRPCService {
             throw StorageError.invalid("frame \(request.frameNumber) out of range: the instance has frames 1 to \(frames)")
         }
         let renderer = FrameRenderer(
-            windowCenter: request.windowWidth > 0 ? request.windowCenter : nil, windowWidth: request.windowWidth > 0 ? request.windowWidth : nil,
+            windowCenter: request.windowWidth > 0 ? request.windowCenter : nil,
+            windowWidth: request.windowWidth > 0 ? request.windowWidth : nil,
             maxSize: request.maxSize > 0 ? Int(request.maxSize) : nil)
         let image = try renderer.render(file.dataset, transferSyntax: file.transferSyntax, frame: frame)
         return .with {
@@ -143,7 +151,9 @@ extension StorageRPCService {
     }
 
     /// One instance read from its blob and parsed.
-    private func parsedInstance(_ study: String, _ series: String, _ instance: String) async throws -> (DICOMFile, StorageIndex.InstanceLocation) {
+    private func parsedInstance(_ study: String, _ series: String, _ instance: String) async throws -> (
+        DICOMFile, StorageIndex.InstanceLocation
+    ) {
         guard !instance.isEmpty else { throw StorageError.invalid("SOP Instance UID missing") }
         let location = try await locations(study, series, instance)[0]
         return (try Self.parse(try blobs.read(location.sha256), instance: instance), location)
@@ -163,7 +173,9 @@ extension StorageRPCService {
     }
 
     private static func notFound(_ study: String, _ series: String, _ instance: String) -> StorageError {
-        if !instance.isEmpty { return StorageError(kind: .notFound, message: "no instance \(instance) in series \(series) of study \(study)") }
+        if !instance.isEmpty {
+            return StorageError(kind: .notFound, message: "no instance \(instance) in series \(series) of study \(study)")
+        }
         if !series.isEmpty { return StorageError(kind: .notFound, message: "no series \(series) in study \(study)") }
         return StorageError(kind: .notFound, message: "no study \(study)")
     }
@@ -175,9 +187,13 @@ extension StorageRPCService {
         var current = dataset
         var index = 0
         while true {
-            guard let raw = UInt32(parts[index], radix: 16), parts[index].count == 8, let element = current[Tag(rawValue: raw)] else { return nil }
+            guard let raw = UInt32(parts[index], radix: 16), parts[index].count == 8, let element = current[Tag(rawValue: raw)] else {
+                return nil
+            }
             if index == parts.count - 1 { return element }
-            guard case .sequence(let items) = element.value, let item = Int(parts[index + 1]), items.indices.contains(item) else { return nil }
+            guard case .sequence(let items) = element.value, let item = Int(parts[index + 1]), items.indices.contains(item) else {
+                return nil
+            }
             current = items[item]
             index += 2
         }

@@ -60,11 +60,12 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         if case .replaced(let previous) = outcome, previous != sha256 {
             try await locks.withLock(previous) { try await disk.run { try removeUnreferenced([previous]) } }
         }
-        let answer: Metis_V1_StoreInstanceResponse.Outcome = switch outcome {
-        case .stored: .stored
-        case .alreadyStored: .alreadyStored
-        case .replaced: .replaced
-        }
+        let answer: Metis_V1_StoreInstanceResponse.Outcome =
+            switch outcome {
+            case .stored: .stored
+            case .alreadyStored: .alreadyStored
+            case .replaced: .replaced
+            }
         context.logger.info(
             "instance \(answer)",
             metadata: ["dicom.sop_instance_uid": "\(instance.sopInstanceUID)", "dicom.study_instance_uid": "\(instance.studyInstanceUID)"])
@@ -104,12 +105,13 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         var offset = 0
         repeat {
             let end = min(offset + chunkSize, data.count)
-            try await response.write(.with {
-                $0.data = data.subdata(in: offset..<end)
-                $0.totalSize = UInt64(data.count)
-                $0.sopInstanceUid = sopInstanceUID
-                $0.offset = UInt64(offset)
-            })
+            try await response.write(
+                .with {
+                    $0.data = data.subdata(in: offset..<end)
+                    $0.totalSize = UInt64(data.count)
+                    $0.sopInstanceUid = sopInstanceUID
+                    $0.offset = UInt64(offset)
+                })
             offset = end
         } while offset < data.count
     }

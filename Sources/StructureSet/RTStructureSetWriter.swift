@@ -33,7 +33,8 @@ public enum RTStructureSetWriter {
         var dataset = Dataset(characterSet: source.characterSet)
         func put(_ tag: Tag, _ vr: VR, _ value: String) { dataset[tag] = DataElement.text(tag, vr, value) }
         func copy(_ tag: Tag, _ vr: VR) {
-            dataset[tag] = source[tag].map { DataElement(tag: tag, vr: vr, value: $0.value) } ?? DataElement(tag: tag, vr: vr, value: .bytes(Data()))
+            dataset[tag] =
+                source[tag].map { DataElement(tag: tag, vr: vr, value: $0.value) } ?? DataElement(tag: tag, vr: vr, value: .bytes(Data()))
         }
         if let charset = source[.specificCharacterSet] { dataset[.specificCharacterSet] = charset }
         // SOP Common.
@@ -81,46 +82,56 @@ public enum RTStructureSetWriter {
             DataElement.text(Tag.referencedSOPInstanceUID, .UI, volume.studyInstanceUID),
             sequence(Tag.rtReferencedSeriesSequence, [series]),
         ])
-        dataset[.referencedFrameOfReferenceSequence] = sequence(Tag.referencedFrameOfReferenceSequence, [Dataset([
-            DataElement.text(Tag.frameOfReferenceUID, .UI, volume.frameOfReferenceUID),
-            sequence(Tag.rtReferencedStudySequence, [study]),
-        ])])
-        dataset[.structureSetROISequence] = sequence(Tag.structureSetROISequence, lesions.enumerated().map { number, lesion in
-            Dataset([
-                DataElement.text(Tag.roiNumber, .IS, String(number + 1)),
-                DataElement.text(Tag.referencedFrameOfReferenceUID, .UI, volume.frameOfReferenceUID),
-                DataElement.text(Tag.roiName, .LO, lesion.name),
-                DataElement.text(Tag.roiGenerationAlgorithm, .CS, "AUTOMATIC"),
-                DataElement.text(Tag.roiGenerationDescription, .LO, algorithm.description),
-            ])
-        })
-        // ROI Contour.
-        dataset[.roiContourSequence] = sequence(Tag.roiContourSequence, lesions.enumerated().map { number, lesion in
-            let contours = lesion.contours.enumerated().map { index, contour in
+        dataset[.referencedFrameOfReferenceSequence] = sequence(
+            Tag.referencedFrameOfReferenceSequence,
+            [
                 Dataset([
-                    sequence(Tag.contourImageSequence, [imageReference(volume.sources[contour.slice])]),
-                    DataElement.text(Tag.contourGeometricType, .CS, "CLOSED_PLANAR"),
-                    DataElement.text(Tag.numberOfContourPoints, .IS, String(contour.points.count)),
-                    DataElement.text(Tag.contourNumber, .IS, String(index + 1)),
-                    DataElement.text(Tag.contourData, .DS, DecimalString.join(contour.points.flatMap { [$0.x, $0.y, $0.z] })),
+                    DataElement.text(Tag.frameOfReferenceUID, .UI, volume.frameOfReferenceUID),
+                    sequence(Tag.rtReferencedStudySequence, [study]),
                 ])
-            }
-            var item = Dataset([
-                DataElement.text(Tag.roiDisplayColor, .IS, "\(lesion.color.red)\\\(lesion.color.green)\\\(lesion.color.blue)"),
-                DataElement.text(Tag.referencedROINumber, .IS, String(number + 1)),
             ])
-            if !contours.isEmpty { item[.contourSequence] = sequence(Tag.contourSequence, contours) }
-            return item
-        })
+        dataset[.structureSetROISequence] = sequence(
+            Tag.structureSetROISequence,
+            lesions.enumerated().map { number, lesion in
+                Dataset([
+                    DataElement.text(Tag.roiNumber, .IS, String(number + 1)),
+                    DataElement.text(Tag.referencedFrameOfReferenceUID, .UI, volume.frameOfReferenceUID),
+                    DataElement.text(Tag.roiName, .LO, lesion.name),
+                    DataElement.text(Tag.roiGenerationAlgorithm, .CS, "AUTOMATIC"),
+                    DataElement.text(Tag.roiGenerationDescription, .LO, algorithm.description),
+                ])
+            })
+        // ROI Contour.
+        dataset[.roiContourSequence] = sequence(
+            Tag.roiContourSequence,
+            lesions.enumerated().map { number, lesion in
+                let contours = lesion.contours.enumerated().map { index, contour in
+                    Dataset([
+                        sequence(Tag.contourImageSequence, [imageReference(volume.sources[contour.slice])]),
+                        DataElement.text(Tag.contourGeometricType, .CS, "CLOSED_PLANAR"),
+                        DataElement.text(Tag.numberOfContourPoints, .IS, String(contour.points.count)),
+                        DataElement.text(Tag.contourNumber, .IS, String(index + 1)),
+                        DataElement.text(Tag.contourData, .DS, DecimalString.join(contour.points.flatMap { [$0.x, $0.y, $0.z] })),
+                    ])
+                }
+                var item = Dataset([
+                    DataElement.text(Tag.roiDisplayColor, .IS, "\(lesion.color.red)\\\(lesion.color.green)\\\(lesion.color.blue)"),
+                    DataElement.text(Tag.referencedROINumber, .IS, String(number + 1)),
+                ])
+                if !contours.isEmpty { item[.contourSequence] = sequence(Tag.contourSequence, contours) }
+                return item
+            })
         // RT ROI Observations.
-        dataset[.rtroiObservationsSequence] = sequence(Tag.rtroiObservationsSequence, lesions.indices.map { number in
-            Dataset([
-                DataElement.text(Tag.observationNumber, .IS, String(number + 1)),
-                DataElement.text(Tag.referencedROINumber, .IS, String(number + 1)),
-                DataElement.text(Tag.rtroiInterpretedType, .CS, algorithm.interpretedType),
-                DataElement(tag: Tag.roiInterpreter, vr: .PN, value: .bytes(Data())),
-            ])
-        })
+        dataset[.rtroiObservationsSequence] = sequence(
+            Tag.rtroiObservationsSequence,
+            lesions.indices.map { number in
+                Dataset([
+                    DataElement.text(Tag.observationNumber, .IS, String(number + 1)),
+                    DataElement.text(Tag.referencedROINumber, .IS, String(number + 1)),
+                    DataElement.text(Tag.rtroiInterpretedType, .CS, algorithm.interpretedType),
+                    DataElement(tag: Tag.roiInterpreter, vr: .PN, value: .bytes(Data())),
+                ])
+            })
         return dataset
     }
 

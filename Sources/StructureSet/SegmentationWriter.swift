@@ -37,7 +37,8 @@ public enum SegmentationWriter {
         var dataset = Dataset(characterSet: source.characterSet)
         func put(_ tag: Tag, _ vr: VR, _ value: String) { dataset[tag] = DataElement.text(tag, vr, value) }
         func copy(_ tag: Tag, _ vr: VR) {
-            dataset[tag] = source[tag].map { DataElement(tag: tag, vr: vr, value: $0.value) } ?? DataElement(tag: tag, vr: vr, value: .bytes(Data()))
+            dataset[tag] =
+                source[tag].map { DataElement(tag: tag, vr: vr, value: $0.value) } ?? DataElement(tag: tag, vr: vr, value: .bytes(Data()))
         }
         if let charset = source[.specificCharacterSet] { dataset[.specificCharacterSet] = charset }
         put(.sopClassUID, .UI, sopClassUID)
@@ -75,16 +76,18 @@ public enum SegmentationWriter {
         dataset[.contentCreatorName] = DataElement(tag: Tag.contentCreatorName, vr: .PN, value: .bytes(Data()))
         put(Tag.segmentationType, .CS, "BINARY")
         put(Tag.lossyImageCompression, .CS, "00")
-        dataset[.segmentSequence] = sequence(Tag.segmentSequence, segments.enumerated().map { number, segment in
-            Dataset([
-                us(Tag.segmentNumber, UInt16(number + 1)),
-                DataElement.text(Tag.segmentLabel, .LO, segment.label),
-                DataElement.text(Tag.segmentAlgorithmType, .CS, "AUTOMATIC"),
-                DataElement.text(Tag.segmentAlgorithmName, .LO, algorithm.description),
-                sequence(Tag.segmentedPropertyCategoryCodeSequence, [code("49755003", "SCT", "Morphologically Abnormal Structure")]),
-                sequence(Tag.segmentedPropertyTypeCodeSequence, [code("14799000", "SCT", "Neoplasm, metastatic")]),
-            ])
-        })
+        dataset[.segmentSequence] = sequence(
+            Tag.segmentSequence,
+            segments.enumerated().map { number, segment in
+                Dataset([
+                    us(Tag.segmentNumber, UInt16(number + 1)),
+                    DataElement.text(Tag.segmentLabel, .LO, segment.label),
+                    DataElement.text(Tag.segmentAlgorithmType, .CS, "AUTOMATIC"),
+                    DataElement.text(Tag.segmentAlgorithmName, .LO, algorithm.description),
+                    sequence(Tag.segmentedPropertyCategoryCodeSequence, [code("49755003", "SCT", "Morphologically Abnormal Structure")]),
+                    sequence(Tag.segmentedPropertyTypeCodeSequence, [code("14799000", "SCT", "Neoplasm, metastatic")]),
+                ])
+            })
         // Image Pixel: 1-bit frames.
         dataset[.samplesPerPixel] = us(.samplesPerPixel, 1)
         put(.photometricInterpretation, .CS, "MONOCHROME2")
@@ -96,23 +99,42 @@ public enum SegmentationWriter {
         dataset[.pixelRepresentation] = us(.pixelRepresentation, 0)
         // Dimensions: segment number, then position.
         let organization = UID.make()
-        dataset[.dimensionOrganizationSequence] = sequence(Tag.dimensionOrganizationSequence, [Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization)])])
-        dataset[.dimensionIndexSequence] = sequence(Tag.dimensionIndexSequence, [
-            Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization), at(Tag.dimensionIndexPointer, Tag.referencedSegmentNumber),
-                     at(Tag.functionalGroupPointer, Tag.segmentIdentificationSequence)]),
-            Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization), at(Tag.dimensionIndexPointer, Tag.imagePositionPatient),
-                     at(Tag.functionalGroupPointer, Tag.planePositionSequence)]),
-        ])
+        dataset[.dimensionOrganizationSequence] = sequence(
+            Tag.dimensionOrganizationSequence, [Dataset([DataElement.text(Tag.dimensionOrganizationUID, .UI, organization)])])
+        dataset[.dimensionIndexSequence] = sequence(
+            Tag.dimensionIndexSequence,
+            [
+                Dataset([
+                    DataElement.text(Tag.dimensionOrganizationUID, .UI, organization),
+                    at(Tag.dimensionIndexPointer, Tag.referencedSegmentNumber),
+                    at(Tag.functionalGroupPointer, Tag.segmentIdentificationSequence),
+                ]),
+                Dataset([
+                    DataElement.text(Tag.dimensionOrganizationUID, .UI, organization),
+                    at(Tag.dimensionIndexPointer, Tag.imagePositionPatient),
+                    at(Tag.functionalGroupPointer, Tag.planePositionSequence),
+                ]),
+            ])
         // Shared and per-frame functional groups.
         let orientation = [geometry.rowDirection, geometry.columnDirection].flatMap { [$0.x, $0.y, $0.z] }
         let thickness = geometry.sliceThicknesses.reduce(0, +) / Double(geometry.slices)
-        dataset[.sharedFunctionalGroupsSequence] = sequence(Tag.sharedFunctionalGroupsSequence, [Dataset([
-            sequence(Tag.planeOrientationSequence, [Dataset([DataElement.text(Tag.imageOrientationPatient, .DS, DecimalString.join(orientation))])]),
-            sequence(Tag.pixelMeasuresSequence, [Dataset([
-                DataElement.text(Tag.sliceThickness, .DS, DecimalString.format(thickness)),
-                DataElement.text(Tag.pixelSpacing, .DS, DecimalString.join([geometry.rowSpacing, geometry.columnSpacing])),
-            ])]),
-        ])])
+        dataset[.sharedFunctionalGroupsSequence] = sequence(
+            Tag.sharedFunctionalGroupsSequence,
+            [
+                Dataset([
+                    sequence(
+                        Tag.planeOrientationSequence,
+                        [Dataset([DataElement.text(Tag.imageOrientationPatient, .DS, DecimalString.join(orientation))])]),
+                    sequence(
+                        Tag.pixelMeasuresSequence,
+                        [
+                            Dataset([
+                                DataElement.text(Tag.sliceThickness, .DS, DecimalString.format(thickness)),
+                                DataElement.text(Tag.pixelSpacing, .DS, DecimalString.join([geometry.rowSpacing, geometry.columnSpacing])),
+                            ])
+                        ]),
+                ])
+            ])
         var frames = [Dataset]()
         var bits = [Bool]()
         for (number, segment) in segments.enumerated() {
@@ -124,28 +146,53 @@ public enum SegmentationWriter {
                     DataElement.text(Tag.referencedSOPInstanceUID, .UI, source.sopInstanceUID),
                     sequence(Tag.purposeOfReferenceCodeSequence, [code("121322", "DCM", "Source image for image processing operation")]),
                 ])
-                if let frame = source.frameNumber { reference[.referencedFrameNumber] = DataElement.text(Tag.referencedFrameNumber, .IS, String(frame)) }
-                frames.append(Dataset([
-                    sequence(Tag.derivationImageSequence, [Dataset([
-                        sequence(Tag.sourceImageSequence, [reference]),
-                        sequence(Tag.derivationCodeSequence, [code("113076", "DCM", "Segmentation")]),
-                    ])]),
-                    sequence(Tag.frameContentSequence, [Dataset([ul(Tag.dimensionIndexValues, [UInt32(number + 1), UInt32(plane.slice + 1)])])]),
-                    sequence(Tag.planePositionSequence, [Dataset([DataElement.text(Tag.imagePositionPatient, .DS, DecimalString.join([position.x, position.y, position.z]))])]),
-                    sequence(Tag.segmentIdentificationSequence, [Dataset([us(Tag.referencedSegmentNumber, UInt16(number + 1))])]),
-                ]))
+                if let frame = source.frameNumber {
+                    reference[.referencedFrameNumber] = DataElement.text(Tag.referencedFrameNumber, .IS, String(frame))
+                }
+                frames.append(
+                    Dataset([
+                        sequence(
+                            Tag.derivationImageSequence,
+                            [
+                                Dataset([
+                                    sequence(Tag.sourceImageSequence, [reference]),
+                                    sequence(Tag.derivationCodeSequence, [code("113076", "DCM", "Segmentation")]),
+                                ])
+                            ]),
+                        sequence(
+                            Tag.frameContentSequence,
+                            [Dataset([ul(Tag.dimensionIndexValues, [UInt32(number + 1), UInt32(plane.slice + 1)])])]),
+                        sequence(
+                            Tag.planePositionSequence,
+                            [
+                                Dataset([
+                                    DataElement.text(
+                                        Tag.imagePositionPatient, .DS, DecimalString.join([position.x, position.y, position.z]))
+                                ])
+                            ]),
+                        sequence(Tag.segmentIdentificationSequence, [Dataset([us(Tag.referencedSegmentNumber, UInt16(number + 1))])]),
+                    ]))
                 bits += plane.pixels
             }
         }
         dataset[.perFrameFunctionalGroupsSequence] = sequence(Tag.perFrameFunctionalGroupsSequence, frames)
         put(.numberOfFrames, .IS, String(frames.count))
         // Common Instance Reference: the source series.
-        dataset[.referencedSeriesSequence] = sequence(Tag.referencedSeriesSequence, [Dataset([
-            DataElement.text(.seriesInstanceUID, .UI, volume.seriesInstanceUID),
-            sequence(Tag.referencedInstanceSequence, uniqueSources(volume.sources).map {
-                Dataset([DataElement.text(Tag.referencedSOPClassUID, .UI, $0.sopClassUID), DataElement.text(Tag.referencedSOPInstanceUID, .UI, $0.sopInstanceUID)])
-            }),
-        ])])
+        dataset[.referencedSeriesSequence] = sequence(
+            Tag.referencedSeriesSequence,
+            [
+                Dataset([
+                    DataElement.text(.seriesInstanceUID, .UI, volume.seriesInstanceUID),
+                    sequence(
+                        Tag.referencedInstanceSequence,
+                        uniqueSources(volume.sources).map {
+                            Dataset([
+                                DataElement.text(Tag.referencedSOPClassUID, .UI, $0.sopClassUID),
+                                DataElement.text(Tag.referencedSOPInstanceUID, .UI, $0.sopInstanceUID),
+                            ])
+                        }),
+                ])
+            ])
         // Frames are one continuous bit stream, least significant bit first, padded to an even length.
         var packed = [UInt8](repeating: 0, count: (bits.count + 7) / 8)
         for (index, bit) in bits.enumerated() where bit { packed[index / 8] |= 1 << UInt8(index % 8) }

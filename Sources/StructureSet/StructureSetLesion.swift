@@ -15,8 +15,10 @@ public struct StructureSetLesion: Sendable {
 
     /// Distinct colours for lesions 1, 2, … (repeating after twelve).
     public static func color(forLesion number: Int) -> (red: Int, green: Int, blue: Int) {
-        let palette = [(230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
-                       (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40)]
+        let palette = [
+            (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48), (145, 30, 180),
+            (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128), (170, 110, 40),
+        ]
         let entry = palette[(number - 1) % palette.count]
         return (entry.0, entry.1, entry.2)
     }

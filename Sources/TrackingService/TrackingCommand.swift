@@ -16,7 +16,8 @@ public struct TrackingCommand: AsyncParsableCommand {
         try await ServiceProcess.run(common: common, listen: listen, label: "metis.tracking", defaultAddress: \.trackingAddress) {
             configuration, address, logger in
             try TrackingServer.build(
-                configuration: TrackingConfiguration(directory: configuration.trackingDirectory, address: address, rpc: try configuration.rpcServer()),
+                configuration: TrackingConfiguration(
+                    directory: configuration.trackingDirectory, address: address, rpc: try configuration.rpcServer()),
                 version: MetisVersion.current, logger: logger)
         }
     }

@@ -49,8 +49,13 @@ extension TrackingDatabase {
         try await database.read { db in
             let studies = try Self.studies(db, patientID: patientID)
             var lesions = [Int64: [Metis_V1_TrackedLesion]]()
-            let filter = patientID.isEmpty ? "" : " WHERE study_id IN (SELECT s.id FROM studies s JOIN patients p ON p.id = s.patient_id WHERE p.patient_id = ?)"
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM lesions" + filter + " ORDER BY study_id, roi_number", arguments: patientID.isEmpty ? [] : [patientID]) {
+            let filter =
+                patientID.isEmpty
+                ? "" : " WHERE study_id IN (SELECT s.id FROM studies s JOIN patients p ON p.id = s.patient_id WHERE p.patient_id = ?)"
+            for row in try Row.fetchAll(
+                db, sql: "SELECT * FROM lesions" + filter + " ORDER BY study_id, roi_number",
+                arguments: patientID.isEmpty ? [] : [patientID])
+            {
                 lesions[row["study_id"], default: []].append(Self.lesion(row))
             }
             return .with {
@@ -80,7 +85,8 @@ extension TrackingDatabase {
 
     func lesions(studyInstanceUID uid: String) async throws -> Metis_V1_LesionList {
         try await database.read { db in
-            guard let row = try Row.fetchOne(db, sql: Self.studySelect + " WHERE s.study_instance_uid = ? GROUP BY s.id", arguments: [uid]) else {
+            guard let row = try Row.fetchOne(db, sql: Self.studySelect + " WHERE s.study_instance_uid = ? GROUP BY s.id", arguments: [uid])
+            else {
                 throw TrackingError(.notFound, "study \(uid) has no recorded segmentation")
             }
             let study = Self.study(row)
@@ -94,7 +100,10 @@ extension TrackingDatabase {
 
     func timeline(patientID: String) async throws -> Metis_V1_Timeline {
         try await database.read { db in
-            guard let patientRow = try Row.fetchOne(db, sql: Self.patientSelect + " WHERE p.patient_id = ? GROUP BY p.id", arguments: [patientID]) else {
+            guard
+                let patientRow = try Row.fetchOne(
+                    db, sql: Self.patientSelect + " WHERE p.patient_id = ? GROUP BY p.id", arguments: [patientID])
+            else {
                 throw TrackingError(.notFound, "no followed-up patient \(patientID)")
             }
             let patient = Self.patient(patientRow)
@@ -104,13 +113,15 @@ extension TrackingDatabase {
             ).map(Self.study)
             // In the studies' order, so that each track's points come out in date order.
             let lesions = try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT l.* FROM lesions l JOIN studies s ON s.id = l.study_id WHERE s.patient_id = ?
                     ORDER BY \(Self.chronological), l.roi_number
                     """,
                 arguments: [patient.key])
             let trackRows = try Row.fetchAll(
-                db, sql: """
+                db,
+                sql: """
                     SELECT t.id, t.status, f.study_instance_uid AS first_uid, l.study_instance_uid AS last_uid FROM tracks t
                     LEFT JOIN studies f ON f.id = t.first_seen_study_id LEFT JOIN studies l ON l.id = t.last_seen_study_id
                     WHERE t.patient_id = ? ORDER BY t.id
@@ -124,18 +135,20 @@ extension TrackingDatabase {
                 let lesion = Self.lesion(row)
                 let studyKey: Int64 = row["study_id"]
                 guard let index = studyIndex[studyKey] else { continue }
-                perStudy[index].append(.init(
-                    track: Int(lesion.trackID), longestDiameter: lesion.longestAxialDiameterMm, volume: lesion.volumeMm3,
-                    slices: Int(lesion.lastSlice - lesion.firstSlice + 1)))
-                points[lesion.trackID, default: []].append(.with {
-                    $0.studyInstanceUid = studies[index].studyInstanceUid
-                    $0.studyDate = studies[index].studyDate
-                    $0.lesionID = lesion.id
-                    $0.roiNumber = lesion.roiNumber
-                    $0.volumeMm3 = lesion.volumeMm3
-                    $0.longestDiameterMm = lesion.longestDiameterMm
-                    $0.longestAxialDiameterMm = lesion.longestAxialDiameterMm
-                })
+                perStudy[index].append(
+                    .init(
+                        track: Int(lesion.trackID), longestDiameter: lesion.longestAxialDiameterMm, volume: lesion.volumeMm3,
+                        slices: Int(lesion.lastSlice - lesion.firstSlice + 1)))
+                points[lesion.trackID, default: []].append(
+                    .with {
+                        $0.studyInstanceUid = studies[index].studyInstanceUid
+                        $0.studyDate = studies[index].studyDate
+                        $0.lesionID = lesion.id
+                        $0.roiNumber = lesion.roiNumber
+                        $0.volumeMm3 = lesion.volumeMm3
+                        $0.longestDiameterMm = lesion.longestDiameterMm
+                        $0.longestAxialDiameterMm = lesion.longestAxialDiameterMm
+                    })
             }
             let targets = Set(perStudy.first.map { ResponseAssessment.targets(baseline: $0) } ?? [])
             let assessments = ResponseAssessment.assess(perStudy)

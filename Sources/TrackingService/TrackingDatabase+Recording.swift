@@ -21,7 +21,8 @@ extension TrackingDatabase {
                 arguments: [request.patientID, request.patientName, request.birthDate, request.sex])
             let patient = try Int64.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [request.patientID])!
             let head = request.headCentroidMm.count == 3 ? request.headCentroidMm.map { Optional($0) } : [nil, nil, nil]
-            let existing = try Row.fetchOne(db, sql: "SELECT id, patient_id FROM studies WHERE study_instance_uid = ?", arguments: [request.studyInstanceUid])
+            let existing = try Row.fetchOne(
+                db, sql: "SELECT id, patient_id FROM studies WHERE study_instance_uid = ?", arguments: [request.studyInstanceUid])
             let study: Int64
             if let existing {
                 study = existing["id"]
@@ -79,7 +80,8 @@ extension TrackingDatabase {
     /// Removes a study and its lesions; its patient too when no study is left.
     func deleteStudy(_ uid: String) async throws -> Metis_V1_DeleteTrackedStudyResponse {
         try await database.write { db in
-            guard let patient = try Int64.fetchOne(db, sql: "SELECT patient_id FROM studies WHERE study_instance_uid = ?", arguments: [uid]) else {
+            guard let patient = try Int64.fetchOne(db, sql: "SELECT patient_id FROM studies WHERE study_instance_uid = ?", arguments: [uid])
+            else {
                 return Metis_V1_DeleteTrackedStudyResponse()
             }
             try db.execute(sql: "DELETE FROM studies WHERE study_instance_uid = ?", arguments: [uid])
@@ -123,7 +125,9 @@ extension TrackingDatabase {
             guard values.allSatisfy({ $0.isFinite && $0 >= 0 }), lesion.centroidMm.allSatisfy(\.isFinite) else {
                 throw invalid("lesion \(lesion.roiNumber): measurements must be finite and not negative")
             }
-            guard lesion.firstSlice <= lesion.lastSlice else { throw invalid("lesion \(lesion.roiNumber): first_slice is after last_slice") }
+            guard lesion.firstSlice <= lesion.lastSlice else {
+                throw invalid("lesion \(lesion.roiNumber): first_slice is after last_slice")
+            }
         }
     }
 
@@ -131,10 +135,12 @@ extension TrackingDatabase {
     /// then recording order) and writes the tracks again. Returns their count.
     @discardableResult
     static func rebuildTracks(_ db: Database, patient: Int64) throws -> Int {
-        try db.execute(sql: "UPDATE lesions SET track_id = NULL WHERE study_id IN (SELECT id FROM studies WHERE patient_id = ?)", arguments: [patient])
+        try db.execute(
+            sql: "UPDATE lesions SET track_id = NULL WHERE study_id IN (SELECT id FROM studies WHERE patient_id = ?)", arguments: [patient])
         try db.execute(sql: "DELETE FROM tracks WHERE patient_id = ?", arguments: [patient])
         let studies = try Row.fetchAll(
-            db, sql: """
+            db,
+            sql: """
                 SELECT s.id, s.head_centroid_x_mm AS x, s.head_centroid_y_mm AS y, s.head_centroid_z_mm AS z FROM studies s
                 WHERE s.patient_id = ? ORDER BY \(chronological)
                 """,
@@ -156,14 +162,23 @@ extension TrackingDatabase {
         for (index, study) in studies.enumerated() {
             let studyID: Int64 = study["id"]
             var current = try Row.fetchAll(
-                db, sql: "SELECT id, centroid_x_mm, centroid_y_mm, centroid_z_mm, longest_diameter_mm FROM lesions WHERE study_id = ? ORDER BY roi_number",
+                db,
+                sql:
+                    "SELECT id, centroid_x_mm, centroid_y_mm, centroid_z_mm, longest_diameter_mm FROM lesions WHERE study_id = ? ORDER BY roi_number",
                 arguments: [studyID]
             ).map { row in
-                Stored(id: row["id"], lesion: .init(centroid: SIMD3(row["centroid_x_mm"], row["centroid_y_mm"], row["centroid_z_mm"]),
-                                                    longestDiameter: row["longest_diameter_mm"]))
+                Stored(
+                    id: row["id"],
+                    lesion: .init(
+                        centroid: SIMD3(row["centroid_x_mm"], row["centroid_y_mm"], row["centroid_z_mm"]),
+                        longestDiameter: row["longest_diameter_mm"]))
             }
-            let matches = index == 0 ? Array(repeating: nil, count: current.count)
-                : matcher.match(previous: previous.map(\.lesion), previousHead: head(studies[index - 1]), current: current.map(\.lesion), currentHead: head(study))
+            let matches =
+                index == 0
+                ? Array(repeating: nil, count: current.count)
+                : matcher.match(
+                    previous: previous.map(\.lesion), previousHead: head(studies[index - 1]), current: current.map(\.lesion),
+                    currentHead: head(study))
             for position in current.indices {
                 if let match = matches[position] {
                     let track = previous[match].track

@@ -103,7 +103,9 @@ final class TrackingDatabase: Sendable {
             for table in ["patients", "studies"] {
                 for event in ["INSERT", "UPDATE", "DELETE"] {
                     try db.execute(
-                        sql: "CREATE TRIGGER \(table)_\(event.lowercased())_revision AFTER \(event) ON \(table) BEGIN UPDATE revision SET value = value + 1; END")
+                        sql:
+                            "CREATE TRIGGER \(table)_\(event.lowercased())_revision AFTER \(event) ON \(table) BEGIN UPDATE revision SET value = value + 1; END"
+                    )
                 }
             }
         }

@@ -51,7 +51,9 @@ struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
         try await database.export(patientID: request.patientID)
     }
 
-    func deleteStudy(request: Metis_V1_DeleteTrackedStudyRequest, context: ServerContext) async throws -> Metis_V1_DeleteTrackedStudyResponse {
+    func deleteStudy(request: Metis_V1_DeleteTrackedStudyRequest, context: ServerContext) async throws
+        -> Metis_V1_DeleteTrackedStudyResponse
+    {
         let response = try await database.deleteStudy(request.studyInstanceUid)
         context.logger.info(
             "study deleted", metadata: ["dicom.study_instance_uid": "\(request.studyInstanceUid)", "deleted": "\(response.deleted)"])

@@ -18,14 +18,16 @@ struct DICOMFuzzTests {
             case 0: bytes[position] ^= UInt8.random(in: 1...255, using: &random)
             case 1:  // an extreme 32-bit length
                 let value: UInt32 = [0xFFFF_FFFF, 0xFFFF_FFFE, 0x7FFF_FFFF, 0x8000_0000, 0, 1].randomElement(using: &random)!
-                for (offset, byte) in withUnsafeBytes(of: value.littleEndian, Array.init).enumerated() where position + offset < bytes.count {
+                for (offset, byte) in withUnsafeBytes(of: value.littleEndian, Array.init).enumerated() where position + offset < bytes.count
+                {
                     bytes[position + offset] = byte
                 }
             case 2: bytes.removeSubrange(position..<min(bytes.count, position + Int.random(in: 1...64, using: &random)))
             case 3: bytes.insert(contentsOf: bytes[position..<min(bytes.count, position + 16)], at: position)
             case 4: bytes = Array(bytes.prefix(position))
             default:  // an item or delimiter tag
-                let tag: [UInt8] = [[0xFE, 0xFF, 0x00, 0xE0], [0xFE, 0xFF, 0x0D, 0xE0], [0xFE, 0xFF, 0xDD, 0xE0]].randomElement(using: &random)!
+                let tag: [UInt8] = [[0xFE, 0xFF, 0x00, 0xE0], [0xFE, 0xFF, 0x0D, 0xE0], [0xFE, 0xFF, 0xDD, 0xE0]].randomElement(
+                    using: &random)!
                 for (offset, byte) in tag.enumerated() where position + offset < bytes.count { bytes[position + offset] = byte }
             }
         }
@@ -50,7 +52,8 @@ struct DICOMFuzzTests {
                 if let pixels = try? PixelData(file.dataset, transferSyntax: file.transferSyntax) {
                     for frame in 0..<min(pixels.numberOfFrames, 4) { _ = try? pixels.frameValues(frame) }
                 }
-                _ = try? DICOMWriter.write(file.dataset, transferSyntax: file.transferSyntax.isEncapsulated ? file.transferSyntax : .explicitVRLittleEndian)
+                _ = try? DICOMWriter.write(
+                    file.dataset, transferSyntax: file.transferSyntax.isEncapsulated ? file.transferSyntax : .explicitVRLittleEndian)
             }
         }
         #expect(runs >= 100, "the fuzzer ran \(runs) inputs")

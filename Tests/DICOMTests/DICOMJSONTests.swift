@@ -66,10 +66,12 @@ struct DICOMJSONTests {
         #expect(decoded[.pixelData]?.bytes == dataset[.pixelData]?.bytes)
     }
 
-    @Test("malformed JSON is refused with a typed error", arguments: [
-        "[]", #"{"0010":{"vr":"PN"}}"#, #"{"00100010":{"vr":"XX"}}"#, #"{"00280010":{"vr":"US","Value":["sixteen"]}}"#,
-        #"{"7FE00010":{"vr":"OW","InlineBinary":"%%%"}}"#, "not json",
-    ])
+    @Test(
+        "malformed JSON is refused with a typed error",
+        arguments: [
+            "[]", #"{"0010":{"vr":"PN"}}"#, #"{"00100010":{"vr":"XX"}}"#, #"{"00280010":{"vr":"US","Value":["sixteen"]}}"#,
+            #"{"7FE00010":{"vr":"OW","InlineBinary":"%%%"}}"#, "not json",
+        ])
     func malformed(text: String) {
         #expect(throws: DICOMError.self) { try DICOMJSON.decode(Data(text.utf8)) }
     }

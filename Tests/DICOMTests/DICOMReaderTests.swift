@@ -16,10 +16,13 @@ struct DICOMReaderTests {
         }
     }
 
-    @Test("transfer syntaxes are recognised", arguments: [
-        ("explicit-le.dcm", "1.2.840.10008.1.2.1"), ("implicit-le.dcm", "1.2.840.10008.1.2"), ("explicit-be.dcm", "1.2.840.10008.1.2.2"),
-        ("deflated.dcm", "1.2.840.10008.1.2.1.99"), ("rle.dcm", "1.2.840.10008.1.2.5"), ("no-preamble.dcm", "1.2.840.10008.1.2"),
-    ])
+    @Test(
+        "transfer syntaxes are recognised",
+        arguments: [
+            ("explicit-le.dcm", "1.2.840.10008.1.2.1"), ("implicit-le.dcm", "1.2.840.10008.1.2"),
+            ("explicit-be.dcm", "1.2.840.10008.1.2.2"),
+            ("deflated.dcm", "1.2.840.10008.1.2.1.99"), ("rle.dcm", "1.2.840.10008.1.2.5"), ("no-preamble.dcm", "1.2.840.10008.1.2"),
+        ])
     func syntaxes(name: String, uid: String) throws {
         let file = try DICOMReader.read(contentsOf: Fixtures.url(name))
         #expect(file.transferSyntax.uid == uid)
@@ -96,16 +99,18 @@ struct DICOMReaderTests {
         }
     }
 
-    @Test("broken files are refused with a typed error that says where", arguments: [
-        // A cut file ends inside a header or inside a value, depending on where the cut falls.
-        ("broken-truncated.dcm", [DICOMError.Code.truncated, .invalidLength]),
-        ("broken-header-cut.dcm", [.truncated]),
-        ("broken-not-dicom.dcm", [.notDICOM]),
-        ("broken-length-past-end.dcm", [.invalidLength]),
-        ("broken-4gb-value.dcm", [.invalidLength]),
-        ("broken-nesting-bomb.dcm", [.nestingTooDeep]),
-        ("broken-bad-vr.dcm", [.invalidVR]),
-    ])
+    @Test(
+        "broken files are refused with a typed error that says where",
+        arguments: [
+            // A cut file ends inside a header or inside a value, depending on where the cut falls.
+            ("broken-truncated.dcm", [DICOMError.Code.truncated, .invalidLength]),
+            ("broken-header-cut.dcm", [.truncated]),
+            ("broken-not-dicom.dcm", [.notDICOM]),
+            ("broken-length-past-end.dcm", [.invalidLength]),
+            ("broken-4gb-value.dcm", [.invalidLength]),
+            ("broken-nesting-bomb.dcm", [.nestingTooDeep]),
+            ("broken-bad-vr.dcm", [.invalidVR]),
+        ])
     func broken(name: String, codes: [DICOMError.Code]) throws {
         do {
             _ = try DICOMReader.read(contentsOf: Fixtures.url(name))

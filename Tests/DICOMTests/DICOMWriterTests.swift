@@ -19,7 +19,9 @@ struct DICOMWriterTests {
             var actual = Fixtures.rows(of: reread.dataset)
             if !syntax.isExplicitVR {
                 // Implicit VR cannot carry the VR of private elements: they come back as UN, with the same bytes.
-                let isPrivate: (Fixtures.Row) -> Bool = { Tag(rawValue: UInt32($0.path.suffix(8), radix: 16)!).isPrivate && !$0.path.hasSuffix("0010") }
+                let isPrivate: (Fixtures.Row) -> Bool = {
+                    Tag(rawValue: UInt32($0.path.suffix(8), radix: 16)!).isPrivate && !$0.path.hasSuffix("0010")
+                }
                 expected.removeAll(where: isPrivate)
                 actual.removeAll(where: isPrivate)
             }
@@ -120,9 +122,11 @@ enum Pydicom {
 struct DcmtkCrossCheckTests {
     static let dcmdump = ["/usr/bin/dcmdump", "/usr/local/bin/dcmdump"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    @Test("dcmdump parses every file Metis writes, with the same values", .enabled(if: dcmdump != nil), arguments: [
-        "explicit-le.dcm", "utf8.dcm", "undefined-length-sequences.dcm", "rle.dcm", "multiframe-8bit.dcm",
-    ])
+    @Test(
+        "dcmdump parses every file Metis writes, with the same values", .enabled(if: dcmdump != nil),
+        arguments: [
+            "explicit-le.dcm", "utf8.dcm", "undefined-length-sequences.dcm", "rle.dcm", "multiframe-8bit.dcm",
+        ])
     func dcmdumpReads(name: String) async throws {
         let source = try DICOMReader.read(contentsOf: Fixtures.url(name))
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("metis-dcmtk-\(UUID().uuidString.prefix(8))-\(name)")
@@ -142,5 +146,3 @@ struct DcmtkCrossCheckTests {
         #expect(output.contains("(0008,0104) LO [Encéphale]"))
     }
 }
-
-

@@ -20,11 +20,15 @@ struct DataDictionaryTests {
         #expect(DataDictionary.entry(for: Tag(0x0018, 0x0000))?.vr == .UL, "group lengths are UL")
     }
 
-    @Test("named tags are the dictionary's keywords, first capitals lowercased", arguments: [
-        ("SOPInstanceUID", DICOM.Tag.sopInstanceUID), ("SeriesDescription", DICOM.Tag.seriesDescription), ("RTROIObservationsSequence", DICOM.Tag.rtroiObservationsSequence),
-        ("PixelData", DICOM.Tag.pixelData), ("Item", DICOM.Tag.item), ("FileMetaInformationGroupLength", DICOM.Tag.fileMetaInformationGroupLength),
-        ("ROIGenerationAlgorithm", DICOM.Tag.roiGenerationAlgorithm), ("PatientID", DICOM.Tag.patientID),
-    ])
+    @Test(
+        "named tags are the dictionary's keywords, first capitals lowercased",
+        arguments: [
+            ("SOPInstanceUID", DICOM.Tag.sopInstanceUID), ("SeriesDescription", DICOM.Tag.seriesDescription),
+            ("RTROIObservationsSequence", DICOM.Tag.rtroiObservationsSequence),
+            ("PixelData", DICOM.Tag.pixelData), ("Item", DICOM.Tag.item),
+            ("FileMetaInformationGroupLength", DICOM.Tag.fileMetaInformationGroupLength),
+            ("ROIGenerationAlgorithm", DICOM.Tag.roiGenerationAlgorithm), ("PatientID", DICOM.Tag.patientID),
+        ])
     func namedTags(keyword: String, tag: DICOM.Tag) {
         #expect(DataDictionary.entry(forKeyword: keyword)?.tag == tag)
         #expect(DataDictionary.entry(for: tag)?.keyword == keyword)

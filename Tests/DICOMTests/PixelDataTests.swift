@@ -26,7 +26,9 @@ struct PixelDataTests {
     @Test("signed 16-bit and 8-bit multi-frame")
     func signedAndMultiframe() throws {
         let signed = try DICOMReader.read(contentsOf: Fixtures.url("signed-16bit.dcm"))
-        #expect(try PixelData(signed.dataset, transferSyntax: signed.transferSyntax).frameValues(0) == Self.expected(count: 256, bits: 16, signed: true))
+        #expect(
+            try PixelData(signed.dataset, transferSyntax: signed.transferSyntax).frameValues(0)
+                == Self.expected(count: 256, bits: 16, signed: true))
         let multi = try DICOMReader.read(contentsOf: Fixtures.url("multiframe-8bit.dcm"))
         let pixels = try PixelData(multi.dataset, transferSyntax: multi.transferSyntax)
         #expect(pixels.numberOfFrames == 3)

@@ -22,7 +22,8 @@ import Testing
         let shift = SIMD3<Double>(12, -9, 6)
         // Lesion 0 grew (its centroid moved 4 mm), lesion 1 vanished, lesion 2 shrank, one is new.
         let current = [L(SIMD3(10, 40, 40) + shift, 5), L(SIMD3(-40, -30, 60) + shift, 7), L(SIMD3(24, -15, 70) + shift, 28)]
-        let matches = LesionMatcher().match(previous: previous, previousHead: SIMD3(0, 0, 75), current: current, currentHead: SIMD3(0, 0, 75) + shift)
+        let matches = LesionMatcher().match(
+            previous: previous, previousHead: SIMD3(0, 0, 75), current: current, currentHead: SIMD3(0, 0, 75) + shift)
         #expect(matches == [2, nil, 0])
         // Without the heads' positions the 15 mm shift breaks the small lesion's match.
         let unaligned = LesionMatcher().match(previous: previous, previousHead: nil, current: current, currentHead: nil)

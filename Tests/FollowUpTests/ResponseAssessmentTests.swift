@@ -16,27 +16,37 @@ import Testing
     }
 
     static let cases: [Case] = [
-        Case(name: "shrinking by 30 % is a partial response", timePoints: [[lesion(1, 20), lesion(2, 10)], [lesion(1, 14), lesion(2, 7)]],
-             expected: [.baseline, .partialResponse]),
-        Case(name: "shrinking by 29 % is stable", timePoints: [[lesion(1, 20), lesion(2, 10)], [lesion(1, 14.3), lesion(2, 7)]],
-             expected: [.baseline, .stableDisease]),
-        Case(name: "every lesion gone is a complete response", timePoints: [[lesion(1, 20)], []], expected: [.baseline, .completeResponse]),
-        Case(name: "20 % over the nadir with a lesion 5 mm larger is progression",
-             timePoints: [[lesion(1, 30)], [lesion(1, 20)], [lesion(1, 25)]], expected: [.baseline, .partialResponse, .progressiveDisease]),
-        Case(name: "20 % over a small nadir but under 5 mm of growth is not progression",
-             timePoints: [[lesion(1, 12)], [lesion(1, 10)], [lesion(1, 12.5)]], expected: [.baseline, .stableDisease, .stableDisease]),
-        Case(name: "a new measurable lesion is progression even while targets shrink",
-             timePoints: [[lesion(1, 20)], [lesion(1, 10), lesion(2, 11)]], expected: [.baseline, .progressiveDisease]),
-        Case(name: "a new lesion under 10 mm is not (yet) progression",
-             timePoints: [[lesion(1, 20)], [lesion(1, 19), lesion(2, 6)]], expected: [.baseline, .stableDisease]),
-        Case(name: "a baseline without measurable disease cannot be assessed until a measurable lesion appears",
-             timePoints: [[lesion(1, 8)], [lesion(1, 9)], [lesion(1, 9), lesion(2, 12)]],
-             expected: [.baseline, .notEvaluable, .progressiveDisease]),
+        Case(
+            name: "shrinking by 30 % is a partial response", timePoints: [[lesion(1, 20), lesion(2, 10)], [lesion(1, 14), lesion(2, 7)]],
+            expected: [.baseline, .partialResponse]),
+        Case(
+            name: "shrinking by 29 % is stable", timePoints: [[lesion(1, 20), lesion(2, 10)], [lesion(1, 14.3), lesion(2, 7)]],
+            expected: [.baseline, .stableDisease]),
+        Case(
+            name: "every lesion gone is a complete response", timePoints: [[lesion(1, 20)], []], expected: [.baseline, .completeResponse]),
+        Case(
+            name: "20 % over the nadir with a lesion 5 mm larger is progression",
+            timePoints: [[lesion(1, 30)], [lesion(1, 20)], [lesion(1, 25)]], expected: [.baseline, .partialResponse, .progressiveDisease]),
+        Case(
+            name: "20 % over a small nadir but under 5 mm of growth is not progression",
+            timePoints: [[lesion(1, 12)], [lesion(1, 10)], [lesion(1, 12.5)]], expected: [.baseline, .stableDisease, .stableDisease]),
+        Case(
+            name: "a new measurable lesion is progression even while targets shrink",
+            timePoints: [[lesion(1, 20)], [lesion(1, 10), lesion(2, 11)]], expected: [.baseline, .progressiveDisease]),
+        Case(
+            name: "a new lesion under 10 mm is not (yet) progression",
+            timePoints: [[lesion(1, 20)], [lesion(1, 19), lesion(2, 6)]], expected: [.baseline, .stableDisease]),
+        Case(
+            name: "a baseline without measurable disease cannot be assessed until a measurable lesion appears",
+            timePoints: [[lesion(1, 8)], [lesion(1, 9)], [lesion(1, 9), lesion(2, 12)]],
+            expected: [.baseline, .notEvaluable, .progressiveDisease]),
         Case(name: "no lesion at all, ever", timePoints: [[], []], expected: [.baseline, .notEvaluable]),
-        Case(name: "a lesion seen on one slice only is not measurable",
-             timePoints: [[lesion(1, 15, slices: 1)], [lesion(1, 30, slices: 1)]], expected: [.baseline, .notEvaluable]),
-        Case(name: "regrowth after a complete response is progression",
-             timePoints: [[lesion(1, 20)], [], [lesion(1, 6)]], expected: [.baseline, .completeResponse, .progressiveDisease]),
+        Case(
+            name: "a lesion seen on one slice only is not measurable",
+            timePoints: [[lesion(1, 15, slices: 1)], [lesion(1, 30, slices: 1)]], expected: [.baseline, .notEvaluable]),
+        Case(
+            name: "regrowth after a complete response is progression",
+            timePoints: [[lesion(1, 20)], [], [lesion(1, 6)]], expected: [.baseline, .completeResponse, .progressiveDisease]),
     ]
 
     @Test("RANO-BM categories", arguments: cases)

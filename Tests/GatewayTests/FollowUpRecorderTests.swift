@@ -30,7 +30,8 @@ struct FollowUpRecorderTests {
         static func start(in directory: URL) async throws -> Tracking {
             let address = address(in: directory)
             let server = try TrackingServer.build(
-                configuration: TrackingConfiguration(directory: directory.appendingPathComponent("tracking"), address: address), version: "test",
+                configuration: TrackingConfiguration(directory: directory.appendingPathComponent("tracking"), address: address),
+                version: "test",
                 logger: quiet)
             let task = Task { try await server.run() }
             _ = try await server.listeningAddress()
@@ -128,7 +129,11 @@ struct FollowUpRecorderTests {
         let request = Metis_V1_RecordStudyRequest.with {
             $0.patientID = "P-Ünïcode"
             $0.studyInstanceUid = "2.25.77"
-            $0.lesions = [.with { $0.roiNumber = 3; $0.volumeMm3 = 12.5 }]
+            $0.lesions = [
+                .with {
+                    $0.roiNumber = 3; $0.volumeMm3 = 12.5
+                }
+            ]
         }
         var log = FollowUpOutbox.encode(.operation(sequence: 9, .record(request)))
         log.append(FollowUpOutbox.encode(.done(sequence: 9)))
@@ -148,13 +153,15 @@ struct FollowUpRecorderTests {
             $0.studyInstanceUid = study
             $0.seriesInstanceUid = study + ".1"
             $0.engine = "classical"
-            $0.lesions = [.with {
-                $0.roiNumber = 1
-                $0.label = "Lesion 1"
-                $0.volumeMm3 = 500
-                $0.longestDiameterMm = 10
-                $0.centroidMm = [1, 2, 3]
-            }]
+            $0.lesions = [
+                .with {
+                    $0.roiNumber = 1
+                    $0.label = "Lesion 1"
+                    $0.volumeMm3 = 500
+                    $0.longestDiameterMm = 10
+                    $0.centroidMm = [1, 2, 3]
+                }
+            ]
         }
     }
 
@@ -182,7 +189,9 @@ struct FollowUpRecorderTests {
         #expect(try await client.getStatistics().studies == 2, "2.25.502 is gone, 2.25.501 stays")
 
         // Storage fails to delete 2.25.503: the follow-up keeps it, and the outbox holds nothing for it.
-        await #expect(throws: StorageDown.self) { try await recorder.deleteStudy("2.25.503") { () async throws -> Int in throw StorageDown() } }
+        await #expect(throws: StorageDown.self) {
+            try await recorder.deleteStudy("2.25.503") { () async throws -> Int in throw StorageDown() }
+        }
         #expect(try await client.getStatistics().studies == 2)
         let log = try Data(contentsOf: outbox.appendingPathComponent("outbox.log"))
         #expect(log.isEmpty, "nothing outstanding: \(FollowUpOutbox.entries(in: log))")
@@ -203,7 +212,9 @@ struct FollowUpRecorderTests {
         let recorder = FollowUpRecorder(tracking: Metis_V1_Tracking.Client(down), outbox: outbox, logger: Self.quiet)
         #expect(await !recorder.record(Self.record("2.25.601", patient: "P-601")).recorded)
         #expect(await recorder.backlog == 1)
-        await #expect(throws: StorageDown.self) { try await recorder.deleteStudy("2.25.601") { () async throws -> Int in throw StorageDown() } }
+        await #expect(throws: StorageDown.self) {
+            try await recorder.deleteStudy("2.25.601") { () async throws -> Int in throw StorageDown() }
+        }
         #expect(await recorder.backlog == 1, "the record still waits")
         await recorder.shutdown()
         await down.close()

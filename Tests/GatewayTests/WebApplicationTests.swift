@@ -18,7 +18,10 @@ struct WebApplicationTests {
     @Test("the shipped files are found, and none holds inline script, inline style or an external URL")
     func files() throws {
         let web = WebApplication.load()
-        for path in ["index.html", "css/metis.css", "js/app.js", "js/api.js", "js/viewer.js", "js/studies.js", "js/tracking.js", "js/home.js", "js/chart.js", "js/i18n.js"] {
+        for path in [
+            "index.html", "css/metis.css", "js/app.js", "js/api.js", "js/viewer.js", "js/studies.js", "js/tracking.js", "js/home.js",
+            "js/chart.js", "js/i18n.js",
+        ] {
             #expect(web.files[path] != nil, "\(path) is shipped")
         }
         for (path, file) in web.files where path.hasSuffix(".html") || path.hasSuffix(".js") {
@@ -43,7 +46,8 @@ struct WebApplicationTests {
                     #expect(response.status == .ok)
                     #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                     let policy = response.headers[.contentSecurityPolicy] ?? ""
-                    #expect(policy.contains("script-src 'self'") && policy.contains("default-src 'self'") && !policy.contains("unsafe-inline"))
+                    #expect(
+                        policy.contains("script-src 'self'") && policy.contains("default-src 'self'") && !policy.contains("unsafe-inline"))
                     #expect(String(buffer: response.body).contains("/app/js/app.js"))
                 }
             }

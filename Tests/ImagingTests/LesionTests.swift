@@ -28,9 +28,11 @@ struct LesionTests {
         #expect(labels[(0 * 4 + 3) * 4 + 3] != labels[0])
     }
 
-    @Test("each phantom lesion is found once and measured: volume within 5 %, diameters within 1 mm + one voxel, centroid within a voxel", arguments: [
-        "axial", "oblique", "nonSquare", "uneven",
-    ])
+    @Test(
+        "each phantom lesion is found once and measured: volume within 5 %, diameters within 1 mm + one voxel, centroid within a voxel",
+        arguments: [
+            "axial", "oblique", "nonSquare", "uneven",
+        ])
     func measurements(variant: String) throws {
         var phantom = variant == "oblique" ? VolumeBuilderTests.oblique : BrainPhantom()
         switch variant {
@@ -54,18 +56,21 @@ struct LesionTests {
         let voxel = max(phantom.rowSpacing, phantom.columnSpacing, volume.geometry.sliceThicknesses.max()!)
         for label in 1...Int32(count) {
             let measured = try #require(LesionMeasurement.measure(label: label, labels: labels, volume: volume))
-            let lesion = try #require(phantom.lesions.min { simd_distance($0.center, measured.centroid) < simd_distance($1.center, measured.centroid) })
+            let lesion = try #require(
+                phantom.lesions.min { simd_distance($0.center, measured.centroid) < simd_distance($1.center, measured.centroid) })
             let trueVolume = 4 / 3 * Double.pi * pow(lesion.radius, 3)
             // A sphere sampled on voxels is within 5 % of its volume once it spans about eight voxels.
             if lesion.radius >= 4 * voxel {
                 #expect(abs(measured.volume - trueVolume) / trueVolume < 0.05, "\(variant): volume \(measured.volume) vs \(trueVolume)")
             }
             let voxelVolume = (labels.indices.filter { labels[$0] == label }).reduce(0.0) { sum, index in
-                sum + volume.geometry.rowSpacing * volume.geometry.columnSpacing * volume.geometry.sliceThicknesses[index / (volume.columns * volume.rows)]
+                sum + volume.geometry.rowSpacing * volume.geometry.columnSpacing
+                    * volume.geometry.sliceThicknesses[index / (volume.columns * volume.rows)]
             }
             #expect(abs(measured.volume - voxelVolume) < 1e-6)
             #expect(abs(measured.longestDiameter - 2 * lesion.radius) <= 1 + voxel, "\(variant): diameter \(measured.longestDiameter)")
-            #expect(abs(measured.longestAxialDiameter - 2 * lesion.radius) <= 1 + voxel, "\(variant): axial \(measured.longestAxialDiameter)")
+            #expect(
+                abs(measured.longestAxialDiameter - 2 * lesion.radius) <= 1 + voxel, "\(variant): axial \(measured.longestAxialDiameter)")
             #expect(measured.perpendicularDiameter <= measured.longestAxialDiameter + 1e-9)
             #expect(abs(measured.perpendicularDiameter - 2 * lesion.radius) <= 1 + 2 * voxel)
             #expect(simd_distance(measured.centroid, lesion.center) < voxel, "\(variant): centroid \(measured.centroid)")
@@ -108,7 +113,8 @@ struct LesionTests {
                     contour.points.map { point -> SIMD2<Double> in
                         let d = point - geometry.slicePositions[slice]
                         #expect(abs(dot(d, geometry.normal)) < 1e-6, "contour point off its slice plane")
-                        return SIMD2(dot(d, geometry.rowDirection) / geometry.columnSpacing, dot(d, geometry.columnDirection) / geometry.rowSpacing)
+                        return SIMD2(
+                            dot(d, geometry.rowDirection) / geometry.columnSpacing, dot(d, geometry.columnDirection) / geometry.rowSpacing)
                     }
                 }
                 for row in 0..<volume.rows {

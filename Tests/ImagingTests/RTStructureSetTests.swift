@@ -12,7 +12,8 @@ struct RTStructureSetTests {
     static func structureSet(_ phantom: BrainPhantom) throws -> (Dataset, Volume, [DICOMFile]) {
         let files = try phantom.instances().map { try DICOMReader.read($0) }
         let volume = try VolumeBuilder.build(files)
-        let (labels, count) = ConnectedComponents.label(volume.voxels.map { $0 >= 1400 }, columns: volume.columns, rows: volume.rows, slices: volume.slices)
+        let (labels, count) = ConnectedComponents.label(
+            volume.voxels.map { $0 >= 1400 }, columns: volume.columns, rows: volume.rows, slices: volume.slices)
         let lesions = (1...Int32(count)).map { label in
             StructureSetLesion(
                 name: "Lesion \(label)", color: StructureSetLesion.color(forLesion: Int(label)),
@@ -41,7 +42,8 @@ struct RTStructureSetTests {
         let series = try #require(study.items(.rtReferencedSeriesSequence)?.first)
         #expect(series.string(.seriesInstanceUID) == phantom.series)
         let images = try #require(series.items(.contourImageSequence))
-        #expect(Set(images.compactMap { $0.string(.referencedSOPInstanceUID) }) == Set(files.compactMap { $0.dataset.string(.sopInstanceUID) }))
+        #expect(
+            Set(images.compactMap { $0.string(.referencedSOPInstanceUID) }) == Set(files.compactMap { $0.dataset.string(.sopInstanceUID) }))
         let rois = try #require(read.items(.structureSetROISequence))
         #expect(rois.map { $0.string(.roiName) } == ["Lesion 1", "Lesion 2", "Lesion 3"])
         #expect(rois.allSatisfy { $0.string(.roiGenerationAlgorithm) == "AUTOMATIC" })
@@ -84,7 +86,8 @@ struct RTStructureSetTests {
         var volume = try VolumeBuilder.build(Array(files))
         volume.frameOfReferenceUID = "2.25.1"
         #expect(throws: RTStructureSetWriter.WriteError.self) {
-            _ = try RTStructureSetWriter.dataset(lesions: [], volume: volume, source: files[0].dataset, algorithm: .init(name: "classical", version: "0"))
+            _ = try RTStructureSetWriter.dataset(
+                lesions: [], volume: volume, source: files[0].dataset, algorithm: .init(name: "classical", version: "0"))
         }
     }
 

@@ -11,13 +11,16 @@ struct SegmentationWriterTests {
     static func segmentation(_ phantom: BrainPhantom) throws -> (Dataset, Volume, [Int32]) {
         let files = try phantom.instances().map { try DICOMReader.read($0) }
         let volume = try VolumeBuilder.build(files)
-        let (labels, count) = ConnectedComponents.label(volume.voxels.map { $0 >= 1400 }, columns: volume.columns, rows: volume.rows, slices: volume.slices)
+        let (labels, count) = ConnectedComponents.label(
+            volume.voxels.map { $0 >= 1400 }, columns: volume.columns, rows: volume.rows, slices: volume.slices)
         let plane = volume.columns * volume.rows
         let segments = (1...Int32(count)).map { label in
-            SegmentationWriter.Segment(label: "Lesion \(label)", planes: (0..<volume.slices).compactMap { slice in
-                let pixels = (0..<plane).map { labels[slice * plane + $0] == label }
-                return pixels.contains(true) ? (slice, pixels) : nil
-            })
+            SegmentationWriter.Segment(
+                label: "Lesion \(label)",
+                planes: (0..<volume.slices).compactMap { slice in
+                    let pixels = (0..<plane).map { labels[slice * plane + $0] == label }
+                    return pixels.contains(true) ? (slice, pixels) : nil
+                })
         }
         let dataset = try SegmentationWriter.dataset(
             segments: segments, volume: volume, source: files[0].dataset, algorithm: GeneratingAlgorithm(name: "classical", version: "1.0"))
@@ -36,7 +39,8 @@ struct SegmentationWriterTests {
         let plane = volume.columns * volume.rows
         for (index, frame) in frames.enumerated() {
             let segment = Int32(try #require(frame.items(.segmentIdentificationSequence)?.first?.int(.referencedSegmentNumber)))
-            let source = try #require(frame.items(.derivationImageSequence)?.first?.items(.sourceImageSequence)?.first?.string(.referencedSOPInstanceUID))
+            let source = try #require(
+                frame.items(.derivationImageSequence)?.first?.items(.sourceImageSequence)?.first?.string(.referencedSOPInstanceUID))
             let slice = try #require(volume.sources.firstIndex { $0.sopInstanceUID == source })
             let position = try #require(frame.items(.planePositionSequence)?.first?.numbers(.imagePositionPatient))
             #expect(simd_distance(SIMD3(position[0], position[1], position[2]), volume.geometry.slicePositions[slice]) < 1e-3)

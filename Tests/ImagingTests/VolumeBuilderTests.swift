@@ -39,9 +39,11 @@ struct VolumeBuilderTests {
         #expect(volume.frameOfReferenceUID.hasPrefix("2.25."))
     }
 
-    @Test("oblique planes, non-square pixels, uneven spacing and descending slice order keep exact positions", arguments: [
-        "oblique", "nonSquare", "uneven", "descending",
-    ])
+    @Test(
+        "oblique planes, non-square pixels, uneven spacing and descending slice order keep exact positions",
+        arguments: [
+            "oblique", "nonSquare", "uneven", "descending",
+        ])
     func geometries(variant: String) throws {
         var phantom = variant == "oblique" ? Self.oblique : BrainPhantom()
         switch variant {

@@ -17,7 +17,8 @@ struct BLASSelectionTests {
 
     @Test("flags come from /proc/cpuinfo's first flags line")
     func cpuinfo() {
-        let text = "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx avx2 fma\nbugs\t\t: spectre\nprocessor\t: 1\nflags\t\t: fpu\n"
+        let text =
+            "processor\t: 0\nvendor_id\t: GenuineIntel\nflags\t\t: fpu sse2 avx avx2 fma\nbugs\t\t: spectre\nprocessor\t: 1\nflags\t\t: fpu\n"
         #expect(BLASCoreSelection.flags(cpuinfo: text) == ["fpu", "sse2", "avx", "avx2", "fma"])
     }
 

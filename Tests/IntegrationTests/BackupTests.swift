@@ -19,7 +19,8 @@ struct BackupTests {
         let instances = try phantom.instances()
         let boundary = "b-\(UUID().uuidString)"
         let stow = try await HTTP.request(
-            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            "POST", metis.web + "/studies",
+            headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
             body: HTTP.multipart(instances.map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
         #expect(stow.status == 200)
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?engine=classical").status == 200)
@@ -32,12 +33,17 @@ struct BackupTests {
         let data = metis.directory.appendingPathComponent("data").path
         let made = try await MetisProcesses.run(metisExecutable, ["backup", "--data", data, backup.path])
         #expect(made.status == 0 && made.output.contains("backed up \(instances.count + 1) instances"), "\(made.output)")
-        #expect(try await MetisProcesses.run(metisExecutable, ["backup", "--data", data, backup.path]).status != 0, "an existing directory is refused")
-        #expect(try await MetisProcesses.run(metisExecutable, ["restore", "--data", data, backup.path]).status != 0, "a data directory in use is refused")
+        #expect(
+            try await MetisProcesses.run(metisExecutable, ["backup", "--data", data, backup.path]).status != 0,
+            "an existing directory is refused")
+        #expect(
+            try await MetisProcesses.run(metisExecutable, ["restore", "--data", data, backup.path]).status != 0,
+            "a data directory in use is refused")
         metis.stop()
 
         let restoredDirectory = scratch.appendingPathComponent("restored")
-        let restored = try await MetisProcesses.run(metisExecutable, ["restore", "--data", restoredDirectory.appendingPathComponent("data").path, backup.path])
+        let restored = try await MetisProcesses.run(
+            metisExecutable, ["restore", "--data", restoredDirectory.appendingPathComponent("data").path, backup.path])
         #expect(restored.status == 0, "\(restored.output)")
         let again = try await DICOMwebTests.Installation(maximumUpload: 64 << 20, directory: restoredDirectory)
         defer { again.stop() }

@@ -18,7 +18,9 @@ struct BrowserTests {
 
     static var required: Bool { ProcessInfo.processInfo.environment["CI"] != nil }
 
-    @Test("sign in, upload, view, segment, lesion table, delete, follow-up chart; no JavaScript error", .enabled(if: required || browserInstalled))
+    @Test(
+        "sign in, upload, view, segment, lesion table, delete, follow-up chart; no JavaScript error",
+        .enabled(if: required || browserInstalled))
     func webApplication() async throws {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 256 << 20, tokens: true)
         defer { metis.stop() }
@@ -42,7 +44,9 @@ struct BrowserTests {
             let boundary = "b-\(UUID().uuidString)"
             let stow = try await HTTP.request(
                 "POST", metis.web + "/studies",
-                headers: authorization.merging(["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"]) { $1 },
+                headers: authorization.merging(["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"]) {
+                    $1
+                },
                 body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
             #expect(stow.status == 200)
         }
@@ -59,8 +63,11 @@ struct BrowserTests {
 
         let (status, output) = try await MetisProcesses.run(
             URL(fileURLWithPath: "/usr/bin/python3"),
-            [root.appendingPathComponent("Tests/Browser/web_app_test.py").path, "--base", metis.base, "--upload", upload.path,
-             "--artefacts", artefacts.path, "--token", token, "--study", baseline.study, "--delete", unwanted.study, "--patient", "PHANTOM-1"])
+            [
+                root.appendingPathComponent("Tests/Browser/web_app_test.py").path, "--base", metis.base, "--upload", upload.path,
+                "--artefacts", artefacts.path, "--token", token, "--study", baseline.study, "--delete", unwanted.study, "--patient",
+                "PHANTOM-1",
+            ])
         #expect(status == 0, "\(output)")
     }
 }

@@ -6,7 +6,7 @@ import Testing
 @testable import Gateway
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The gateway's DICOM routes end to end: `metis up`, a 300-instance study
@@ -22,12 +22,15 @@ struct DICOMwebTests {
         /// With `tokens`, the gateway asks for access tokens (create them with `token(role:)`); without, it binds loopback with `--auth none`.
         /// `directory` (whose `data` is the data directory) defaults to a new temporary one.
         init(maximumUpload: Int = 4 << 20, tokens: Bool = false, directory: URL? = nil) async throws {
-            self.directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-web-\(UUID().uuidString.prefix(8))")
+            self.directory =
+                directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-web-\(UUID().uuidString.prefix(8))")
             port = try MetisProcesses.freePort()
             process = Process()
             process.executableURL = MetisProcesses.executable("metis")
-            process.arguments = ["up", "--data", self.directory.appendingPathComponent("data").path, "--port", String(port),
-                                 "--max-upload-bytes", String(maximumUpload), "--log-level", "warning", "--auth", tokens ? "tokens" : "none"]
+            process.arguments = [
+                "up", "--data", self.directory.appendingPathComponent("data").path, "--port", String(port),
+                "--max-upload-bytes", String(maximumUpload), "--log-level", "warning", "--auth", tokens ? "tokens" : "none",
+            ]
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             guard await MetisProcesses.waitForHealthy("http://127.0.0.1:\(port)/healthz", timeout: .seconds(90)) != nil else {
@@ -41,8 +44,11 @@ struct DICOMwebTests {
         /// A new access token, through `metis token create` (its output's last word).
         func token(role: String) async throws -> String {
             let result = try await MetisProcesses.run(
-                MetisProcesses.executable("metis"), ["token", "create", "--role", role, "--data", directory.appendingPathComponent("data").path])
-            guard result.status == 0, let token = result.output.split(whereSeparator: \.isWhitespace).last else { throw CancellationError() }
+                MetisProcesses.executable("metis"),
+                ["token", "create", "--role", role, "--data", directory.appendingPathComponent("data").path])
+            guard result.status == 0, let token = result.output.split(whereSeparator: \.isWhitespace).last else {
+                throw CancellationError()
+            }
             return String(token)
         }
         var web: String { base + "/dicom-web" }
@@ -83,7 +89,8 @@ struct DICOMwebTests {
     func endToEnd() async throws {
         let metis = try await Installation()
         defer { metis.stop() }
-        let mr = try MRStudy(study: "2.25.4242", patientID: "PAT-001", patientName: "Lefèvre^Anaïs", date: "20260312", series: 3, slices: 100)
+        let mr = try MRStudy(
+            study: "2.25.4242", patientID: "PAT-001", patientName: "Lefèvre^Anaïs", date: "20260312", series: 3, slices: 100)
         let other = try MRStudy(study: "2.25.777", patientID: "PAT-002", patientName: "Martin^Éric", date: "20250101", series: 1, slices: 2)
         let bySeries = Dictionary(grouping: mr.instances, by: \.series)
         let series = bySeries.keys.sorted()
@@ -92,7 +99,9 @@ struct DICOMwebTests {
         let boundary = "stow-\(UUID().uuidString)"
         let stow = try await HTTP.request(
             "POST", metis.web + "/studies",
-            headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)", "Accept": "application/dicom+json"],
+            headers: [
+                "Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)", "Accept": "application/dicom+json",
+            ],
             body: HTTP.multipart(bySeries[series[0]]!.map { ("Content-Type: application/dicom", $0.bytes) }, boundary: boundary))
         #expect(stow.status == 200, "\(stow.text)")
         let stowed = try #require(try stow.json() as? [String: [String: Any]])
@@ -102,12 +111,15 @@ struct DICOMwebTests {
         // The original route: series 2 as a multipart form, series 3 and the other study as a ZIP export.
         let form = try await HTTP.request(
             "POST", metis.base + "/uploadDicom", headers: ["Content-Type": "multipart/form-data; boundary=form-b"],
-            body: HTTP.multipart(bySeries[series[1]]!.map {
-                ("Content-Disposition: form-data; name=\"files\"; filename=\"\($0.sop).dcm\"", $0.bytes)
-            }, boundary: "form-b"))
+            body: HTTP.multipart(
+                bySeries[series[1]]!.map {
+                    ("Content-Disposition: form-data; name=\"files\"; filename=\"\($0.sop).dcm\"", $0.bytes)
+                }, boundary: "form-b"))
         #expect(form.status == 200, "\(form.text)")
         let zip = ZipFixture.archive(
-            (bySeries[series[2]]! + other.instances).enumerated().map { ("EXPORT/S\($0.offset / 100)/IM\($0.offset)", $0.element.bytes, $0.offset % 2 == 0) }
+            (bySeries[series[2]]! + other.instances).enumerated().map {
+                ("EXPORT/S\($0.offset / 100)/IM\($0.offset)", $0.element.bytes, $0.offset % 2 == 0)
+            }
                 + [("EXPORT/DICOMDIR", Data("index".utf8), false)])
         let zipped = try await HTTP.request("POST", metis.base + "/uploadDicom", headers: ["Content-Type": "application/zip"], body: zip)
         #expect(zipped.status == 200, "\(zipped.text)")
@@ -123,7 +135,8 @@ struct DICOMwebTests {
             #expect(answer.headers["content-type"] == "application/dicom+json")
             return try answer.json()
         }
-        let ohif = try await search("/studies?limit=101&offset=0&includefield=00081030%2C00080060%2C00080090%2C00100030&PatientName=*lef%C3%A8vre*")
+        let ohif = try await search(
+            "/studies?limit=101&offset=0&includefield=00081030%2C00080060%2C00080090%2C00100030&PatientName=*lef%C3%A8vre*")
         #expect(Self.values(ohif, "0020000D") == ["2.25.4242"])
         #expect(Self.values(ohif, "00100010") == ["Lefèvre^Anaïs"])
         #expect(Self.values(ohif, "00201208") == ["300"])
@@ -142,7 +155,8 @@ struct DICOMwebTests {
         #expect(Self.values(seriesFound, "0008103E") == ["T1 gado", "FLAIR", "T2"])
         let instances = try await search("/studies/2.25.4242/series/\(series[0])/instances?limit=10&offset=5")
         #expect(Self.values(instances, "00200013") == (6...15).map(String.init))
-        #expect(Self.values(try await search("/studies/2.25.4242/instances?SOPInstanceUID=\(series[2]).50"), "00080018") == ["\(series[2]).50"])
+        #expect(
+            Self.values(try await search("/studies/2.25.4242/instances?SOPInstanceUID=\(series[2]).50"), "00080018") == ["\(series[2]).50"])
 
         // WADO-RS: one instance, a whole series, metadata with bulk data URIs, frames, a thumbnail.
         let first = bySeries[series[1]]![41]
@@ -150,7 +164,8 @@ struct DICOMwebTests {
         #expect(single.status == 200)
         #expect(try Self.parts(single).map(\.body) == [first.bytes])
         let whole = try await HTTP.request(
-            "GET", metis.web + "/studies/2.25.4242/series/\(series[2])", headers: ["Accept": "multipart/related; type=\"application/dicom\""])
+            "GET", metis.web + "/studies/2.25.4242/series/\(series[2])",
+            headers: ["Accept": "multipart/related; type=\"application/dicom\""])
         #expect(try Self.parts(whole).map(\.body) == bySeries[series[2]]!.map(\.bytes))
         let metadata = try await search("/studies/2.25.4242/series/\(series[0])/metadata")
         #expect((metadata as? [Any])?.count == 100)
@@ -205,7 +220,9 @@ struct DICOMwebTests {
         #expect(mismatch.text.contains("\"00081197\":{\"Value\":[272]"))
         let partial = try await HTTP.request(
             "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=p"],
-            body: HTTP.multipart([("Content-Type: application/dicom", first.bytes), ("Content-Type: application/dicom", Data("garbage".utf8))], boundary: "p"))
+            body: HTTP.multipart(
+                [("Content-Type: application/dicom", first.bytes), ("Content-Type: application/dicom", Data("garbage".utf8))], boundary: "p"
+            ))
         #expect(partial.status == 202)
         #expect(partial.text.contains("\"00081197\":{\"Value\":[49152]"))
 

@@ -12,11 +12,14 @@ struct DeploymentTests {
 
     static var validatorInstalled: Bool { PythonModules.available("kubernetes_validate") }
 
-    @Test("deploy/kubernetes validates against the Kubernetes schemas", .enabled(if: validatorInstalled || ProcessInfo.processInfo.environment["CI"] != nil))
+    @Test(
+        "deploy/kubernetes validates against the Kubernetes schemas",
+        .enabled(if: validatorInstalled || ProcessInfo.processInfo.environment["CI"] != nil))
     func kubernetes() async throws {
         let manifest = Self.root.appendingPathComponent("deploy/kubernetes/metis.yaml")
         let validate = { (file: String) in
-            try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "kubernetes_validate", "--strict", "--quiet", file])
+            try await MetisProcesses.run(
+                URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-m", "kubernetes_validate", "--strict", "--quiet", file])
         }
         let result = try await validate(manifest.path)
         #expect(result.status == 0, "\(result.output)")
@@ -26,7 +29,8 @@ struct DeploymentTests {
         try text.replacingOccurrences(of: "replicas: 2", with: "replicas: two").write(to: broken, atomically: true, encoding: .utf8)
         #expect(try await validate(broken.path).status != 0, "the validator refuses a broken manifest")
         // The gateway lists one inference address per inference replica.
-        let replicas = text.components(separatedBy: "name: metis-inference\n").count > 1 ? text.ranges(of: /tcp:\/\/metis-inference-\d+/).count : 0
+        let replicas =
+            text.components(separatedBy: "name: metis-inference\n").count > 1 ? text.ranges(of: /tcp:\/\/metis-inference-\d+/).count : 0
         #expect(replicas == 2 && text.contains("replicas: 2"))
 
         // RPC between pods is mutual TLS: every command or probe naming a tcp:// address carries the three TLS files.
@@ -53,7 +57,9 @@ struct DeploymentTests {
         for name in ["metis-storage.service", "metis-tracking.service", "metis-inference@.service", "metis-gateway.service"] {
             let text = try String(contentsOf: units.appendingPathComponent(name), encoding: .utf8)
             let binary = try #require(text.firstMatch(of: /ExecStart=\/usr\/local\/bin\/(\S+)/)?.1)
-            #expect(FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("Sources/\(binary)").path), "\(name) runs \(binary)")
+            #expect(
+                FileManager.default.fileExists(atPath: Self.root.appendingPathComponent("Sources/\(binary)").path), "\(name) runs \(binary)"
+            )
             for option in ["NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "Restart=always", "User=metis"] {
                 #expect(text.contains(option), "\(name) has \(option)")
             }

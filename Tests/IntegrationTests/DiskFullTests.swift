@@ -25,12 +25,14 @@ struct DiskFullTests {
         return try DICOMWriter.write(dataset)
     }
 
-    @Test("ENOSPC and EROFS are clear errors; acknowledged data stays intact; freeing space restores service",
-          .enabled(if: canMount || ProcessInfo.processInfo.environment["CI"] != nil))
+    @Test(
+        "ENOSPC and EROFS are clear errors; acknowledged data stays intact; freeing space restores service",
+        .enabled(if: canMount || ProcessInfo.processInfo.environment["CI"] != nil))
     func fullDisk() async throws {
         let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("metis-full-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
-        let mounted = try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/mount"), ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint.path])
+        let mounted = try await MetisProcesses.run(
+            URL(fileURLWithPath: "/usr/bin/mount"), ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint.path])
         try #require(mounted.status == 0, "cannot mount a tmpfs: \(mounted.output)")
         defer {
             _ = try? Process.run(URL(fileURLWithPath: "/usr/bin/umount"), arguments: ["-l", mountPoint.path]).waitUntilExit()

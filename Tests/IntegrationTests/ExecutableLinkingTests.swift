@@ -7,16 +7,33 @@ import Testing
 struct ExecutableLinkingTests {
     /// The executable, a module it must contain, and modules it must not.
     static let rules: [(executable: String, own: String, foreign: [String])] = [
-        ("metis-storage", "StorageService",
-         ["Gateway", "InferenceService", "TrackingService", "Launcher", "NeuralEngine", "ModelInference", "Segmentation", "SegmentationWorkflow",
-          "Imaging", "StructureSet", "FollowUp", "Hummingbird"]),
-        ("metis-tracking", "TrackingService",
-         ["Gateway", "InferenceService", "StorageService", "Launcher", "NeuralEngine", "ModelInference", "Segmentation", "SegmentationWorkflow",
-          "Imaging", "StructureSet", "DICOM", "Hummingbird"]),
-        ("metis-inference", "InferenceService",
-         ["Gateway", "StorageService", "TrackingService", "Launcher", "FollowUp", "MetisDatabase", "GRDB", "Hummingbird"]),
-        ("metis-gateway", "Gateway",
-         ["StorageService", "TrackingService", "InferenceService", "Launcher", "NeuralEngine", "ModelInference", "FollowUp", "MetisDatabase", "GRDB"]),
+        (
+            "metis-storage", "StorageService",
+            [
+                "Gateway", "InferenceService", "TrackingService", "Launcher", "NeuralEngine", "ModelInference", "Segmentation",
+                "SegmentationWorkflow",
+                "Imaging", "StructureSet", "FollowUp", "Hummingbird",
+            ]
+        ),
+        (
+            "metis-tracking", "TrackingService",
+            [
+                "Gateway", "InferenceService", "StorageService", "Launcher", "NeuralEngine", "ModelInference", "Segmentation",
+                "SegmentationWorkflow",
+                "Imaging", "StructureSet", "DICOM", "Hummingbird",
+            ]
+        ),
+        (
+            "metis-inference", "InferenceService",
+            ["Gateway", "StorageService", "TrackingService", "Launcher", "FollowUp", "MetisDatabase", "GRDB", "Hummingbird"]
+        ),
+        (
+            "metis-gateway", "Gateway",
+            [
+                "StorageService", "TrackingService", "InferenceService", "Launcher", "NeuralEngine", "ModelInference", "FollowUp",
+                "MetisDatabase", "GRDB",
+            ]
+        ),
     ]
 
     @Test("no service executable contains another process's modules", arguments: rules.map(\.executable))
@@ -39,13 +56,16 @@ struct ExecutableLinkingTests {
 
     /// The modules named first in the binary's defined Swift symbols (`$s<length><module>…`).
     static func definingModules(of binary: URL) async throws -> Set<String> {
-        let result = try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/nm"), ["--defined-only", "--format=just-symbols", binary.path], includingErrors: true)
+        let result = try await MetisProcesses.run(
+            URL(fileURLWithPath: "/usr/bin/nm"), ["--defined-only", "--format=just-symbols", binary.path], includingErrors: true)
         try #require(result.status == 0, "nm \(binary.path) failed: \(result.output.prefix(500))")
         var modules = Set<String>()
         for line in result.output.split(separator: "\n") where line.hasPrefix("$s") {
             let name = line.utf8.dropFirst(2)
             let digits = name.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-            guard !digits.isEmpty, digits.first != UInt8(ascii: "0"), let length = Int(String(decoding: digits, as: UTF8.self)) else { continue }
+            guard !digits.isEmpty, digits.first != UInt8(ascii: "0"), let length = Int(String(decoding: digits, as: UTF8.self)) else {
+                continue
+            }
             let rest = name.dropFirst(digits.count)
             guard rest.count >= length else { continue }
             modules.insert(String(decoding: rest.prefix(length), as: UTF8.self))

@@ -9,7 +9,9 @@ import Testing
 /// forgotten when the study is deleted.
 @Suite("Follow-up through metis up", .serialized)
 struct FollowUpRouteTests {
-    @Test("a baseline and two follow-ups (head shifted; lesions shrink, vanish, regrow, appear) become tracks, RANO-BM, CSV and the original rows")
+    @Test(
+        "a baseline and two follow-ups (head shifted; lesions shrink, vanish, regrow, appear) become tracks, RANO-BM, CSV and the original rows"
+    )
     func threeExaminations() async throws {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
         defer { metis.stop() }
@@ -19,7 +21,8 @@ struct FollowUpRouteTests {
         for phantom in [second, baseline, first] {
             let boundary = "fu-\(UUID().uuidString)"
             let stow = try await HTTP.request(
-                "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+                "POST", metis.web + "/studies",
+                headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
                 body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
             #expect(stow.status == 200)
             let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?engine=classical")
@@ -37,14 +40,18 @@ struct FollowUpRouteTests {
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients").headers["etag"] == tag)
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients", headers: ["If-None-Match": tag]).status == 304)
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/patients?limit=1").headers["etag"] != tag)
-        let timeline = try #require(try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").json() as? [String: Any])
+        let timeline = try #require(
+            try await HTTP.request("GET", metis.base + "/api/v1/patients/PHANTOM-1/timeline").json() as? [String: Any])
         let tracks = try #require(timeline["tracks"] as? [[String: Any]])
         #expect(tracks.count == 4)
         #expect(tracks.filter { $0["status"] as? String == "resolved" }.count == 1)
         #expect(tracks.filter { $0["status"] as? String == "new" }.count == 1)
         #expect(tracks.filter { $0["status"] as? String == "present" }.count == 2)
-        let largest = try #require(tracks.first { (($0["points"] as? [[String: Any]])?.count ?? 0) == 3 && ($0["target"] as? Bool ?? false) &&
-            ((($0["points"] as? [[String: Any]])?.first?["longestDiameterMm"] as? Double ?? 0) > 15) })
+        let largest = try #require(
+            tracks.first {
+                (($0["points"] as? [[String: Any]])?.count ?? 0) == 3 && ($0["target"] as? Bool ?? false)
+                    && ((($0["points"] as? [[String: Any]])?.first?["longestDiameterMm"] as? Double ?? 0) > 15)
+            })
         let volumes = (largest["points"] as? [[String: Any]])?.compactMap { $0["volumeMm3"] as? Double } ?? []
         let truth = [10.0, 8.0, 11.0].map { 4 / 3 * Double.pi * $0 * $0 * $0 }
         #expect(volumes.count == 3 && zip(volumes, truth).allSatisfy { abs($0 - $1) / $1 < 0.05 }, "\(volumes) against \(truth)")
@@ -63,10 +70,12 @@ struct FollowUpRouteTests {
         let original = try #require(try await HTTP.request("GET", metis.base + "/followup-patients").json() as? [[String: Any]])
         let idPatient = try #require(original.first?["idPatient"] as? Int)
         #expect(original.first?["nom"] as? String == "Fantôme^Cérébral")
-        let studies = try #require(try await HTTP.request("GET", metis.base + "/followup-etudes?idPatient=\(idPatient)").json() as? [[String: Any]])
+        let studies = try #require(
+            try await HTTP.request("GET", metis.base + "/followup-etudes?idPatient=\(idPatient)").json() as? [[String: Any]])
         #expect(Set(studies.compactMap { $0["id"] as? String }) == [baseline.study, first.study, second.study])
         let idEtude = try #require(studies.first { $0["id"] as? String == baseline.study }?["id_study"] as? Int)
-        let metastases = try #require(try await HTTP.request("GET", metis.base + "/followup-metastases?idEtude=\(idEtude)").json() as? [[String: Any]])
+        let metastases = try #require(
+            try await HTTP.request("GET", metis.base + "/followup-metastases?idEtude=\(idEtude)").json() as? [[String: Any]])
         #expect(metastases.count == 3)
         #expect(metastases.allSatisfy { $0["volume"] is Double && $0["slideDebut"] is Int && $0["diametre"] is Double })
         #expect(try await HTTP.request("GET", metis.base + "/followup-metastases?idEtude=x").status == 400)

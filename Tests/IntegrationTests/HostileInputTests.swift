@@ -7,7 +7,9 @@ import Testing
 /// study it held, unchanged.
 @Suite("Hostile input through the gateway", .serialized)
 struct HostileInputTests {
-    @Test("truncated, oversized and non-DICOM uploads, ZIP bombs and traversal names, broken multipart, SQL in every QIDO key, huge queries, wrong types and tokens")
+    @Test(
+        "truncated, oversized and non-DICOM uploads, ZIP bombs and traversal names, broken multipart, SQL in every QIDO key, huge queries, wrong types and tokens"
+    )
     func refused() async throws {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 8 << 20, tokens: true)
         defer { metis.stop() }
@@ -26,17 +28,22 @@ struct HostileInputTests {
         #expect(good.status == 200)
 
         var refusals = [(String, HTTP.Answer)]()
-        func send(_ label: String, _ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil, token: Bool = true) async throws {
-            let answer = try await HTTP.request(method, metis.base + path, headers: (token ? auth : [:]).merging(headers) { $1 }, body: body)
+        func send(_ label: String, _ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil, token: Bool = true)
+            async throws
+        {
+            let answer = try await HTTP.request(
+                method, metis.base + path, headers: (token ? auth : [:]).merging(headers) { $1 }, body: body)
             refusals.append((label, answer))
         }
 
         // DICOM that is not.
         let truncated = instances[0].prefix(instances[0].count / 3)
-        try await send("truncated STOW", "POST", "/dicom-web/studies", headers: stowType("t"),
-                       body: HTTP.multipart([("Content-Type: application/dicom", Data(truncated))], boundary: "t"))
+        try await send(
+            "truncated STOW", "POST", "/dicom-web/studies", headers: stowType("t"),
+            body: HTTP.multipart([("Content-Type: application/dicom", Data(truncated))], boundary: "t"))
         try await send("truncated upload", "POST", "/uploadDicom", headers: ["Content-Type": "application/dicom"], body: Data(truncated))
-        try await send("text as DICOM", "POST", "/uploadDicom", headers: ["Content-Type": "application/dicom"], body: Data("DICM? no.".utf8))
+        try await send(
+            "text as DICOM", "POST", "/uploadDicom", headers: ["Content-Type": "application/dicom"], body: Data("DICM? no.".utf8))
         try await send("oversized body", "POST", "/uploadDicom", headers: ["Content-Type": "application/dicom"], body: Data(count: 9 << 20))
 
         // Archives.
@@ -44,26 +51,37 @@ struct HostileInputTests {
         defer { try? FileManager.default.removeItem(at: archives) }
         try FileManager.default.createDirectory(at: archives, withIntermediateDirectories: true)
         try instances[0].write(to: archives.appendingPathComponent("one.dcm"))
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Browser/hostile_archives.py")
-        let made = try await MetisProcesses.run(URL(fileURLWithPath: "/usr/bin/python3"), [script.path, archives.appendingPathComponent("one.dcm").path, archives.path])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Browser/hostile_archives.py")
+        let made = try await MetisProcesses.run(
+            URL(fileURLWithPath: "/usr/bin/python3"), [script.path, archives.appendingPathComponent("one.dcm").path, archives.path])
         #expect(made.status == 0, "\(made.output)")
         for name in ["traversal", "oversized", "lying", "truncated"] {
-            try await send("\(name).zip", "POST", "/uploadDicom", headers: ["Content-Type": "application/zip"],
-                           body: try Data(contentsOf: archives.appendingPathComponent("\(name).zip")))
+            try await send(
+                "\(name).zip", "POST", "/uploadDicom", headers: ["Content-Type": "application/zip"],
+                body: try Data(contentsOf: archives.appendingPathComponent("\(name).zip")))
         }
 
         // Multipart.
-        try await send("no boundary", "POST", "/dicom-web/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\""],
-                       body: instances[0])
-        try await send("wrong boundary", "POST", "/dicom-web/studies", headers: stowType("expected"),
-                       body: HTTP.multipart([("Content-Type: application/dicom", instances[0])], boundary: "other"))
-        try await send("unterminated form", "POST", "/uploadDicom", headers: ["Content-Type": "multipart/form-data; boundary=f"],
-                       body: Data("--f\r\nContent-Disposition: form-data; name=\"a\"; filename=\"a.dcm\"\r\n\r\n".utf8) + instances[0])
+        try await send(
+            "no boundary", "POST", "/dicom-web/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\""],
+            body: instances[0])
+        try await send(
+            "wrong boundary", "POST", "/dicom-web/studies", headers: stowType("expected"),
+            body: HTTP.multipart([("Content-Type: application/dicom", instances[0])], boundary: "other"))
+        try await send(
+            "unterminated form", "POST", "/uploadDicom", headers: ["Content-Type": "multipart/form-data; boundary=f"],
+            body: Data("--f\r\nContent-Disposition: form-data; name=\"a\"; filename=\"a.dcm\"\r\n\r\n".utf8) + instances[0])
 
         // Queries.
-        let injections = ["' OR '1'='1", "\"; DROP TABLE studies; --", "*' UNION SELECT sqlite_version() --", "%' OR 1=1 --", "\\\\'", "20200101'--"]
+        let injections = [
+            "' OR '1'='1", "\"; DROP TABLE studies; --", "*' UNION SELECT sqlite_version() --", "%' OR 1=1 --", "\\\\'", "20200101'--",
+        ]
         var allowedEmpty = 0
-        for key in ["PatientName", "PatientID", "StudyDate", "StudyInstanceUID", "AccessionNumber", "StudyDescription", "ModalitiesInStudy", "limit", "offset", "includefield"] {
+        for key in [
+            "PatientName", "PatientID", "StudyDate", "StudyInstanceUID", "AccessionNumber", "StudyDescription", "ModalitiesInStudy",
+            "limit", "offset", "includefield",
+        ] {
             for value in injections {
                 let encoded = value.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
                 let answer = try await HTTP.request("GET", metis.web + "/studies?\(key)=\(encoded)", headers: auth)
@@ -87,7 +105,8 @@ struct HostileInputTests {
         try await send("XML only", "GET", "/dicom-web/studies", headers: ["Accept": "application/dicom+xml"])
         try await send("no token", "GET", "/dicom-web/studies", token: false)
         try await send("forged token", "GET", "/dicom-web/studies", headers: ["Authorization": "Bearer metis_forged"], token: false)
-        try await send("viewer deletes", "DELETE", "/dicom-web/studies/\(phantom.study)", headers: ["Authorization": "Bearer \(viewer)"], token: false)
+        try await send(
+            "viewer deletes", "DELETE", "/dicom-web/studies/\(phantom.study)", headers: ["Authorization": "Bearer \(viewer)"], token: false)
         try await send("malformed header", "GET", "/dicom-web/studies", headers: ["Authorization": "Basic Zm9vOmJhcg=="], token: false)
 
         for (label, answer) in refusals {

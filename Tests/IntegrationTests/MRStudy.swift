@@ -1,7 +1,7 @@
 import DICOM
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A generated multi-series MR study held in memory: 16×16 16-bit axial
@@ -26,7 +26,9 @@ struct MRStudy {
             for slice in 1...slices {
                 var dataset = Dataset(characterSet: SpecificCharacterSet(terms: ["ISO_IR 100"]))
                 func text(_ tag: Tag, _ vr: VR, _ value: String) { dataset[tag] = .text(tag, vr, value) }
-                func us(_ tag: Tag, _ value: UInt16) { dataset[tag] = DataElement(tag: tag, vr: .US, value: .bytes(Data([UInt8(value & 0xFF), UInt8(value >> 8)]))) }
+                func us(_ tag: Tag, _ value: UInt16) {
+                    dataset[tag] = DataElement(tag: tag, vr: .US, value: .bytes(Data([UInt8(value & 0xFF), UInt8(value >> 8)])))
+                }
                 text(.specificCharacterSet, .CS, "ISO_IR 100")
                 text(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.4")
                 text(.sopInstanceUID, .UI, "\(seriesUID).\(slice)")
@@ -37,7 +39,8 @@ struct MRStudy {
                 text(Tag.studyDate, .DA, date)
                 text(Tag.studyTime, .TM, "101500")
                 text(Tag.modality, .CS, "MR")
-                dataset[.studyDescription] = DataElement(tag: Tag.studyDescription, vr: .LO, value: .bytes("IRM cérébrale ".data(using: .isoLatin1)!))
+                dataset[.studyDescription] = DataElement(
+                    tag: Tag.studyDescription, vr: .LO, value: .bytes("IRM cérébrale ".data(using: .isoLatin1)!))
                 text(Tag.seriesDescription, .LO, ["T1 gado", "FLAIR", "T2"][(seriesNumber - 1) % 3])
                 text(Tag.seriesNumber, .IS, String(seriesNumber))
                 text(Tag.instanceNumber, .IS, String(slice))
@@ -58,7 +61,8 @@ struct MRStudy {
                     pixels.append(contentsOf: [UInt8(value & 0xFF), UInt8(value >> 8)])
                 }
                 dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OW, value: .bytes(pixels))
-                instances.append(Instance(series: seriesUID, sop: "\(seriesUID).\(slice)", bytes: try DICOMWriter.write(dataset), pixels: pixels))
+                instances.append(
+                    Instance(series: seriesUID, sop: "\(seriesUID).\(slice)", bytes: try DICOMWriter.write(dataset), pixels: pixels))
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Finds and runs the built Metis executables for multi-process tests.
@@ -30,7 +30,9 @@ enum MetisProcesses {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -39,7 +41,8 @@ enum MetisProcesses {
     /// Runs a command to completion; returns its exit status and standard output
     /// (with standard error too when `includingErrors`). The waiting happens on
     /// a thread of its own, never on one of the (two) threads that run the tests.
-    static func run(_ executable: URL, _ arguments: [String], includingErrors: Bool = false) async throws -> (status: Int32, output: String) {
+    static func run(_ executable: URL, _ arguments: [String], includingErrors: Bool = false) async throws -> (status: Int32, output: String)
+    {
         let result = try await ToolProcess.run(executable.path, arguments, standardError: includingErrors ? .merged : .inherited)
         return (result.status, result.text)
     }

@@ -60,7 +60,8 @@ struct MetisUpTests {
         #expect(wrongService.status == 1)
         #expect(wrongService.output.contains("UNIMPLEMENTED"))
         #expect(try await MetisProcesses.run(probe, [run.appendingPathComponent("missing.sock").path, "health"]).status == 1)
-        let ping = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["ping", run.appendingPathComponent("inference-1.sock").path])
+        let ping = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"), ["ping", run.appendingPathComponent("inference-1.sock").path])
         #expect(ping.status == 0)
         #expect(ping.output.contains("metis-inference"))
 
@@ -121,7 +122,9 @@ struct MetisUpTests {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(blocker, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         listen(blocker, 1)
 
         let result = try await MetisProcesses.run(
@@ -135,10 +138,12 @@ struct MetisUpTests {
 
     @Test("bad flags are refused before anything starts")
     func badFlags() async throws {
-        let result = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--inference-workers", "0", "--data", "/nonexistent/x"])
+        let result = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"), ["up", "--inference-workers", "0", "--data", "/nonexistent/x"])
         #expect(result.status != 0)
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/x"))
-        let open = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["up", "--auth", "none", "--host", "0.0.0.0", "--data", "/nonexistent/y"])
+        let open = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"), ["up", "--auth", "none", "--host", "0.0.0.0", "--data", "/nonexistent/y"])
         #expect(open.status != 0, "no authentication is refused on a non-loopback address")
         #expect(!FileManager.default.fileExists(atPath: "/nonexistent/y"))
     }

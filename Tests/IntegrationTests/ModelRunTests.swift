@@ -21,14 +21,17 @@ struct ModelRunTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         try SafeTensors.write(weights, metadata: ["format": "metis-unetr"]).write(to: directory.appendingPathComponent("w.safetensors"))
-        try JSONSerialization.data(withJSONObject: ["architecture": try #require(fixture["config"])]).write(to: directory.appendingPathComponent("card.json"))
+        try JSONSerialization.data(withJSONObject: ["architecture": try #require(fixture["config"])]).write(
+            to: directory.appendingPathComponent("card.json"))
         let output = directory.appendingPathComponent("y.npy")
-        let run = try await MetisProcesses.run(MetisProcesses.executable("metis"), [
-            "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
-            "--config", directory.appendingPathComponent("card.json").path,
-            "--input", fixtures.appendingPathComponent(try #require(files["input"])).path, "--output", output.path,
-            "--threads", "1", "--repeat", "2",
-        ])
+        let run = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            [
+                "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
+                "--config", directory.appendingPathComponent("card.json").path,
+                "--input", fixtures.appendingPathComponent(try #require(files["input"])).path, "--output", output.path,
+                "--threads", "1", "--repeat", "2",
+            ])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.hasPrefix("median ") && run.output.hasSuffix(" s\n"))
         let logits = try NumpyArray.read(Data(contentsOf: output))
@@ -38,12 +41,14 @@ struct ModelRunTests {
         // --sliding-window on an input of exactly the window's size: one window, whose weights cancel out;
         // the file is written a slab at a time, C order, as numpy reads it.
         let slid = directory.appendingPathComponent("slid.npy")
-        let sliding = try await MetisProcesses.run(MetisProcesses.executable("metis"), [
-            "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
-            "--config", directory.appendingPathComponent("card.json").path,
-            "--input", fixtures.appendingPathComponent(try #require(files["input"])).path, "--output", slid.path,
-            "--threads", "1", "--sliding-window",
-        ])
+        let sliding = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            [
+                "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
+                "--config", directory.appendingPathComponent("card.json").path,
+                "--input", fixtures.appendingPathComponent(try #require(files["input"])).path, "--output", slid.path,
+                "--threads", "1", "--sliding-window",
+            ])
         #expect(sliding.status == 0 && sliding.output.hasPrefix("sliding window "), "\(sliding.output)")
         let blended = try NumpyArray.read(Data(contentsOf: slid))
         #expect(blended.shape == expected.shape && blended.maximumDifference(from: expected) <= 1e-4 * scale)
@@ -51,11 +56,13 @@ struct ModelRunTests {
         // A checkpoint that lacks a key is refused, naming it.
         weights["out.conv.conv.bias"] = nil
         try SafeTensors.write(weights).write(to: directory.appendingPathComponent("w.safetensors"))
-        let broken = try await MetisProcesses.run(MetisProcesses.executable("metis"), [
-            "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
-            "--config", directory.appendingPathComponent("card.json").path,
-            "--input", fixtures.appendingPathComponent(files["input"]!).path, "--output", output.path,
-        ])
+        let broken = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            [
+                "model", "run", "--weights", directory.appendingPathComponent("w.safetensors").path,
+                "--config", directory.appendingPathComponent("card.json").path,
+                "--input", fixtures.appendingPathComponent(files["input"]!).path, "--output", output.path,
+            ])
         #expect(broken.status != 0)
     }
 }

@@ -17,24 +17,31 @@ struct RPCTLSTests {
         func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
         for site in ["site", "stranger"] {
             let made = try await MetisProcesses.run(
-                metis, ["cert", "self-signed", "--certificate", file("\(site).pem"), "--key", file("\(site)-key.pem"),
-                        "--name", "localhost", "--name", "127.0.0.1"])
+                metis,
+                [
+                    "cert", "self-signed", "--certificate", file("\(site).pem"), "--key", file("\(site)-key.pem"),
+                    "--name", "localhost", "--name", "127.0.0.1",
+                ])
             #expect(made.status == 0, "\(made.output)")
         }
         let site = ["--rpc-tls-certificate", file("site.pem"), "--rpc-tls-key", file("site-key.pem"), "--rpc-tls-trust", file("site.pem")]
 
         // Plain text where other machines can reach it: refused at start, with the reason.
-        let plain = try await MetisProcesses.run(metis, ["inference", "--data", file("plain"), "--model", "none", "--listen", "tcp://0.0.0.0:\(try MetisProcesses.freePort())"], includingErrors: true)
+        let plain = try await MetisProcesses.run(
+            metis, ["inference", "--data", file("plain"), "--model", "none", "--listen", "tcp://0.0.0.0:\(try MetisProcesses.freePort())"],
+            includingErrors: true)
         #expect(plain.status != 0 && plain.output.contains("in plain text"), "\(plain.output)")
         // Two of three TLS settings: a configuration error.
-        let partial = try await MetisProcesses.run(metis, ["ping", "tcp://127.0.0.1:1", "--rpc-tls-certificate", file("site.pem")], includingErrors: true)
+        let partial = try await MetisProcesses.run(
+            metis, ["ping", "tcp://127.0.0.1:1", "--rpc-tls-certificate", file("site.pem")], includingErrors: true)
         #expect(partial.status != 0 && partial.output.contains("rpc_tls_trust"), "\(partial.output)")
 
         let port = try MetisProcesses.freePort()
         let address = "tcp://127.0.0.1:\(port)"
         let worker = Process()
         worker.executableURL = metis
-        worker.arguments = ["inference", "--data", file("data"), "--model", "none", "--log-level", "warning", "--listen", "tcp://0.0.0.0:\(port)"] + site
+        worker.arguments =
+            ["inference", "--data", file("data"), "--model", "none", "--log-level", "warning", "--listen", "tcp://0.0.0.0:\(port)"] + site
         try worker.run()
         // Never waited for in a defer: that would block one of the two threads every test shares.
         defer { if worker.isRunning { worker.terminate() } }
@@ -52,26 +59,41 @@ struct RPCTLSTests {
         let noTLS = try await MetisProcesses.run(probe, [address, "health", "--timeout", "3"])
         #expect(noTLS.status == 1 && !noTLS.output.contains("SERVING"), "plain text to a TLS worker: \(noTLS.output)")
         let untrustedClient = try await MetisProcesses.run(
-            probe, [address, "health", "--timeout", "3", "--tls-certificate", file("stranger.pem"), "--tls-key", file("stranger-key.pem"),
-                    "--tls-trust", file("site.pem")])
-        #expect(untrustedClient.status == 1 && !untrustedClient.output.contains("SERVING"), "a stranger's certificate: \(untrustedClient.output)")
+            probe,
+            [
+                address, "health", "--timeout", "3", "--tls-certificate", file("stranger.pem"), "--tls-key", file("stranger-key.pem"),
+                "--tls-trust", file("site.pem"),
+            ])
+        #expect(
+            untrustedClient.status == 1 && !untrustedClient.output.contains("SERVING"),
+            "a stranger's certificate: \(untrustedClient.output)")
         let untrustedServer = try await MetisProcesses.run(
-            probe, [address, "health", "--tls-certificate", file("site.pem"), "--tls-key", file("site-key.pem"), "--tls-trust", file("stranger.pem")])
+            probe,
+            [
+                address, "health", "--tls-certificate", file("site.pem"), "--tls-key", file("site-key.pem"), "--tls-trust",
+                file("stranger.pem"),
+            ])
         #expect(untrustedServer.status == 1 && untrustedServer.output.contains("server certificate refused"), "\(untrustedServer.output)")
 
         let ping = try await MetisProcesses.run(metis, ["ping", address] + site, includingErrors: true)
         #expect(ping.status == 0 && ping.output.contains("SERVING"), "metis ping over TLS: \(ping.output)")
         let strangerPing = try await MetisProcesses.run(
-            metis, ["ping", address, "--rpc-tls-certificate", file("stranger.pem"), "--rpc-tls-key", file("stranger-key.pem"),
-                    "--rpc-tls-trust", file("stranger.pem")], includingErrors: true)
+            metis,
+            [
+                "ping", address, "--rpc-tls-certificate", file("stranger.pem"), "--rpc-tls-key", file("stranger-key.pem"),
+                "--rpc-tls-trust", file("stranger.pem"),
+            ], includingErrors: true)
         #expect(strangerPing.status != 0 && !strangerPing.output.contains("SERVING"), "\(strangerPing.output)")
 
         // A gateway whose worker is on TCP with TLS: its health check reaches it through swift-nio-ssl.
         let gatewayPort = try MetisProcesses.freePort()
         let gateway = Process()
         gateway.executableURL = metis
-        gateway.arguments = ["gateway", "--data", file("data"), "--auth", "none", "--log-level", "warning", "--port", String(gatewayPort),
-                             "--inference", "tcp://localhost:\(port)"] + site
+        gateway.arguments =
+            [
+                "gateway", "--data", file("data"), "--auth", "none", "--log-level", "warning", "--port", String(gatewayPort),
+                "--inference", "tcp://localhost:\(port)",
+            ] + site
         try gateway.run()
         defer { if gateway.isRunning { gateway.terminate() } }
         var reached = false

@@ -8,7 +8,7 @@ private func length(_ v: SIMD3<Double>) -> Double { (v * v).sum().squareRoot() }
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The segmentation button end to end: a phantom study uploaded through
@@ -23,7 +23,8 @@ struct SegmentationRouteTests {
         phantom.sliceOffsets = phantom.sliceOffsets.reversed()
         let boundary = "seg-\(UUID().uuidString)"
         let stow = try await HTTP.request(
-            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            "POST", metis.web + "/studies",
+            headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
             body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
         #expect(stow.status == 200)
 
@@ -58,7 +59,8 @@ struct SegmentationRouteTests {
         let retrieved = try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series/\(rtSeries)")
         let part = try #require(try DICOMwebTests.parts(retrieved).first)
         let dataset = try DICOMReader.read(part.body).dataset
-        let referenced = dataset.items(.referencedFrameOfReferenceSequence)?.first?.items(.rtReferencedStudySequence)?.first?.items(.rtReferencedSeriesSequence)?.first
+        let referenced = dataset.items(.referencedFrameOfReferenceSequence)?.first?.items(.rtReferencedStudySequence)?.first?.items(
+            .rtReferencedSeriesSequence)?.first
         #expect(referenced?.string(.seriesInstanceUID) == phantom.series)
         #expect(referenced?.items(.contourImageSequence)?.count == phantom.sliceOffsets.count)
 
@@ -69,13 +71,16 @@ struct SegmentationRouteTests {
         edited[.sopInstanceUID] = DataElement.text(.sopInstanceUID, .UI, "2.25.\(UInt64.random(in: 1...UInt64.max))")
         #expect(edited.string(.seriesDescription)?.hasPrefix("Metis lesions") == true)
         let editedStow = try await HTTP.request(
-            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            "POST", metis.web + "/studies",
+            headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
             body: HTTP.multipart([("Content-Type: application/dicom", try DICOMWriter.write(edited))], boundary: boundary))
         #expect(editedStow.status == 200, "\(editedStow.text)")
 
         // Again with the classical engine, as a DICOM SEG: the earlier result is replaced, not piled up.
         let again = try #require(
-            try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)&format=seg&engine=classical").json()
+            try await HTTP.request(
+                "POST", metis.base + "/segmentation/\(phantom.study)?series=\(phantom.series)&format=seg&engine=classical"
+            ).json()
                 as? [String: Any])
         #expect(again["engine"] as? String == "classical")
         #expect((again["lesions"] as? [Any])?.count == 3)
@@ -83,8 +88,15 @@ struct SegmentationRouteTests {
         #expect(abs(classicalBiggest - 20) <= 3.5)
         #expect(again["replacedSeries"] as? [String] == [rtSeries])
         #expect((again["output"] as? [String: String])?["format"] == "seg")
-        #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT").json(), "0020000E") == [editedSeries])
-        #expect(DICOMwebTests.values(try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=SEG").json(), "0020000E").count == 1)
+        #expect(
+            DICOMwebTests.values(
+                try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=RTSTRUCT").json(), "0020000E") == [
+                    editedSeries
+                ])
+        #expect(
+            DICOMwebTests.values(
+                try await HTTP.request("GET", metis.web + "/studies/\(phantom.study)/series?Modality=SEG").json(), "0020000E"
+            ).count == 1)
         #expect(try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?format=png").status == 400)
         let unknownEngine = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)?engine=nnunet")
         #expect(unknownEngine.status == 400 && unknownEngine.text.contains("nnunet"), "\(unknownEngine.status) \(unknownEngine.text)")
@@ -121,8 +133,11 @@ struct SegmentationRouteTests {
         #expect(failedEvents.text.contains("event: failed"))
         #expect(failedEvents.text.contains("no study 2.25.404"))
         #expect(try await HTTP.request("GET", metis.base + "/api/v1/segmentations/unknown").status == 404)
-        #expect(try await HTTP.request("POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
-                                        body: Data("{}".utf8)).status == 400)
+        #expect(
+            try await HTTP.request(
+                "POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
+                body: Data("{}".utf8)
+            ).status == 400)
     }
 
     @Test("metis segment DIR --out FILE runs the same pipeline offline")
@@ -137,7 +152,8 @@ struct SegmentationRouteTests {
         for (index, bytes) in try phantom.instances().enumerated() { try bytes.write(to: folder.appendingPathComponent("IM\(index)")) }
         try Data("notes".utf8).write(to: folder.appendingPathComponent("README"))
         let out = directory.appendingPathComponent("rtstruct.dcm")
-        let run = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", directory.path, "--out", out.path, "--json"])
+        let run = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"), ["segment", directory.path, "--out", out.path, "--json"])
         #expect(run.status == 0, "\(run.output)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
         #expect((report["lesions"] as? [Any])?.count == 3)
@@ -147,7 +163,8 @@ struct SegmentationRouteTests {
         let table = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", folder.path, "--out", out.path])
         #expect(table.output.contains("3 lesions"))
         #expect(table.output.contains("post-contrast T1"))
-        let missing = try await MetisProcesses.run(MetisProcesses.executable("metis"), ["segment", folder.path, "--out", out.path, "--series", "2.25.1"])
+        let missing = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"), ["segment", folder.path, "--out", out.path, "--series", "2.25.1"])
         #expect(missing.status != 0)
     }
 
@@ -163,13 +180,16 @@ struct SegmentationRouteTests {
         phantom.sliceOffsets = (0..<120).map { Double($0) * 1.25 }
         let boundary = "seg-\(UUID().uuidString)"
         let stow = try await HTTP.request(
-            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            "POST", metis.web + "/studies",
+            headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
             body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
         #expect(stow.status == 200)
         let before = try #require(await MetisProcesses.health(metis.base + "/healthz")?.services.first { $0.name == "inference-0" }?.pid)
-        let started = try #require(try await HTTP.request(
-            "POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
-            body: Data("{\"studyInstanceUID\": \"\(phantom.study)\"}".utf8)).json() as? [String: Any])
+        let started = try #require(
+            try await HTTP.request(
+                "POST", metis.base + "/api/v1/segmentations", headers: ["Content-Type": "application/json"],
+                body: Data("{\"studyInstanceUID\": \"\(phantom.study)\"}".utf8)
+            ).json() as? [String: Any])
         let id = try #require(started["id"] as? String)
         // Kill the worker once it is computing.
         var killed = false

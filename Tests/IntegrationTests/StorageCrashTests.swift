@@ -32,7 +32,8 @@ struct StorageCrashTests {
             dataset[.studyInstanceUID] = .text(.studyInstanceUID, .UI, "2.25.77")
             dataset[.seriesInstanceUID] = .text(.seriesInstanceUID, .UI, "2.25.77.\(index % 3)")
             dataset[.patientID] = .text(.patientID, .LO, "CRASH")
-            dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data(repeating: UInt8(index % 251), count: 256 * 1024)))
+            dataset[.pixelData] = DataElement(
+                tag: .pixelData, vr: .OB, value: .bytes(Data(repeating: UInt8(index % 251), count: 256 * 1024)))
             return try DICOMWriter.write(dataset)
         }
 
@@ -54,7 +55,10 @@ struct StorageCrashTests {
             func submit() {
                 guard let (index, bytes) = pending.next() else { return }
                 group.addTask {
-                    guard let response = try? await client.storeInstance(.with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(30))) else {
+                    guard
+                        let response = try? await client.storeInstance(
+                            .with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(30)))
+                    else {
                         return
                     }
                     if await acknowledged.insert(index, sha256: response.sha256) == 10 { kill(pid, SIGKILL) }
@@ -74,7 +78,9 @@ struct StorageCrashTests {
         _ = try await Metis_V1_Health.Client(connection).check(options: CallOptions(timeout: .seconds(120), waitForReady: true))
         for (index, sha256) in survivors {
             var bytes = Data()
-            for try await chunk in client.retrieveInstance(.with { $0.sopInstanceUid = "2.25.77.\(index + 1)" }) { bytes.append(chunk.data) }
+            for try await chunk in client.retrieveInstance(.with { $0.sopInstanceUid = "2.25.77.\(index + 1)" }) {
+                bytes.append(chunk.data)
+            }
             #expect(bytes == files[index], "instance \(index + 1)")
             #expect(sha256.count == 64)
         }
@@ -82,7 +88,8 @@ struct StorageCrashTests {
         #expect(temporaries.isEmpty)
         // Index and blobs agree: every row has its blob, every blob its row.
         let statistics = try await client.getStatistics()
-        let blobCount = (FileManager.default.enumerator(atPath: data.appendingPathComponent("storage/blobs").path)?.allObjects as? [String] ?? [])
+        let blobCount =
+            (FileManager.default.enumerator(atPath: data.appendingPathComponent("storage/blobs").path)?.allObjects as? [String] ?? [])
             .filter { $0.split(separator: "/").count == 2 }.count
         #expect(Int(statistics.instances) == blobCount)
         #expect(Int(statistics.instances) >= survivors.count)

@@ -18,7 +18,8 @@ enum StudyFolder {
                 // Latin-1, as French scanners write it.
                 dataset[.patientName] = DataElement(tag: .patientName, vr: .PN, value: .bytes("Lefèvre^Anaïs".data(using: .isoLatin1)!))
                 dataset[.modality] = .text(Tag.modality, .CS, "MR")
-                dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data(repeating: UInt8(instanceNumber), count: 64)))
+                dataset[.pixelData] = DataElement(
+                    tag: .pixelData, vr: .OB, value: .bytes(Data(repeating: UInt8(instanceNumber), count: 64)))
                 let name = seriesNumber == 2 && instanceNumber == 1 ? "nested/IM\(instanceNumber)" : "IM\(instanceNumber)"
                 let url = directory.appendingPathComponent(name)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -52,7 +52,8 @@ struct SystemCrashTests {
         func upload(_ phantom: BrainPhantom) async -> Bool {
             let boundary = "k-\(UUID().uuidString)"
             let answer = try? await HTTP.request(
-                "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+                "POST", metis.web + "/studies",
+                headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
                 body: HTTP.multipart(instances[phantom.study]!.map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
             return answer?.status == 200
         }
@@ -82,7 +83,9 @@ struct SystemCrashTests {
             try await group.waitForAll()
         }
         let kills = await outcomes.kills
-        print("system crash test, seed \(seed): killed \(kills); \(await outcomes.acknowledged.count) uploads acknowledged, \(await outcomes.segmented.count) segmentations succeeded, \(await outcomes.failedSegmentations.count) failed")
+        print(
+            "system crash test, seed \(seed): killed \(kills); \(await outcomes.acknowledged.count) uploads acknowledged, \(await outcomes.segmented.count) segmentations succeeded, \(await outcomes.failedSegmentations.count) failed"
+        )
         #expect(kills.count >= 3, "seed \(seed): the services were killed \(kills)")
 
         // The supervisor has restarted everything.
@@ -95,8 +98,12 @@ struct SystemCrashTests {
         }
         // Whatever was refused or failed goes through on a retry.
         for phantom in phantoms {
-            if await !outcomes.acknowledged.contains(phantom.study) { #expect(await upload(phantom), "seed \(seed): upload retry of \(phantom.study)") }
-            if await !outcomes.segmented.contains(phantom.study) { #expect(await segment(phantom), "seed \(seed): segmentation retry of \(phantom.study)") }
+            if await !outcomes.acknowledged.contains(phantom.study) {
+                #expect(await upload(phantom), "seed \(seed): upload retry of \(phantom.study)")
+            }
+            if await !outcomes.segmented.contains(phantom.study) {
+                #expect(await segment(phantom), "seed \(seed): segmentation retry of \(phantom.study)")
+            }
         }
         // Nothing half-written: no partial file, and one blob per indexed instance (the start-up check removed orphans).
         let storage = metis.directory.appendingPathComponent("data/storage")
@@ -118,13 +125,17 @@ struct SystemCrashTests {
         var missing = studies
         while !missing.isEmpty, ContinuousClock.now < deadline {
             var still = [String]()
-            for study in missing where (try? await HTTP.request("GET", base + "/api/v1/studies/\(study)/lesions").status) != 200 { still.append(study) }
+            for study in missing where (try? await HTTP.request("GET", base + "/api/v1/studies/\(study)/lesions").status) != 200 {
+                still.append(study)
+            }
             missing = still
             if !missing.isEmpty { try await Task.sleep(for: .milliseconds(500)) }
         }
         #expect(missing.isEmpty, "seed \(seed): not in the follow-up: \(missing)")
         let patients = try await HTTP.request("GET", base + "/api/v1/patients/PHANTOM-1/studies")
-        let recorded = ((try patients.json() as? [String: Any])?["studies"] as? [[String: Any]])?.compactMap { $0["studyInstanceUid"] as? String } ?? []
+        let recorded =
+            ((try patients.json() as? [String: Any])?["studies"] as? [[String: Any]])?.compactMap { $0["studyInstanceUid"] as? String }
+            ?? []
         #expect(Set(recorded) == Set(studies), "seed \(seed): tracking holds \(recorded)")
     }
 }

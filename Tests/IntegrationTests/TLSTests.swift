@@ -16,14 +16,17 @@ struct TLSTests {
         let made = try await MetisProcesses.run(metis, ["cert", "self-signed", "--certificate", certificate, "--key", key])
         #expect(made.status == 0, "\(made.output)")
         #expect((try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int) == 0o600)
-        let half = try await MetisProcesses.run(metis, ["up", "--data", directory.appendingPathComponent("x").path, "--tls-certificate", certificate])
+        let half = try await MetisProcesses.run(
+            metis, ["up", "--data", directory.appendingPathComponent("x").path, "--tls-certificate", certificate])
         #expect(half.status != 0)
 
         let port = try MetisProcesses.freePort()
         let up = Process()
         up.executableURL = metis
-        up.arguments = ["up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--model", "none",
-                        "--log-level", "warning", "--tls-certificate", certificate, "--tls-key", key]
+        up.arguments = [
+            "up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--model", "none",
+            "--log-level", "warning", "--tls-certificate", certificate, "--tls-key", key,
+        ]
         let output = Pipe()
         up.standardOutput = output
         try up.run()

@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Heads of the held-out MNI generator (Tests/Fixtures/phantoms), segmented through `metis up` as a user would:
@@ -27,8 +27,9 @@ struct UnseenHeadTests {
         return truth[volume.index(column: column, row: row, slice: slice)]
     }
 
-    @Test("the default engine is chosen by evidence; no lesion outside the intracranial volume; the RTSTRUCT says it is automatic",
-          arguments: ["mni-t1c", "mni-healthy"])
+    @Test(
+        "the default engine is chosen by evidence; no lesion outside the intracranial volume; the RTSTRUCT says it is automatic",
+        arguments: ["mni-t1c", "mni-healthy"])
     func unseenHead(name: String) async throws {
         let phantom = PhantomCase(name)
         let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
@@ -36,14 +37,16 @@ struct UnseenHeadTests {
         let instances = try phantom.instances()
         let boundary = "unseen-\(UUID().uuidString)"
         let stow = try await HTTP.request(
-            "POST", metis.web + "/studies", headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
+            "POST", metis.web + "/studies",
+            headers: ["Content-Type": "multipart/related; type=\"application/dicom\"; boundary=\(boundary)"],
             body: HTTP.multipart(instances.map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
         #expect(stow.status == 200)
         let files = try phantom.files()
         let study = try #require(files[0].dataset.string(.studyInstanceUID))
 
         let health = try #require(try await HTTP.request("GET", metis.base + "/healthz").json() as? [String: Any])
-        let worker = try #require((health["services"] as? [[String: Any]])?.first { ($0["name"] as? String)?.hasPrefix("inference") == true })
+        let worker = try #require(
+            (health["services"] as? [[String: Any]])?.first { ($0["name"] as? String)?.hasPrefix("inference") == true })
         let details = try #require(worker["details"] as? [String: String])
         #expect(details["default_engine"] == "classical")
         #expect(details["default_engine_reason"]?.contains("misses its targets") == true, "\(details)")
@@ -59,7 +62,9 @@ struct UnseenHeadTests {
         let lesions = try #require(report["lesions"] as? [[String: Any]])
         for lesion in lesions {
             let centroid = try #require(lesion["centroidMm"] as? [Double])
-            #expect(Self.truth(at: centroid, volume: volume, truth: truth) >= 2, "\(name): a lesion at \(centroid) outside the intracranial volume")
+            #expect(
+                Self.truth(at: centroid, volume: volume, truth: truth) >= 2,
+                "\(name): a lesion at \(centroid) outside the intracranial volume")
         }
         if name == "mni-healthy" {
             // A target of issue 17 not met yet: the classical engine takes enhancing vessels of this healthy head for lesions.
@@ -80,6 +85,8 @@ struct UnseenHeadTests {
         let roi = try #require(dataset.items(.structureSetROISequence)?.first)
         #expect(roi.string(.roiGenerationAlgorithm) == "AUTOMATIC")
         let observation = try #require(dataset.items(.rtroiObservationsSequence)?.first)
-        #expect(observation[.rtroiInterpretedType] != nil && (observation.string(.rtroiInterpretedType) ?? "").isEmpty, "RTROIInterpretedType present and empty")
+        #expect(
+            observation[.rtroiInterpretedType] != nil && (observation.string(.rtroiInterpretedType) ?? "").isEmpty,
+            "RTROIInterpretedType present and empty")
     }
 }

@@ -13,11 +13,11 @@ struct UpFlagsTests {
     func flagsReachChildren() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("metis-\(UUID()).conf")
         try """
-            data = "/srv/metis data"
-            port = 9000
-            inference_workers = 3
-            log_level = debug
-            """.write(to: file, atomically: true, encoding: .utf8)
+        data = "/srv/metis data"
+        port = 9000
+        inference_workers = 3
+        log_level = debug
+        """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let command = try UpCommand.parse([
             "--config", file.path, "--port", "9200", "--inference-workers", "2", "--data", "/tmp/x", "--max-series-bytes", "2097152",

@@ -16,7 +16,9 @@ struct WALCheckpointTests {
         return migrator
     }()
 
-    @Test("commits are synced and leave checkpoints to the background: SQLite's automatic checkpoint is off, and the WAL still reaches the database file")
+    @Test(
+        "commits are synced and leave checkpoints to the background: SQLite's automatic checkpoint is off, and the WAL still reaches the database file"
+    )
     func background() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-wal-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

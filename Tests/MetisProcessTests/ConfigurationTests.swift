@@ -28,12 +28,12 @@ struct ConfigurationTests {
     func precedence() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("metis-\(UUID()).conf")
         try """
-            # Metis test configuration
-            data = "/srv/metis data"   # quoted, with a space
-            port = 9000
-            inference_workers = 3
-            log_level = debug
-            """.write(to: file, atomically: true, encoding: .utf8)
+        # Metis test configuration
+        data = "/srv/metis data"   # quoted, with a space
+        port = 9000
+        inference_workers = 3
+        log_level = debug
+        """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
 
         let fromFile = try MetisConfiguration.load(file: file.path, environment: [:])
@@ -57,14 +57,16 @@ struct ConfigurationTests {
         #expect(fromFlags.port == 9200)
     }
 
-    @Test("bad files and values are refused with the place they come from", arguments: [
-        ("port = eighty", "must be an integer"),
-        ("colour = blue", "unknown key 'colour'"),
-        ("port 8080", "expected 'key = value'"),
-        ("data = \"/x", "unterminated string"),
-        ("port = 1\nport = 2", "set twice"),
-        ("log_level = loud", "log_level must be one of"),
-    ])
+    @Test(
+        "bad files and values are refused with the place they come from",
+        arguments: [
+            ("port = eighty", "must be an integer"),
+            ("colour = blue", "unknown key 'colour'"),
+            ("port 8080", "expected 'key = value'"),
+            ("data = \"/x", "unterminated string"),
+            ("port = 1\nport = 2", "set twice"),
+            ("log_level = loud", "log_level must be one of"),
+        ])
     func refused(text: String, message: String) throws {
         do {
             _ = try ConfigurationFile.parse(text, name: "metis.conf").reduce(into: MetisConfiguration()) {
@@ -77,10 +79,12 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("values that parse but cannot work fail validation", arguments: [
-        ("port", "0"), ("port", "70000"), ("inference_workers", "0"), ("max_frame_bytes", "10"), ("host", ""),
-        ("rpc_tls_certificate", "/etc/metis/rpc.pem"), ("rpc_tls_trust", "/etc/metis/site.pem"),
-    ])
+    @Test(
+        "values that parse but cannot work fail validation",
+        arguments: [
+            ("port", "0"), ("port", "70000"), ("inference_workers", "0"), ("max_frame_bytes", "10"), ("host", ""),
+            ("rpc_tls_certificate", "/etc/metis/rpc.pem"), ("rpc_tls_trust", "/etc/metis/site.pem"),
+        ])
     func validation(key: String, value: String) throws {
         var configuration = MetisConfiguration()
         try configuration.set(key, to: value, source: "test")

@@ -11,7 +11,8 @@ struct ClientPoolTests {
     func roundRobin() async throws {
         let a = try await TestServer(router: TestMethods.router(name: "a"))
         let b = try await TestServer(router: TestMethods.router(name: "b"))
-        let pool = RPCClientPool(connections: [RPCConnection(address: a.address), RPCConnection(address: b.address)], strategy: .roundRobin)
+        let pool = RPCClientPool(
+            connections: [RPCConnection(address: a.address), RPCConnection(address: b.address)], strategy: .roundRobin)
         var answers = [String]()
         for index in 0..<6 { answers.append(try await pool.echo(String(index))) }
         #expect(answers == ["a:0", "b:1", "a:2", "b:3", "a:4", "b:5"])
@@ -42,7 +43,8 @@ struct ClientPoolTests {
     func skipsDownInstance() async throws {
         let a = try await TestServer(router: TestMethods.router(name: "a"))
         let b = try await TestServer(router: TestMethods.router(name: "b"))
-        let pool = RPCClientPool(connections: [RPCConnection(address: a.address), RPCConnection(address: b.address)], strategy: .roundRobin)
+        let pool = RPCClientPool(
+            connections: [RPCConnection(address: a.address), RPCConnection(address: b.address)], strategy: .roundRobin)
         try await a.stop()
         var answers = [String]()
         for index in 0..<4 { answers.append(try await pool.echo(String(index))) }

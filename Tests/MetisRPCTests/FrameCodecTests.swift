@@ -86,11 +86,13 @@ struct FrameCodecTests {
         }
     }
 
-    @Test("garbage that is not a Frame is reported malformed", arguments: [
-        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF],  // varint that never ends
-        [0x0A, 0x10, 0x01],  // length-delimited field longer than the body
-        [0x07],  // wire type 7 does not exist
-    ] as [[UInt8]])
+    @Test(
+        "garbage that is not a Frame is reported malformed",
+        arguments: [
+            [0xFF, 0xFF, 0xFF, 0xFF, 0xFF],  // varint that never ends
+            [0x0A, 0x10, 0x01],  // length-delimited field longer than the body
+            [0x07],  // wire type 7 does not exist
+        ] as [[UInt8]])
     func garbage(body: [UInt8]) throws {
         var decoder = FrameDecoder()
         var buffer = ByteBuffer()

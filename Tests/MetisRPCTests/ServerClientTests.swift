@@ -285,10 +285,12 @@ struct ServerClientTests {
         try await server.stop()
     }
 
-    @Test("garbage bytes close that connection only", arguments: [
-        [0x00, 0x00, 0x00, 0x03, 0xFF, 0xFF, 0xFF],  // body is not a Frame
-        [0x00, 0x00, 0x00, 0x02, 0x10, 0x02],  // a RESPONSE frame sent to a server
-    ] as [[UInt8]])
+    @Test(
+        "garbage bytes close that connection only",
+        arguments: [
+            [0x00, 0x00, 0x00, 0x03, 0xFF, 0xFF, 0xFF],  // body is not a Frame
+            [0x00, 0x00, 0x00, 0x02, 0x10, 0x02],  // a RESPONSE frame sent to a server
+        ] as [[UInt8]])
     func garbage(bytes: [UInt8]) async throws {
         let server = try await TestServer(router: TestMethods.router())
         let path = try #require(server.address.unixPath, "the test server listens on a Unix socket")

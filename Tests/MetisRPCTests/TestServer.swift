@@ -17,7 +17,9 @@ final class TestServer: Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-rpc-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let requested = address ?? .unix(path: directory.appendingPathComponent("test.sock").path)
-        server = RPCServer(address: requested, router: router, configuration: configuration, logger: Logger(label: "test.server") { _ in SwiftLogNoOpLogHandler() })
+        server = RPCServer(
+            address: requested, router: router, configuration: configuration,
+            logger: Logger(label: "test.server") { _ in SwiftLogNoOpLogHandler() })
         task = Task { [server] in try await server.run() }
         let bound = try await server.listeningAddress()
         if case .tcp(let host, _) = requested, let port = bound?.port {

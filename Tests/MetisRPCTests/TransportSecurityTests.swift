@@ -9,11 +9,13 @@ import Testing
 /// (IntegrationTests' RPCTLSTests), with certificates from `metis cert`.
 @Suite("RPC transport security")
 struct TransportSecurityTests {
-    @Test("plain TCP is local only: Unix sockets and loopback, never another host", arguments: [
-        ("/run/metis/storage.sock", true), ("tcp://127.0.0.1:7000", true), ("tcp://127.9.9.9:7000", true), ("tcp://[::1]:7000", true),
-        ("tcp://localhost:7000", true), ("tcp://0.0.0.0:7000", false), ("tcp://10.0.0.4:7000", false),
-        ("tcp://metis-inference-0.metis-inference:7070", false), ("tcp://[::]:7000", false),
-    ])
+    @Test(
+        "plain TCP is local only: Unix sockets and loopback, never another host",
+        arguments: [
+            ("/run/metis/storage.sock", true), ("tcp://127.0.0.1:7000", true), ("tcp://127.9.9.9:7000", true), ("tcp://[::1]:7000", true),
+            ("tcp://localhost:7000", true), ("tcp://0.0.0.0:7000", false), ("tcp://10.0.0.4:7000", false),
+            ("tcp://metis-inference-0.metis-inference:7070", false), ("tcp://[::]:7000", false),
+        ])
     func locality(address: String, local: Bool) throws {
         #expect(try RPCAddress(parsing: address).isLocal == local)
     }

@@ -7,15 +7,21 @@ import Testing
 struct DefaultEngineTests {
     /// A summary from per-case results: `cases` cases, each with one truth lesion of `diameter` mm found or not, `falsePositives` each.
     static func summary(cases: Int = 10, found: Int, falsePositives: Int = 0, dice: Double) -> EvaluationSummary {
-        EvaluationSummary((0..<cases).map { index in
-            let voxels = 1000, hit = Int((Double(voxels) * dice).rounded())  // predicted = truth = voxels: Dice = overlap ÷ voxels
-            return CaseEvaluation(
-                name: "case-\(index)", contrast: "t1c",
-                lesions: [.init(number: 1, diameterMm: 12, volumeMm3: 900, found: index < found, matchedVolumeMm3: 900, matchedDiameterMm: 12)],
-                falsePositives: (0..<falsePositives).map { _ in .init(volumeMm3: 50, outsideIntracranialVolume: false, centroidMm: [0, 0, 0]) },
-                truthVoxels: voxels, predictedVoxels: voxels, intersectionVoxels: index < found ? hit : 0, rejected: 0, intracranialCoverage: nil,
-                intracranialLeak: nil, seconds: 1)
-        })
+        EvaluationSummary(
+            (0..<cases).map { index in
+                let voxels = 1000, hit = Int((Double(voxels) * dice).rounded())  // predicted = truth = voxels: Dice = overlap ÷ voxels
+                return CaseEvaluation(
+                    name: "case-\(index)", contrast: "t1c",
+                    lesions: [
+                        .init(number: 1, diameterMm: 12, volumeMm3: 900, found: index < found, matchedVolumeMm3: 900, matchedDiameterMm: 12)
+                    ],
+                    falsePositives: (0..<falsePositives).map { _ in
+                        .init(volumeMm3: 50, outsideIntracranialVolume: false, centroidMm: [0, 0, 0])
+                    },
+                    truthVoxels: voxels, predictedVoxels: voxels, intersectionVoxels: index < found ? hit : 0, rejected: 0,
+                    intracranialCoverage: nil,
+                    intracranialLeak: nil, seconds: 1)
+            })
     }
 
     static func card(_ generators: [String: [String: EvaluationSummary]], heldOut: String = "mni") throws -> ModelCard {
@@ -27,19 +33,25 @@ struct DefaultEngineTests {
     @Test("unetr when it meets every target everywhere and beats classical on the held-out generator")
     func meets() throws {
         let good = Self.summary(found: 10, dice: 0.85), classical = Self.summary(found: 8, dice: 0.6)
-        let choice = DefaultEngine.choose(card: try Self.card(["mni": ["unetr": good, "classical": classical], "synthetic": ["unetr": good, "classical": classical]]))
+        let choice = DefaultEngine.choose(
+            card: try Self.card(["mni": ["unetr": good, "classical": classical], "synthetic": ["unetr": good, "classical": classical]]))
         #expect(choice.engine == "unetr")
         #expect(choice.reason.contains("held-out mni"))
     }
 
-    @Test("classical when a target is missed, the held-out figure does not beat classical, or figures are missing", arguments: [
-        ("sensitivity", ["mni": ["unetr": summary(found: 8, dice: 0.85), "classical": summary(found: 8, dice: 0.6)]]),
-        ("false positives", ["mni": ["unetr": summary(found: 10, falsePositives: 2, dice: 0.85), "classical": summary(found: 8, dice: 0.6)]]),
-        ("Dice", ["mni": ["unetr": summary(found: 10, dice: 0.7), "classical": summary(found: 8, dice: 0.6)]]),
-        ("classical engine", ["mni": ["unetr": summary(found: 10, dice: 0.82), "classical": summary(found: 10, dice: 0.9)]]),
-        ("held-out", ["synthetic": ["unetr": summary(found: 10, dice: 0.9), "classical": summary(found: 8, dice: 0.6)]]),
-        ("lacks", ["mni": ["unetr": summary(found: 10, dice: 0.9)]]),
-    ])
+    @Test(
+        "classical when a target is missed, the held-out figure does not beat classical, or figures are missing",
+        arguments: [
+            ("sensitivity", ["mni": ["unetr": summary(found: 8, dice: 0.85), "classical": summary(found: 8, dice: 0.6)]]),
+            (
+                "false positives",
+                ["mni": ["unetr": summary(found: 10, falsePositives: 2, dice: 0.85), "classical": summary(found: 8, dice: 0.6)]]
+            ),
+            ("Dice", ["mni": ["unetr": summary(found: 10, dice: 0.7), "classical": summary(found: 8, dice: 0.6)]]),
+            ("classical engine", ["mni": ["unetr": summary(found: 10, dice: 0.82), "classical": summary(found: 10, dice: 0.9)]]),
+            ("held-out", ["synthetic": ["unetr": summary(found: 10, dice: 0.9), "classical": summary(found: 8, dice: 0.6)]]),
+            ("lacks", ["mni": ["unetr": summary(found: 10, dice: 0.9)]]),
+        ])
     func misses(word: String, generators: [String: [String: EvaluationSummary]]) throws {
         let choice = DefaultEngine.choose(card: try Self.card(generators))
         #expect(choice.engine == "classical")
@@ -48,8 +60,9 @@ struct DefaultEngineTests {
 
     @Test("the card's evaluation is read as metis evaluate writes it")
     func readsTheCard() throws {
-        var object = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: PipelineParityTests.directory.appendingPathComponent("axial-lps.card.json"))) as! [String: Any]
+        var object =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: PipelineParityTests.directory.appendingPathComponent("axial-lps.card.json"))) as! [String: Any]
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let summary = try JSONSerialization.jsonObject(with: encoder.encode(Self.summary(found: 10, dice: 0.85)))

@@ -107,7 +107,9 @@ import Testing
         var preprocessing = try #require(object["preprocessing"] as? [String: Any])
         preprocessing["intensity"] = ["transform": "HistogramNormalize"]
         object["preprocessing"] = preprocessing
-        let intensityError = #expect(throws: ModelInferenceError.self) { try ModelCard.load(JSONSerialization.data(withJSONObject: object)) }
+        let intensityError = #expect(throws: ModelInferenceError.self) {
+            try ModelCard.load(JSONSerialization.data(withJSONObject: object))
+        }
         #expect(intensityError?.description.contains("HistogramNormalize") == true)
     }
 }

@@ -21,7 +21,8 @@ struct ConvolutionTests {
     static func direct(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: Int, padding: Int) -> Tensor {
         let (batch, channels, depth, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
         let outputs = weight.shape[0], k = weight.shape[2]
-        let od = (depth + 2 * padding - k) / stride + 1, oh = (height + 2 * padding - k) / stride + 1, ow = (width + 2 * padding - k) / stride + 1
+        let od = (depth + 2 * padding - k) / stride + 1, oh = (height + 2 * padding - k) / stride + 1,
+            ow = (width + 2 * padding - k) / stride + 1
         var out = [Float](repeating: 0, count: batch * outputs * od * oh * ow)
         for n in 0..<batch {
             for o in 0..<outputs {
@@ -40,7 +41,8 @@ struct ConvolutionTests {
                                             let ix = xx * stride - padding + l
                                             guard ix >= 0, ix < width else { continue }
                                             let w = weight.values[(((o * channels + c) * k + i) * k + j) * k + l]
-                                            sum += Double(w) * Double(x.values[(((n * channels + c) * depth + iz) * height + iy) * width + ix])
+                                            sum +=
+                                                Double(w) * Double(x.values[(((n * channels + c) * depth + iz) * height + iy) * width + ix])
                                         }
                                     }
                                 }
@@ -98,7 +100,9 @@ struct ConvolutionTests {
         #expect(RollingConvolution.fits([conv1, conv3], parts: parts, targets: [0, 1]))
         RollingConvolution.run([conv1, conv3], over: &parts, into: [0, 1])
         #expect(parts[0].maximumDifference(from: expected1) < 1e-5 && parts[1].maximumDifference(from: expected3) < 1e-5)
-        #expect(up == Self.tensor([2, 3, 7, 9, 11], seed: 10) && skip == Self.tensor([2, 3, 7, 9, 11], seed: 11), "the caller's tensors are copied, not overwritten")
+        #expect(
+            up == Self.tensor([2, 3, 7, 9, 11], seed: 10) && skip == Self.tensor([2, 3, 7, 9, 11], seed: 11),
+            "the caller's tensors are copied, not overwritten")
 
         // In place over one tensor, kernel 5 (two slices of lag), every slice count from 3 up.
         for depth in [3, 4, 9] {
@@ -110,8 +114,13 @@ struct ConvolutionTests {
         }
 
         // What does not fit keeps to the ordinary path.
-        #expect(!RollingConvolution.fits([Conv3d(weight: Self.tensor([3, 6, 3, 3, 3], seed: 12), bias: nil, stride: 2, padding: 1)], parts: [up, skip], targets: [0]))
-        #expect(!RollingConvolution.fits([conv1], parts: [Self.tensor([2, 6, 7, 9, 11], seed: 15)], targets: [0]), "6 input channels cannot hold 3 outputs")
+        #expect(
+            !RollingConvolution.fits(
+                [Conv3d(weight: Self.tensor([3, 6, 3, 3, 3], seed: 12), bias: nil, stride: 2, padding: 1)], parts: [up, skip], targets: [0])
+        )
+        #expect(
+            !RollingConvolution.fits([conv1], parts: [Self.tensor([2, 6, 7, 9, 11], seed: 15)], targets: [0]),
+            "6 input channels cannot hold 3 outputs")
         var changing = Self.tensor([1, 2, 4, 4, 4], seed: 16)
         let widening = Conv3d(weight: Self.tensor([5, 2, 3, 3, 3], seed: 17), bias: nil, padding: 1)
         let widened = try widening.forward(changing)

@@ -62,7 +62,9 @@ struct LayerParityTests {
         case "ConvTranspose3d": output = try ConvTranspose3d(weight: weight!, bias: bias).forward(input)
         case "MLPBlock":
             func linear(_ name: String) throws -> Linear {
-                Linear(weight: try #require(try Self.tensor(fixture.tensors["\(name).weight"])), bias: try Self.tensor(fixture.tensors["\(name).bias"]))
+                Linear(
+                    weight: try #require(try Self.tensor(fixture.tensors["\(name).weight"])),
+                    bias: try Self.tensor(fixture.tensors["\(name).bias"]))
             }
             output = try MLPBlock(linear1: linear("linear1"), linear2: linear("linear2")).forward(input)
         case "PatchEmbeddingBlock":
@@ -72,72 +74,91 @@ struct LayerParityTests {
             if let weight = try Self.tensor(fixture.tensors["patch_embeddings.1.weight"]) {
                 projection = .perceptron(Linear(weight: weight, bias: try Self.tensor(fixture.tensors["patch_embeddings.1.bias"])))
             } else {
-                projection = .convolution(Conv3d(
-                    weight: try #require(try Self.tensor(fixture.tensors["patch_embeddings.weight"])),
-                    bias: try Self.tensor(fixture.tensors["patch_embeddings.bias"]), stride: patch))
+                projection = .convolution(
+                    Conv3d(
+                        weight: try #require(try Self.tensor(fixture.tensors["patch_embeddings.weight"])),
+                        bias: try Self.tensor(fixture.tensors["patch_embeddings.bias"]), stride: patch))
             }
             output = try PatchEmbedding(projection: projection, patch: patch, positionEmbeddings: positions).forward(input)
         case "TransformerBlock":
             func tensor(_ name: String) throws -> Tensor { try #require(try Self.tensor(fixture.tensors[name]), "\(name)") }
-            func linear(_ name: String) throws -> Linear { Linear(weight: try tensor("\(name).weight"), bias: try Self.tensor(fixture.tensors["\(name).bias"])) }
+            func linear(_ name: String) throws -> Linear {
+                Linear(weight: try tensor("\(name).weight"), bias: try Self.tensor(fixture.tensors["\(name).bias"]))
+            }
             output = try TransformerBlock(
                 norm1: LayerNorm(weight: try tensor("norm1.weight"), bias: try tensor("norm1.bias")),
-                attention: SelfAttention(heads: Int(fixture.options["heads"] ?? 1), qkv: try linear("attn.qkv"), outputProjection: try linear("attn.out_proj")),
+                attention: SelfAttention(
+                    heads: Int(fixture.options["heads"] ?? 1), qkv: try linear("attn.qkv"), outputProjection: try linear("attn.out_proj")),
                 norm2: LayerNorm(weight: try tensor("norm2.weight"), bias: try tensor("norm2.bias")),
                 mlp: MLPBlock(linear1: try linear("mlp.linear1"), linear2: try linear("mlp.linear2"))
             ).forward(input)
         case "UnetResBlock", "UnetBasicBlock", "UnetOutBlock":
             func tensor(_ name: String) throws -> Tensor { try #require(try Self.tensor(fixture.tensors[name]), "\(name)") }
             func conv(_ name: String, padding: Int) throws -> Conv3d {
-                Conv3d(weight: try tensor("\(name).conv.weight"), bias: try Self.tensor(fixture.tensors["\(name).conv.bias"]), padding: padding)
+                Conv3d(
+                    weight: try tensor("\(name).conv.weight"), bias: try Self.tensor(fixture.tensors["\(name).conv.bias"]), padding: padding
+                )
             }
             func norm(_ name: String) throws -> BlockNorm {
                 guard let weight = try Self.tensor(fixture.tensors["\(name).weight"]) else { return .instance(InstanceNorm3d()) }
-                return .batch(BatchNorm3d(
-                    weight: weight, bias: try tensor("\(name).bias"), runningMean: try tensor("\(name).running_mean"),
-                    runningVariance: try tensor("\(name).running_var")))
+                return .batch(
+                    BatchNorm3d(
+                        weight: weight, bias: try tensor("\(name).bias"), runningMean: try tensor("\(name).running_mean"),
+                        runningVariance: try tensor("\(name).running_var")))
             }
             switch fixture.layer {
             case "UnetResBlock":
-                let downsample = fixture.tensors["conv3.conv.weight"] == nil ? nil : (conv: try conv("conv3", padding: 0), norm: try norm("norm3"))
+                let downsample =
+                    fixture.tensors["conv3.conv.weight"] == nil ? nil : (conv: try conv("conv3", padding: 0), norm: try norm("norm3"))
                 output = try UnetResBlock(
-                    conv1: try conv("conv1", padding: 1), norm1: try norm("norm1"), conv2: try conv("conv2", padding: 1), norm2: try norm("norm2"),
+                    conv1: try conv("conv1", padding: 1), norm1: try norm("norm1"), conv2: try conv("conv2", padding: 1),
+                    norm2: try norm("norm2"),
                     downsample: downsample
                 ).forward(input)
             case "UnetBasicBlock":
                 output = try UnetBasicBlock(
-                    conv1: try conv("conv1", padding: 1), norm1: try norm("norm1"), conv2: try conv("conv2", padding: 1), norm2: try norm("norm2")
+                    conv1: try conv("conv1", padding: 1), norm1: try norm("norm1"), conv2: try conv("conv2", padding: 1),
+                    norm2: try norm("norm2")
                 ).forward(input)
             default:
                 output = try conv("conv", padding: 0).forward(input)
             }
         case "UnetrUpBlock", "UnetrPrUpBlock":
             // The block's state dict, under a prefix as it would sit inside UNETR.
-            var state = StateDict(Dictionary(uniqueKeysWithValues: try fixture.tensors.compactMap { key, _ in
-                ["input", "output", "skip"].contains(key) ? nil : ("block.\(key)", try #require(try Self.tensor(fixture.tensors[key])))
-            }))
+            var state = StateDict(
+                Dictionary(
+                    uniqueKeysWithValues: try fixture.tensors.compactMap { key, _ in
+                        ["input", "output", "skip"].contains(key)
+                            ? nil : ("block.\(key)", try #require(try Self.tensor(fixture.tensors[key])))
+                    }))
             let residual = fixture.options["residual"] == 1
             if fixture.layer == "UnetrUpBlock" {
                 output = try UnetrUpBlock.load("block", residual: residual, from: &state)
                     .forward(input, skip: try #require(try Self.tensor(fixture.tensors["skip"])))
             } else {
                 output = try UnetrPrUpBlock.load(
-                    "block", layers: Int(fixture.options["layers"] ?? 0), convBlock: fixture.options["convBlock"] == 1, residual: residual, from: &state
+                    "block", layers: Int(fixture.options["layers"] ?? 0), convBlock: fixture.options["convBlock"] == 1, residual: residual,
+                    from: &state
                 ).forward(input)
             }
             #expect(state.unused.isEmpty, "unused keys: \(state.unused)")
         case "UNETR":
             let configuration = try JSONDecoder().decode(UNETRConfiguration.self, from: try #require(fixture.config))
-            let state = StateDict(Dictionary(uniqueKeysWithValues: try fixture.tensors.compactMap { key, _ in
-                ["input", "output"].contains(key) ? nil : (key, try #require(try Self.tensor(fixture.tensors[key])))
-            }))
+            let state = StateDict(
+                Dictionary(
+                    uniqueKeysWithValues: try fixture.tensors.compactMap { key, _ in
+                        ["input", "output"].contains(key) ? nil : (key, try #require(try Self.tensor(fixture.tensors[key])))
+                    }))
             output = try UNETR(configuration: configuration, state: state).forward(input)
         case "SABlock":
             output = try SelfAttention(
                 heads: Int(fixture.options["heads"] ?? 1),
-                qkv: Linear(weight: try #require(try Self.tensor(fixture.tensors["qkv.weight"])), bias: try Self.tensor(fixture.tensors["qkv.bias"])),
+                qkv: Linear(
+                    weight: try #require(try Self.tensor(fixture.tensors["qkv.weight"])), bias: try Self.tensor(fixture.tensors["qkv.bias"])
+                ),
                 outputProjection: Linear(
-                    weight: try #require(try Self.tensor(fixture.tensors["out_proj.weight"])), bias: try Self.tensor(fixture.tensors["out_proj.bias"]))
+                    weight: try #require(try Self.tensor(fixture.tensors["out_proj.weight"])),
+                    bias: try Self.tensor(fixture.tensors["out_proj.bias"]))
             ).forward(input)
         case "BatchNorm3d":
             output = BatchNorm3d(
@@ -150,7 +171,9 @@ struct LayerParityTests {
         }
         #expect(output.shape == expected.shape)
         let scale = expected.values.reduce(0) { max($0, abs($1)) }
-        #expect(output.maximumDifference(from: expected) <= 1e-4 * scale, "\(fixture.name): Δ \(output.maximumDifference(from: expected)) vs max \(scale)")
+        #expect(
+            output.maximumDifference(from: expected) <= 1e-4 * scale,
+            "\(fixture.name): Δ \(output.maximumDifference(from: expected)) vs max \(scale)")
     }
 
     @Test(".npy files round-trip, and what is not float32 C-order is refused")

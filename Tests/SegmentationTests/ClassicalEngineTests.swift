@@ -29,12 +29,15 @@ struct ClassicalEngineTests {
         return phantom
     }
 
-    @Test("finds every phantom lesion with Dice ≥ 0.9 against the truth, whatever the geometry", arguments: [
-        "axial", "oblique", "nonSquare", "uneven", "descending", "enhanced",
-    ])
+    @Test(
+        "finds every phantom lesion with Dice ≥ 0.9 against the truth, whatever the geometry",
+        arguments: [
+            "axial", "oblique", "nonSquare", "uneven", "descending", "enhanced",
+        ])
     func dice(variant: String) throws {
         let phantom = Self.phantom(variant == "enhanced" ? "oblique" : variant)
-        let files = variant == "enhanced"
+        let files =
+            variant == "enhanced"
             ? [try DICOMReader.read(phantom.enhancedInstance())] : try phantom.instances().map { try DICOMReader.read($0) }
         let result = try SegmentationPipeline(engine: ClassicalEngine(), softwareVersion: "test").run(files)
         #expect(result.lesions.count == phantom.lesions.count, "\(variant): \(result.lesions.count) lesions")
@@ -44,7 +47,8 @@ struct ClassicalEngineTests {
         for slice in 0..<volume.slices {
             for row in 0..<volume.rows {
                 for column in 0..<volume.columns {
-                    truth.append(phantom.lesion(at: volume.geometry.position(column: Double(column), row: Double(row), slice: slice)) != nil)
+                    truth.append(
+                        phantom.lesion(at: volume.geometry.position(column: Double(column), row: Double(row), slice: slice)) != nil)
                 }
             }
         }
@@ -53,21 +57,29 @@ struct ClassicalEngineTests {
         let dice = 2 * Double(overlap) / Double(mask.filter { $0 }.count + truth.filter { $0 }.count)
         #expect(dice >= 0.9, "\(variant): Dice \(dice)")
         for lesion in phantom.lesions {
-            let found = try #require(result.lesions.min {
-                simd_length($0.measurement.centroid - lesion.center) < simd_length($1.measurement.centroid - lesion.center)
-            })
+            let found = try #require(
+                result.lesions.min {
+                    simd_length($0.measurement.centroid - lesion.center) < simd_length($1.measurement.centroid - lesion.center)
+                })
             let voxel = max(phantom.rowSpacing, phantom.columnSpacing, volume.geometry.sliceThicknesses.max()!)
             #expect(simd_length(found.measurement.centroid - lesion.center) < voxel)
             #expect(abs(found.measurement.longestDiameter - 2 * lesion.radius) <= 1 + voxel)
             // The found volume against the truth sampled on the same grid (the sphere's own volume is within
             // 5 % of that once it spans about eight voxels: LesionTests).
-            let truthVolume = truth.indices.filter { truth[$0] && phantom.lesion(at: volume.geometry.position(
-                column: Double($0 % volume.columns), row: Double(($0 / volume.columns) % volume.rows), slice: $0 / (volume.columns * volume.rows)))
-                == phantom.lesions.firstIndex { $0.center == lesion.center }.map { $0 + 1 } }.reduce(0.0) { sum, index in
-                    sum + volume.geometry.rowSpacing * volume.geometry.columnSpacing
-                        * volume.geometry.sliceThicknesses[index / (volume.columns * volume.rows)]
-                }
-            #expect(abs(found.measurement.volume - truthVolume) / truthVolume < 0.05, "\(variant): volume \(found.measurement.volume) vs \(truthVolume)")
+            let truthVolume = truth.indices.filter {
+                truth[$0]
+                    && phantom.lesion(
+                        at: volume.geometry.position(
+                            column: Double($0 % volume.columns), row: Double(($0 / volume.columns) % volume.rows),
+                            slice: $0 / (volume.columns * volume.rows)))
+                        == phantom.lesions.firstIndex { $0.center == lesion.center }.map { $0 + 1 }
+            }.reduce(0.0) { sum, index in
+                sum + volume.geometry.rowSpacing * volume.geometry.columnSpacing
+                    * volume.geometry.sliceThicknesses[index / (volume.columns * volume.rows)]
+            }
+            #expect(
+                abs(found.measurement.volume - truthVolume) / truthVolume < 0.05,
+                "\(variant): volume \(found.measurement.volume) vs \(truthVolume)")
         }
         #expect(result.output != nil)
         #expect(result.timings.map(\.stage) == ["volume", "engine", "intracranial", "lesions", "contours", "encode"])
@@ -77,7 +89,8 @@ struct ClassicalEngineTests {
     func noLesion() throws {
         var phantom = BrainPhantom()
         phantom.lesions = []
-        let result = try SegmentationPipeline(engine: ClassicalEngine(), softwareVersion: "test").run(phantom.instances().map { try DICOMReader.read($0) })
+        let result = try SegmentationPipeline(engine: ClassicalEngine(), softwareVersion: "test").run(
+            phantom.instances().map { try DICOMReader.read($0) })
         #expect(result.lesions.isEmpty)
         #expect(result.output == nil)
     }

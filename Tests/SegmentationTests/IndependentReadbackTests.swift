@@ -12,7 +12,9 @@ import Testing
 struct IndependentReadbackTests {
     static var hasPydicom: Bool { PythonModules.available("pydicom", "numpy") }
 
-    @Test("contours re-rasterised by pydicom + numpy match the mask (Dice ≥ 0.98)", .enabled(if: hasPydicom), arguments: ["oblique", "nonSquare", "descending"])
+    @Test(
+        "contours re-rasterised by pydicom + numpy match the mask (Dice ≥ 0.98)", .enabled(if: hasPydicom),
+        arguments: ["oblique", "nonSquare", "descending"])
     func dice(variant: String) throws {
         let phantom = ClassicalEngineTests.phantom(variant)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-readback-\(UUID().uuidString.prefix(8))")
@@ -32,8 +34,11 @@ struct IndependentReadbackTests {
         try volume.sources.map(\.sopInstanceUID).joined(separator: "\n").write(
             to: directory.appendingPathComponent("mask.uids"), atomically: true, encoding: .utf8)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/rtstruct_rasterise.py")
-        let output = try ToolProcess.run("python3", [script.path, rtstruct.path, series.path, directory.appendingPathComponent("mask").path]).text
-        let dice = try #require(output.split(separator: "=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(output)")
+        let output = try ToolProcess.run(
+            "python3", [script.path, rtstruct.path, series.path, directory.appendingPathComponent("mask").path]
+        ).text
+        let dice = try #require(
+            output.split(separator: "=").last.flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }, "\(output)")
         #expect(dice >= 0.98, "\(variant): \(output)")
     }
 }

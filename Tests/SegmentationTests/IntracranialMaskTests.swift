@@ -37,7 +37,9 @@ struct IntracranialMaskTests {
     /// Bounds met on every case here (the MNI ones are the held-out generator's: nothing was tuned on them): coverage ≥ 0.9 of
     /// the truth's intracranial volume, ≤ 0.15 of the mask outside it (a shell of inner table up to 1.5 mm thick at most), and each
     /// truth lesion at least half inside, so that the plausibility rules keep it.
-    @Test("covers the intracranial volume, lesions on the cortex and the dura included, and leaves out scalp and skull", arguments: PhantomCase.all)
+    @Test(
+        "covers the intracranial volume, lesions on the cortex and the dura included, and leaves out scalp and skull",
+        arguments: PhantomCase.all)
     func againstTruth(phantom: PhantomCase) throws {
         let (coverage, leak, worstLesion) = try Self.score(phantom)
         #expect(coverage >= 0.9, "\(phantom): covers \(coverage) of the intracranial volume")
@@ -96,7 +98,8 @@ struct LesionPlausibilityTests {
         let lesion = Self.box(15...20, 15...20, 15...20)
         let outside = Self.box(0...3, 0...3, 0...3)
         let straddling = Self.box(30...36, 18...22, 18...22)  // 5 of 7 columns inside
-        let (mask, rejected) = LesionPlausibility.defaults.apply(Self.union(lesion, outside, straddling), intracranial: intracranial, volume: Self.volume)
+        let (mask, rejected) = LesionPlausibility.defaults.apply(
+            Self.union(lesion, outside, straddling), intracranial: intracranial, volume: Self.volume)
         #expect(rejected.count == 1)
         #expect(rejected.first?.code == "outside_intracranial_volume")
         #expect(zip(mask, lesion).allSatisfy { !$1 || $0 })
@@ -135,7 +138,8 @@ struct LesionPlausibilityTests {
         let vessel = Self.box(5...7, 5...7, 5...34)  // 3 × 3 × 30 mm: 3.6 times a sphere of its volume
         let oval = Self.box(15...34, 15...24, 15...24)  // 20 × 10 × 10 mm: 1.5
         let round = Self.box(26...31, 5...10, 5...10)
-        let (mask, rejected) = LesionPlausibility.defaults.apply(Self.union(vessel, oval, round), intracranial: intracranial, volume: Self.volume)
+        let (mask, rejected) = LesionPlausibility.defaults.apply(
+            Self.union(vessel, oval, round), intracranial: intracranial, volume: Self.volume)
         let dropped = try #require(rejected.first)
         #expect(rejected.count == 1)
         #expect(dropped.code == "elongated")
@@ -170,8 +174,12 @@ struct MorphologyTests {
         let n = 12
         let mask = (0..<n * n * n).map { _ in Int.random(in: 0..<10, using: &random) < 6 }
         for radius in 1...2 {
-            #expect(Morphology.erode(mask, columns: n, rows: n, slices: n, radii: (radius, radius, radius)) == Self.naive(mask, size: (n, n, n), radii: (radius, radius, radius), all: true))
-            #expect(Morphology.dilate(mask, columns: n, rows: n, slices: n, radii: (radius, radius, radius)) == Self.naive(mask, size: (n, n, n), radii: (radius, radius, radius), all: false))
+            #expect(
+                Morphology.erode(mask, columns: n, rows: n, slices: n, radii: (radius, radius, radius))
+                    == Self.naive(mask, size: (n, n, n), radii: (radius, radius, radius), all: true))
+            #expect(
+                Morphology.dilate(mask, columns: n, rows: n, slices: n, radii: (radius, radius, radius))
+                    == Self.naive(mask, size: (n, n, n), radii: (radius, radius, radius), all: false))
         }
     }
 
@@ -204,11 +212,15 @@ struct MorphologyTests {
         let mask = (0..<size.x * size.y * size.z).map { _ in Int.random(in: 0..<10, using: &random) < 8 }
         for radii in [(x: 3, y: 1, z: 2), (x: 0, y: 4, z: 1), (x: 1, y: 2, z: 10)] {
             let (columns, rows, slices) = size
-            #expect(Morphology.erode(mask, columns: columns, rows: rows, slices: slices, radii: radii) == Self.naive(mask, size: size, radii: radii, all: true))
+            #expect(
+                Morphology.erode(mask, columns: columns, rows: rows, slices: slices, radii: radii)
+                    == Self.naive(mask, size: size, radii: radii, all: true))
             #expect(
                 Morphology.erode(mask, columns: columns, rows: rows, slices: slices, radii: radii, beyondEdgeSet: true)
                     == Self.naive(mask, size: size, radii: radii, all: true, beyondEdgeSet: true))
-            #expect(Morphology.dilate(mask, columns: columns, rows: rows, slices: slices, radii: radii) == Self.naive(mask, size: size, radii: radii, all: false))
+            #expect(
+                Morphology.dilate(mask, columns: columns, rows: rows, slices: slices, radii: radii)
+                    == Self.naive(mask, size: size, radii: radii, all: false))
         }
     }
 
@@ -217,7 +229,9 @@ struct MorphologyTests {
         let n = 10
         func at(_ x: Int, _ y: Int, _ z: Int) -> Int { (z * n + y) * n + x }
         var shell = [Bool](repeating: false, count: n * n * n)
-        for z in 2...7 { for y in 2...7 { for x in 2...7 where x == 2 || x == 7 || y == 2 || y == 7 || z == 2 || z == 7 { shell[at(x, y, z)] = true } } }
+        for z in 2...7 {
+            for y in 2...7 { for x in 2...7 where x == 2 || x == 7 || y == 2 || y == 7 || z == 2 || z == 7 { shell[at(x, y, z)] = true } }
+        }
         let filled = Morphology.fillHoles(shell, columns: n, rows: n, slices: n)
         #expect(filled[at(4, 4, 4)])
         var open = shell

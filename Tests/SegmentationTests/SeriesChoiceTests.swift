@@ -22,8 +22,10 @@ struct SeriesChoiceTests {
         return c
     }
 
-    static func picked(_ candidates: [Candidate], accepted: [SeriesChoice.Sequence] = SeriesChoice.defaultSequences,
-                       siteNames: [String: SeriesChoice.Sequence] = [:]) -> String? {
+    static func picked(
+        _ candidates: [Candidate], accepted: [SeriesChoice.Sequence] = SeriesChoice.defaultSequences,
+        siteNames: [String: SeriesChoice.Sequence] = [:]
+    ) -> String? {
         try? SeriesChoice.pick(candidates, accepted: accepted, siteNames: siteNames).get().seriesInstanceUID
     }
 
@@ -41,20 +43,23 @@ struct SeriesChoiceTests {
         #expect(Self.picked([localizer, rt]) == nil)
         let french = Self.candidate("7", "T1 apres injection de Gadolinium", instances: 120)
         #expect(Self.picked([flair, french]) == "7")
-        #expect(Self.picked([Self.candidate("8", "T1 3D SANS INJECTION"), flair]) == "3", "a French 'without injection' is no post-contrast T1")
+        #expect(
+            Self.picked([Self.candidate("8", "T1 3D SANS INJECTION"), flair]) == "3", "a French 'without injection' is no post-contrast T1")
     }
 
-    @Test("tells sequences from their attributes when the description says nothing", arguments: [
-        (candidate("a", "", agent: "DOTAREM", scanning: ["GR", "IR"], tr: 2300, te: 2.98, ti: 900), SeriesChoice.Sequence.t1c),
-        (candidate("b", "", agent: "Gadovist", scanning: ["SE"], tr: 550, te: 12), .t1c),
-        (candidate("c", "", scanning: ["GR", "IR"], tr: 2300, te: 2.98, ti: 900), .t1),
-        (candidate("d", "", scanning: ["SE", "IR"], tr: 9000, te: 120, ti: 2500), .flair),
-        (candidate("e", "", agent: "DOTAREM", scanning: ["SE", "IR"], tr: 6000, te: 100, ti: 2000), .flair),
-        (candidate("f", "", scanning: ["SE"], tr: 4000, te: 100), .t2),
-        (candidate("g", "ep2d_diff", imageType: ["ORIGINAL", "PRIMARY", "DIFFUSION", "TRACEW"], tr: 5000, te: 90), .dwi),
-        (candidate("h", "ADC", imageType: ["DERIVED", "PRIMARY", "ADC"]), .dwi),
-        (candidate("i", "survey"), .other),
-    ])
+    @Test(
+        "tells sequences from their attributes when the description says nothing",
+        arguments: [
+            (candidate("a", "", agent: "DOTAREM", scanning: ["GR", "IR"], tr: 2300, te: 2.98, ti: 900), SeriesChoice.Sequence.t1c),
+            (candidate("b", "", agent: "Gadovist", scanning: ["SE"], tr: 550, te: 12), .t1c),
+            (candidate("c", "", scanning: ["GR", "IR"], tr: 2300, te: 2.98, ti: 900), .t1),
+            (candidate("d", "", scanning: ["SE", "IR"], tr: 9000, te: 120, ti: 2500), .flair),
+            (candidate("e", "", agent: "DOTAREM", scanning: ["SE", "IR"], tr: 6000, te: 100, ti: 2000), .flair),
+            (candidate("f", "", scanning: ["SE"], tr: 4000, te: 100), .t2),
+            (candidate("g", "ep2d_diff", imageType: ["ORIGINAL", "PRIMARY", "DIFFUSION", "TRACEW"], tr: 5000, te: 90), .dwi),
+            (candidate("h", "ADC", imageType: ["DERIVED", "PRIMARY", "ADC"]), .dwi),
+            (candidate("i", "survey"), .other),
+        ])
     func attributes(candidate: Candidate, expected: SeriesChoice.Sequence) {
         #expect(SeriesChoice.classify(candidate).0 == expected, "\(candidate.seriesInstanceUID)")
     }
@@ -79,7 +84,9 @@ struct SeriesChoiceTests {
         #expect(failure.description.contains("diffusion"))
     }
 
-    @Test("the phantom series are classified from what their files say", arguments: [("mni-t1c", SeriesChoice.Sequence.t1c), ("mni-flair", .flair)])
+    @Test(
+        "the phantom series are classified from what their files say",
+        arguments: [("mni-t1c", SeriesChoice.Sequence.t1c), ("mni-flair", .flair)])
     func phantoms(name: String, expected: SeriesChoice.Sequence) throws {
         let files = try PhantomCase(name).files()
         let candidate = Candidate(seriesInstanceUID: "x", instances: files.count) { files[0].dataset.strings($0) ?? [] }

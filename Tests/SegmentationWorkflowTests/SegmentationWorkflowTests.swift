@@ -24,7 +24,9 @@ struct SegmentationWorkflowTests {
         }
 
         var files: [URL] {
-            (FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? []).filter { !$0.hasDirectoryPath }
+            (FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil)?.allObjects as? [URL] ?? []).filter {
+                !$0.hasDirectoryPath
+            }
         }
 
         var out: URL { url.appendingPathComponent("result.dcm") }

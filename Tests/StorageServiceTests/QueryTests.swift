@@ -20,8 +20,11 @@ struct QueryTests {
         for study in studies {
             for (seriesUID, modality) in study.series {
                 for instance in 1...2 {
-                    var dataset = try DICOMReader.read(try makeInstance(
-                        sop: "\(seriesUID).\(instance)", study: study.study, series: seriesUID, patient: study.patient, name: study.name)).dataset
+                    var dataset = try DICOMReader.read(
+                        try makeInstance(
+                            sop: "\(seriesUID).\(instance)", study: study.study, series: seriesUID, patient: study.patient, name: study.name
+                        )
+                    ).dataset
                     dataset[.modality] = .text(Tag.modality, .CS, modality)
                     dataset[.studyDate] = .text(Tag.studyDate, .DA, study.date)
                     dataset[.instanceNumber] = .text(Tag.instanceNumber, .IS, String(instance))
@@ -40,12 +43,14 @@ struct QueryTests {
     }
 
     func studies(_ harness: StorageHarness, _ match: [String: String], limit: UInt32 = 0, offset: UInt32 = 0) async throws -> [String] {
-        try Self.uids(await harness.client.query(.with {
-            $0.level = .study
-            $0.match = match
-            $0.limit = limit
-            $0.offset = offset
-        }), "0020000D")
+        try Self.uids(
+            await harness.client.query(
+                .with {
+                    $0.level = .study
+                    $0.match = match
+                    $0.limit = limit
+                    $0.offset = offset
+                }), "0020000D")
     }
 
     @Test("study matching: exact, wildcards, case-insensitive names, UID lists, date ranges, modalities, paging")
@@ -71,7 +76,10 @@ struct QueryTests {
     @Test("study results carry the attributes and the related series and instance counts")
     func studyAttributes() async throws {
         let harness = try await Self.populated()
-        let response = try await harness.client.query(.with { $0.level = .study; $0.match = ["StudyInstanceUID": "1.2"] })
+        let response = try await harness.client.query(
+            .with {
+                $0.level = .study; $0.match = ["StudyInstanceUID": "1.2"]
+            })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(response.matches[0].utf8)) as? [String: [String: Any]])
         #expect((object["00100010"]?["Value"] as? [[String: String]])?.first?["Alphabetic"] == "Dupont^Hélène")
         #expect((object["00080061"]?["Value"] as? [String]) == ["MR", "RTSTRUCT"])
@@ -84,25 +92,42 @@ struct QueryTests {
     @Test("series and instance levels, scoped to a study or series")
     func lowerLevels() async throws {
         let harness = try await Self.populated()
-        let series = try await harness.client.query(.with { $0.level = .series; $0.studyInstanceUid = "1.2" })
+        let series = try await harness.client.query(
+            .with {
+                $0.level = .series; $0.studyInstanceUid = "1.2"
+            })
         #expect(try Self.uids(series, "0020000E") == ["1.2.1", "1.2.2"])
-        let rtstruct = try await harness.client.query(.with { $0.level = .series; $0.match = ["Modality": "RTSTRUCT"] })
+        let rtstruct = try await harness.client.query(
+            .with {
+                $0.level = .series; $0.match = ["Modality": "RTSTRUCT"]
+            })
         #expect(try Self.uids(rtstruct, "0020000E") == ["1.2.2"])
-        let instances = try await harness.client.query(.with { $0.level = .instance; $0.seriesInstanceUid = "1.1.2" })
+        let instances = try await harness.client.query(
+            .with {
+                $0.level = .instance; $0.seriesInstanceUid = "1.1.2"
+            })
         #expect(try Self.uids(instances, "00080018") == ["1.1.2.1", "1.1.2.2"])
-        let second = try await harness.client.query(.with { $0.level = .instance; $0.studyInstanceUid = "1.1"; $0.match = ["InstanceNumber": "2"] })
+        let second = try await harness.client.query(
+            .with {
+                $0.level = .instance; $0.studyInstanceUid = "1.1"; $0.match = ["InstanceNumber": "2"]
+            })
         #expect(try Self.uids(second, "00080018") == ["1.1.1.2", "1.1.2.2"])
         try await harness.stop()
     }
 
-    @Test("bad queries are INVALID_ARGUMENT", arguments: [
-        ["StudyDate": "2025-01-01"], ["StudyDate": "-"], ["StudyInstanceUID": "1.2.x"], ["InstanceNumber": "two"],
-        ["NoSuchAttribute": "x"], ["SOPInstanceUID": "1.2"],
-    ])
+    @Test(
+        "bad queries are INVALID_ARGUMENT",
+        arguments: [
+            ["StudyDate": "2025-01-01"], ["StudyDate": "-"], ["StudyInstanceUID": "1.2.x"], ["InstanceNumber": "two"],
+            ["NoSuchAttribute": "x"], ["SOPInstanceUID": "1.2"],
+        ])
     func badQueries(match: [String: String]) async throws {
         let harness = try await StorageHarness.start()
         do {
-            _ = try await harness.client.query(.with { $0.level = .study; $0.match = match })
+            _ = try await harness.client.query(
+                .with {
+                    $0.level = .study; $0.match = match
+                })
             Issue.record("accepted \(match)")
         } catch let error as RPCError {
             #expect(error.code == .invalidArgument)

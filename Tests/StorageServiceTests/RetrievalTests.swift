@@ -16,8 +16,10 @@ struct RetrievalTests {
         var stored = [String: Data]()
         for (series, count) in [("1.1.1", 2), ("1.1.2", 1)] {
             for number in 1...count {
-                var dataset = try DICOMReader.read(try makeInstance(
-                    sop: "\(series).\(number)", study: "1.1", series: series, pixels: 64, seed: UInt8(number * 10))).dataset
+                var dataset = try DICOMReader.read(
+                    try makeInstance(
+                        sop: "\(series).\(number)", study: "1.1", series: series, pixels: 64, seed: UInt8(number * 10))
+                ).dataset
                 dataset[.instanceNumber] = .text(Tag.instanceNumber, .IS, String(number))
                 dataset[.seriesNumber] = .text(Tag.seriesNumber, .IS, series == "1.1.1" ? "1" : "2")
                 dataset[.referringPhysicianName] = .text(Tag.referringPhysicianName, .PN, "Curie^Marie")
@@ -53,10 +55,12 @@ struct RetrievalTests {
         for (sop, data) in instances { #expect(data == stored[sop]) }
 
         var seriesOnly = [String]()
-        for try await chunk in harness.client.retrieveInstances(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.seriesInstanceUid = "1.1.2"
-        }) { seriesOnly.append(chunk.sopInstanceUid) }
+        for try await chunk in harness.client.retrieveInstances(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.seriesInstanceUid = "1.1.2"
+            })
+        { seriesOnly.append(chunk.sopInstanceUid) }
         #expect(seriesOnly == ["1.1.2.1"])
 
         let unknown = await Self.code {
@@ -70,38 +74,46 @@ struct RetrievalTests {
     func frames() async throws {
         let (harness, _) = try await Self.populated()
         var frames = [Metis_V1_FramePixels]()
-        for try await frame in harness.client.retrieveFrames(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.seriesInstanceUid = "1.1.1"
-            $0.sopInstanceUid = "1.1.1.2"
-            $0.frameNumbers = [1]
-        }) { frames.append(frame) }
+        for try await frame in harness.client.retrieveFrames(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.seriesInstanceUid = "1.1.1"
+                $0.sopInstanceUid = "1.1.1.2"
+                $0.frameNumbers = [1]
+            })
+        { frames.append(frame) }
         #expect(frames.count == 1)
         #expect(frames[0].data == Data((0..<64).map { UInt8(truncatingIfNeeded: $0) &+ 20 }))
         #expect(frames[0].transferSyntaxUid == "1.2.840.10008.1.2.1")
 
         let outOfRange = await Self.code {
-            for try await _ in harness.client.retrieveFrames(.with {
-                $0.studyInstanceUid = "1.1"
-                $0.seriesInstanceUid = "1.1.1"
-                $0.sopInstanceUid = "1.1.1.2"
-                $0.frameNumbers = [2]
-            }) {}
+            for try await _ in harness.client.retrieveFrames(
+                .with {
+                    $0.studyInstanceUid = "1.1"
+                    $0.seriesInstanceUid = "1.1.1"
+                    $0.sopInstanceUid = "1.1.1.2"
+                    $0.frameNumbers = [2]
+                })
+            {}
         }
         #expect(outOfRange == .invalidArgument)
         let wrongSeries = await Self.code {
-            for try await _ in harness.client.retrieveFrames(.with {
-                $0.studyInstanceUid = "1.1"
-                $0.seriesInstanceUid = "1.1.2"
-                $0.sopInstanceUid = "1.1.1.2"
-                $0.frameNumbers = [1]
-            }) {}
+            for try await _ in harness.client.retrieveFrames(
+                .with {
+                    $0.studyInstanceUid = "1.1"
+                    $0.seriesInstanceUid = "1.1.2"
+                    $0.sopInstanceUid = "1.1.1.2"
+                    $0.frameNumbers = [1]
+                })
+            {}
         }
         #expect(wrongSeries == .notFound)
         try await harness.stop()
     }
 
-    @Test("multi-frame native pixel data: frames in the order asked, read at the recorded offset or, for rows indexed before it was recorded, parsed")
+    @Test(
+        "multi-frame native pixel data: frames in the order asked, read at the recorded offset or, for rows indexed before it was recorded, parsed"
+    )
     func multiFrame() async throws {
         let harness = try await StorageHarness.start()
         var dataset = try DICOMReader.read(try makeInstance(sop: "1.3.1", study: "1.3", series: "1.3.1", pixels: 3 * 64)).dataset
@@ -113,12 +125,14 @@ struct RetrievalTests {
 
         func frames(_ numbers: [UInt32]) async throws -> [Data] {
             var frames = [Data]()
-            for try await frame in harness.client.retrieveFrames(.with {
-                $0.studyInstanceUid = "1.3"
-                $0.seriesInstanceUid = "1.3.1"
-                $0.sopInstanceUid = "1.3.1"
-                $0.frameNumbers = numbers
-            }) { frames.append(frame.data) }
+            for try await frame in harness.client.retrieveFrames(
+                .with {
+                    $0.studyInstanceUid = "1.3"
+                    $0.seriesInstanceUid = "1.3.1"
+                    $0.sopInstanceUid = "1.3.1"
+                    $0.frameNumbers = numbers
+                })
+            { frames.append(frame.data) }
             return frames
         }
         let index = try StorageIndex(path: harness.storage.appendingPathComponent("index.sqlite").path)
@@ -139,34 +153,38 @@ struct RetrievalTests {
         let (harness, _) = try await Self.populated()
         let study = try await harness.client.getMetadata(.with { $0.studyInstanceUid = "1.1" })
         #expect(study.instances.map(\.sopInstanceUid) == ["1.1.1.1", "1.1.1.2", "1.1.2.1"])
-        let series = try await harness.client.getMetadata(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.seriesInstanceUid = "1.1.1"
-        })
+        let series = try await harness.client.getMetadata(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.seriesInstanceUid = "1.1.1"
+            })
         #expect(series.instances.count == 2)
-        let instance = try await harness.client.getMetadata(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.seriesInstanceUid = "1.1.1"
-            $0.sopInstanceUid = "1.1.1.1"
-        })
+        let instance = try await harness.client.getMetadata(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.seriesInstanceUid = "1.1.1"
+                $0.sopInstanceUid = "1.1.1.1"
+            })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(instance.instances[0].json.utf8)) as? [String: [String: Any]])
         #expect(object["7FE00010"]?["BulkDataURI"] as? String == "bulk:7FE00010")
         #expect((object["00280010"]?["Value"] as? [Int]) == [8])
 
-        let bulk = try await harness.client.retrieveBulkData(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.seriesInstanceUid = "1.1.1"
-            $0.sopInstanceUid = "1.1.1.1"
-            $0.tagPath = "7FE00010"
-        })
-        #expect(bulk.data == Data((0..<64).map { UInt8(truncatingIfNeeded: $0) &+ 10 }))
-        let missing = await Self.code {
-            _ = try await harness.client.retrieveBulkData(.with {
+        let bulk = try await harness.client.retrieveBulkData(
+            .with {
                 $0.studyInstanceUid = "1.1"
                 $0.seriesInstanceUid = "1.1.1"
                 $0.sopInstanceUid = "1.1.1.1"
-                $0.tagPath = "00420011"
+                $0.tagPath = "7FE00010"
             })
+        #expect(bulk.data == Data((0..<64).map { UInt8(truncatingIfNeeded: $0) &+ 10 }))
+        let missing = await Self.code {
+            _ = try await harness.client.retrieveBulkData(
+                .with {
+                    $0.studyInstanceUid = "1.1"
+                    $0.seriesInstanceUid = "1.1.1"
+                    $0.sopInstanceUid = "1.1.1.1"
+                    $0.tagPath = "00420011"
+                })
         }
         #expect(missing == .notFound)
         #expect(await Self.code { _ = try await harness.client.getMetadata(.with { $0.studyInstanceUid = "2.2" }) } == .notFound)
@@ -190,20 +208,22 @@ struct RetrievalTests {
     @Test("a rendered frame is a PNG of the middle image, scaled to fit and windowed")
     func rendered() async throws {
         let (harness, _) = try await Self.populated()
-        let image = try await harness.client.render(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.maxSize = 4
-        })
+        let image = try await harness.client.render(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.maxSize = 4
+            })
         #expect(image.png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
         #expect(image.sopInstanceUid == "1.1.1.2")  // the middle of series 1's two images
         #expect(image.width == 4 && image.height == 4)
-        let full = try await harness.client.render(.with {
-            $0.studyInstanceUid = "1.1"
-            $0.seriesInstanceUid = "1.1.2"
-            $0.sopInstanceUid = "1.1.2.1"
-            $0.windowCenter = 40
-            $0.windowWidth = 20
-        })
+        let full = try await harness.client.render(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.seriesInstanceUid = "1.1.2"
+                $0.sopInstanceUid = "1.1.2.1"
+                $0.windowCenter = 40
+                $0.windowWidth = 20
+            })
         #expect(full.width == 8 && full.height == 8)
         // Decoded back through zlib, pixels below the window are black and above it white.
         let pixels = try PNGDecoding.grayscale(full.png)
@@ -215,37 +235,47 @@ struct RetrievalTests {
     @Test("includefield from stored metadata, includefield=all, and fuzzy person-name matching")
     func includeFieldsAndFuzzy() async throws {
         let (harness, _) = try await Self.populated()
-        let withThickness = try await harness.client.query(.with {
-            $0.level = .study
-            $0.includeFields = ["SliceThickness", "00080090"]
-        })
+        let withThickness = try await harness.client.query(
+            .with {
+                $0.level = .study
+                $0.includeFields = ["SliceThickness", "00080090"]
+            })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(withThickness.matches[0].utf8)) as? [String: [String: Any]])
         #expect(object["00180050"]?["Value"] as? [Double] == [1.5])
         #expect((object["00080090"]?["Value"] as? [[String: String]])?.first?["Alphabetic"] == "Curie^Marie")
         #expect(withThickness.paths == ["studies/1.1"])
 
-        let all = try await harness.client.query(.with {
-            $0.level = .instance
-            $0.includeAll = true
-            $0.seriesInstanceUid = "1.1.2"
-        })
+        let all = try await harness.client.query(
+            .with {
+                $0.level = .instance
+                $0.includeAll = true
+                $0.seriesInstanceUid = "1.1.2"
+            })
         let instance = try #require(try JSONSerialization.jsonObject(with: Data(all.matches[0].utf8)) as? [String: [String: Any]])
         #expect(instance["00280100"] != nil)  // BitsAllocated, from the metadata
         #expect(instance["7FE00010"] == nil)  // never bulk data
         #expect(all.paths == ["studies/1.1/series/1.1.2/instances/1.1.2.1"])
 
         func fuzzy(_ name: String, _ enabled: Bool = true) async throws -> Int {
-            try await harness.client.query(.with {
-                $0.level = .study
-                $0.match = ["PatientName": name]
-                $0.fuzzyMatching = enabled
-            }).matches.count
+            try await harness.client.query(
+                .with {
+                    $0.level = .study
+                    $0.match = ["PatientName": name]
+                    $0.fuzzyMatching = enabled
+                }
+            ).matches.count
         }
         #expect(try await fuzzy("hel") == 1)  // Dupont^Hélène: a word prefix, accents ignored
         #expect(try await fuzzy("HELENE dup") == 1)
         #expect(try await fuzzy("lene") == 0)  // not a word prefix
         #expect(try await fuzzy("hel", false) == 0)  // exact matching without the flag
-        #expect(await Self.code { _ = try await harness.client.query(.with { $0.level = .study; $0.includeFields = ["NotAKeyword"] }) } == .invalidArgument)
+        #expect(
+            await Self.code {
+                _ = try await harness.client.query(
+                    .with {
+                        $0.level = .study; $0.includeFields = ["NotAKeyword"]
+                    })
+            } == .invalidArgument)
         try await harness.stop()
     }
 }
@@ -259,7 +289,8 @@ enum PNGDecoding {
         var position = 8, width = 0, height = 0
         var compressed = [UInt8]()
         while position + 8 <= bytes.count {
-            let length = Int(bytes[position]) << 24 | Int(bytes[position + 1]) << 16 | Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
+            let length =
+                Int(bytes[position]) << 24 | Int(bytes[position + 1]) << 16 | Int(bytes[position + 2]) << 8 | Int(bytes[position + 3])
             let type = String(decoding: bytes[position + 4..<position + 8], as: UTF8.self)
             let body = Array(bytes[position + 8..<position + 8 + length])
             if type == "IHDR" {
@@ -280,7 +311,8 @@ enum PNGDecoding {
 struct JSONMembersTests {
     @Test("values of every kind come back verbatim; nested keys are not members")
     func members() {
-        let json = #"{"00081030":{"vr":"LO","Value":["a,b}\"c"]}, "00100010" : {"vr":"PN","Value":[{"Alphabetic":"Dupont^Hélène"}]},"x":[1,[2,{"00100010":3}]],"n":-1.5e3,"t":true,"z":null}"#
+        let json =
+            #"{"00081030":{"vr":"LO","Value":["a,b}\"c"]}, "00100010" : {"vr":"PN","Value":[{"Alphabetic":"Dupont^Hélène"}]},"x":[1,[2,{"00100010":3}]],"n":-1.5e3,"t":true,"z":null}"#
         let all = JSONMembers.members(of: json) { _ in true }
         #expect(all.map(\.key) == ["00081030", "00100010", "x", "n", "t", "z"])
         #expect(all[0].value == #"{"vr":"LO","Value":["a,b}\"c"]}"#)

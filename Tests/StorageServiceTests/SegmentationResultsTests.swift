@@ -17,39 +17,46 @@ struct SegmentationResultsTests {
     }
 
     func results(_ harness: StorageHarness) async throws -> [String] {
-        try QueryTests.uids(await harness.client.query(.with {
-            $0.level = .series
-            $0.studyInstanceUid = "1.2.3.4"
-            $0.segmentationResultsOnly = true
-        }), "0020000E")
+        try QueryTests.uids(
+            await harness.client.query(
+                .with {
+                    $0.level = .series
+                    $0.studyInstanceUid = "1.2.3.4"
+                    $0.segmentationResultsOnly = true
+                }), "0020000E")
     }
 
     @Test("only what was stored with a segmentation origin is a result, whatever the others are named")
     func origin() async throws {
         let harness = try await StorageHarness.start()
         _ = try await harness.client.storeInstance(.with { $0.dicom = try! makeInstance(sop: "1.2.3.4.1.1") })
-        _ = try await harness.client.storeInstance(.with {
-            $0.dicom = try! Self.rtstruct(sop: "1.2.3.4.8.1", series: "1.2.3.4.8", description: "Metis lesions (unetr, automatic)")
-            $0.segmentationOrigin = .with {
-                $0.sourceSeriesInstanceUid = "1.2.3.4.1"
-                $0.engine = "unetr"
-            }
-        })
+        _ = try await harness.client.storeInstance(
+            .with {
+                $0.dicom = try! Self.rtstruct(sop: "1.2.3.4.8.1", series: "1.2.3.4.8", description: "Metis lesions (unetr, automatic)")
+                $0.segmentationOrigin = .with {
+                    $0.sourceSeriesInstanceUid = "1.2.3.4.1"
+                    $0.engine = "unetr"
+                }
+            })
         // A clinician's edited copy under Metis's name, from a planning system: not a result.
-        _ = try await harness.client.storeInstance(.with {
-            $0.dicom = try! Self.rtstruct(sop: "1.2.3.4.9.1", series: "1.2.3.4.9", description: "Metis lesions (unetr, automatic)")
-        })
+        _ = try await harness.client.storeInstance(
+            .with {
+                $0.dicom = try! Self.rtstruct(sop: "1.2.3.4.9.1", series: "1.2.3.4.9", description: "Metis lesions (unetr, automatic)")
+            })
         #expect(try await results(harness) == ["1.2.3.4.8"])
-        let all = try QueryTests.uids(await harness.client.query(.with {
-            $0.level = .series
-            $0.studyInstanceUid = "1.2.3.4"
-        }), "0020000E")
+        let all = try QueryTests.uids(
+            await harness.client.query(
+                .with {
+                    $0.level = .series
+                    $0.studyInstanceUid = "1.2.3.4"
+                }), "0020000E")
         #expect(Set(all) == ["1.2.3.4.1", "1.2.3.4.8", "1.2.3.4.9"])
         await #expect(throws: (any Error).self) {
-            try await harness.client.query(.with {
-                $0.level = .study
-                $0.segmentationResultsOnly = true
-            })
+            try await harness.client.query(
+                .with {
+                    $0.level = .study
+                    $0.segmentationResultsOnly = true
+                })
         }
         try await harness.stop()
     }

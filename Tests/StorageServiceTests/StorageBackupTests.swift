@@ -15,9 +15,10 @@ struct StorageBackupTests {
         defer { try? FileManager.default.removeItem(at: harness.directory) }
         var hashes = [String]()
         for index in 0..<3 {
-            let stored = try await harness.client.storeInstance(.with {
-                $0.dicom = try makeInstance(sop: "2.25.5\(index)", series: index == 2 ? "1.2.3.4.2" : "1.2.3.4.1", seed: UInt8(index))
-            })
+            let stored = try await harness.client.storeInstance(
+                .with {
+                    $0.dicom = try makeInstance(sop: "2.25.5\(index)", series: index == 2 ? "1.2.3.4.2" : "1.2.3.4.1", seed: UInt8(index))
+                })
             hashes.append(stored.sha256)
         }
 

@@ -47,7 +47,8 @@ struct StorageServerTests {
     func unusableDirectory() async throws {
         await #expect(throws: (any Error).self) {
             _ = try await StorageServer.build(
-                configuration: StorageConfiguration(directory: URL(fileURLWithPath: "/proc/metis-cannot-exist"), address: .unix(path: "/tmp/x.sock")),
+                configuration: StorageConfiguration(
+                    directory: URL(fileURLWithPath: "/proc/metis-cannot-exist"), address: .unix(path: "/tmp/x.sock")),
                 version: "test", logger: Logger(label: "test"))
         }
     }

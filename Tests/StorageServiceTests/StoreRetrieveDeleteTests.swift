@@ -17,16 +17,19 @@ struct StorageHarness {
     let connection: RPCConnection
 
     static func start(directory: URL? = nil, policy: StorageConfiguration.ConflictPolicy = .refuse) async throws -> StorageHarness {
-        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-store-\(UUID().uuidString.prefix(8))")
+        let directory =
+            directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-store-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let address = RPCAddress.unix(path: directory.appendingPathComponent("storage.sock").path)
         let server = try await StorageServer.build(
-            configuration: StorageConfiguration(directory: directory.appendingPathComponent("storage"), address: address, conflictPolicy: policy),
+            configuration: StorageConfiguration(
+                directory: directory.appendingPathComponent("storage"), address: address, conflictPolicy: policy),
             version: "test", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await server.run() }
         _ = try await server.listeningAddress()
         let connection = RPCConnection(address: address)
-        return StorageHarness(directory: directory, server: server, task: task, client: Metis_V1_Storage.Client(connection), connection: connection)
+        return StorageHarness(
+            directory: directory, server: server, task: task, client: Metis_V1_Storage.Client(connection), connection: connection)
     }
 
     var storage: URL { directory.appendingPathComponent("storage") }
@@ -57,7 +60,9 @@ struct StorageHarness {
     /// Files under blobs/ and tmp/.
     func files() -> [String] {
         let walker = FileManager.default.enumerator(atPath: storage.path)
-        return (walker?.allObjects as? [String] ?? []).filter { $0.hasPrefix("blobs/") && $0.split(separator: "/").count == 3 || $0.hasPrefix("tmp/") }
+        return (walker?.allObjects as? [String] ?? []).filter {
+            $0.hasPrefix("blobs/") && $0.split(separator: "/").count == 3 || $0.hasPrefix("tmp/")
+        }
     }
 }
 
@@ -79,7 +84,8 @@ func makeInstance(
     let columns = UInt16(clamping: pixels / 8)
     dataset[.columns] = DataElement(tag: .columns, vr: .US, value: .bytes(Data([UInt8(columns & 0xFF), UInt8(columns >> 8)])))
     dataset[.bitsAllocated] = DataElement(tag: .bitsAllocated, vr: .US, value: .bytes(Data([8, 0])))
-    dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OB, value: .bytes(Data((0..<pixels).map { UInt8(truncatingIfNeeded: $0) &+ seed })))
+    dataset[.pixelData] = DataElement(
+        tag: .pixelData, vr: .OB, value: .bytes(Data((0..<pixels).map { UInt8(truncatingIfNeeded: $0) &+ seed })))
     return try DICOMWriter.write(dataset)
 }
 
@@ -125,7 +131,9 @@ struct StoreRetrieveDeleteTests {
         try await overwriting.stop()
     }
 
-    @Test("non-DICOM and broken input is INVALID_ARGUMENT and leaves nothing behind", arguments: ["garbage", "truncated", "no-uid", "bad-uid"])
+    @Test(
+        "non-DICOM and broken input is INVALID_ARGUMENT and leaves nothing behind",
+        arguments: ["garbage", "truncated", "no-uid", "bad-uid"])
     func invalid(kind: String) async throws {
         let harness = try await StorageHarness.start()
         let good = try makeInstance(sop: "1.2.3.4.1.1")
@@ -159,11 +167,15 @@ struct StoreRetrieveDeleteTests {
         let harness = try await StorageHarness.start()
         for (index, series) in ["1.2.3.4.1", "1.2.3.4.2"].enumerated() {
             for instance in 1...3 {
-                _ = try await harness.client.storeInstance(.with { $0.dicom = try makeInstance(sop: "\(series).\(instance)", series: series, seed: UInt8(index)) })
+                _ = try await harness.client.storeInstance(
+                    .with { $0.dicom = try makeInstance(sop: "\(series).\(instance)", series: series, seed: UInt8(index)) })
             }
         }
         #expect(harness.files().count == 6)
-        let series = try await harness.client.deleteSeries(.with { $0.studyInstanceUid = "1.2.3.4"; $0.seriesInstanceUid = "1.2.3.4.1" })
+        let series = try await harness.client.deleteSeries(
+            .with {
+                $0.studyInstanceUid = "1.2.3.4"; $0.seriesInstanceUid = "1.2.3.4.1"
+            })
         #expect(series.instancesDeleted == 3)
         #expect(try await harness.eventually { harness.files().count == 3 })
         #expect(try await harness.client.getStatistics().series == 1)
@@ -234,7 +246,8 @@ struct StoreRetrieveDeleteTests {
             for name in try FileManager.default.contentsOfDirectory(atPath: blobs.appendingPathComponent(shard).path) {
                 let legacy = blobs.appendingPathComponent("\(shard)/\(name.dropFirst(2).prefix(2))", isDirectory: true)
                 try FileManager.default.createDirectory(at: legacy, withIntermediateDirectories: true)
-                try FileManager.default.moveItem(at: blobs.appendingPathComponent("\(shard)/\(name)"), to: legacy.appendingPathComponent(name))
+                try FileManager.default.moveItem(
+                    at: blobs.appendingPathComponent("\(shard)/\(name)"), to: legacy.appendingPathComponent(name))
                 moved += 1
             }
         }
@@ -246,7 +259,9 @@ struct StoreRetrieveDeleteTests {
         #expect(try await second.client.getStatistics().instances == 6, "the start-up check found every blob")
         for (sop, bytes) in stored { #expect(try await second.retrieve(sop) == bytes) }
         let entries = FileManager.default.enumerator(atPath: blobs.path)?.allObjects as? [String] ?? []
-        #expect(entries.filter { $0.split(separator: "/").count > 2 }.isEmpty, "no two-level directory is left: \(entries.filter { $0.count < 6 })")
+        #expect(
+            entries.filter { $0.split(separator: "/").count > 2 }.isEmpty,
+            "no two-level directory is left: \(entries.filter { $0.count < 6 })")
         #expect(try FileManager.default.contentsOfDirectory(atPath: blobs.path).count == 256)
         try await second.stop()
     }

@@ -6,7 +6,8 @@ extension BrainPhantom {
     ///   12 → 6 mm, the 8 mm lesion gone (22 mm: −31 %, PR);
     /// - second follow-up: 16 → 22 mm (28 mm: +27 % over the nadir, 6 mm
     ///   larger) and a new 14 mm lesion: PD.
-    public static func threeExaminations(studyPrefix prefix: String) -> (baseline: BrainPhantom, first: BrainPhantom, second: BrainPhantom) {
+    public static func threeExaminations(studyPrefix prefix: String) -> (baseline: BrainPhantom, first: BrainPhantom, second: BrainPhantom)
+    {
         var baseline = BrainPhantom()
         baseline.study = prefix + "1"
         baseline.series = prefix + "1.1"
@@ -22,7 +23,8 @@ extension BrainPhantom {
         second.series = prefix + "3.1"
         second.studyDate = "20260705"
         second.lesions = [
-            .init(center: SIMD3(20, -15, 70), radius: 11), .init(center: SIMD3(-35, 25, 90), radius: 3), .init(center: SIMD3(-20, -40, 60), radius: 7),
+            .init(center: SIMD3(20, -15, 70), radius: 11), .init(center: SIMD3(-35, 25, 90), radius: 3),
+            .init(center: SIMD3(-20, -40, 60), radius: 7),
         ]
         return (baseline, first, second)
     }

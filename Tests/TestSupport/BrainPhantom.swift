@@ -106,17 +106,37 @@ public struct BrainPhantom: Sendable {
         func item(_ elements: [DataElement]) -> Dataset { Dataset(elements) }
         func sequence(_ tag: Tag, _ items: [Dataset]) -> DataElement { DataElement(tag: tag, vr: .SQ, value: .sequence(items)) }
         let shared = item([
-            sequence(Tag.planeOrientationSequence, [item([DataElement.text(Tag.imageOrientationPatient, .DS, Self.ds(rowDirection) + "\\" + Self.ds(columnDirection))])]),
-            sequence(Tag.pixelMeasuresSequence, [item([DataElement.text(Tag.pixelSpacing, .DS, "\(rowSpacing)\\\(columnSpacing)"),
-                                                 DataElement.text(Tag.sliceThickness, .DS, "2.5")])]),
-            sequence(Tag.pixelValueTransformationSequence, [item([DataElement.text(.rescaleIntercept, .DS, String(rescaleIntercept)),
-                                                 DataElement.text(.rescaleSlope, .DS, String(rescaleSlope)),
-                                                 DataElement.text(Tag.rescaleType, .LO, "US")])]),
+            sequence(
+                Tag.planeOrientationSequence,
+                [item([DataElement.text(Tag.imageOrientationPatient, .DS, Self.ds(rowDirection) + "\\" + Self.ds(columnDirection))])]),
+            sequence(
+                Tag.pixelMeasuresSequence,
+                [
+                    item([
+                        DataElement.text(Tag.pixelSpacing, .DS, "\(rowSpacing)\\\(columnSpacing)"),
+                        DataElement.text(Tag.sliceThickness, .DS, "2.5"),
+                    ])
+                ]),
+            sequence(
+                Tag.pixelValueTransformationSequence,
+                [
+                    item([
+                        DataElement.text(.rescaleIntercept, .DS, String(rescaleIntercept)),
+                        DataElement.text(.rescaleSlope, .DS, String(rescaleSlope)),
+                        DataElement.text(Tag.rescaleType, .LO, "US"),
+                    ])
+                ]),
         ])
         dataset[.sharedFunctionalGroupsSequence] = sequence(Tag.sharedFunctionalGroupsSequence, [shared])
-        dataset[.perFrameFunctionalGroupsSequence] = sequence(Tag.perFrameFunctionalGroupsSequence, sliceOffsets.map { offset in
-            item([sequence(Tag.planePositionSequence, [item([DataElement.text(Tag.imagePositionPatient, .DS, Self.ds(position(column: 0, row: 0, offset: offset)))])])])
-        })
+        dataset[.perFrameFunctionalGroupsSequence] = sequence(
+            Tag.perFrameFunctionalGroupsSequence,
+            sliceOffsets.map { offset in
+                item([
+                    sequence(
+                        Tag.planePositionSequence,
+                        [item([DataElement.text(Tag.imagePositionPatient, .DS, Self.ds(position(column: 0, row: 0, offset: offset)))])])
+                ])
+            })
         var pixels = Data()
         for offset in sliceOffsets { pixels.append(self.pixels(offset: offset)) }
         dataset[.pixelData] = DataElement(tag: .pixelData, vr: .OW, value: .bytes(pixels))

@@ -31,7 +31,9 @@ public struct PhantomCase: Sendable, CustomStringConvertible {
     /// The truth codes, slice after slice along the normal, row after row (`truth.npy`, uint8).
     public func truth() throws -> [UInt8] {
         let bytes = [UInt8](try Data(contentsOf: folder.appendingPathComponent("truth.npy")))
-        guard bytes.count > 10, bytes[0] == 0x93, bytes[6] == 1 else { throw FixtureError(description: "\(name)/truth.npy is not a .npy 1.0 file") }
+        guard bytes.count > 10, bytes[0] == 0x93, bytes[6] == 1 else {
+            throw FixtureError(description: "\(name)/truth.npy is not a .npy 1.0 file")
+        }
         let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
         let header = String(decoding: bytes[10..<10 + headerLength], as: UTF8.self)
         guard header.contains("'|u1'") else { throw FixtureError(description: "\(name)/truth.npy is not uint8: \(header)") }

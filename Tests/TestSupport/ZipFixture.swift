@@ -12,13 +12,16 @@ public enum ZipFixture {
             let stored = entry.deflate ? deflateRaw(content) : content
             let name = Array(entry.path.utf8)
             let offset = body.count
-            body += le32(0x0403_4B50) + le16(20) + le16(0) + le16(entry.deflate ? 8 : 0) + le16(0) + le16(0)
+            body +=
+                le32(0x0403_4B50) + le16(20) + le16(0) + le16(entry.deflate ? 8 : 0) + le16(0) + le16(0)
                 + le32(crc) + le32(UInt32(stored.count)) + le32(UInt32(content.count)) + le16(UInt16(name.count)) + le16(0) + name + stored
-            directory += le32(0x0201_4B50) + le16(20) + le16(20) + le16(0) + le16(entry.deflate ? 8 : 0) + le16(0) + le16(0)
+            directory +=
+                le32(0x0201_4B50) + le16(20) + le16(20) + le16(0) + le16(entry.deflate ? 8 : 0) + le16(0) + le16(0)
                 + le32(crc) + le32(UInt32(stored.count)) + le32(UInt32(content.count)) + le16(UInt16(name.count)) + le16(0) + le16(0)
                 + le16(0) + le16(0) + le32(0) + le32(UInt32(offset)) + name
         }
-        let end = le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(entries.count)) + le16(UInt16(entries.count))
+        let end =
+            le32(0x0605_4B50) + le16(0) + le16(0) + le16(UInt16(entries.count)) + le16(UInt16(entries.count))
             + le32(UInt32(directory.count)) + le32(UInt32(body.count)) + le16(0)
         return Data(body + directory + end)
     }

@@ -48,7 +48,8 @@ struct FollowUpRecordingTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let address = RPCAddress.unix(path: directory.appendingPathComponent("tracking.sock").path)
         let server = try TrackingServer.build(
-            configuration: TrackingConfiguration(directory: directory.appendingPathComponent("tracking"), address: address), version: "test",
+            configuration: TrackingConfiguration(directory: directory.appendingPathComponent("tracking"), address: address),
+            version: "test",
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await server.run() }
         _ = try await server.listeningAddress()
@@ -57,20 +58,29 @@ struct FollowUpRecordingTests {
 
         let head = SIMD3<Double>(0, 0, 75), shift = SIMD3<Double>(8, -6, 12)
         // Baseline: three lesions, two measurable (20 and 12 mm).
-        _ = try await client.recordStudy(Self.study(1, date: "20260101", head: head, lesions: [
-            Self.lesion(1, SIMD3(20, -15, 70), diameter: 20), Self.lesion(2, SIMD3(-35, 25, 90), diameter: 12),
-            Self.lesion(3, SIMD3(10, 40, 40), diameter: 6),
-        ]))
+        _ = try await client.recordStudy(
+            Self.study(
+                1, date: "20260101", head: head,
+                lesions: [
+                    Self.lesion(1, SIMD3(20, -15, 70), diameter: 20), Self.lesion(2, SIMD3(-35, 25, 90), diameter: 12),
+                    Self.lesion(3, SIMD3(10, 40, 40), diameter: 6),
+                ]))
         // Second examination, recorded first (out of order), head shifted: lesion 1 shrank to 12 mm,
         // lesion 2 shrank to 8 mm, lesion 3 vanished.
-        _ = try await client.recordStudy(Self.study(2, date: "20260401", head: head + shift, lesions: [
-            Self.lesion(1, SIMD3(-35, 25, 90) + shift, diameter: 8), Self.lesion(2, SIMD3(21, -15, 70) + shift, diameter: 12),
-        ]))
+        _ = try await client.recordStudy(
+            Self.study(
+                2, date: "20260401", head: head + shift,
+                lesions: [
+                    Self.lesion(1, SIMD3(-35, 25, 90) + shift, diameter: 8), Self.lesion(2, SIMD3(21, -15, 70) + shift, diameter: 12),
+                ]))
         // Third: lesion 1 regrew to 20 mm and a new measurable lesion appeared.
-        let third = try await client.recordStudy(Self.study(3, date: "20260701", head: head, lesions: [
-            Self.lesion(1, SIMD3(20, -15, 71), diameter: 20), Self.lesion(2, SIMD3(-35, 25, 90), diameter: 8),
-            Self.lesion(3, SIMD3(-20, -40, 60), diameter: 14),
-        ]))
+        let third = try await client.recordStudy(
+            Self.study(
+                3, date: "20260701", head: head,
+                lesions: [
+                    Self.lesion(1, SIMD3(20, -15, 71), diameter: 20), Self.lesion(2, SIMD3(-35, 25, 90), diameter: 8),
+                    Self.lesion(3, SIMD3(-20, -40, 60), diameter: 14),
+                ]))
         #expect(third.tracks == 4)
 
         let timeline = try await client.getTimeline(.with { $0.patientID = "FU-1" })
@@ -91,7 +101,8 @@ struct FollowUpRecordingTests {
         #expect(!timeline.assessments[0].hasChangeFromBaseline)
 
         // Re-recording a study replaces its lesions; listing answers from the same rows.
-        let again = try await client.recordStudy(Self.study(3, date: "20260701", head: head, lesions: [Self.lesion(1, SIMD3(20, -15, 71), diameter: 19)]))
+        let again = try await client.recordStudy(
+            Self.study(3, date: "20260701", head: head, lesions: [Self.lesion(1, SIMD3(20, -15, 71), diameter: 19)]))
         #expect(again.replaced && again.lesions == 1)
         let lesions = try await client.listLesions(.with { $0.studyInstanceUid = "2.25.90003" })
         #expect(lesions.lesions.map(\.longestDiameterMm) == [19])
@@ -109,7 +120,8 @@ struct FollowUpRecordingTests {
 
         // Bad input and unknown names are errors with a status.
         await #expect(throws: RPCError.self) { try await client.recordStudy(.with { $0.studyInstanceUid = "2.25.1" }) }
-        var duplicate = Self.study(4, date: "20260801", head: head, lesions: [Self.lesion(1, .zero, diameter: 5), Self.lesion(1, .zero, diameter: 6)])
+        var duplicate = Self.study(
+            4, date: "20260801", head: head, lesions: [Self.lesion(1, .zero, diameter: 5), Self.lesion(1, .zero, diameter: 6)])
         duplicate.headCentroidMm = [1, 2]
         do {
             _ = try await client.recordStudy(duplicate)

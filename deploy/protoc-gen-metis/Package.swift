@@ -6,15 +6,15 @@ import PackageDescription
 let package = Package(
     name: "protoc-gen-metis",
     dependencies: [
-        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0")
     ],
     targets: [
         .executableTarget(
             name: "protoc-gen-metis",
             dependencies: [
-                .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf"),
+                .product(name: "SwiftProtobufPluginLibrary", package: "swift-protobuf")
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
-        ),
+        )
     ]
 )

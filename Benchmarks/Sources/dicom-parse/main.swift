@@ -69,19 +69,26 @@ print("DICOM parse throughput, best of \(repeats) runs, \(ProcessInfo.processInf
 print("| set | read | Metis | pydicom | speed-up |")
 print("| --- | --- | --- | --- | --- |")
 let sets: [(String, [URL])] = [
-    ("fixtures (\(try files(in: fixtures, matching: ".dcm").count) files ×100)", Array(repeating: try files(in: fixtures, matching: ".dcm"), count: 100).flatMap { $0 }),
+    (
+        "fixtures (\(try files(in: fixtures, matching: ".dcm").count) files ×100)",
+        Array(repeating: try files(in: fixtures, matching: ".dcm"), count: 100).flatMap { $0 }
+    ),
     ("MR series (\(slices) × 512×512×16 bit)", try files(in: work, matching: ".dcm")),
 ]
 for (name, paths) in sets {
     let list = FileManager.default.temporaryDirectory.appendingPathComponent("metis-bench-list.txt")
     try paths.map(\.path).joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
-    let pydicom = python(["time", list.path, String(repeats)]).split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    let pydicom = python(["time", list.path, String(repeats)]).split(separator: " ").compactMap {
+        Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
     let megabytes = bytes(of: paths) / 1e6
     for (index, metadataOnly) in [true, false].enumerated() {
         let ours = try metis(paths, metadataOnly: metadataOnly)
         let theirs = pydicom[index]
         let label = metadataOnly ? "metadata only (stop before pixels)" : "full"
-        print(String(format: "| %@ | %@ | %.0f files/s, %.0f MB/s | %.0f files/s, %.0f MB/s | %.1f× |",
-                     name, label, Double(paths.count) / ours, megabytes / ours, Double(paths.count) / theirs, megabytes / theirs, theirs / ours))
+        print(
+            String(
+                format: "| %@ | %@ | %.0f files/s, %.0f MB/s | %.0f files/s, %.0f MB/s | %.1f× |",
+                name, label, Double(paths.count) / ours, megabytes / ours, Double(paths.count) / theirs, megabytes / theirs, theirs / ours))
     }
 }

@@ -32,7 +32,9 @@ func startRawEchoServer(path: String, frameSize: Int) -> Thread {
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8.prefix($0.count - 1)) }
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
     listen(listener, 1)
     let thread = Thread {
         let fd = accept(listener, nil, nil)
@@ -61,7 +63,9 @@ func connectRaw(path: String) -> Int32 {
     var address = sockaddr_un()
     address.sun_family = sa_family_t(AF_UNIX)
     withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8.prefix($0.count - 1)) }
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
     return fd
 }
 
@@ -122,24 +126,24 @@ let onLoopLatencies = try await withTaskExecutorPreference(connection.taskExecut
 let inFlight = 64
 /// Calls per second with `inFlight` concurrent callers, each on `executor` (nil: the global executor).
 @Sendable func pipelined(on executor: (any TaskExecutor)?) async throws -> Double {
-let pipelinedStart = ContinuousClock.now
-let pipelinedEnd = pipelinedStart + .seconds(seconds)
-let completed = try await withThrowingTaskGroup(of: Int.self) { group in
-    for _ in 0..<inFlight {
-        group.addTask(executorPreference: executor) {
-            var count = 0
-            while ContinuousClock.now < pipelinedEnd {
-                let _: Google_Protobuf_BytesValue = try await connection.unary(echo, request: request, options: options)
-                count += 1
+    let pipelinedStart = ContinuousClock.now
+    let pipelinedEnd = pipelinedStart + .seconds(seconds)
+    let completed = try await withThrowingTaskGroup(of: Int.self) { group in
+        for _ in 0..<inFlight {
+            group.addTask(executorPreference: executor) {
+                var count = 0
+                while ContinuousClock.now < pipelinedEnd {
+                    let _: Google_Protobuf_BytesValue = try await connection.unary(echo, request: request, options: options)
+                    count += 1
+                }
+                return count
             }
-            return count
         }
+        var total = 0
+        for try await count in group { total += count }
+        return total
     }
-    var total = 0
-    for try await count in group { total += count }
-    return total
-}
-return Double(completed) / (microseconds(pipelinedStart.duration(to: .now)) / 1e6)
+    return Double(completed) / (microseconds(pipelinedStart.duration(to: .now)) / 1e6)
 }
 let pipelinedThroughput = try await pipelined(on: nil)
 
@@ -154,14 +158,30 @@ try await clientGroup.shutdownGracefully()
 let rawP50 = percentile(rawLatencies, 0.5), rawP99 = percentile(rawLatencies, 0.99)
 let rpcP50 = percentile(rpcLatencies, 0.5), rpcP99 = percentile(rpcLatencies, 0.99)
 let loopP50 = percentile(onLoopLatencies, 0.5), loopP99 = percentile(onLoopLatencies, 0.99)
-print("RPC round trip, one Unix-socket connection, \(payloadSize)-byte payload, \(seconds) s per phase, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+print(
+    "RPC round trip, one Unix-socket connection, \(payloadSize)-byte payload, \(seconds) s per phase, \(ProcessInfo.processInfo.activeProcessorCount) cores"
+)
 print("| measure | raw ping-pong (peer) | Metis RPC | ratio RPC/raw |")
 print("| --- | --- | --- | --- |")
 print(String(format: "| sequential p50 latency | %.1f µs | %.1f µs | %.2f× |", rawP50, rpcP50, rpcP50 / rawP50))
 print(String(format: "| sequential p99 latency | %.1f µs | %.1f µs | %.2f× |", rawP99, rpcP99, rpcP99 / rawP99))
-print(String(format: "| sequential p50, caller on the connection's event loop | %.1f µs | %.1f µs | %.2f× |", rawP50, loopP50, loopP50 / rawP50))
-print(String(format: "| sequential p99, caller on the connection's event loop | %.1f µs | %.1f µs | %.2f× |", rawP99, loopP99, loopP99 / rawP99))
-print(String(format: "| sequential throughput | %.0f /s | %.0f /s | %.2f× |", rawThroughput, Double(rpcLatencies.count) / seconds, Double(rpcLatencies.count) / seconds / rawThroughput))
-print(String(format: "| throughput, %d in flight | %.0f /s (1 in flight) | %.0f /s | %.2f× |", inFlight, rawThroughput, pipelinedThroughput, pipelinedThroughput / rawThroughput))
-print(String(format: "targets: sequential p50 within 3× of raw: %@ (caller on its own task), %@ (caller on the connection's loop); pipelined >= 100000 calls/s: %@",
-             rpcP50 <= 3 * rawP50 ? "met" : "NOT met", loopP50 <= 3 * rawP50 ? "met" : "NOT met", pipelinedThroughput >= 100_000 ? "met" : "NOT met"))
+print(
+    String(
+        format: "| sequential p50, caller on the connection's event loop | %.1f µs | %.1f µs | %.2f× |", rawP50, loopP50, loopP50 / rawP50))
+print(
+    String(
+        format: "| sequential p99, caller on the connection's event loop | %.1f µs | %.1f µs | %.2f× |", rawP99, loopP99, loopP99 / rawP99))
+print(
+    String(
+        format: "| sequential throughput | %.0f /s | %.0f /s | %.2f× |", rawThroughput, Double(rpcLatencies.count) / seconds,
+        Double(rpcLatencies.count) / seconds / rawThroughput))
+print(
+    String(
+        format: "| throughput, %d in flight | %.0f /s (1 in flight) | %.0f /s | %.2f× |", inFlight, rawThroughput, pipelinedThroughput,
+        pipelinedThroughput / rawThroughput))
+print(
+    String(
+        format:
+            "targets: sequential p50 within 3× of raw: %@ (caller on its own task), %@ (caller on the connection's loop); pipelined >= 100000 calls/s: %@",
+        rpcP50 <= 3 * rawP50 ? "met" : "NOT met", loopP50 <= 3 * rawP50 ? "met" : "NOT met",
+        pipelinedThroughput >= 100_000 ? "met" : "NOT met"))

@@ -47,8 +47,9 @@ func study(patient: String, index: Int, lesions: [Metis_V1_TrackedLesion]) -> Me
 let start = Date()
 for index in 0..<20 {
     let lesions = (0..<10).map { number in
-        lesion(number + 1, centre: SIMD3(Double(number) * 15 - 70, Double(number % 3) * 20 - 20, 60 + Double(index) * 0.3),
-               diameter: 6 + Double(number) + Double(index) * 0.2)
+        lesion(
+            number + 1, centre: SIMD3(Double(number) * 15 - 70, Double(number % 3) * 20 - 20, 60 + Double(index) * 0.3),
+            diameter: 6 + Double(number) + Double(index) * 0.2)
     }
     _ = try await client.recordStudy(study(patient: "BENCH-TIMELINE", index: index, lesions: lesions))
 }

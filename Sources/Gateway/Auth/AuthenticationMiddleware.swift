@@ -22,7 +22,8 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
                 let known = try identify(request, tokens: tokens, context: context)
                 record = known
                 guard known.role >= required else {
-                    throw HTTPError(.forbidden, message: "a \(known.role.rawValue) token cannot do this: it needs the \(required.rawValue) role")
+                    throw HTTPError(
+                        .forbidden, message: "a \(known.role.rawValue) token cannot do this: it needs the \(required.rawValue) role")
                 }
             }
             var context = context
@@ -43,14 +44,16 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let audit else { return }
         let path = request.uri.path
         let subjects = AuditLog.subjects(of: path)
-        let client: String? = switch (context as? any RemoteAddressRequestContext)?.remoteAddress {
-        case .some(let address): address.ipAddress ?? address.pathname
-        case .none: nil
-        }
-        audit.record(AuditLog.Entry(
-            time: AuditLog.timestamp(), action: AuditLog.action(method: request.method.rawValue, path: path),
-            method: request.method.rawValue, path: path, studyInstanceUID: subjects.study, patientID: subjects.patient, status: status,
-            token: record?.id ?? (tokens == nil ? "none" : nil), role: record?.role.rawValue, client: client))
+        let client: String? =
+            switch (context as? any RemoteAddressRequestContext)?.remoteAddress {
+            case .some(let address): address.ipAddress ?? address.pathname
+            case .none: nil
+            }
+        audit.record(
+            AuditLog.Entry(
+                time: AuditLog.timestamp(), action: AuditLog.action(method: request.method.rawValue, path: path),
+                method: request.method.rawValue, path: path, studyInstanceUID: subjects.study, patientID: subjects.patient, status: status,
+                token: record?.id ?? (tokens == nil ? "none" : nil), role: record?.role.rawValue, client: client))
     }
 
     /// The request's token; 401 when there is none or it is unknown.

@@ -64,7 +64,9 @@ public final class TokenStore: Sendable {
     public func create(role: AccessRole, label: String) throws -> (token: String, record: Record) {
         var bytes = [UInt8](repeating: 0, count: 32)
         guard RAND_bytes(&bytes, Int32(bytes.count)) == 1 else { throw StoreError(description: "no random bytes for a token") }
-        let token = "metis_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+        let token =
+            "metis_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         let digest = Digest.sha256(token)
         let record = Record(id: String(digest.prefix(12)), role: role, label: label, created: Date(), sha256: digest)

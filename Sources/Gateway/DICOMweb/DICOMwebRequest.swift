@@ -39,7 +39,11 @@ struct DICOMwebRequest: Sendable {
     /// Refuses with 406 unless the client takes one of `essences`.
     func require(oneOf essences: [String]) throws(HTTPError) {
         guard essences.contains(where: accepts) else {
-            throw HTTPError(.notAcceptable, message: "this resource is available as \(essences.joined(separator: " or ")); Accept asked for \(accept.map(\.essence).joined(separator: ", "))")
+            throw HTTPError(
+                .notAcceptable,
+                message:
+                    "this resource is available as \(essences.joined(separator: " or ")); Accept asked for \(accept.map(\.essence).joined(separator: ", "))"
+            )
         }
     }
 
@@ -58,7 +62,9 @@ struct DICOMwebRequest: Sendable {
         guard fits else {
             throw HTTPError(
                 .notAcceptable,
-                message: "this resource is available as multipart/related; type=\"\(type)\"; Accept asked for \(accept.map(\.essence).joined(separator: ", "))")
+                message:
+                    "this resource is available as multipart/related; type=\"\(type)\"; Accept asked for \(accept.map(\.essence).joined(separator: ", "))"
+            )
         }
     }
 }

@@ -20,7 +20,8 @@ struct QIDORoutes: Sendable {
         }
         router.get("\(root)/studies/:study/series/:series/instances") { request, context in
             try await search(
-                request, context, level: .instance, study: context.parameters.require("study"), series: context.parameters.require("series"))
+                request, context, level: .instance, study: context.parameters.require("study"), series: context.parameters.require("series")
+            )
         }
     }
 
@@ -42,16 +43,22 @@ struct QIDORoutes: Sendable {
     }
 
     /// The storage query a QIDO query string asks for; 400 for what is not valid.
-    static func queryRequest(_ parameters: [(name: String, value: String)], level: Metis_V1_QueryRequest.Level) throws(HTTPError) -> Metis_V1_QueryRequest {
+    static func queryRequest(_ parameters: [(name: String, value: String)], level: Metis_V1_QueryRequest.Level) throws(HTTPError)
+        -> Metis_V1_QueryRequest
+    {
         var query = Metis_V1_QueryRequest()
         query.level = level
         for (name, value) in parameters {
             switch name.lowercased() {
             case "limit":
-                guard let limit = UInt32(value) else { throw HTTPError(.badRequest, message: "limit '\(value)' is not a non-negative integer") }
+                guard let limit = UInt32(value) else {
+                    throw HTTPError(.badRequest, message: "limit '\(value)' is not a non-negative integer")
+                }
                 query.limit = limit
             case "offset":
-                guard let offset = UInt32(value) else { throw HTTPError(.badRequest, message: "offset '\(value)' is not a non-negative integer") }
+                guard let offset = UInt32(value) else {
+                    throw HTTPError(.badRequest, message: "offset '\(value)' is not a non-negative integer")
+                }
                 query.offset = offset
             case "includefield":
                 for field in value.split(separator: ",").map({ $0.trimmingWhitespace() }) where !field.isEmpty {
@@ -66,7 +73,8 @@ struct QIDORoutes: Sendable {
             default:
                 guard query.match[name] == nil else { throw HTTPError(.badRequest, message: "\(name) is given twice") }
                 // UID lists may be comma-separated in DICOMweb and backslash-separated in DICOM.
-                query.match[name] = name.hasSuffix("UID") || name.hasPrefix("0020000") || name.hasPrefix("0008001")
+                query.match[name] =
+                    name.hasSuffix("UID") || name.hasPrefix("0020000") || name.hasPrefix("0008001")
                     ? value.replacingOccurrences(of: ",", with: "\\") : value
             }
         }

@@ -26,7 +26,9 @@ struct RenderedRoutes: Sendable {
         render.seriesInstanceUid = context.parameters.get("series") ?? ""
         render.sopInstanceUid = context.parameters.get("instance") ?? ""
         if let frames = context.parameters.get("frames") {
-            guard let frame = UInt32(frames), frame > 0 else { throw HTTPError(.badRequest, message: "rendered frames take one frame number from 1, not '\(frames)'") }
+            guard let frame = UInt32(frames), frame > 0 else {
+                throw HTTPError(.badRequest, message: "rendered frames take one frame number from 1, not '\(frames)'")
+            }
             render.frameNumber = frame
         }
         if thumbnail { render.maxSize = thumbnailSize }

@@ -16,7 +16,9 @@ struct STOWRoutes: Sendable {
 
     func register(on router: Router<some RequestContext>) {
         router.post("/dicom-web/studies") { request, _ in try await store(request, study: nil) }
-        router.post("/dicom-web/studies/:study") { request, context in try await store(request, study: try context.parameters.require("study")) }
+        router.post("/dicom-web/studies/:study") { request, context in
+            try await store(request, study: try context.parameters.require("study"))
+        }
         router.delete("/dicom-web/studies/:study") { _, context in
             try await delete(study: try context.parameters.require("study"), series: nil)
         }
@@ -32,7 +34,9 @@ struct STOWRoutes: Sendable {
         else {
             throw HTTPError(
                 .unsupportedMediaType,
-                message: "STOW-RS takes multipart/related; type=\"application/dicom\"; boundary=…, not \(request.headers[.contentType] ?? "no Content-Type")")
+                message:
+                    "STOW-RS takes multipart/related; type=\"application/dicom\"; boundary=…, not \(request.headers[.contentType] ?? "no Content-Type")"
+            )
         }
         try web.require(oneOf: ["application/dicom+json", "application/json"])
         let body = try await collectBody(request, limit: maximumBodySize)
@@ -46,10 +50,11 @@ struct STOWRoutes: Sendable {
         var files = [UploadedFile](), refused = [InstanceUploader.Result]()
         for (index, part) in multipart.parts.enumerated() {
             if let partType = part.contentType, partType.essence != "application/dicom" {
-                refused.append(InstanceUploader.Result(
-                    file: "part \(index + 1)", status: .failed,
-                    reason: "part type \(partType.essence) is not application/dicom (metadata-and-bulk-data STOW is not supported)",
-                    failureReason: InstanceUploader.FailureReason.cannotUnderstand))
+                refused.append(
+                    InstanceUploader.Result(
+                        file: "part \(index + 1)", status: .failed,
+                        reason: "part type \(partType.essence) is not application/dicom (metadata-and-bulk-data STOW is not supported)",
+                        failureReason: InstanceUploader.FailureReason.cannotUnderstand))
             } else {
                 files.append(UploadedFile(name: "part \(index + 1)", data: part.body))
             }
@@ -68,25 +73,39 @@ struct STOWRoutes: Sendable {
             object["00081190"] = attribute("UR", [.string("\(root)/studies/\(only)")])
         }
         if !stored.isEmpty {
-            object["00081199"] = .object(["vr": .string("SQ"), "Value": .array(stored.map { result in
-                var item = [String: JSONValue]()
-                item["00081150"] = attribute("UI", [.string(result.sopClassUID ?? "")])
-                item["00081155"] = attribute("UI", [.string(result.sopInstanceUID ?? "")])
-                item["00081190"] = attribute("UR", [.string(
-                    "\(root)/studies/\(result.studyInstanceUID ?? "")/series/\(result.seriesInstanceUID ?? "")/instances/\(result.sopInstanceUID ?? "")")])
-                return .object(item)
-            })])
+            object["00081199"] = .object([
+                "vr": .string("SQ"),
+                "Value": .array(
+                    stored.map { result in
+                        var item = [String: JSONValue]()
+                        item["00081150"] = attribute("UI", [.string(result.sopClassUID ?? "")])
+                        item["00081155"] = attribute("UI", [.string(result.sopInstanceUID ?? "")])
+                        item["00081190"] = attribute(
+                            "UR",
+                            [
+                                .string(
+                                    "\(root)/studies/\(result.studyInstanceUID ?? "")/series/\(result.seriesInstanceUID ?? "")/instances/\(result.sopInstanceUID ?? "")"
+                                )
+                            ])
+                        return .object(item)
+                    }),
+            ])
         }
         if !failed.isEmpty {
-            object["00081198"] = .object(["vr": .string("SQ"), "Value": .array(failed.map { result in
-                var item = [String: JSONValue]()
-                item["00081150"] = result.sopClassUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
-                item["00081155"] = result.sopInstanceUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
-                item["00081197"] = attribute("US", [.integer(Int64(result.failureReason ?? InstanceUploader.FailureReason.processingFailure))])
-                // Error Comment (0000,0902) is not allowed in a data set; the reason goes in Text Value.
-                item["0040A160"] = attribute("UT", [.string("\(result.file): \(result.reason ?? "failed")")])
-                return .object(item)
-            })])
+            object["00081198"] = .object([
+                "vr": .string("SQ"),
+                "Value": .array(
+                    failed.map { result in
+                        var item = [String: JSONValue]()
+                        item["00081150"] = result.sopClassUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
+                        item["00081155"] = result.sopInstanceUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
+                        item["00081197"] = attribute(
+                            "US", [.integer(Int64(result.failureReason ?? InstanceUploader.FailureReason.processingFailure))])
+                        // Error Comment (0000,0902) is not allowed in a data set; the reason goes in Text Value.
+                        item["0040A160"] = attribute("UT", [.string("\(result.file): \(result.reason ?? "failed")")])
+                        return .object(item)
+                    }),
+            ])
         }
         let status: HTTPResponse.Status
         if failed.isEmpty {
@@ -110,10 +129,11 @@ struct STOWRoutes: Sendable {
         let result: Metis_V1_DeleteResponse
         if let series {
             result = try await calling("metis-storage") {
-                try await storage.deleteSeries(.with {
-                    $0.studyInstanceUid = study
-                    $0.seriesInstanceUid = series
-                })
+                try await storage.deleteSeries(
+                    .with {
+                        $0.studyInstanceUid = study
+                        $0.seriesInstanceUid = series
+                    })
             }
         } else {
             result = try await followUp.deleteStudy(study) { [storage] in

@@ -43,11 +43,12 @@ struct WADORoutes: Sendable {
     private func instances(_ request: Request, scope: Scope) async throws -> Response {
         let web = DICOMwebRequest(request)
         try web.requireMultipart(of: "application/dicom")
-        let stream = storage.retrieveInstances(.with {
-            $0.studyInstanceUid = scope.study
-            $0.seriesInstanceUid = scope.series
-            $0.sopInstanceUid = scope.instance
-        })
+        let stream = storage.retrieveInstances(
+            .with {
+                $0.studyInstanceUid = scope.study
+                $0.seriesInstanceUid = scope.series
+                $0.sopInstanceUid = scope.instance
+            })
         // The first chunk arrives before the headers go out, so an unknown UID is a 404, not a broken body.
         let chunks = ChunkIterator(stream.makeAsyncIterator())
         guard let first = try await calling("metis-storage", { try await chunks.next() }) else {
@@ -60,9 +61,11 @@ struct WADORoutes: Sendable {
             while let current = chunk {
                 if current.offset == 0 {
                     let location = "\(root)/studies/\(scope.study)/series/\(scope.series)/instances/\(current.sopInstanceUid)"
-                    try await writer.write(ByteBuffer(string: MultipartWriter.partHeader(
-                        boundary: boundary, contentType: "application/dicom", length: Int(current.totalSize),
-                        location: scope.series.isEmpty ? nil : location)))
+                    try await writer.write(
+                        ByteBuffer(
+                            string: MultipartWriter.partHeader(
+                                boundary: boundary, contentType: "application/dicom", length: Int(current.totalSize),
+                                location: scope.series.isEmpty ? nil : location)))
                 }
                 try await writer.write(ByteBuffer(bytes: current.data))
                 if current.offset + UInt64(current.data.count) == current.totalSize { try await writer.write(ByteBuffer(string: "\r\n")) }
@@ -79,15 +82,17 @@ struct WADORoutes: Sendable {
         let web = DICOMwebRequest(request)
         try web.require(oneOf: ["application/dicom+json", "application/json"])
         let response = try await calling("metis-storage") {
-            try await storage.getMetadata(.with {
-                $0.studyInstanceUid = scope.study
-                $0.seriesInstanceUid = scope.series
-                $0.sopInstanceUid = scope.instance
-            })
+            try await storage.getMetadata(
+                .with {
+                    $0.studyInstanceUid = scope.study
+                    $0.seriesInstanceUid = scope.series
+                    $0.sopInstanceUid = scope.instance
+                })
         }
         let objects = response.instances.map { instance in
             // Stored bulk data references ("bulk:<tag path>") become URLs under the instance.
-            let base = "\(web.root)/studies/\(instance.studyInstanceUid)/series/\(instance.seriesInstanceUid)/instances/\(instance.sopInstanceUid)/bulk/"
+            let base =
+                "\(web.root)/studies/\(instance.studyInstanceUid)/series/\(instance.seriesInstanceUid)/instances/\(instance.sopInstanceUid)/bulk/"
             return instance.json.replacing("\"BulkDataURI\":\"bulk:", with: "\"BulkDataURI\":\"\(base)")
         }
         return DICOMJSONResponse.array(objects)
@@ -102,21 +107,24 @@ struct WADORoutes: Sendable {
         try web.requireMultipart(of: "application/octet-stream")
         var frames = [Metis_V1_FramePixels]()
         try await calling("metis-storage") {
-            let stream = storage.retrieveFrames(.with {
-                $0.studyInstanceUid = scope.study
-                $0.seriesInstanceUid = scope.series
-                $0.sopInstanceUid = scope.instance
-                $0.frameNumbers = numbers.map { $0! }
-            })
+            let stream = storage.retrieveFrames(
+                .with {
+                    $0.studyInstanceUid = scope.study
+                    $0.seriesInstanceUid = scope.series
+                    $0.sopInstanceUid = scope.instance
+                    $0.frameNumbers = numbers.map { $0! }
+                })
             for try await frame in stream { frames.append(frame) }
         }
         let boundary = MultipartWriter.makeBoundary()
         var buffer = ByteBuffer()
         for frame in frames {
-            let location = "\(web.root)/studies/\(scope.study)/series/\(scope.series)/instances/\(scope.instance)/frames/\(frame.frameNumber)"
-            buffer.writeString(MultipartWriter.partHeader(
-                boundary: boundary, contentType: "application/octet-stream; transfer-syntax=\(frame.transferSyntaxUid)",
-                length: frame.data.count, location: location))
+            let location =
+                "\(web.root)/studies/\(scope.study)/series/\(scope.series)/instances/\(scope.instance)/frames/\(frame.frameNumber)"
+            buffer.writeString(
+                MultipartWriter.partHeader(
+                    boundary: boundary, contentType: "application/octet-stream; transfer-syntax=\(frame.transferSyntaxUid)",
+                    length: frame.data.count, location: location))
             buffer.writeBytes(frame.data)
             buffer.writeString("\r\n")
         }
@@ -124,7 +132,9 @@ struct WADORoutes: Sendable {
         let syntax = frames.first?.transferSyntaxUid ?? ""
         return Response(
             status: .ok,
-            headers: [.contentType: "multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax); boundary=\(boundary)"],
+            headers: [
+                .contentType: "multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax); boundary=\(boundary)"
+            ],
             body: .init(byteBuffer: buffer))
     }
 
@@ -134,18 +144,21 @@ struct WADORoutes: Sendable {
         let bare = !web.accept.isEmpty && web.accept.allSatisfy { $0.essence == "application/octet-stream" }
         if !bare { try web.requireMultipart(of: "application/octet-stream") }
         let value = try await calling("metis-storage") {
-            try await storage.retrieveBulkData(.with {
-                $0.studyInstanceUid = scope.study
-                $0.seriesInstanceUid = scope.series
-                $0.sopInstanceUid = scope.instance
-                $0.tagPath = path
-            })
+            try await storage.retrieveBulkData(
+                .with {
+                    $0.studyInstanceUid = scope.study
+                    $0.seriesInstanceUid = scope.series
+                    $0.sopInstanceUid = scope.instance
+                    $0.tagPath = path
+                })
         }
         if bare {
-            return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: ByteBuffer(bytes: value.data)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream"], body: .init(byteBuffer: ByteBuffer(bytes: value.data)))
         }
         let boundary = MultipartWriter.makeBoundary()
-        var buffer = ByteBuffer(string: MultipartWriter.partHeader(boundary: boundary, contentType: "application/octet-stream", length: value.data.count))
+        var buffer = ByteBuffer(
+            string: MultipartWriter.partHeader(boundary: boundary, contentType: "application/octet-stream", length: value.data.count))
         buffer.writeBytes(value.data)
         buffer.writeString("\r\n" + MultipartWriter.closing(boundary: boundary))
         return Response(

@@ -47,7 +47,9 @@ final class FollowUpOutbox {
         let legacy = ((try? FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)) ?? [])
             .filter { $0.pathExtension == "pending" }
         for url in legacy {
-            guard let data = try? Data(contentsOf: url), let operation = Self.legacyOperation(data), latest[operation.study] == nil else { continue }
+            guard let data = try? Data(contentsOf: url), let operation = Self.legacyOperation(data), latest[operation.study] == nil else {
+                continue
+            }
             undone.append(operation)
         }
         var log = Data()
@@ -68,7 +70,9 @@ final class FollowUpOutbox {
     /// Saves an operation durably.
     func append(_ operation: FollowUpRecorder.Operation, sequence: Int) throws {
         try write(Self.encode(.operation(sequence: sequence, operation)))
-        guard fdatasync(descriptor) == 0 else { throw OutboxError(description: "cannot sync \(file.path): \(String(cString: strerror(errno)))") }
+        guard fdatasync(descriptor) == 0 else {
+            throw OutboxError(description: "cannot sync \(file.path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Notes that operation `sequence` reached tracking (or was refused for good).

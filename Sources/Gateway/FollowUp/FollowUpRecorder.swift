@@ -178,7 +178,8 @@ actor FollowUpRecorder {
                 pending[study] = (number, operation)
                 retryLater()
             }
-            return Outcome(recorded: false, reason: "metis-tracking is unavailable (\(error)); the \(operation.noun) is retried in the background")
+            return Outcome(
+                recorded: false, reason: "metis-tracking is unavailable (\(error)); the \(operation.noun) is retried in the background")
         }
     }
 
@@ -232,7 +233,8 @@ actor FollowUpRecorder {
                     unverified.remove(study)
                     if stored {
                         finish(study, entry.sequence)
-                        logger.notice("a follow-up removal left by a previous run is dropped: storage still has the study",
+                        logger.notice(
+                            "a follow-up removal left by a previous run is dropped: storage still has the study",
                             metadata: ["dicom.study_instance_uid": "\(study)"])
                         continue
                     }
@@ -243,7 +245,8 @@ actor FollowUpRecorder {
                     logger.info("follow-up update retried successfully", metadata: ["dicom.study_instance_uid": "\(study)"])
                 } catch let error as RPCError where error.code == .invalidArgument {
                     finish(study, entry.sequence)
-                    logger.error("follow-up update refused on retry", metadata: ["dicom.study_instance_uid": "\(study)", "error": "\(error)"])
+                    logger.error(
+                        "follow-up update refused on retry", metadata: ["dicom.study_instance_uid": "\(study)", "error": "\(error)"])
                 } catch {
                     continue
                 }

@@ -23,18 +23,25 @@ struct FollowUpRoutes: Sendable {
         }
         router.get("/api/v1/patients/:id/timeline") { _, context in
             let id = try context.parameters.require("id")
-            return try Self.protobufJSON(try await calling("metis-tracking") { try await tracking.getTimeline(.with { $0.patientID = id }) })
+            return try Self.protobufJSON(
+                try await calling("metis-tracking") { try await tracking.getTimeline(.with { $0.patientID = id }) })
         }
         router.get("/api/v1/patients/:id/studies") { _, context in
             let id = try context.parameters.require("id")
-            return try Self.protobufJSON(try await calling("metis-tracking") { try await tracking.listStudies(.with { $0.patientID = id }) })
+            return try Self.protobufJSON(
+                try await calling("metis-tracking") { try await tracking.listStudies(.with { $0.patientID = id }) })
         }
         router.get("/api/v1/studies/:uid/lesions") { _, context in
             let uid = try context.parameters.require("uid")
-            return try Self.protobufJSON(try await calling("metis-tracking") { try await tracking.listLesions(.with { $0.studyInstanceUid = uid }) })
+            return try Self.protobufJSON(
+                try await calling("metis-tracking") { try await tracking.listLesions(.with { $0.studyInstanceUid = uid }) })
         }
-        router.get("/api/v1/patients/:id/export.csv") { _, context in try await export(patient: try context.parameters.require("id"), csv: true) }
-        router.get("/api/v1/patients/:id/export.json") { _, context in try await export(patient: try context.parameters.require("id"), csv: false) }
+        router.get("/api/v1/patients/:id/export.csv") { _, context in
+            try await export(patient: try context.parameters.require("id"), csv: true)
+        }
+        router.get("/api/v1/patients/:id/export.json") { _, context in
+            try await export(patient: try context.parameters.require("id"), csv: false)
+        }
         router.get("/api/v1/export.csv") { _, _ in try await export(patient: nil, csv: true) }
         router.get("/api/v1/export.json") { _, _ in try await export(patient: nil, csv: false) }
 
@@ -48,7 +55,9 @@ struct FollowUpRoutes: Sendable {
             let query = DICOMwebRequest.decodeQuery(request.uri.query ?? "")
             var studies = try await calling("metis-tracking") { try await tracking.listStudies(.init()) }.studies
             if let patient = query.first(where: { $0.name == "idPatient" })?.value {
-                guard let key = Int64(patient) else { throw HTTPError(.badRequest, message: "idPatient must be an integer, got '\(patient)'") }
+                guard let key = Int64(patient) else {
+                    throw HTTPError(.badRequest, message: "idPatient must be an integer, got '\(patient)'")
+                }
                 studies = studies.filter { $0.patientKey == key }
             }
             return try JSONBody.response(studies.map(OriginalStudy.init))
@@ -61,9 +70,10 @@ struct FollowUpRoutes: Sendable {
                 studies = studies.filter { $0.study.key == key }
                 guard !studies.isEmpty else { throw HTTPError(.notFound, message: "no followed-up study \(key)") }
             }
-            return try JSONBody.response(studies.flatMap { study in
-                study.lesions.map { OriginalMetastasis(study: study.study.key, lesion: $0) }
-            })
+            return try JSONBody.response(
+                studies.flatMap { study in
+                    study.lesions.map { OriginalMetastasis(study: study.study.key, lesion: $0) }
+                })
         }
     }
 
@@ -112,8 +122,10 @@ struct FollowUpRoutes: Sendable {
                 let c = lesion.centroidMm.count == 3 ? lesion.centroidMm : [0, 0, 0]
                 return ExportRow(
                     patientID: study.patientID, studyInstanceUID: study.studyInstanceUid, studyDate: study.studyDate,
-                    seriesInstanceUID: study.seriesInstanceUid, engine: study.engine, modelVersion: study.modelVersion, trackID: lesion.trackID,
-                    roiNumber: lesion.roiNumber, label: lesion.label, volumeMm3: lesion.volumeMm3, longestDiameterMm: lesion.longestDiameterMm,
+                    seriesInstanceUID: study.seriesInstanceUid, engine: study.engine, modelVersion: study.modelVersion,
+                    trackID: lesion.trackID,
+                    roiNumber: lesion.roiNumber, label: lesion.label, volumeMm3: lesion.volumeMm3,
+                    longestDiameterMm: lesion.longestDiameterMm,
                     longestAxialDiameterMm: lesion.longestAxialDiameterMm, perpendicularDiameterMm: lesion.perpendicularDiameterMm,
                     firstSlice: lesion.firstSlice, lastSlice: lesion.lastSlice, centroidXMm: c[0], centroidYMm: c[1], centroidZMm: c[2])
             }
@@ -128,7 +140,9 @@ struct FollowUpRoutes: Sendable {
         for row in rows { text += row.fields.map(Self.csvField).joined(separator: ",") + "\r\n" }
         return Response(
             status: .ok,
-            headers: [.contentType: "text/csv; charset=utf-8; header=present", .contentDisposition: "attachment; filename=\"\(name).csv\""],
+            headers: [
+                .contentType: "text/csv; charset=utf-8; header=present", .contentDisposition: "attachment; filename=\"\(name).csv\"",
+            ],
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 

@@ -30,11 +30,12 @@ final class PatientListCache: Sendable {
     ) async throws -> Response {
         let cached = entries.withLock { $0[key] }
         let list = try await calling("metis-tracking") {
-            try await tracking.listPatients(.with {
-                $0.limit = key.limit
-                $0.offset = key.offset
-                $0.knownRevision = cached?.revision ?? ""
-            })
+            try await tracking.listPatients(
+                .with {
+                    $0.limit = key.limit
+                    $0.offset = key.offset
+                    $0.knownRevision = cached?.revision ?? ""
+                })
         }
         let body: ByteBuffer
         if list.unchanged, let cached, cached.revision == list.revision {
@@ -48,7 +49,9 @@ final class PatientListCache: Sendable {
         }
         let tag = "\"\(list.revision)-\(key.original ? "o" : "p")-\(key.limit)-\(key.offset)\""
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8", .eTag: tag, .cacheControl: "private, no-cache"]
-        if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingWhitespace() == tag || $0.trimmingWhitespace() == "*" }) {
+        if let ifNoneMatch,
+            ifNoneMatch.split(separator: ",").contains(where: { $0.trimmingWhitespace() == tag || $0.trimmingWhitespace() == "*" })
+        {
             headers[.contentType] = nil
             return Response(status: .notModified, headers: headers)
         }

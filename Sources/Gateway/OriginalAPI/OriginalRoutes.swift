@@ -51,22 +51,26 @@ struct OriginalRoutes: Sendable {
 
     private func studyMatches(uid: String? = nil) async throws -> [StudyMatch] {
         let response = try await calling("metis-storage") {
-            try await storage.query(.with {
-                $0.level = .study
-                if let uid { $0.match["StudyInstanceUID"] = uid }
-            })
+            try await storage.query(
+                .with {
+                    $0.level = .study
+                    if let uid { $0.match["StudyInstanceUID"] = uid }
+                })
         }
         return try response.matches.map { json in
             let attributes = try DICOMJSONObject(json: json)
             let uid = attributes.string("0020000D") ?? ""
-            return StudyMatch(id: OrthancIdentifier.study(patientID: attributes.string("00100020") ?? "", study: uid), uid: uid, attributes: attributes)
+            return StudyMatch(
+                id: OrthancIdentifier.study(patientID: attributes.string("00100020") ?? "", study: uid), uid: uid, attributes: attributes)
         }
     }
 
     /// The study an identifier or StudyInstanceUID names; 404 when none, 400 when it is neither.
     private func resolve(_ id: String) async throws -> StudyMatch {
         if OrthancIdentifier.isIdentifier(id) {
-            guard let study = try await studyMatches().first(where: { $0.id == id }) else { throw HTTPError(.notFound, message: "no study \(id)") }
+            guard let study = try await studyMatches().first(where: { $0.id == id }) else {
+                throw HTTPError(.notFound, message: "no study \(id)")
+            }
             return study
         }
         guard UID.isValid(id) else { throw HTTPError(.badRequest, message: "'\(id)' is neither a study identifier nor a StudyInstanceUID") }
@@ -91,13 +95,15 @@ struct OriginalRoutes: Sendable {
         let attributes = study.attributes
         let patientID = attributes.string("00100020") ?? ""
         let series = try await calling("metis-storage") {
-            try await storage.query(.with {
-                $0.level = .series
-                $0.studyInstanceUid = study.uid
-            })
+            try await storage.query(
+                .with {
+                    $0.level = .series
+                    $0.studyInstanceUid = study.uid
+                })
         }
         let seriesIDs = try series.matches.map { json in
-            OrthancIdentifier.series(patientID: patientID, study: study.uid, series: try DICOMJSONObject(json: json).string("0020000E") ?? "")
+            OrthancIdentifier.series(
+                patientID: patientID, study: study.uid, series: try DICOMJSONObject(json: json).string("0020000E") ?? "")
         }
         func tags(_ pairs: [(String, String)]) -> [String: String] {
             Dictionary(uniqueKeysWithValues: pairs.compactMap { name, tag in attributes.string(tag).map { (name, $0) } })
@@ -108,7 +114,9 @@ struct OriginalRoutes: Sendable {
                 ("StudyInstanceUID", "0020000D"), ("StudyDate", "00080020"), ("StudyTime", "00080030"), ("StudyDescription", "00081030"),
                 ("AccessionNumber", "00080050"), ("StudyID", "00200010"), ("ReferringPhysicianName", "00080090"),
             ]),
-            PatientMainDicomTags: tags([("PatientName", "00100010"), ("PatientID", "00100020"), ("PatientBirthDate", "00100030"), ("PatientSex", "00100040")]),
+            PatientMainDicomTags: tags([
+                ("PatientName", "00100010"), ("PatientID", "00100020"), ("PatientBirthDate", "00100030"), ("PatientSex", "00100040"),
+            ]),
             Series: seriesIDs, ModalitiesInStudy: attributes.values("00080061"),
             NumberOfSeries: attributes.int("00201206") ?? 0, NumberOfInstances: attributes.int("00201208") ?? 0)
     }
@@ -128,17 +136,20 @@ struct OriginalRoutes: Sendable {
     private func instanceObjects(_ study: StudyMatch) async throws -> [InstanceObject] {
         let patientID = study.attributes.string("00100020") ?? ""
         let response = try await calling("metis-storage") {
-            try await storage.query(.with {
-                $0.level = .instance
-                $0.studyInstanceUid = study.uid
-            })
+            try await storage.query(
+                .with {
+                    $0.level = .instance
+                    $0.studyInstanceUid = study.uid
+                })
         }
         return try response.matches.map { json in
             let attributes = try DICOMJSONObject(json: json)
             let series = attributes.string("0020000E") ?? "", sop = attributes.string("00080018") ?? ""
             var tags = [String: String]()
-            for (name, tag) in [("SOPInstanceUID", "00080018"), ("SOPClassUID", "00080016"), ("InstanceNumber", "00200013"),
-                                ("Rows", "00280010"), ("Columns", "00280011"), ("NumberOfFrames", "00280008")] {
+            for (name, tag) in [
+                ("SOPInstanceUID", "00080018"), ("SOPClassUID", "00080016"), ("InstanceNumber", "00200013"),
+                ("Rows", "00280010"), ("Columns", "00280011"), ("NumberOfFrames", "00280008"),
+            ] {
                 tags[name] = attributes.string(tag)
             }
             return InstanceObject(
@@ -193,7 +204,8 @@ struct OriginalRoutes: Sendable {
         let succeeded = results.filter(\.succeeded)
         let failed = files.count - succeeded.count
         let report = UploadReport(
-            stored: succeeded.filter { $0.status != .alreadyStored }.count, alreadyStored: succeeded.filter { $0.status == .alreadyStored }.count,
+            stored: succeeded.filter { $0.status != .alreadyStored }.count,
+            alreadyStored: succeeded.filter { $0.status == .alreadyStored }.count,
             failed: failed, files: files, skipped: contents.skipped, studies: studies)
         let status: HTTPResponse.Status
         if failed == 0 {

@@ -26,16 +26,21 @@ struct SegmentationJobRoutes: Sendable {
             do {
                 start = try JSONDecoder().decode(StartRequest.self, from: body)
             } catch {
-                throw HTTPError(.badRequest, message: "the body must be JSON {\"studyInstanceUID\": …, \"seriesInstanceUID\"?: …, \"engine\"?: …}: \(error)")
+                throw HTTPError(
+                    .badRequest,
+                    message: "the body must be JSON {\"studyInstanceUID\": …, \"seriesInstanceUID\"?: …, \"engine\"?: …}: \(error)")
             }
-            guard UID.isValid(start.studyInstanceUID) else { throw HTTPError(.badRequest, message: "'\(start.studyInstanceUID)' is not a StudyInstanceUID") }
+            guard UID.isValid(start.studyInstanceUID) else {
+                throw HTTPError(.badRequest, message: "'\(start.studyInstanceUID)' is not a StudyInstanceUID")
+            }
             if let series = start.seriesInstanceUID, !UID.isValid(series) {
                 throw HTTPError(.badRequest, message: "'\(series)' is not a SeriesInstanceUID")
             }
             let format = try SegmentationRoutes.format(start.format)
             let fallback = try SegmentationRoutes.fallback(start.fallback)
             let request = SegmentationWorkflow.Request(
-                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format, fallback: fallback)
+                study: start.studyInstanceUID, series: start.seriesInstanceUID, engine: start.engine ?? "", format: format,
+                fallback: fallback)
             let snapshot = await jobs.start(request, workflow: workflow, logger: context.logger)
             var response = try JSONBody.response(snapshot, status: .accepted)
             response.headers[.location] = "/api/v1/segmentations/\(snapshot.id)"

@@ -150,7 +150,9 @@ actor SegmentationJobs {
             var fraction: Double
             var elapsedSeconds: Double
         }
-        return Event(name: "progress", data: encode(Progress(stage: snapshot.stage, fraction: snapshot.fraction, elapsedSeconds: snapshot.elapsedSeconds)))
+        return Event(
+            name: "progress",
+            data: encode(Progress(stage: snapshot.stage, fraction: snapshot.fraction, elapsedSeconds: snapshot.elapsedSeconds)))
     }
 
     private static func finalEvent(_ snapshot: Snapshot) -> Event {

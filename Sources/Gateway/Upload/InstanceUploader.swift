@@ -66,23 +66,27 @@ struct InstanceUploader: Sendable {
 
     private func store(_ file: UploadedFile, expectedStudy: String?) async -> Result {
         guard file.data.count <= maximumInstanceSize else {
-            return failed(file, reason: "\(file.data.count) bytes: an instance may hold at most \(maximumInstanceSize) bytes", code: FailureReason.outOfResources)
+            return failed(
+                file, reason: "\(file.data.count) bytes: an instance may hold at most \(maximumInstanceSize) bytes",
+                code: FailureReason.outOfResources)
         }
         if let expectedStudy {
             let header = Self.identify(file.data)
             if let study = header.study, study != expectedStudy {
                 return failed(
-                    file, reason: "instance of study \(study), not of \(expectedStudy) named in the URL", code: FailureReason.processingFailure,
+                    file, reason: "instance of study \(study), not of \(expectedStudy) named in the URL",
+                    code: FailureReason.processingFailure,
                     header: header)
             }
         }
         do {
             let response = try await storage.storeInstance(.with { $0.dicom = file.data })
-            let status: Result.Status = switch response.outcome {
-            case .alreadyStored: .alreadyStored
-            case .replaced: .replaced
-            default: .stored
-            }
+            let status: Result.Status =
+                switch response.outcome {
+                case .alreadyStored: .alreadyStored
+                case .replaced: .replaced
+                default: .stored
+                }
             return Result(
                 file: file.name, status: status, sopClassUID: response.sopClassUid, sopInstanceUID: response.sopInstanceUid,
                 studyInstanceUID: response.studyInstanceUid, seriesInstanceUID: response.seriesInstanceUid, patientID: response.patientID)

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A multipart body (RFC 2046) split into its parts: used for
@@ -29,7 +29,9 @@ struct MultipartBody: Sendable {
 
     /// Splits `body` at `boundary`; at most `maximumParts` parts.
     init(_ body: Data, boundary: String, maximumParts: Int = 100_000) throws(ParseError) {
-        guard !boundary.isEmpty, boundary.utf8.count <= 200 else { throw ParseError(description: "the multipart boundary is missing or too long") }
+        guard !boundary.isEmpty, boundary.utf8.count <= 200 else {
+            throw ParseError(description: "the multipart boundary is missing or too long")
+        }
         let delimiter = Array(("--" + boundary).utf8)
         var parts = [Part]()
         let bytes = [UInt8](body)

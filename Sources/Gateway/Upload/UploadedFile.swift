@@ -27,7 +27,9 @@ struct UploadContents: Sendable {
 enum UploadExtractor {
     static func contents(body: Data, contentType: String?) throws(HTTPError) -> UploadContents {
         guard let contentType, let type = MediaType(contentType) else {
-            throw HTTPError(.unsupportedMediaType, message: "Content-Type missing: send multipart/form-data, multipart/related, application/dicom or application/zip")
+            throw HTTPError(
+                .unsupportedMediaType,
+                message: "Content-Type missing: send multipart/form-data, multipart/related, application/dicom or application/zip")
         }
         var contents = UploadContents()
         switch type.essence {
@@ -40,7 +42,9 @@ enum UploadExtractor {
             }
             for (index, part) in multipart.parts.enumerated() {
                 let name = part.fileName ?? "part \(index + 1)"
-                if part.headers["content-disposition"] != nil && part.fileName == nil && part.body.count < 1024 && !ZipArchive.looksLikeZip(part.body) {
+                if part.headers["content-disposition"] != nil && part.fileName == nil && part.body.count < 1024
+                    && !ZipArchive.looksLikeZip(part.body)
+                {
                     continue  // a plain form field, not a file
                 }
                 add(UploadedFile(name: name, data: part.body), isZip: isZip(part.contentType, part.body), to: &contents)
@@ -54,7 +58,9 @@ enum UploadExtractor {
         default:
             throw HTTPError(
                 .unsupportedMediaType,
-                message: "Content-Type \(type.essence) is not accepted: send multipart/form-data, multipart/related, application/dicom or application/zip")
+                message:
+                    "Content-Type \(type.essence) is not accepted: send multipart/form-data, multipart/related, application/dicom or application/zip"
+            )
         }
         return contents
     }
@@ -74,12 +80,17 @@ enum UploadExtractor {
                 let name = file.name + "/" + entry.path
                 // Nothing is written under these names, but a path that climbs out or is absolute only comes from a hostile archive.
                 let components = entry.path.split(whereSeparator: { $0 == "/" || $0 == "\\" })
-                if entry.path.hasPrefix("/") || entry.path.hasPrefix("\\") || components.contains("..") || (components.first?.hasSuffix(":") ?? false) {
-                    contents.rejected.append(SkippedFile(file: name, reason: "unsafe path in the archive (absolute or with '..'): not stored"))
+                if entry.path.hasPrefix("/") || entry.path.hasPrefix("\\") || components.contains("..")
+                    || (components.first?.hasSuffix(":") ?? false)
+                {
+                    contents.rejected.append(
+                        SkippedFile(file: name, reason: "unsafe path in the archive (absolute or with '..'): not stored"))
                     continue
                 }
                 if entry.path.hasPrefix("__MACOSX/") || base.hasPrefix("._") || base == ".DS_Store" || base.uppercased() == "DICOMDIR" {
-                    contents.skipped.append(SkippedFile(file: name, reason: base.uppercased() == "DICOMDIR" ? "DICOMDIR media index, not an instance" : "system file"))
+                    contents.skipped.append(
+                        SkippedFile(
+                            file: name, reason: base.uppercased() == "DICOMDIR" ? "DICOMDIR media index, not an instance" : "system file"))
                     continue
                 }
                 contents.files.append(UploadedFile(name: name, data: entry.data))

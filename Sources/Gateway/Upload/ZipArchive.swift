@@ -29,11 +29,19 @@ struct ZipArchive: Sendable {
 
     init(_ data: Data, limits: Limits = Limits()) throws(ReadError) {
         let bytes = [UInt8](data)
-        guard let end = Self.endOfCentralDirectory(bytes) else { throw ReadError(description: "not a ZIP archive: no end of central directory") }
+        guard let end = Self.endOfCentralDirectory(bytes) else {
+            throw ReadError(description: "not a ZIP archive: no end of central directory")
+        }
         let count = Int(bytes.le16(end + 10)), directorySize = Int(bytes.le32(end + 12)), directoryOffset = Int(bytes.le32(end + 16))
-        guard count != 0xFFFF, directoryOffset != 0xFFFF_FFFF else { throw ReadError(description: "ZIP64 archives are not supported; split the export") }
-        guard count <= limits.maximumEntries else { throw ReadError(description: "the archive holds \(count) entries, more than \(limits.maximumEntries)") }
-        guard directoryOffset + directorySize <= bytes.count else { throw ReadError(description: "the ZIP central directory lies past the end (truncated archive?)") }
+        guard count != 0xFFFF, directoryOffset != 0xFFFF_FFFF else {
+            throw ReadError(description: "ZIP64 archives are not supported; split the export")
+        }
+        guard count <= limits.maximumEntries else {
+            throw ReadError(description: "the archive holds \(count) entries, more than \(limits.maximumEntries)")
+        }
+        guard directoryOffset + directorySize <= bytes.count else {
+            throw ReadError(description: "the ZIP central directory lies past the end (truncated archive?)")
+        }
         var entries = [Entry]()
         var total = 0
         var position = directoryOffset
@@ -52,15 +60,23 @@ struct ZipArchive: Sendable {
             position += 46 + nameLength + extraLength + commentLength
             if path.hasSuffix("/") { continue }
             guard flags & 1 == 0 else { throw ReadError(description: "\(path): encrypted entries are not supported") }
-            guard compressedSize != 0xFFFF_FFFF, size != 0xFFFF_FFFF else { throw ReadError(description: "\(path): ZIP64 entries are not supported") }
-            guard size <= limits.maximumEntrySize else { throw ReadError(description: "\(path): \(size) bytes, more than \(limits.maximumEntrySize)") }
+            guard compressedSize != 0xFFFF_FFFF, size != 0xFFFF_FFFF else {
+                throw ReadError(description: "\(path): ZIP64 entries are not supported")
+            }
+            guard size <= limits.maximumEntrySize else {
+                throw ReadError(description: "\(path): \(size) bytes, more than \(limits.maximumEntrySize)")
+            }
             total += size
-            guard total <= limits.maximumTotalSize else { throw ReadError(description: "the archive expands past \(limits.maximumTotalSize) bytes") }
+            guard total <= limits.maximumTotalSize else {
+                throw ReadError(description: "the archive expands past \(limits.maximumTotalSize) bytes")
+            }
             guard localOffset + 30 <= bytes.count, bytes.le32(localOffset) == 0x0403_4B50 else {
                 throw ReadError(description: "\(path): local header missing (truncated archive?)")
             }
             let start = localOffset + 30 + Int(bytes.le16(localOffset + 26)) + Int(bytes.le16(localOffset + 28))
-            guard start + compressedSize <= bytes.count else { throw ReadError(description: "\(path): data runs past the end (truncated archive?)") }
+            guard start + compressedSize <= bytes.count else {
+                throw ReadError(description: "\(path): data runs past the end (truncated archive?)")
+            }
             let stored = bytes[start..<start + compressedSize]
             let content: [UInt8]
             switch method {
@@ -68,7 +84,9 @@ struct ZipArchive: Sendable {
             case 8: content = try Self.inflate(stored, size: size, path: path)
             default: throw ReadError(description: "\(path): compression method \(method) is not supported (stored and deflate are)")
             }
-            guard content.count == size else { throw ReadError(description: "\(path): \(content.count) bytes where the directory says \(size)") }
+            guard content.count == size else {
+                throw ReadError(description: "\(path): \(content.count) bytes where the directory says \(size)")
+            }
             let actual = content.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
             guard actual == crc else { throw ReadError(description: "\(path): CRC mismatch (corrupt archive)") }
             entries.append(Entry(path: path, data: Data(content)))

@@ -30,7 +30,8 @@ struct WebApplication: Sendable {
     /// `deploy/systemd/install` place it), else this source tree's copy. (`Bundle.module`
     /// would stop the process when the bundle is missing; the API must serve regardless.)
     static var installedDirectory: URL? {
-        let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let executable = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         let candidates = [
             executable.deletingLastPathComponent().appendingPathComponent("Metis_Gateway.resources/WebApp"),
             URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("WebApp"),

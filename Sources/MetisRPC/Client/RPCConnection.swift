@@ -117,12 +117,14 @@ public final class RPCConnection: RPCCaller, Sendable {
                 let accepted = channel.eventLoop.makePromise(of: Void.self)
                 accepted.futureResult.whenFailure { error in
                     continuation.resume(
-                        throwing: RPCError(code: .unavailable, message: "\(self.address): connection closed", cause: NotConnected(reason: error)))
+                        throwing: RPCError(
+                            code: .unavailable, message: "\(self.address): connection closed", cause: NotConnected(reason: error)))
                 }
                 channel.writeAndFlush(ClientRequest.start(call), promise: accepted)
             }
         } onCancel: {
-            channel.writeAndFlush(ClientRequest.cancel(requestID: id, error: RPCError(code: .cancelled, message: "call cancelled")), promise: nil)
+            channel.writeAndFlush(
+                ClientRequest.cancel(requestID: id, error: RPCError(code: .cancelled, message: "call cancelled")), promise: nil)
         }
     }
 
@@ -148,7 +150,8 @@ public final class RPCConnection: RPCCaller, Sendable {
                 let accepted = channel.eventLoop.makePromise(of: Void.self)
                 accepted.futureResult.whenFailure { error in
                     continuation.finish(
-                        throwing: RPCError(code: .unavailable, message: "\(self.address): connection closed", cause: NotConnected(reason: error)))
+                        throwing: RPCError(
+                            code: .unavailable, message: "\(self.address): connection closed", cause: NotConnected(reason: error)))
                 }
                 channel.writeAndFlush(ClientRequest.start(call), promise: accepted)
             } catch {
@@ -218,7 +221,9 @@ public final class RPCConnection: RPCCaller, Sendable {
                 case .backingOff(let retryAt, let delay, let error):
                     return retryAt <= .now ? .connect(previousDelay: delay) : .wait(until: retryAt, error: error)
                 case .closed:
-                    return .fail(RPCError(code: .unavailable, message: "\(address): connection closed by its owner", cause: NotConnected(reason: nil)))
+                    return .fail(
+                        RPCError(
+                            code: .unavailable, message: "\(address): connection closed by its owner", cause: NotConnected(reason: nil)))
                 }
             }
             switch step {

@@ -5,9 +5,10 @@ public import SwiftProtobuf
 public struct RPCRouter: Sendable {
     /// A type-erased handler: decodes the payload, runs, and returns the final
     /// payload (unary) or `nil` after streaming through `send` (server streaming).
-    typealias Handler = @Sendable (
-        _ payload: Data, _ context: ServerContext, _ send: @escaping @Sendable (Data) async throws -> Void
-    ) async throws -> Data?
+    typealias Handler =
+        @Sendable (
+            _ payload: Data, _ context: ServerContext, _ send: @escaping @Sendable (Data) async throws -> Void
+        ) async throws -> Data?
 
     struct Route: Sendable {
         let method: MethodDescriptor

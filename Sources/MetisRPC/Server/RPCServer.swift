@@ -145,18 +145,19 @@ public final class RPCServer: Service, Sendable {
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { [router, tracker, logger, configuration, address] channel in
                 self.track(channel)
-                return Self.checkPeer(of: channel, address: address, allowed: configuration.allowedPeerUserIDs, logger: logger).flatMapThrowing {
-                    if case .tcp = address, let security = configuration.transportSecurity {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: security.serverContext))
+                return Self.checkPeer(of: channel, address: address, allowed: configuration.allowedPeerUserIDs, logger: logger)
+                    .flatMapThrowing {
+                        if case .tcp = address, let security = configuration.transportSecurity {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: security.serverContext))
+                        }
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
+                            MessageToByteHandler(FrameEncoder()),
+                            ServerConnectionHandler(
+                                router: router, tracker: tracker, logger: logger,
+                                executor: configuration.runsHandlersOnEventLoop ? EventLoopTaskExecutor(eventLoop: channel.eventLoop) : nil),
+                        ])
                     }
-                    try channel.pipeline.syncOperations.addHandlers([
-                        ByteToMessageHandler(FrameDecoder(maximumFrameSize: configuration.maximumFrameSize)),
-                        MessageToByteHandler(FrameEncoder()),
-                        ServerConnectionHandler(
-                            router: router, tracker: tracker, logger: logger,
-                            executor: configuration.runsHandlersOnEventLoop ? EventLoopTaskExecutor(eventLoop: channel.eventLoop) : nil),
-                    ])
-                }
             }
         switch address {
         case .unix(let path):
@@ -171,7 +172,9 @@ public final class RPCServer: Service, Sendable {
             guard configuration.transportSecurity != nil || address.isLocal else {
                 throw RPCError(
                     code: .failedPrecondition,
-                    message: "refusing to listen on \(address) in plain text: other machines can reach it; \(RPCTransportSecurity.remedy) or listen on loopback")
+                    message:
+                        "refusing to listen on \(address) in plain text: other machines can reach it; \(RPCTransportSecurity.remedy) or listen on loopback"
+                )
             }
             return try await bootstrap.serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -198,7 +201,8 @@ public final class RPCServer: Service, Sendable {
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
         return credentials.flatMapThrowing { peer in
             guard allowed.contains(peer.uid) else {
-                logger.warning("connection refused: peer user not allowed", metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)"])
+                logger.warning(
+                    "connection refused: peer user not allowed", metadata: ["peer.uid": "\(peer.uid)", "peer.pid": "\(peer.pid)"])
                 throw RPCError(code: .permissionDenied, message: "user \(peer.uid) may not connect")
             }
         }

@@ -88,17 +88,26 @@ public struct CaseEvaluation: Sendable, Codable, Equatable {
         }
         let touched = Set(overlap.keys.map { $0 % (predictedCount + 1) })
         let found = Set(overlap.keys.map { $0 / (predictedCount + 1) })
-        let lesions = truthCount == 0 ? [] : (1...truthCount).compactMap { t -> TruthLesion? in
-            guard let m = measure(t, truthLabels, truthBounds) else { return nil }  // a lesion no slice shows
-            let matched = pairedTruth[t].flatMap { measure($0, predictedLabels, predictedBounds) }
-            return TruthLesion(
-                number: t, diameterMm: m.longestDiameter, volumeMm3: m.volume, found: found.contains(t), matchedVolumeMm3: matched?.volume,
-                matchedDiameterMm: matched?.longestDiameter)
-        }
-        let falsePositives = predictedCount == 0 ? [] : (1...predictedCount).filter { !touched.contains($0) }.compactMap { p -> FalsePositive? in
-            guard let m = measure(p, predictedLabels, predictedBounds) else { return nil }
-            return FalsePositive(volumeMm3: m.volume, outsideIntracranialVolume: outside[p] * 2 > size[p], centroidMm: [m.centroid.x, m.centroid.y, m.centroid.z])
-        }
+        let lesions =
+            truthCount == 0
+            ? []
+            : (1...truthCount).compactMap { t -> TruthLesion? in
+                guard let m = measure(t, truthLabels, truthBounds) else { return nil }  // a lesion no slice shows
+                let matched = pairedTruth[t].flatMap { measure($0, predictedLabels, predictedBounds) }
+                return TruthLesion(
+                    number: t, diameterMm: m.longestDiameter, volumeMm3: m.volume, found: found.contains(t),
+                    matchedVolumeMm3: matched?.volume,
+                    matchedDiameterMm: matched?.longestDiameter)
+            }
+        let falsePositives =
+            predictedCount == 0
+            ? []
+            : (1...predictedCount).filter { !touched.contains($0) }.compactMap { p -> FalsePositive? in
+                guard let m = measure(p, predictedLabels, predictedBounds) else { return nil }
+                return FalsePositive(
+                    volumeMm3: m.volume, outsideIntracranialVolume: outside[p] * 2 > size[p],
+                    centroidMm: [m.centroid.x, m.centroid.y, m.centroid.z])
+            }
         var coverage: Double?, leak: Double?
         if let intracranial {
             var truthInside = 0, covered = 0, masked = 0, leaked = 0
@@ -113,7 +122,8 @@ public struct CaseEvaluation: Sendable, Codable, Equatable {
             leak = masked == 0 ? nil : Double(leaked) / Double(masked)
         }
         return CaseEvaluation(
-            name: name, contrast: contrast, lesions: lesions, falsePositives: falsePositives, truthVoxels: truthVoxels, predictedVoxels: predictedVoxels,
+            name: name, contrast: contrast, lesions: lesions, falsePositives: falsePositives, truthVoxels: truthVoxels,
+            predictedVoxels: predictedVoxels,
             intersectionVoxels: intersection, rejected: rejected, intracranialCoverage: coverage, intracranialLeak: leak, seconds: seconds)
     }
 }

@@ -10,7 +10,8 @@ public func fuzz(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = Data(bytes: start, count: count)
     let newline = data.firstIndex(of: 0x0A)
     let boundary = newline.map { String(decoding: data[..<$0], as: UTF8.self) } ?? ""
-    _ = FuzzingEntryPoints.multipart(newline.map { Data(data[data.index(after: $0)...]) } ?? data, boundary: boundary.isEmpty ? "b" : boundary)
+    _ = FuzzingEntryPoints.multipart(
+        newline.map { Data(data[data.index(after: $0)...]) } ?? data, boundary: boundary.isEmpty ? "b" : boundary)
     return 0
 }
 
