@@ -9,8 +9,8 @@ import SwiftProtobuf
 /// new state, never a mixture.
 extension TrackingDatabase {
     /// Records (or re-records, replacing its lesions) one segmented study.
-    func record(_ request: Metis_V1_RecordStudyRequest) async throws -> Metis_V1_RecordStudyResponse {
-        try Self.validate(request)
+    func record(_ examination: RecordedExamination) async throws -> RecordedExamination.Outcome {
+        let patientRecord = examination.patient
         return try await database.write { db in
             try db.execute(
                 sql: """
@@ -18,11 +18,11 @@ extension TrackingDatabase {
                     ON CONFLICT(patient_id) DO UPDATE SET patient_name = excluded.patient_name,
                         birth_date = excluded.birth_date, sex = excluded.sex
                     """,
-                arguments: [request.patientID, request.patientName, request.birthDate, request.sex])
-            let patient = try Int64.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [request.patientID])!
-            let head = request.headCentroidMm.count == 3 ? request.headCentroidMm.map { Optional($0) } : [nil, nil, nil]
+                arguments: [patientRecord.id, patientRecord.name, patientRecord.birthDate, patientRecord.sex])
+            let patient = try Int64.fetchOne(db, sql: "SELECT id FROM patients WHERE patient_id = ?", arguments: [patientRecord.id])!
+            let head: [Double?] = examination.headCentroid.map { [$0.x, $0.y, $0.z] } ?? [nil, nil, nil]
             let existing = try Row.fetchOne(
-                db, sql: "SELECT id, patient_id FROM studies WHERE study_instance_uid = ?", arguments: [request.studyInstanceUid])
+                db, sql: "SELECT id, patient_id FROM studies WHERE study_instance_uid = ?", arguments: [examination.studyInstanceUID])
             let study: Int64
             if let existing {
                 study = existing["id"]
@@ -34,8 +34,8 @@ extension TrackingDatabase {
                             head_centroid_x_mm = ?, head_centroid_y_mm = ?, head_centroid_z_mm = ? WHERE id = ?
                         """,
                     arguments: [
-                        patient, request.seriesInstanceUid, request.structureSetSopInstanceUid, request.studyDate, request.engine,
-                        request.modelVersion, request.sliceThicknessMm, Date(), head[0], head[1], head[2], study,
+                        patient, examination.seriesInstanceUID, examination.structureSetSOPInstanceUID, examination.studyDate,
+                        examination.engine, examination.modelVersion, examination.sliceThickness, Date(), head[0], head[1], head[2], study,
                     ])
                 let previousPatient: Int64 = existing["patient_id"]
                 // Recorded again under another PatientID: the former patient keeps its other studies, or goes.
@@ -48,13 +48,14 @@ extension TrackingDatabase {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        patient, request.studyInstanceUid, request.seriesInstanceUid, request.structureSetSopInstanceUid, request.studyDate,
-                        request.engine, request.modelVersion, request.sliceThicknessMm, Date(), head[0], head[1], head[2],
+                        patient, examination.studyInstanceUID, examination.seriesInstanceUID, examination.structureSetSOPInstanceUID,
+                        examination.studyDate, examination.engine, examination.modelVersion, examination.sliceThickness, Date(), head[0],
+                        head[1], head[2],
                     ])
                 study = db.lastInsertedRowID
             }
-            for lesion in request.lesions {
-                let c = lesion.centroidMm
+            for lesion in examination.lesions {
+                let c = lesion.centroid
                 try db.execute(
                     sql: """
                         INSERT INTO lesions (study_id, roi_number, label, volume_mm3, longest_diameter_mm, longest_axial_diameter_mm,
@@ -62,34 +63,26 @@ extension TrackingDatabase {
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        study, lesion.roiNumber, lesion.label, lesion.volumeMm3, lesion.longestDiameterMm, lesion.longestAxialDiameterMm,
-                        lesion.perpendicularDiameterMm, lesion.firstSlice, lesion.lastSlice, c[0], c[1], c[2], lesion.meanIntensity,
+                        study, lesion.number, lesion.label, lesion.volume, lesion.longestDiameter, lesion.longestAxialDiameter,
+                        lesion.perpendicularDiameter, lesion.slices.lowerBound, lesion.slices.upperBound, c.x, c.y, c.z,
+                        lesion.meanIntensity,
                     ])
             }
             let tracks = try Self.rebuildTracks(db, patient: patient)
-            return .with {
-                $0.patientKey = patient
-                $0.studyKey = study
-                $0.lesions = UInt32(request.lesions.count)
-                $0.tracks = UInt32(tracks)
-                $0.replaced = existing != nil
-            }
+            return RecordedExamination.Outcome(
+                patientKey: patient, studyKey: study, lesions: examination.lesions.count, tracks: tracks, replaced: existing != nil)
         }
     }
 
     /// Removes a study and its lesions; its patient too when no study is left.
-    func deleteStudy(_ uid: String) async throws -> Metis_V1_DeleteTrackedStudyResponse {
+    func deleteStudy(_ uid: String) async throws -> (deleted: Bool, patientRemoved: Bool) {
         try await database.write { db in
             guard let patient = try Int64.fetchOne(db, sql: "SELECT patient_id FROM studies WHERE study_instance_uid = ?", arguments: [uid])
             else {
-                return Metis_V1_DeleteTrackedStudyResponse()
+                return (false, false)
             }
             try db.execute(sql: "DELETE FROM studies WHERE study_instance_uid = ?", arguments: [uid])
-            let removed = try Self.studiesChanged(db, patient: patient)
-            return .with {
-                $0.deleted = true
-                $0.patientRemoved = removed
-            }
+            return (true, try Self.studiesChanged(db, patient: patient))
         }
     }
 
@@ -103,32 +96,6 @@ extension TrackingDatabase {
         }
         try db.execute(sql: "DELETE FROM patients WHERE id = ?", arguments: [patient])
         return true
-    }
-
-    static func validate(_ request: Metis_V1_RecordStudyRequest) throws {
-        func invalid(_ message: String) -> TrackingError { TrackingError(.invalidArgument, message) }
-        guard !request.patientID.isEmpty else { throw invalid("patient_id is empty: a follow-up needs the patient") }
-        guard !request.studyInstanceUid.isEmpty, !request.seriesInstanceUid.isEmpty else {
-            throw invalid("study_instance_uid and series_instance_uid are required")
-        }
-        guard request.headCentroidMm.isEmpty || request.headCentroidMm.count == 3 else {
-            throw invalid("head_centroid_mm has \(request.headCentroidMm.count) values, not 3")
-        }
-        guard !request.engine.isEmpty else { throw invalid("engine is empty") }
-        var numbers = Set<UInt32>()
-        for lesion in request.lesions {
-            guard lesion.centroidMm.count == 3 else { throw invalid("lesion \(lesion.roiNumber): centroid_mm must have 3 values") }
-            guard numbers.insert(lesion.roiNumber).inserted, lesion.roiNumber > 0 else {
-                throw invalid("lesion ROI numbers must be positive and distinct; \(lesion.roiNumber) is not")
-            }
-            let values = [lesion.volumeMm3, lesion.longestDiameterMm, lesion.longestAxialDiameterMm, lesion.perpendicularDiameterMm]
-            guard values.allSatisfy({ $0.isFinite && $0 >= 0 }), lesion.centroidMm.allSatisfy(\.isFinite) else {
-                throw invalid("lesion \(lesion.roiNumber): measurements must be finite and not negative")
-            }
-            guard lesion.firstSlice <= lesion.lastSlice else {
-                throw invalid("lesion \(lesion.roiNumber): first_slice is after last_slice")
-            }
-        }
     }
 
     /// Matches every pair of consecutive studies of the patient (by date,

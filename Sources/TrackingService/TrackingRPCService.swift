@@ -1,6 +1,7 @@
 import Logging
 import MetisProto
 import MetisRPC
+import SwiftProtobuf
 
 /// The `metis.v1.Tracking` methods.
 struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
@@ -21,7 +22,7 @@ struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
     }
 
     func recordStudy(request: Metis_V1_RecordStudyRequest, context: ServerContext) async throws -> Metis_V1_RecordStudyResponse {
-        let response = try await database.record(request)
+        let response = Metis_V1_RecordStudyResponse(try await database.record(try RecordedExamination(request)))
         context.logger.info(
             "study recorded",
             metadata: [
@@ -54,7 +55,11 @@ struct TrackingRPCService: Metis_V1_Tracking.ServiceProtocol {
     func deleteStudy(request: Metis_V1_DeleteTrackedStudyRequest, context: ServerContext) async throws
         -> Metis_V1_DeleteTrackedStudyResponse
     {
-        let response = try await database.deleteStudy(request.studyInstanceUid)
+        let (deleted, patientRemoved) = try await database.deleteStudy(request.studyInstanceUid)
+        let response = Metis_V1_DeleteTrackedStudyResponse.with {
+            $0.deleted = deleted
+            $0.patientRemoved = patientRemoved
+        }
         context.logger.info(
             "study deleted", metadata: ["dicom.study_instance_uid": "\(request.studyInstanceUid)", "deleted": "\(response.deleted)"])
         return response

@@ -30,7 +30,8 @@ struct PatientListTests {
         let other = try TrackingDatabase(path: path)  // as another process on the same file
 
         for (index, patient) in ["P-C", "P-A", "P-B"].enumerated() {
-            _ = try await service.record(Self.study(patient: patient, uid: "2.25.70\(index)", date: "2026010\(index + 1)"))
+            _ = try await service.record(
+                try RecordedExamination(Self.study(patient: patient, uid: "2.25.70\(index)", date: "2026010\(index + 1)")))
         }
         var list = try await service.patients(limit: 0, offset: 0)
         #expect(list.total == 3)
@@ -44,7 +45,7 @@ struct PatientListTests {
         #expect(try await other.patients(limit: 0, offset: 0, knownRevision: list.revision).unchanged == false)
 
         // A second study of P-A, written through the other connection.
-        _ = try await other.record(Self.study(patient: "P-A", uid: "2.25.799", date: "20260301"))
+        _ = try await other.record(try RecordedExamination(Self.study(patient: "P-A", uid: "2.25.799", date: "20260301")))
         let before = list.revision
         list = try await service.patients(limit: 0, offset: 0, knownRevision: before)
         #expect(!list.unchanged && list.revision != before)
@@ -52,7 +53,7 @@ struct PatientListTests {
         #expect(a.studies == 2 && a.firstStudyDate == "20260102" && a.lastStudyDate == "20260301")
 
         // P-C's only study recorded again under P-B: P-C has nothing left and goes.
-        let moved = try await other.record(Self.study(patient: "P-B", uid: "2.25.700", date: "20260101"))
+        let moved = try await other.record(try RecordedExamination(Self.study(patient: "P-B", uid: "2.25.700", date: "20260101")))
         #expect(moved.replaced)
         list = try await service.patients(limit: 0, offset: 0)
         #expect(list.patients.map(\.patientID) == ["P-A", "P-B"])
