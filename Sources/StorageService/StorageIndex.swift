@@ -1,3 +1,4 @@
+import DICOM
 import Foundation
 import GRDB
 import MetisDatabase
@@ -325,14 +326,16 @@ final class StorageIndex: Sendable {
                     db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
                 try db.execute(
                     sql: "UPDATE studies SET referring_physician_name = ?, study_id = ? WHERE id = ?",
-                    arguments: [firstValue(json, "00080090"), firstValue(json, "00200010"), row["id"] as Int])
+                    arguments: [
+                        firstValue(json, Tag.referringPhysicianName.jsonKey), firstValue(json, Tag.studyID.jsonKey), row["id"] as Int,
+                    ])
             }
             for row in try Row.fetchAll(db, sql: "SELECT series_id AS id, MIN(id) AS instance FROM instances GROUP BY series_id") {
                 let json = try String.fetchOne(
                     db, sql: "SELECT metadata_json FROM instances WHERE id = ?", arguments: [row["instance"] as Int])
                 try db.execute(
                     sql: "UPDATE series SET series_date = ?, series_time = ? WHERE id = ?",
-                    arguments: [firstValue(json, "00080021"), firstValue(json, "00080031"), row["id"] as Int])
+                    arguments: [firstValue(json, Tag.seriesDate.jsonKey), firstValue(json, Tag.seriesTime.jsonKey), row["id"] as Int])
             }
         }
         migrator.registerMigration("v4-frame-layout") { db in

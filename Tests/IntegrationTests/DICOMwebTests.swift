@@ -192,6 +192,12 @@ struct DICOMwebTests {
         #expect((study["Series"] as? [String])?.count == 3)
         let dicoms = try #require(try await HTTP.request("GET", metis.base + "/getStudyDicoms/2.25.4242").json() as? [[String: Any]])
         #expect(dicoms.count == 300)
+        #expect(study["NumberOfInstances"] as? Int == 300)
+        #expect((study["ModalitiesInStudy"] as? [String])?.contains("MR") == true)
+        let instance = try #require(dicoms.first { ($0["MainDicomTags"] as? [String: String])?["SOPInstanceUID"] == first.sop })
+        #expect((instance["MainDicomTags"] as? [String: String])?["Rows"].flatMap { Int($0) } ?? 0 > 0)
+        #expect(instance["IndexInSeries"] is Int)
+        #expect(instance["RetrieveURL"] as? String == "/dicom-web/studies/2.25.4242/series/\(first.series)/instances/\(first.sop)")
 
         // Errors: each with its status and a JSON body that says why.
         func status(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Int {

@@ -70,17 +70,17 @@ struct STOWRoutes: Sendable {
         let stored = results.filter(\.succeeded), failed = results.filter { !$0.succeeded }
         let studies = Set(stored.compactMap(\.studyInstanceUID))
         if let only = study ?? (studies.count == 1 ? studies.first : nil) {
-            object["00081190"] = attribute("UR", [.string("\(root)/studies/\(only)")])
+            object[Tag.retrieveURL.jsonKey] = attribute("UR", [.string("\(root)/studies/\(only)")])
         }
         if !stored.isEmpty {
-            object["00081199"] = .object([
+            object[Tag.referencedSOPSequence.jsonKey] = .object([
                 "vr": .string("SQ"),
                 "Value": .array(
                     stored.map { result in
                         var item = [String: JSONValue]()
-                        item["00081150"] = attribute("UI", [.string(result.sopClassUID ?? "")])
-                        item["00081155"] = attribute("UI", [.string(result.sopInstanceUID ?? "")])
-                        item["00081190"] = attribute(
+                        item[Tag.referencedSOPClassUID.jsonKey] = attribute("UI", [.string(result.sopClassUID ?? "")])
+                        item[Tag.referencedSOPInstanceUID.jsonKey] = attribute("UI", [.string(result.sopInstanceUID ?? "")])
+                        item[Tag.retrieveURL.jsonKey] = attribute(
                             "UR",
                             [
                                 .string(
@@ -92,17 +92,19 @@ struct STOWRoutes: Sendable {
             ])
         }
         if !failed.isEmpty {
-            object["00081198"] = .object([
+            object[Tag.failedSOPSequence.jsonKey] = .object([
                 "vr": .string("SQ"),
                 "Value": .array(
                     failed.map { result in
                         var item = [String: JSONValue]()
-                        item["00081150"] = result.sopClassUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
-                        item["00081155"] = result.sopInstanceUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
-                        item["00081197"] = attribute(
+                        item[Tag.referencedSOPClassUID.jsonKey] =
+                            result.sopClassUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
+                        item[Tag.referencedSOPInstanceUID.jsonKey] =
+                            result.sopInstanceUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
+                        item[Tag.failureReason.jsonKey] = attribute(
                             "US", [.integer(Int64(result.failureReason ?? InstanceUploader.FailureReason.processingFailure))])
                         // Error Comment (0000,0902) is not allowed in a data set; the reason goes in Text Value.
-                        item["0040A160"] = attribute("UT", [.string("\(result.file): \(result.reason ?? "failed")")])
+                        item[Tag.textValue.jsonKey] = attribute("UT", [.string("\(result.file): \(result.reason ?? "failed")")])
                         return .object(item)
                     }),
             ])

@@ -46,7 +46,7 @@ struct OriginalRoutes: Sendable {
     struct StudyMatch: Sendable {
         var id: String
         var uid: String
-        var attributes: DICOMJSONObject
+        var attributes: Dataset
     }
 
     private func studyMatches(uid: String? = nil) async throws -> [StudyMatch] {
@@ -58,10 +58,10 @@ struct OriginalRoutes: Sendable {
                 })
         }
         return try response.matches.map { json in
-            let attributes = try DICOMJSONObject(json: json)
-            let uid = attributes.string("0020000D") ?? ""
+            let attributes = try Self.dataset(json)
+            let uid = attributes.string(.studyInstanceUID) ?? ""
             return StudyMatch(
-                id: OrthancIdentifier.study(patientID: attributes.string("00100020") ?? "", study: uid), uid: uid, attributes: attributes)
+                id: OrthancIdentifier.study(patientID: attributes.string(.patientID) ?? "", study: uid), uid: uid, attributes: attributes)
         }
     }
 
@@ -93,7 +93,7 @@ struct OriginalRoutes: Sendable {
 
     private func studyObject(_ study: StudyMatch) async throws -> StudyObject {
         let attributes = study.attributes
-        let patientID = attributes.string("00100020") ?? ""
+        let patientID = attributes.string(.patientID) ?? ""
         let series = try await calling("metis-storage") {
             try await storage.query(
                 .with {
@@ -103,22 +103,18 @@ struct OriginalRoutes: Sendable {
         }
         let seriesIDs = try series.matches.map { json in
             OrthancIdentifier.series(
-                patientID: patientID, study: study.uid, series: try DICOMJSONObject(json: json).string("0020000E") ?? "")
+                patientID: patientID, study: study.uid, series: try Self.dataset(json).string(.seriesInstanceUID) ?? "")
         }
-        func tags(_ pairs: [(String, String)]) -> [String: String] {
-            Dictionary(uniqueKeysWithValues: pairs.compactMap { name, tag in attributes.string(tag).map { (name, $0) } })
-        }
+        func tags(_ tags: [Tag]) -> [String: String] { Self.mainDicomTags(tags, of: attributes) }
         return StudyObject(
             ID: study.id, ParentPatient: OrthancIdentifier.patient(patientID),
             MainDicomTags: tags([
-                ("StudyInstanceUID", "0020000D"), ("StudyDate", "00080020"), ("StudyTime", "00080030"), ("StudyDescription", "00081030"),
-                ("AccessionNumber", "00080050"), ("StudyID", "00200010"), ("ReferringPhysicianName", "00080090"),
+                .studyInstanceUID, .studyDate, .studyTime, .studyDescription, .accessionNumber, .studyID, .referringPhysicianName,
             ]),
-            PatientMainDicomTags: tags([
-                ("PatientName", "00100010"), ("PatientID", "00100020"), ("PatientBirthDate", "00100030"), ("PatientSex", "00100040"),
-            ]),
-            Series: seriesIDs, ModalitiesInStudy: attributes.values("00080061"),
-            NumberOfSeries: attributes.int("00201206") ?? 0, NumberOfInstances: attributes.int("00201208") ?? 0)
+            PatientMainDicomTags: tags([.patientName, .patientID, .patientBirthDate, .patientSex]),
+            Series: seriesIDs, ModalitiesInStudy: attributes.strings(.modalitiesInStudy) ?? [],
+            NumberOfSeries: attributes.int(.numberOfStudyRelatedSeries) ?? 0,
+            NumberOfInstances: attributes.int(.numberOfStudyRelatedInstances) ?? 0)
     }
 
     struct InstanceObject: Encodable, Sendable {
@@ -134,7 +130,7 @@ struct OriginalRoutes: Sendable {
     }
 
     private func instanceObjects(_ study: StudyMatch) async throws -> [InstanceObject] {
-        let patientID = study.attributes.string("00100020") ?? ""
+        let patientID = study.attributes.string(.patientID) ?? ""
         let response = try await calling("metis-storage") {
             try await storage.query(
                 .with {
@@ -143,21 +139,38 @@ struct OriginalRoutes: Sendable {
                 })
         }
         return try response.matches.map { json in
-            let attributes = try DICOMJSONObject(json: json)
-            let series = attributes.string("0020000E") ?? "", sop = attributes.string("00080018") ?? ""
-            var tags = [String: String]()
-            for (name, tag) in [
-                ("SOPInstanceUID", "00080018"), ("SOPClassUID", "00080016"), ("InstanceNumber", "00200013"),
-                ("Rows", "00280010"), ("Columns", "00280011"), ("NumberOfFrames", "00280008"),
-            ] {
-                tags[name] = attributes.string(tag)
-            }
+            let attributes = try Self.dataset(json)
+            let series = attributes.string(.seriesInstanceUID) ?? "", sop = attributes.string(.sopInstanceUID) ?? ""
+            let tags = Self.mainDicomTags(
+                [.sopInstanceUID, .sopClassUID, .instanceNumber, .rows, .columns, .numberOfFrames], of: attributes)
             return InstanceObject(
                 ID: OrthancIdentifier.instance(patientID: patientID, study: study.uid, series: series, instance: sop),
                 ParentSeries: OrthancIdentifier.series(patientID: patientID, study: study.uid, series: series),
-                IndexInSeries: attributes.int("00200013"), MainDicomTags: tags, StudyInstanceUID: study.uid, SeriesInstanceUID: series,
+                IndexInSeries: attributes.int(.instanceNumber), MainDicomTags: tags, StudyInstanceUID: study.uid, SeriesInstanceUID: series,
                 RetrieveURL: "/dicom-web/studies/\(study.uid)/series/\(series)/instances/\(sop)")
         }
+    }
+
+    /// A QIDO match of metis-storage (one DICOM JSON object) as a data set.
+    private static func dataset(_ json: String) throws -> Dataset {
+        do {
+            return try DICOMJSON.decode(Data(json.utf8))
+        } catch {
+            throw HTTPError(.internalServerError, message: "metis-storage answered a match that is not DICOM JSON: \(error)")
+        }
+    }
+
+    /// Orthanc's MainDicomTags: keyword → value (as text) of each attribute present.
+    private static func mainDicomTags(_ tags: [Tag], of attributes: Dataset) -> [String: String] {
+        var result = [String: String]()
+        for tag in tags {
+            guard let keyword = DataDictionary.entry(for: tag)?.keyword else { continue }
+            // Text as stored; binary numbers (US Rows, Columns) as DICOM would write them in an IS.
+            let numbers = attributes.numbers(tag)?.map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : String($0) }
+            guard let values = attributes.strings(tag) ?? numbers else { continue }
+            result[keyword] = values.joined(separator: "\\")
+        }
+        return result
     }
 
     /// What `/uploadDicom` answers: a line per file, and the studies touched.
