@@ -534,17 +534,42 @@ public nonisolated struct Metis_V1_QueryRequest: Sendable {
   public init() {}
 }
 
+/// One match of a query: what identifies it, typed, and its attributes as
+/// DICOM JSON for clients that want them (QIDO-RS passes them through).
+public nonisolated struct Metis_V1_QueryMatch: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var studyInstanceUid: String = String()
+
+  public var patientID: String = String()
+
+  /// Series and instance levels.
+  public var seriesInstanceUid: String = String()
+
+  public var modality: String = String()
+
+  /// Instance level.
+  public var sopInstanceUid: String = String()
+
+  /// One DICOM JSON object (PS3.18 F.2) with the level's attributes and counts.
+  public var dicomJson: String = String()
+
+  /// The match's path under a DICOMweb root: studies/{uid}[/series/{uid}[/instances/{uid}]] (for RetrieveURL).
+  public var path: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Metis_V1_QueryResponse: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// One DICOM JSON object (PS3.18 F.2) per match, with the level's attributes and counts.
-  public var matches: [String] = []
-
-  /// Each match's path under a DICOMweb root, in the same order:
-  /// studies/{uid}[/series/{uid}[/instances/{uid}]] (for RetrieveURL).
-  public var paths: [String] = []
+  public var matches: [Metis_V1_QueryMatch] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1466,9 +1491,9 @@ nonisolated extension Metis_V1_QueryRequest.Level: SwiftProtobuf._ProtoNameProvi
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0LEVEL_UNSPECIFIED\0\u{1}STUDY\0\u{1}SERIES\0\u{1}INSTANCE\0")
 }
 
-nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".QueryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}matches\0\u{1}paths\0")
+nonisolated extension Metis_V1_QueryMatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".QueryMatch"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}patient_id\0\u{3}series_instance_uid\0\u{1}modality\0\u{3}sop_instance_uid\0\u{3}dicom_json\0\u{1}path\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1476,8 +1501,67 @@ nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedStringField(value: &self.matches) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.paths) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.modality) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.dicomJson) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.path) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 1)
+    }
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 2)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 3)
+    }
+    if !self.modality.isEmpty {
+      try visitor.visitSingularStringField(value: self.modality, fieldNumber: 4)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 5)
+    }
+    if !self.dicomJson.isEmpty {
+      try visitor.visitSingularStringField(value: self.dicomJson, fieldNumber: 6)
+    }
+    if !self.path.isEmpty {
+      try visitor.visitSingularStringField(value: self.path, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_QueryMatch, rhs: Metis_V1_QueryMatch) -> Bool {
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.modality != rhs.modality {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.dicomJson != rhs.dicomJson {return false}
+    if lhs.path != rhs.path {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".QueryResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{3}matches\0\u{b}paths\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.matches) }()
       default: break
       }
     }
@@ -1485,17 +1569,13 @@ nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.matches.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.matches, fieldNumber: 1)
-    }
-    if !self.paths.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.paths, fieldNumber: 2)
+      try visitor.visitRepeatedMessageField(value: self.matches, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_QueryResponse, rhs: Metis_V1_QueryResponse) -> Bool {
     if lhs.matches != rhs.matches {return false}
-    if lhs.paths != rhs.paths {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -25,10 +25,11 @@ public struct StorageSegmentationPorts: SegmentationSeriesSource, SegmentationRe
                     $0.includeFields = SeriesChoice.Candidate.attributeTags.map(\.jsonKey)
                 })
         }
-        return try response.matches.map { json in
-            let attributes = try DICOMJSON.decode(Data(json.utf8))
+        return try response.matches.map { match in
+            // The sequence attributes are read from the DICOM JSON; what identifies the series is typed.
+            let attributes = try DICOMJSON.decode(Data(match.dicomJson.utf8))
             return SeriesChoice.Candidate(
-                seriesInstanceUID: attributes.string(.seriesInstanceUID) ?? "",
+                seriesInstanceUID: match.seriesInstanceUid,
                 instances: attributes.int(.numberOfSeriesRelatedInstances) ?? 0
             ) { attributes.strings($0) ?? [] }
         }
@@ -73,7 +74,7 @@ public struct StorageSegmentationPorts: SegmentationSeriesSource, SegmentationRe
                     $0.segmentationResultsOnly = true
                 })
         }
-        return try response.matches.compactMap { try DICOMJSON.decode(Data($0.utf8)).string(.seriesInstanceUID) }
+        return response.matches.map(\.seriesInstanceUid)
     }
 
     public func remove(study: String, series: String) async throws {

@@ -28,6 +28,13 @@ extension StorageIndex {
     struct Match: Sendable {
         var json: String
         var path: String
+        var studyInstanceUID: String
+        var patientID: String
+        /// Empty at study level.
+        var seriesInstanceUID = ""
+        var modality = ""
+        /// Empty above instance level.
+        var sopInstanceUID = ""
     }
 
     private typealias Attribute = AttributeMatching.Attribute
@@ -173,6 +180,11 @@ extension StorageIndex {
             columns.append(
                 "'studies/' || st.study_instance_uid || '/series/' || se.series_instance_uid || '/instances/' || i.sop_instance_uid")
         }
+        // What identifies each match, typed, after the path.
+        var identity = ["st.study_instance_uid", "p.patient_id"]
+        if query.level != .study { identity += ["se.series_instance_uid", "se.modality"] }
+        if query.level == .instance { identity.append("i.sop_instance_uid") }
+        columns += identity
         if readsMetadata {
             switch query.level {
             case .study:
@@ -197,10 +209,12 @@ extension StorageIndex {
         let returnedTags = Set(returned.map(\.tag))
         let extraTags = fromMetadata
         let includeAll = query.includeAll
+        let identityColumn = pathColumn + 1
+        let metadataColumn = identityColumn + identity.count
         return try await database.read { db in
             try Row.fetchAll(db.cachedStatement(sql: statement), arguments: statementArguments).map { row in
                 var members = [(key: String, text: Substring)]()
-                if readsMetadata, let text = row[pathColumn + 1] as String? {
+                if readsMetadata, let text = row[metadataColumn] as String? {
                     for member in JSONMembers.members(
                         of: text,
                         where: { key in
@@ -226,7 +240,14 @@ extension StorageIndex {
                     json += member.text
                 }
                 json += "}"
-                return Match(json: json, path: row[pathColumn])
+                var match = Match(
+                    json: json, path: row[pathColumn], studyInstanceUID: row[identityColumn], patientID: row[identityColumn + 1] ?? "")
+                if level != .study {
+                    match.seriesInstanceUID = row[identityColumn + 2]
+                    match.modality = row[identityColumn + 3] ?? ""
+                }
+                if level == .instance { match.sopInstanceUID = row[identityColumn + 4] }
+                return match
             }
         }
     }

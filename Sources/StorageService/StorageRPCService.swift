@@ -172,8 +172,17 @@ extension StorageRPCService {
         query.segmentationResultsOnly = request.segmentationResultsOnly
         let matches = try await index.query(query)
         return .with {
-            $0.matches = matches.map(\.json)
-            $0.paths = matches.map(\.path)
+            $0.matches = matches.map { match in
+                .with {
+                    $0.studyInstanceUid = match.studyInstanceUID
+                    $0.patientID = match.patientID
+                    $0.seriesInstanceUid = match.seriesInstanceUID
+                    $0.modality = match.modality
+                    $0.sopInstanceUid = match.sopInstanceUID
+                    $0.dicomJson = match.json
+                    $0.path = match.path
+                }
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ struct QueryTests {
 
     static func uids(_ response: Metis_V1_QueryResponse, _ key: String) throws -> [String] {
         try response.matches.map { match in
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(match.utf8)) as? [String: [String: Any]])
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(match.dicomJson.utf8)) as? [String: [String: Any]])
             return (object[key]?["Value"] as? [String])?.first ?? ""
         }
     }
@@ -80,7 +80,8 @@ struct QueryTests {
             .with {
                 $0.level = .study; $0.match = ["StudyInstanceUID": "1.2"]
             })
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.matches[0].utf8)) as? [String: [String: Any]])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(response.matches[0].dicomJson.utf8)) as? [String: [String: Any]])
         #expect((object["00100010"]?["Value"] as? [[String: String]])?.first?["Alphabetic"] == "Dupont^Hélène")
         #expect((object["00080061"]?["Value"] as? [String]) == ["MR", "RTSTRUCT"])
         #expect((object["00201206"]?["Value"] as? [Int]) == [2])

@@ -240,10 +240,11 @@ struct RetrievalTests {
                 $0.level = .study
                 $0.includeFields = ["SliceThickness", "00080090"]
             })
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(withThickness.matches[0].utf8)) as? [String: [String: Any]])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(withThickness.matches[0].dicomJson.utf8)) as? [String: [String: Any]])
         #expect(object["00180050"]?["Value"] as? [Double] == [1.5])
         #expect((object["00080090"]?["Value"] as? [[String: String]])?.first?["Alphabetic"] == "Curie^Marie")
-        #expect(withThickness.paths == ["studies/1.1"])
+        #expect(withThickness.matches.map(\.path) == ["studies/1.1"])
 
         let all = try await harness.client.query(
             .with {
@@ -251,10 +252,13 @@ struct RetrievalTests {
                 $0.includeAll = true
                 $0.seriesInstanceUid = "1.1.2"
             })
-        let instance = try #require(try JSONSerialization.jsonObject(with: Data(all.matches[0].utf8)) as? [String: [String: Any]])
+        let instance = try #require(try JSONSerialization.jsonObject(with: Data(all.matches[0].dicomJson.utf8)) as? [String: [String: Any]])
         #expect(instance["00280100"] != nil)  // BitsAllocated, from the metadata
         #expect(instance["7FE00010"] == nil)  // never bulk data
-        #expect(all.paths == ["studies/1.1/series/1.1.2/instances/1.1.2.1"])
+        #expect(all.matches.map(\.path) == ["studies/1.1/series/1.1.2/instances/1.1.2.1"])
+        #expect(all.matches.map(\.sopInstanceUid) == ["1.1.2.1"])
+        #expect(all.matches.map(\.seriesInstanceUid) == ["1.1.2"])
+        #expect(all.matches.map(\.studyInstanceUid) == ["1.1"])
 
         func fuzzy(_ name: String, _ enabled: Bool = true) async throws -> Int {
             try await harness.client.query(

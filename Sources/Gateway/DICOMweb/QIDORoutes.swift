@@ -1,3 +1,4 @@
+import DICOM
 import Foundation
 import Hummingbird
 import MetisProto
@@ -34,9 +35,10 @@ struct QIDORoutes: Sendable {
         if let study { query.studyInstanceUid = study }
         if let series { query.seriesInstanceUid = series }
         let response = try await calling("metis-storage") { try await storage.query(query) }
-        let withURLs = zip(response.matches, response.paths).map { json, path in
+        let withURLs = response.matches.map { match in
             // RetrieveURL (0008,1190) of each match, inserted ahead of the other attributes.
-            let url = "\"00081190\":{\"vr\":\"UR\",\"Value\":[\"\(web.root)/\(path)\"]}"
+            let url = "\"\(Tag.retrieveURL.jsonKey)\":{\"vr\":\"UR\",\"Value\":[\"\(web.root)/\(match.path)\"]}"
+            let json = match.dicomJson
             return json == "{}" ? "{\(url)}" : "{\(url)," + json.dropFirst()
         }
         return DICOMJSONResponse.array(withURLs)

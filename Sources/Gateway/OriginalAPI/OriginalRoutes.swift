@@ -46,6 +46,7 @@ struct OriginalRoutes: Sendable {
     struct StudyMatch: Sendable {
         var id: String
         var uid: String
+        var patientID: String
         var attributes: Dataset
     }
 
@@ -57,11 +58,10 @@ struct OriginalRoutes: Sendable {
                     if let uid { $0.match["StudyInstanceUID"] = uid }
                 })
         }
-        return try response.matches.map { json in
-            let attributes = try Self.dataset(json)
-            let uid = attributes.string(.studyInstanceUID) ?? ""
-            return StudyMatch(
-                id: OrthancIdentifier.study(patientID: attributes.string(.patientID) ?? "", study: uid), uid: uid, attributes: attributes)
+        return try response.matches.map { match in
+            StudyMatch(
+                id: OrthancIdentifier.study(patientID: match.patientID, study: match.studyInstanceUid), uid: match.studyInstanceUid,
+                patientID: match.patientID, attributes: try Self.dataset(match.dicomJson))
         }
     }
 
@@ -93,7 +93,7 @@ struct OriginalRoutes: Sendable {
 
     private func studyObject(_ study: StudyMatch) async throws -> StudyObject {
         let attributes = study.attributes
-        let patientID = attributes.string(.patientID) ?? ""
+        let patientID = study.patientID
         let series = try await calling("metis-storage") {
             try await storage.query(
                 .with {
@@ -101,9 +101,8 @@ struct OriginalRoutes: Sendable {
                     $0.studyInstanceUid = study.uid
                 })
         }
-        let seriesIDs = try series.matches.map { json in
-            OrthancIdentifier.series(
-                patientID: patientID, study: study.uid, series: try Self.dataset(json).string(.seriesInstanceUID) ?? "")
+        let seriesIDs = series.matches.map {
+            OrthancIdentifier.series(patientID: patientID, study: study.uid, series: $0.seriesInstanceUid)
         }
         func tags(_ tags: [Tag]) -> [String: String] { Self.mainDicomTags(tags, of: attributes) }
         return StudyObject(
@@ -130,7 +129,7 @@ struct OriginalRoutes: Sendable {
     }
 
     private func instanceObjects(_ study: StudyMatch) async throws -> [InstanceObject] {
-        let patientID = study.attributes.string(.patientID) ?? ""
+        let patientID = study.patientID
         let response = try await calling("metis-storage") {
             try await storage.query(
                 .with {
@@ -138,9 +137,9 @@ struct OriginalRoutes: Sendable {
                     $0.studyInstanceUid = study.uid
                 })
         }
-        return try response.matches.map { json in
-            let attributes = try Self.dataset(json)
-            let series = attributes.string(.seriesInstanceUID) ?? "", sop = attributes.string(.sopInstanceUID) ?? ""
+        return try response.matches.map { match in
+            let attributes = try Self.dataset(match.dicomJson)
+            let series = match.seriesInstanceUid, sop = match.sopInstanceUid
             let tags = Self.mainDicomTags(
                 [.sopInstanceUID, .sopClassUID, .instanceNumber, .rows, .columns, .numberOfFrames], of: attributes)
             return InstanceObject(

@@ -958,6 +958,51 @@ void   metis__v1__query_request__free_unpacked
   assert(message->base.descriptor == &metis__v1__query_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metis__v1__query_match__init
+                     (Metis__V1__QueryMatch         *message)
+{
+  static const Metis__V1__QueryMatch init_value = METIS__V1__QUERY_MATCH__INIT;
+  *message = init_value;
+}
+size_t metis__v1__query_match__get_packed_size
+                     (const Metis__V1__QueryMatch *message)
+{
+  assert(message->base.descriptor == &metis__v1__query_match__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__query_match__pack
+                     (const Metis__V1__QueryMatch *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__query_match__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__query_match__pack_to_buffer
+                     (const Metis__V1__QueryMatch *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__query_match__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__QueryMatch *
+       metis__v1__query_match__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__QueryMatch *)
+     protobuf_c_message_unpack (&metis__v1__query_match__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__query_match__free_unpacked
+                     (Metis__V1__QueryMatch *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__query_match__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metis__v1__query_response__init
                      (Metis__V1__QueryResponse         *message)
 {
@@ -2624,41 +2669,144 @@ const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
   (ProtobufCMessageInit) metis__v1__query_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metis__v1__query_match__field_descriptors[7] =
 {
   {
-    "matches",
+    "study_instance_uid",
     1,
-    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
-    offsetof(Metis__V1__QueryResponse, n_matches),
-    offsetof(Metis__V1__QueryResponse, matches),
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, study_instance_uid),
     NULL,
     &protobuf_c_empty_string,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
   {
-    "paths",
+    "patient_id",
     2,
-    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_STRING,
-    offsetof(Metis__V1__QueryResponse, n_paths),
-    offsetof(Metis__V1__QueryResponse, paths),
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, patient_id),
     NULL,
     &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "modality",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, modality),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "dicom_json",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, dicom_json),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "path",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryMatch, path),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__query_match__field_indices_by_name[] = {
+  5,   /* field[5] = dicom_json */
+  3,   /* field[3] = modality */
+  6,   /* field[6] = path */
+  1,   /* field[1] = patient_id */
+  2,   /* field[2] = series_instance_uid */
+  4,   /* field[4] = sop_instance_uid */
+  0,   /* field[0] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__query_match__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 7 }
+};
+const ProtobufCMessageDescriptor metis__v1__query_match__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.QueryMatch",
+  "QueryMatch",
+  "Metis__V1__QueryMatch",
+  "metis.v1",
+  sizeof(Metis__V1__QueryMatch),
+  7,
+  metis__v1__query_match__field_descriptors,
+  metis__v1__query_match__field_indices_by_name,
+  1,  metis__v1__query_match__number_ranges,
+  (ProtobufCMessageInit) metis__v1__query_match__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[1] =
+{
+  {
+    "matches",
+    3,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Metis__V1__QueryResponse, n_matches),
+    offsetof(Metis__V1__QueryResponse, matches),
+    &metis__v1__query_match__descriptor,
+    NULL,
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
 };
 static const unsigned metis__v1__query_response__field_indices_by_name[] = {
   0,   /* field[0] = matches */
-  1,   /* field[1] = paths */
 };
 static const ProtobufCIntRange metis__v1__query_response__number_ranges[1 + 1] =
 {
-  { 1, 0 },
-  { 0, 2 }
+  { 3, 0 },
+  { 0, 1 }
 };
 const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
 {
@@ -2668,7 +2816,7 @@ const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
   "Metis__V1__QueryResponse",
   "metis.v1",
   sizeof(Metis__V1__QueryResponse),
-  2,
+  1,
   metis__v1__query_response__field_descriptors,
   metis__v1__query_response__field_indices_by_name,
   1,  metis__v1__query_response__number_ranges,

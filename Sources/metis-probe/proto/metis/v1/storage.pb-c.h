@@ -37,6 +37,7 @@ typedef struct Metis__V1__DeleteSeriesRequest Metis__V1__DeleteSeriesRequest;
 typedef struct Metis__V1__DeleteResponse Metis__V1__DeleteResponse;
 typedef struct Metis__V1__QueryRequest Metis__V1__QueryRequest;
 typedef struct Metis__V1__QueryRequest__MatchEntry Metis__V1__QueryRequest__MatchEntry;
+typedef struct Metis__V1__QueryMatch Metis__V1__QueryMatch;
 typedef struct Metis__V1__QueryResponse Metis__V1__QueryResponse;
 
 
@@ -454,24 +455,47 @@ struct  Metis__V1__QueryRequest
     , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0 }
 
 
+/*
+ * One match of a query: what identifies it, typed, and its attributes as
+ * DICOM JSON for clients that want them (QIDO-RS passes them through).
+ */
+struct  Metis__V1__QueryMatch
+{
+  ProtobufCMessage base;
+  char *study_instance_uid;
+  char *patient_id;
+  /*
+   * Series and instance levels.
+   */
+  char *series_instance_uid;
+  char *modality;
+  /*
+   * Instance level.
+   */
+  char *sop_instance_uid;
+  /*
+   * One DICOM JSON object (PS3.18 F.2) with the level's attributes and counts.
+   */
+  char *dicom_json;
+  /*
+   * The match's path under a DICOMweb root: studies/{uid}[/series/{uid}[/instances/{uid}]] (for RetrieveURL).
+   */
+  char *path;
+};
+#define METIS__V1__QUERY_MATCH__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_match__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
 struct  Metis__V1__QueryResponse
 {
   ProtobufCMessage base;
-  /*
-   * One DICOM JSON object (PS3.18 F.2) per match, with the level's attributes and counts.
-   */
   size_t n_matches;
-  char **matches;
-  /*
-   * Each match's path under a DICOMweb root, in the same order:
-   * studies/{uid}[/series/{uid}[/instances/{uid}]] (for RetrieveURL).
-   */
-  size_t n_paths;
-  char **paths;
+  Metis__V1__QueryMatch **matches;
 };
 #define METIS__V1__QUERY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_response__descriptor) \
-    , 0,NULL, 0,NULL }
+    , 0,NULL }
 
 
 /* Metis__V1__GetStorageStatisticsRequest methods */
@@ -876,6 +900,25 @@ Metis__V1__QueryRequest *
 void   metis__v1__query_request__free_unpacked
                      (Metis__V1__QueryRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metis__V1__QueryMatch methods */
+void   metis__v1__query_match__init
+                     (Metis__V1__QueryMatch         *message);
+size_t metis__v1__query_match__get_packed_size
+                     (const Metis__V1__QueryMatch   *message);
+size_t metis__v1__query_match__pack
+                     (const Metis__V1__QueryMatch   *message,
+                      uint8_t             *out);
+size_t metis__v1__query_match__pack_to_buffer
+                     (const Metis__V1__QueryMatch   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__QueryMatch *
+       metis__v1__query_match__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__query_match__free_unpacked
+                     (Metis__V1__QueryMatch *message,
+                      ProtobufCAllocator *allocator);
 /* Metis__V1__QueryResponse methods */
 void   metis__v1__query_response__init
                      (Metis__V1__QueryResponse         *message);
@@ -962,6 +1005,9 @@ typedef void (*Metis__V1__QueryRequest__MatchEntry_Closure)
                   void *closure_data);
 typedef void (*Metis__V1__QueryRequest_Closure)
                  (const Metis__V1__QueryRequest *message,
+                  void *closure_data);
+typedef void (*Metis__V1__QueryMatch_Closure)
+                 (const Metis__V1__QueryMatch *message,
                   void *closure_data);
 typedef void (*Metis__V1__QueryResponse_Closure)
                  (const Metis__V1__QueryResponse *message,
@@ -1107,6 +1153,7 @@ extern const ProtobufCMessageDescriptor metis__v1__delete_response__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__query_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__query_request__match_entry__descriptor;
 extern const ProtobufCEnumDescriptor    metis__v1__query_request__level__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__query_match__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__query_response__descriptor;
 extern const ProtobufCServiceDescriptor metis__v1__storage__descriptor;
 
