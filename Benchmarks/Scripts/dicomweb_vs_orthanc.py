@@ -16,7 +16,9 @@ Measures, for each server:
     (DELETE /studies/{id}), which is what its users do.
 The servers run in ABBA order (Orthanc, Metis, Metis, Orthanc) and each figure
 is the mean of a server's two runs. Prints a Markdown table with the ratio
-(>1: Metis better); --json FILE also writes every run's figures.
+(>1: Metis better); --json FILE also writes every run's figures; --record keeps
+them as the last results (Benchmarks/Results/dicomweb_vs_orthanc.json) and
+--compare compares this run with those (benchresults.py).
 """
 import argparse
 import hashlib
@@ -32,6 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchresults  # noqa: E402
 
 import numpy as np
 import pydicom
@@ -328,6 +333,7 @@ def main():
     parser.add_argument("--orthanc", default=shutil.which("Orthanc") or "/usr/sbin/Orthanc")
     parser.add_argument("--json")
     parser.add_argument("--rounds", type=int, choices=[1, 2], default=2, help="2: ABBA order, figures averaged")
+    benchresults.add_arguments(parser)
     arguments = parser.parse_args()
     print("generating instances…", file=sys.stderr)
     data = make_data()
@@ -347,15 +353,19 @@ def main():
     results = {name: mean(runs) for name, runs in rounds.items()}
     print("| measure | Orthanc 1.10 + DICOMweb | Metis | ratio (>1: Metis better) |")
     print("| --- | --- | --- | --- |")
+    figures = []
     for label, key, percentile, higher_is_better in ROWS:
         orthanc, metis = results["Orthanc"][key], results["Metis"][key]
         if percentile:
             orthanc, metis = orthanc[percentile], metis[percentile]
         ratio = metis / orthanc if higher_is_better else orthanc / metis
         print(f"| {label} | {orthanc:.1f} | {metis:.1f} | {ratio:.2f}× |")
+        unit = label.rsplit("(", 1)[1].rstrip(")") if higher_is_better else "ms"
+        figures.append(benchresults.figure(label, unit, metis, orthanc, "Orthanc 1.10 + DICOMweb", higher_is_better))
     if arguments.json:
         with open(arguments.json, "w") as f:
             json.dump({"rounds": rounds, "mean": results}, f, indent=2)
+    benchresults.finish(benchresults.result("dicomweb_vs_orthanc", {"rounds": arguments.rounds}, figures), arguments)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,9 @@ import tempfile
 import time
 import uuid
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchresults  # noqa: E402
+
 import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -99,6 +102,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--metis", default=".build/release/metis")
     parser.add_argument("--runs", type=int, default=3)
+    benchresults.add_arguments(parser)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-seg-") as directory:
         series_dir = os.path.join(directory, "series")
@@ -163,6 +167,11 @@ def main():
     print("| contour + RTSTRUCT of the same lesions | rt-utils 1.2.7 | Metis | ratio |")
     print("| --- | --- | --- | --- |")
     print(f"| seconds (rt-utils: add_roi + save; series load {load:.2f} s not counted) | {rt_utils:.3f} | {metis_rt:.3f} | {rt_utils / metis_rt:.1f}× |")
+    figures = [benchresults.figure("contour + RTSTRUCT of the same lesions", "s", metis_rt, rt_utils, "rt-utils 1.2.7", False),
+               benchresults.figure("whole job through the gateway (target 5 s)", "s", whole, None, None, False),
+               benchresults.figure("inference worker peak resident memory", "MiB", inference_peak, None, None, False)]
+    figures += [benchresults.figure(f"stage {stage}", "s", medians[stage], None, None, False) for stage in stages]
+    benchresults.finish(benchresults.result("segmentation_bench", {"runs": arguments.runs, "engine": "classical"}, figures), arguments)
 
 
 class socket_port:

@@ -29,6 +29,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchresults  # noqa: E402
+
 import numpy as np
 
 BTCV = {"in_channels": 1, "out_channels": 2, "img_size": [96, 96, 96], "feature_size": 16, "hidden_size": 768,
@@ -102,6 +105,7 @@ def main():
     parser.add_argument("--work", default=None)
     parser.add_argument("--torch-worker", choices=["patch", "brain"], help=argparse.SUPPRESS)
     parser.add_argument("--skip-brain", action="store_true", help="only the 96³ patch")
+    benchresults.add_arguments(parser)
     arguments = parser.parse_args()
     if arguments.torch_worker:
         return torch_worker(arguments)
@@ -172,6 +176,14 @@ def main():
         print(f"| {name} | {t['seconds']:.2f} | {m['seconds']:.2f} | {t['seconds'] / m['seconds']:.2f} | {t['rss_mib']:.0f} | "
               f"{m['rss_mib']:.0f} | {m['rss_mib'] / t['rss_mib']:.2f} | {rate:.0f} ({100 * rate / peak:.0f} %) | {r['max_relative_difference']:.1e} |")
     print(f"\nFLOPs per 96³ forward (FlopCounterMode): {patch_flops / 1e9:.1f} GFLOP")
+    figures = []
+    for kind in kinds:
+        r = results[kind]
+        name = "96³ patch forward" if kind == "patch" else "240×240×155 sliding window"
+        figures.append(benchresults.figure(f"{name}: time", "s", r["metis"]["seconds"], r["pytorch"]["seconds"], "PyTorch 2.13 + MONAI 1.6.1", False))
+        figures.append(benchresults.figure(f"{name}: peak RSS", "MiB", r["metis"]["rss_mib"], r["pytorch"]["rss_mib"], "PyTorch 2.13 + MONAI 1.6.1", False))
+    settings = {"threads": arguments.threads, "repeat": arguments.repeat, "skip_brain": arguments.skip_brain}
+    benchresults.finish(benchresults.result("unetr_vs_pytorch", settings, figures), arguments)
 
 
 if __name__ == "__main__":
