@@ -1,5 +1,5 @@
 // swift-tools-version:6.1
-// Benchmarks against named peers; results go to docs/benchmarks.md.
+// Benchmarks against named peers; results go to docs/benchmarks.md and Benchmarks/Results (--record).
 // Run: swift run -c release --package-path Benchmarks rpc-roundtrip
 import PackageDescription
 
@@ -13,9 +13,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
+        // Last results kept next to the benchmarks, and a run compared with them (Benchmarks/compare).
+        .target(name: "BenchmarkResults", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "rpc-roundtrip",
             dependencies: [
+                "BenchmarkResults",
                 .product(name: "MetisRPC", package: "Metis"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -34,7 +37,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "dicom-parse",
-            dependencies: [.product(name: "DICOM", package: "Metis")],
+            dependencies: ["BenchmarkResults", .product(name: "DICOM", package: "Metis")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
     ]

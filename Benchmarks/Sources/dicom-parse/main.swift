@@ -4,6 +4,7 @@
 //
 //   swift run -c release --package-path Benchmarks dicom-parse [--slices N] [--repeat N]
 import DICOM
+import BenchmarkResults
 import Foundation
 
 let arguments = CommandLine.arguments
@@ -75,6 +76,7 @@ let sets: [(String, [URL])] = [
     ),
     ("MR series (\(slices) × 512×512×16 bit)", try files(in: work, matching: ".dcm")),
 ]
+var results = BenchmarkRun(name: "dicom-parse", settings: ["repeats": String(repeats), "slices": String(slices)])
 for (name, paths) in sets {
     let list = FileManager.default.temporaryDirectory.appendingPathComponent("metis-bench-list.txt")
     try paths.map(\.path).joined(separator: "\n").write(to: list, atomically: true, encoding: .utf8)
@@ -90,5 +92,9 @@ for (name, paths) in sets {
             String(
                 format: "| %@ | %@ | %.0f files/s, %.0f MB/s | %.0f files/s, %.0f MB/s | %.1f× |",
                 name, label, Double(paths.count) / ours, megabytes / ours, Double(paths.count) / theirs, megabytes / theirs, theirs / ours))
+        results.add(
+            "\(name), \(label)", unit: "files/s", metis: Double(paths.count) / ours, peer: Double(paths.count) / theirs,
+            peerName: "pydicom 3.0.1", higherIsBetter: true)
     }
 }
+try results.finish()

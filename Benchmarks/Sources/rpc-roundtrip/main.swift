@@ -3,6 +3,7 @@
 // ping-pong of the same bytes between two threads with blocking read/write.
 //
 //   swift run -c release --package-path Benchmarks rpc-roundtrip [--seconds N]
+import BenchmarkResults
 import Foundation
 import Logging
 import MetisRPC
@@ -185,3 +186,17 @@ print(
             "targets: sequential p50 within 3× of raw: %@ (caller on its own task), %@ (caller on the connection's loop); pipelined >= 100000 calls/s: %@",
         rpcP50 <= 3 * rawP50 ? "met" : "NOT met", loopP50 <= 3 * rawP50 ? "met" : "NOT met",
         pipelinedThroughput >= 100_000 ? "met" : "NOT met"))
+
+var results = BenchmarkRun(name: "rpc-roundtrip", settings: ["seconds": String(seconds), "payload_bytes": String(payloadSize)])
+let peerName = "raw Unix-socket ping-pong"
+results.add("sequential p50 latency", unit: "µs", metis: rpcP50, peer: rawP50, peerName: peerName, higherIsBetter: false)
+results.add("sequential p99 latency", unit: "µs", metis: rpcP99, peer: rawP99, peerName: peerName, higherIsBetter: false)
+results.add("sequential p50, caller on the event loop", unit: "µs", metis: loopP50, peer: rawP50, peerName: peerName, higherIsBetter: false)
+results.add(
+    "sequential throughput", unit: "calls/s", metis: Double(rpcLatencies.count) / seconds, peer: rawThroughput, peerName: peerName,
+    higherIsBetter: true)
+results.add(
+    "throughput, \(inFlight) in flight", unit: "calls/s", metis: pipelinedThroughput, peer: rawThroughput,
+    peerName: peerName + " (1 in flight)",
+    higherIsBetter: true)
+try results.finish()
