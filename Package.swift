@@ -77,6 +77,17 @@ let package = Package(
             providers: [.apt(["libprotobuf-c-dev"])]
         ),
 
+        // The field's pixel decoders behind thin C shims: OpenJPEG (JPEG 2000, HTJ2K), CharLS (JPEG-LS),
+        // libjpeg-turbo (8-bit lossy JPEG) and GDCM's IJG builds (lossless and 12-bit JPEG).
+        .target(
+            name: "CPixelCodecs",
+            cSettings: [.unsafeFlags(["-O2", "-Wall"])],
+            linkerSettings: [
+                .linkedLibrary("openjp2"), .linkedLibrary("charls"), .linkedLibrary("turbojpeg"),
+                .linkedLibrary("gdcmjpeg8"), .linkedLibrary("gdcmjpeg12"), .linkedLibrary("gdcmjpeg16"),
+            ]
+        ),
+
         // Wire protocol and RPC runtime.
         .target(
             name: "MetisRPC",
@@ -97,7 +108,7 @@ let package = Package(
         // DICOM Part 10, data dictionary, character sets, DICOM JSON, pixel data.
         .target(
             name: "DICOM",
-            dependencies: ["CZlib"],
+            dependencies: ["CZlib", "CPixelCodecs"],
             swiftSettings: swiftSettings
         ),
 

@@ -87,6 +87,17 @@ public enum DICOMReader {
             }
         }
 
+        // Some writers label implicit VR data sets explicit (pydicom and Orthanc read them by what the bytes show).
+        if syntax.isExplicitVR, syntax.isLittleEndian, !syntax.isDeflated, offset + 6 <= bytes.count,
+            VR.known(raw[offset + 4], raw[offset + 5]) == nil, guessSyntax(bytes, at: offset) == .implicitVRLittleEndian,
+            looksLikeDataset(bytes[offset...])
+        {
+            try note(
+                "the data set is encoded with implicit VR though its transfer syntax \(syntax.uid) says explicit; read as implicit",
+                into: &warnings, mode: options.validation)
+            syntax = syntax.withImplicitVR
+        }
+
         let dataset: Dataset
         var stoppedAtPixelData = false
         if syntax.isDeflated {
@@ -119,7 +130,7 @@ public enum DICOMReader {
     /// explicit, two letters.
     private static func looksLikeDataset(_ data: Data) -> Bool {
         guard data.count >= 8 else { return false }
-        let group = readUInt16(data, 0, littleEndian: true)
+        let group = readUInt16(data, data.startIndex, littleEndian: true)
         return group == 0x0002 || group == 0x0008 || (group <= 0x0010 && group > 0)
     }
 

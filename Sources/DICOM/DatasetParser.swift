@@ -110,6 +110,12 @@ struct DatasetParser {
                 // Implicit VR: 8-bit native pixel data is OB (PS3.5 §A.1 note), as pydicom reads it.
                 parsed.vr = .OB
             }
+            if !syntax.isLittleEndian && tag == .pixelData && parsed.vr == .OW && dataset.int(.bitsAllocated) == 32,
+                case .bytes(let words) = parsed.value
+            {
+                // OW was swapped in 16-bit words; 32-bit pixels need their word pairs exchanged as well (as pydicom reads them).
+                parsed.value = .bytes(Self.exchangedWordPairs(words))
+            }
             if tag == .specificCharacterSet, let terms = Dataset([parsed]).strings(tag) {
                 let characterSet = SpecificCharacterSet(terms: terms)
                 if !characterSet.isSupported {
@@ -246,6 +252,17 @@ struct DatasetParser {
         while index + wordSize <= bytes.count {
             bytes[index..<index + wordSize].reverse()
             index += wordSize
+        }
+        return Data(bytes)
+    }
+
+    private static func exchangedWordPairs(_ value: Data) -> Data {
+        var bytes = [UInt8](value)
+        var index = 0
+        while index + 4 <= bytes.count {
+            bytes.swapAt(index, index + 2)
+            bytes.swapAt(index + 1, index + 3)
+            index += 4
         }
         return Data(bytes)
     }

@@ -10,6 +10,12 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(name) (\(uid))" }
 
+    /// Whether the syntax may lose information (JPEG lossy, JPEG-LS near-lossless, JPEG 2000 and HTJ2K lossy).
+    public var isLossy: Bool {
+        ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.203"]
+            .contains(uid)
+    }
+
     public static let implicitVRLittleEndian = TransferSyntax(
         uid: "1.2.840.10008.1.2", name: "Implicit VR Little Endian", isExplicitVR: false, isLittleEndian: true, isDeflated: false,
         isEncapsulated: false)
@@ -57,6 +63,13 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
                 uid: uid, name: "unknown transfer syntax", isExplicitVR: true, isLittleEndian: true, isDeflated: false, isEncapsulated: true
             )
         }
+    }
+
+    /// The same syntax read with implicit VR: for data sets whose writer mislabelled them.
+    var withImplicitVR: TransferSyntax {
+        TransferSyntax(
+            uid: uid, name: name, isExplicitVR: false, isLittleEndian: isLittleEndian, isDeflated: isDeflated,
+            isEncapsulated: isEncapsulated)
     }
 
     private init(uid: String, name: String, isExplicitVR: Bool, isLittleEndian: Bool, isDeflated: Bool, isEncapsulated: Bool) {

@@ -11,6 +11,9 @@ public struct DumpCommand: ParsableCommand {
     @Flag(help: "Print the DICOM JSON model (PS3.18 F.2) instead.") var json = false
     @Flag(help: "Stop before (7FE0,0010) Pixel Data.") var stopBeforePixels = false
     @Flag(help: "Refuse anything the standard forbids (validation mode raise).") var strict = false
+    @Flag(help: "Decode the pixel data and print its geometry and each frame's minimum, maximum and mean.") var pixels = false
+    @Option(help: "With --pixels: write the decoded frames, native little endian and interleaved, to this file.")
+    var raw: String?
 
     public init() {}
 
@@ -25,6 +28,7 @@ public struct DumpCommand: ParsableCommand {
             } else {
                 FileHandle.standardOutput.write(Data(DatasetDumper.dump(file).utf8))
             }
+            if pixels { try printPixels(file) }
             for warning in file.warnings {
                 FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
             }
@@ -32,5 +36,22 @@ public struct DumpCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(self.file): \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    private func printPixels(_ file: DICOMFile) throws {
+        let pixels = try PixelData(file.dataset, transferSyntax: file.transferSyntax)
+        var text = "pixels: \(file.transferSyntax), \(pixels.numberOfFrames) frame(s) of \(pixels.columns)×\(pixels.rows), "
+        text += "\(pixels.samplesPerPixel) sample(s) of \(pixels.bitsStored)/\(pixels.bitsAllocated) bits, "
+        text += "\(pixels.isSigned ? "signed" : "unsigned"), \(pixels.photometricInterpretation)"
+        text += " decoded as \(pixels.decodedPhotometricInterpretation)\(pixels.isLossy ? ", lossy" : "")\n"
+        var output = Data()
+        for frame in 0..<pixels.numberOfFrames {
+            let values = try pixels.frameValues(frame)
+            let mean = values.reduce(0, +) / Double(max(values.count, 1))
+            text += "frame \(frame + 1): min \(values.min() ?? 0) max \(values.max() ?? 0) mean \(String(format: "%.4f", mean))\n"
+            if raw != nil { output.append(try pixels.frameBytes(frame)) }
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
+        if let raw { try output.write(to: URL(fileURLWithPath: raw)) }
     }
 }

@@ -106,8 +106,8 @@ struct IndexedInstance: Sendable {
         guard !file.transferSyntax.isDeflated, file.transferSyntax.isLittleEndian, !file.transferSyntax.isEncapsulated,
             case .bytes(let data)? = file.dataset[.pixelData]?.value,
             let pixels = try? PixelData(file.dataset, transferSyntax: file.transferSyntax), pixels.bitsAllocated % 8 == 0,
-            pixels.numberOfFrames * pixels.frameLength <= data.count
+            pixels.numberOfFrames * pixels.storedFrameLength <= data.count
         else { return (nil, nil) }
-        return (data.startIndex, pixels.frameLength)
+        return (data.startIndex, pixels.storedFrameLength)
     }
 }

@@ -2,7 +2,13 @@ import Foundation
 
 /// RLE Lossless (PS3.5 Annex G): a 64-byte header of segment offsets, then
 /// PackBits segments, one per byte of each sample, most significant first.
-enum RLEDecoder {
+struct RLEDecoder: FrameDecoder {
+    func decode(_ frame: Data, _ geometry: FrameGeometry) throws(DICOMError) -> Data {
+        try Self.decode(
+            frame, rows: geometry.rows, columns: geometry.columns, samplesPerPixel: geometry.samplesPerPixel,
+            bitsAllocated: geometry.bitsAllocated, syntax: geometry.syntax)
+    }
+
     static func decode(
         _ fragment: Data, rows: Int, columns: Int, samplesPerPixel: Int, bitsAllocated: Int, syntax: String
     ) throws(DICOMError) -> Data {
