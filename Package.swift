@@ -109,7 +109,8 @@ let package = Package(
         .target(
             name: "DICOM",
             dependencies: ["CZlib", "CPixelCodecs"],
-            swiftSettings: swiftSettings
+            // Pixel loops (sign correction, upsampling, RLE, values): optimised in debug builds too.
+            swiftSettings: numericalSettings
         ),
 
         // Volumes from series, geometry, components, measurements, contours.

@@ -60,7 +60,7 @@ public struct Dataset: Sendable {
         guard let element = self[tag], element.vr.isText || element.vr == .UN, case .bytes(let data) = element.value else {
             return nil
         }
-        let text = element.vr.usesCharacterSet ? characterSet.decode(data) : String(decoding: data, as: UTF8.self)
+        let text = element.vr.usesCharacterSet ? characterSet.decode(data, vr: element.vr) : String(decoding: data, as: UTF8.self)
         let trimmed = text.trimmingPadding()
         guard element.vr.isMultiValuedText else { return [trimmed] }
         return trimmed.split(separator: "\\", omittingEmptySubsequences: false).map {

@@ -47,8 +47,14 @@ public struct DumpCommand: ParsableCommand {
         var output = Data()
         for frame in 0..<pixels.numberOfFrames {
             let values = try pixels.frameValues(frame)
-            let mean = values.reduce(0, +) / Double(max(values.count, 1))
-            text += "frame \(frame + 1): min \(values.min() ?? 0) max \(values.max() ?? 0) mean \(String(format: "%.4f", mean))\n"
+            var low = Double.infinity, high = -Double.infinity, sum = 0.0
+            for value in values {
+                low = min(low, value)
+                high = max(high, value)
+                sum += value
+            }
+            let mean = sum / Double(max(values.count, 1))
+            text += "frame \(frame + 1): min \(low) max \(high) mean \(String(format: "%.4f", mean))\n"
             if raw != nil { output.append(try pixels.frameBytes(frame)) }
         }
         FileHandle.standardOutput.write(Data(text.utf8))

@@ -20,7 +20,7 @@ from pydicom.uid import (ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVR
 
 out = pathlib.Path(__file__).resolve().parents[2] / "Tests/DICOMTests/Fixtures"
 out.mkdir(parents=True, exist_ok=True)
-for old in out.glob("*"):
+for old in (path for path in out.glob("*") if path.is_file()):
     old.unlink()
 
 

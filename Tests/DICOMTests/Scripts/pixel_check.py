@@ -11,6 +11,7 @@ status is "match", "differs", "metis-failed", "reference-failed", "both-failed"
 Lossless syntaxes must match exactly; lossy ones within the tolerance (two
 libraries' IDCTs differ by a few levels).
 """
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -107,12 +108,17 @@ def main():
         tolerance = int(arguments[index + 1])
         del arguments[index:index + 2]
     metis, files = arguments[0], arguments[1:]
-    for path in files:
+
+    def one(path):
         try:
-            result = check(metis, path, tolerance)
+            return check(metis, path, tolerance)
         except Exception as error:  # noqa: BLE001 - a file the checker itself cannot handle is reported, not fatal
-            result = {"file": path, "status": "reference-failed", "error": f"{type(error).__name__}: {error}"}
-        print(json.dumps(result), flush=True)
+            return {"file": path, "status": "reference-failed", "error": f"{type(error).__name__}: {error}"}
+
+    # Metis runs as a subprocess per file: a few at once keep both cores busy.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        for result in pool.map(one, files):
+            print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
