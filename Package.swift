@@ -183,7 +183,8 @@ let package = Package(
         .target(
             name: "StorageService",
             dependencies: [
-                "MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "Digest", "CZlib", grdb, log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "MetisDatabase", "MetisProcess", "DICOM", "Digest", "CZlib", "CPixelCodecs", grdb, log, lifecycle,
+                protobuf,
                 argumentParser,
             ] + nio,
             swiftSettings: swiftSettings

@@ -1,6 +1,7 @@
 /* 8-bit lossy JPEG (baseline and extended sequential, progressive) through libjpeg-turbo. */
 #include "metis_pixel_codecs.h"
 #include "shim_common.h"
+#include <stdlib.h>
 #include <turbojpeg.h>
 
 int metis_jpeg_turbo_decode(const uint8_t *src, size_t src_length, uint8_t *dst, size_t dst_length, int to_rgb,
@@ -40,4 +41,42 @@ int metis_jpeg_turbo_decode(const uint8_t *src, size_t src_length, uint8_t *dst,
 done:
     tjDestroy(handle);
     return result;
+}
+
+int metis_jpeg_turbo_encode(const uint8_t *pixels, int width, int height, int components, int quality, uint8_t **dst,
+                            size_t *dst_length, char *error, size_t error_length) {
+    *dst = NULL;
+    *dst_length = 0;
+    if ((components != 1 && components != 3) || width <= 0 || height <= 0) {
+        metis_set_error(error, error_length, "cannot encode %d components of %dx%d", components, width, height);
+        return METIS_CODEC_ERROR;
+    }
+    tjhandle handle = tjInitCompress();
+    if (!handle) {
+        metis_set_error(error, error_length, "%s", tjGetErrorStr());
+        return METIS_CODEC_ERROR;
+    }
+    unsigned char *buffer = NULL;
+    unsigned long length = 0;
+    int format = components == 1 ? TJPF_GRAY : TJPF_RGB;
+    int subsampling = components == 1 ? TJSAMP_GRAY : TJSAMP_420;
+    int status = tjCompress2(handle, pixels, width, 0, height, format, &buffer, &length, subsampling, quality, TJFLAG_ACCURATEDCT);
+    if (status != 0) {
+        metis_set_error(error, error_length, "%s", tjGetErrorStr2(handle));
+        tjFree(buffer);
+        tjDestroy(handle);
+        return METIS_CODEC_ERROR;
+    }
+    *dst = malloc(length);
+    if (*dst) {
+        memcpy(*dst, buffer, length);
+        *dst_length = length;
+    }
+    tjFree(buffer);
+    tjDestroy(handle);
+    if (!*dst) {
+        metis_set_error(error, error_length, "out of memory");
+        return METIS_CODEC_ERROR;
+    }
+    return METIS_CODEC_OK;
 }

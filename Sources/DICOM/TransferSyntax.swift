@@ -29,6 +29,7 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
         uid: "1.2.840.10008.1.2.2", name: "Explicit VR Big Endian", isExplicitVR: true, isLittleEndian: false, isDeflated: false,
         isEncapsulated: false)
     public static let rleLossless = encapsulated("1.2.840.10008.1.2.5", "RLE Lossless")
+    public static let jpegLSLossless = encapsulated("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless")
 
     /// The encapsulated syntaxes Metis recognises by name.
     public static let encapsulatedSyntaxes: [TransferSyntax] = [
@@ -36,7 +37,7 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
         encapsulated("1.2.840.10008.1.2.4.51", "JPEG Extended (Process 2 & 4)"),
         encapsulated("1.2.840.10008.1.2.4.57", "JPEG Lossless, Non-Hierarchical (Process 14)"),
         encapsulated("1.2.840.10008.1.2.4.70", "JPEG Lossless, Non-Hierarchical, First-Order Prediction"),
-        encapsulated("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless"),
+        jpegLSLossless,
         encapsulated("1.2.840.10008.1.2.4.81", "JPEG-LS Lossy (Near-Lossless)"),
         encapsulated("1.2.840.10008.1.2.4.90", "JPEG 2000 Image Compression (Lossless Only)"),
         encapsulated("1.2.840.10008.1.2.4.91", "JPEG 2000 Image Compression"),

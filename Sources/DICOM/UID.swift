@@ -32,6 +32,15 @@ public enum UID {
         return digits.isEmpty ? "0" : String(digits.reversed())
     }
 
+    /// Whether `text` can stand for an object though it breaks PS3.5 §9.1 (leading zeros, letters, dashes),
+    /// as pydicom and Orthanc accept: 1 to 64 characters, each a letter, digit, '.', '-' or '_'.
+    public static func isUsable(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-_".unicodeScalars.contains($0))
+            }
+    }
+
     /// Whether `text` is a valid UID: ≤ 64 characters, dot-separated numbers without leading zeros.
     public static func isValid(_ text: String) -> Bool {
         guard !text.isEmpty, text.utf8.count <= 64 else { return false }

@@ -65,6 +65,11 @@ extension MetisConfiguration {
                 throw ConfigurationError("\(source): default_engine must be unetr or classical, got '\(value)'")
             }
             defaultEngine = value.lowercased()
+        case "dicom_validation":
+            guard ["lenient", "strict"].contains(value.lowercased()) else {
+                throw ConfigurationError("\(source): dicom_validation must be lenient or strict, got '\(value)'")
+            }
+            strictDICOMValidation = value.lowercased() == "strict"
         case "inference_threads": inferenceThreads = try integer()
         case "tls_certificate": tlsCertificate = value
         case "tls_key": tlsKey = value

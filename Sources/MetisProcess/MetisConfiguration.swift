@@ -27,6 +27,9 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// The engine a segmentation naming none gets: nil to let the model card's
     /// evaluation decide (`DefaultEngine`), or "unetr" / "classical".
     public var defaultEngine: String?
+    /// `dicom_validation`: `lenient` (default) stores files with small conformance defects as sent, with a
+    /// warning; `strict` refuses them.
+    public var strictDICOMValidation = false
     /// The site's protocol or series names → sequence ("t1c", "flair", "t2", "t1", "dwi"), read before the DICOM attributes.
     public var sequenceNames: [String: String] = [:]
     /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).

@@ -134,6 +134,11 @@ public nonisolated struct Metis_V1_StoreInstanceResponse: Sendable {
 
   public var size: UInt64 = 0
 
+  /// Conformance defects of an instance stored as sent under lenient
+  /// validation (a meta header that disagrees with the data set, a UID that
+  /// breaks PS3.5 §9.1, a mislabelled VR encoding): one sentence each.
+  public var warnings: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Outcome: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -216,6 +221,10 @@ public nonisolated struct Metis_V1_InstanceChunk: Sendable {
 
   public var offset: UInt64 = 0
 
+  /// The transfer syntax these bytes are in (the stored one, or the one they
+  /// were transcoded to); set on the chunk at offset 0.
+  public var transferSyntaxUid: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -233,6 +242,12 @@ public nonisolated struct Metis_V1_RetrieveInstancesRequest: Sendable {
   public var seriesInstanceUid: String = String()
 
   public var sopInstanceUid: String = String()
+
+  /// The transfer syntaxes the caller takes, most wanted first; "*" is the
+  /// stored one. Each instance is sent in the first it is stored in or
+  /// storage can transcode it to (FAILED_PRECONDITION, naming what it can
+  /// produce, when none). Empty: as stored.
+  public var transferSyntaxUids: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -253,13 +268,18 @@ public nonisolated struct Metis_V1_RetrieveFramesRequest: Sendable {
   /// 1-based frame numbers, in the order wanted (PS3.18 frame list).
   public var frameNumbers: [UInt32] = []
 
+  /// As in RetrieveInstancesRequest: the syntaxes the caller takes for the
+  /// frames, "*" the stored one; empty: as stored.
+  public var transferSyntaxUids: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// One frame's pixel bytes as stored: native little-endian bytes, or the
-/// encapsulated fragment(s) of a compressed transfer syntax.
+/// One frame's pixel bytes in transfer_syntax_uid: native little-endian bytes
+/// (decoded, when a native syntax was asked of compressed pixel data), or the
+/// encoded fragment(s) of a compressed transfer syntax.
 public nonisolated struct Metis_V1_FramePixels: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -385,6 +405,9 @@ public nonisolated struct Metis_V1_RenderRequest: Sendable {
 
   public var windowWidth: Double = 0
 
+  /// "image/png" (empty: the default) or "image/jpeg".
+  public var mediaType: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -395,8 +418,11 @@ public nonisolated struct Metis_V1_RenderedImage: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// PNG bytes.
-  public var png: Data = Data()
+  /// The encoded image, of media_type.
+  public var image: Data = Data()
+
+  /// "image/png" or "image/jpeg".
+  public var mediaType: String = String()
 
   public var width: UInt32 = 0
 
@@ -735,7 +761,7 @@ nonisolated extension Metis_V1_SegmentationOrigin: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Metis_V1_StoreInstanceResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StoreInstanceResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcome\0\u{3}patient_id\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}sop_class_uid\0\u{3}transfer_syntax_uid\0\u{1}sha256\0\u{1}size\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}outcome\0\u{3}patient_id\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}sop_class_uid\0\u{3}transfer_syntax_uid\0\u{1}sha256\0\u{1}size\0\u{1}warnings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -752,6 +778,7 @@ nonisolated extension Metis_V1_StoreInstanceResponse: SwiftProtobuf.Message, Swi
       case 7: try { try decoder.decodeSingularStringField(value: &self.transferSyntaxUid) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.sha256) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.size) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.warnings) }()
       default: break
       }
     }
@@ -785,6 +812,9 @@ nonisolated extension Metis_V1_StoreInstanceResponse: SwiftProtobuf.Message, Swi
     if self.size != 0 {
       try visitor.visitSingularUInt64Field(value: self.size, fieldNumber: 9)
     }
+    if !self.warnings.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.warnings, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -798,6 +828,7 @@ nonisolated extension Metis_V1_StoreInstanceResponse: SwiftProtobuf.Message, Swi
     if lhs.transferSyntaxUid != rhs.transferSyntaxUid {return false}
     if lhs.sha256 != rhs.sha256 {return false}
     if lhs.size != rhs.size {return false}
+    if lhs.warnings != rhs.warnings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -839,7 +870,7 @@ nonisolated extension Metis_V1_RetrieveInstanceRequest: SwiftProtobuf.Message, S
 
 nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".InstanceChunk"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{3}total_size\0\u{3}sop_instance_uid\0\u{1}offset\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}data\0\u{3}total_size\0\u{3}sop_instance_uid\0\u{1}offset\0\u{3}transfer_syntax_uid\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -851,6 +882,7 @@ nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.totalSize) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
       case 4: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.transferSyntaxUid) }()
       default: break
       }
     }
@@ -869,6 +901,9 @@ nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtob
     if self.offset != 0 {
       try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 4)
     }
+    if !self.transferSyntaxUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.transferSyntaxUid, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -877,6 +912,7 @@ nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtob
     if lhs.totalSize != rhs.totalSize {return false}
     if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
     if lhs.offset != rhs.offset {return false}
+    if lhs.transferSyntaxUid != rhs.transferSyntaxUid {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -884,7 +920,7 @@ nonisolated extension Metis_V1_InstanceChunk: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Metis_V1_RetrieveInstancesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RetrieveInstancesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}transfer_syntax_uids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -895,6 +931,7 @@ nonisolated extension Metis_V1_RetrieveInstancesRequest: SwiftProtobuf.Message, 
       case 1: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.transferSyntaxUids) }()
       default: break
       }
     }
@@ -910,6 +947,9 @@ nonisolated extension Metis_V1_RetrieveInstancesRequest: SwiftProtobuf.Message, 
     if !self.sopInstanceUid.isEmpty {
       try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
     }
+    if !self.transferSyntaxUids.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.transferSyntaxUids, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -917,6 +957,7 @@ nonisolated extension Metis_V1_RetrieveInstancesRequest: SwiftProtobuf.Message, 
     if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
     if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
     if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.transferSyntaxUids != rhs.transferSyntaxUids {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -924,7 +965,7 @@ nonisolated extension Metis_V1_RetrieveInstancesRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Metis_V1_RetrieveFramesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RetrieveFramesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}frame_numbers\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}frame_numbers\0\u{3}transfer_syntax_uids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -936,6 +977,7 @@ nonisolated extension Metis_V1_RetrieveFramesRequest: SwiftProtobuf.Message, Swi
       case 2: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
       case 4: try { try decoder.decodeRepeatedUInt32Field(value: &self.frameNumbers) }()
+      case 5: try { try decoder.decodeRepeatedStringField(value: &self.transferSyntaxUids) }()
       default: break
       }
     }
@@ -954,6 +996,9 @@ nonisolated extension Metis_V1_RetrieveFramesRequest: SwiftProtobuf.Message, Swi
     if !self.frameNumbers.isEmpty {
       try visitor.visitPackedUInt32Field(value: self.frameNumbers, fieldNumber: 4)
     }
+    if !self.transferSyntaxUids.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.transferSyntaxUids, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -962,6 +1007,7 @@ nonisolated extension Metis_V1_RetrieveFramesRequest: SwiftProtobuf.Message, Swi
     if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
     if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
     if lhs.frameNumbers != rhs.frameNumbers {return false}
+    if lhs.transferSyntaxUids != rhs.transferSyntaxUids {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1209,7 +1255,7 @@ nonisolated extension Metis_V1_MetadataResponse: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Metis_V1_RenderRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RenderRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}frame_number\0\u{3}max_size\0\u{3}window_center\0\u{3}window_width\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}sop_instance_uid\0\u{3}frame_number\0\u{3}max_size\0\u{3}window_center\0\u{3}window_width\0\u{3}media_type\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1224,6 +1270,7 @@ nonisolated extension Metis_V1_RenderRequest: SwiftProtobuf.Message, SwiftProtob
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxSize) }()
       case 6: try { try decoder.decodeSingularDoubleField(value: &self.windowCenter) }()
       case 7: try { try decoder.decodeSingularDoubleField(value: &self.windowWidth) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.mediaType) }()
       default: break
       }
     }
@@ -1251,6 +1298,9 @@ nonisolated extension Metis_V1_RenderRequest: SwiftProtobuf.Message, SwiftProtob
     if self.windowWidth.bitPattern != 0 {
       try visitor.visitSingularDoubleField(value: self.windowWidth, fieldNumber: 7)
     }
+    if !self.mediaType.isEmpty {
+      try visitor.visitSingularStringField(value: self.mediaType, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1262,6 +1312,7 @@ nonisolated extension Metis_V1_RenderRequest: SwiftProtobuf.Message, SwiftProtob
     if lhs.maxSize != rhs.maxSize {return false}
     if lhs.windowCenter != rhs.windowCenter {return false}
     if lhs.windowWidth != rhs.windowWidth {return false}
+    if lhs.mediaType != rhs.mediaType {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1269,7 +1320,7 @@ nonisolated extension Metis_V1_RenderRequest: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Metis_V1_RenderedImage: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RenderedImage"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}png\0\u{1}width\0\u{1}height\0\u{3}sop_instance_uid\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}image\0\u{1}width\0\u{1}height\0\u{3}sop_instance_uid\0\u{3}media_type\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1277,18 +1328,19 @@ nonisolated extension Metis_V1_RenderedImage: SwiftProtobuf.Message, SwiftProtob
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularBytesField(value: &self.png) }()
+      case 1: try { try decoder.decodeSingularBytesField(value: &self.image) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.width) }()
       case 3: try { try decoder.decodeSingularUInt32Field(value: &self.height) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.mediaType) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.png.isEmpty {
-      try visitor.visitSingularBytesField(value: self.png, fieldNumber: 1)
+    if !self.image.isEmpty {
+      try visitor.visitSingularBytesField(value: self.image, fieldNumber: 1)
     }
     if self.width != 0 {
       try visitor.visitSingularUInt32Field(value: self.width, fieldNumber: 2)
@@ -1299,11 +1351,15 @@ nonisolated extension Metis_V1_RenderedImage: SwiftProtobuf.Message, SwiftProtob
     if !self.sopInstanceUid.isEmpty {
       try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 4)
     }
+    if !self.mediaType.isEmpty {
+      try visitor.visitSingularStringField(value: self.mediaType, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_RenderedImage, rhs: Metis_V1_RenderedImage) -> Bool {
-    if lhs.png != rhs.png {return false}
+    if lhs.image != rhs.image {return false}
+    if lhs.mediaType != rhs.mediaType {return false}
     if lhs.width != rhs.width {return false}
     if lhs.height != rhs.height {return false}
     if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}

@@ -39,15 +39,23 @@ struct IndexedInstance: Sendable {
     /// The image series this instance is Metis's segmentation result of (the
     /// store request says so; the file cannot): recorded on its series.
     var segmentationSource: String?
+    /// Conformance defects the file was stored with (lenient validation), one sentence each.
+    var warnings: [String] = []
 
     /// Parses and checks `bytes` (whose hash the caller may already know);
     /// refuses what is not a storable instance, saying why.
-    init(bytes: Data, sha256 knownHash: String? = nil) throws(StorageError) {
+    /// `strict` refuses what lenient validation stores with a warning.
+    init(bytes: Data, sha256 knownHash: String? = nil, strict: Bool = false) throws(StorageError) {
         let file: DICOMFile
         do {
-            file = try DICOMReader.read(bytes)
+            file = try DICOMReader.read(bytes, options: .init(validation: strict ? .raise : .warn))
         } catch {
             throw .invalid("not a readable DICOM instance: \(error)")
+        }
+        var warnings = Array(file.warnings.prefix(10))
+        func lenient(_ warning: String) throws(StorageError) {
+            if strict { throw .invalid(warning + " (dicom_validation = strict)") }
+            warnings.append(warning)
         }
         guard file.hadPreamble, !file.meta.isEmpty else {
             throw .invalid("not a DICOM Part 10 file: no preamble and file meta information")
@@ -55,15 +63,20 @@ struct IndexedInstance: Sendable {
         let dataset = file.dataset
         func required(_ tag: Tag, _ name: String) throws(StorageError) -> String {
             guard let value = dataset.string(tag), !value.isEmpty else { throw .invalid("\(name) \(tag) is missing") }
-            guard UID.isValid(value) else { throw .invalid("\(name) \(tag) '\(value)' is not a valid UID") }
+            guard UID.isUsable(value) else { throw .invalid("\(name) \(tag) '\(value)' is not a valid UID") }
+            if !UID.isValid(value) { try lenient("\(name) \(tag) '\(value)' is not a conformant UID (PS3.5 §9.1)") }
             return value
         }
         sopClassUID = try required(.sopClassUID, "SOP Class UID")
         sopInstanceUID = try required(.sopInstanceUID, "SOP Instance UID")
         studyInstanceUID = try required(.studyInstanceUID, "Study Instance UID")
         seriesInstanceUID = try required(.seriesInstanceUID, "Series Instance UID")
+        // Common after anonymisation: stored under the data set's UIDs, the bytes as sent.
         if let metaInstance = file.meta.string(.mediaStorageSOPInstanceUID), metaInstance != sopInstanceUID {
-            throw .invalid("Media Storage SOP Instance UID \(metaInstance) differs from SOP Instance UID \(sopInstanceUID)")
+            try lenient("the meta header's Media Storage SOP Instance UID \(metaInstance) differs from the data set's \(sopInstanceUID)")
+        }
+        if let metaClass = file.meta.string(.mediaStorageSOPClassUID), metaClass != sopClassUID {
+            try lenient("the meta header's Media Storage SOP Class UID \(metaClass) differs from the data set's \(sopClassUID)")
         }
         patientID = dataset.string(.patientID) ?? ""
         patientName = dataset.string(.patientName)
@@ -98,6 +111,7 @@ struct IndexedInstance: Sendable {
         }
         metadataJSON = String(decoding: json, as: UTF8.self)
         (pixelDataOffset, frameLength) = Self.frameLayout(file)
+        self.warnings = warnings
     }
 
     /// The offset and per-frame length of native, byte-aligned pixel data

@@ -17,7 +17,8 @@ public struct StorageCommand: AsyncParsableCommand {
             configuration, address, logger in
             try await StorageServer.build(
                 configuration: StorageConfiguration(
-                    directory: configuration.storageDirectory, address: address, rpc: try configuration.rpcServer()),
+                    directory: configuration.storageDirectory, address: address, rpc: try configuration.rpcServer(),
+                    strictValidation: configuration.strictDICOMValidation),
                 version: MetisVersion.current, logger: logger)
         }
     }

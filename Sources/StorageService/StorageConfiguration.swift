@@ -9,6 +9,9 @@ public struct StorageConfiguration: Sendable {
     public var rpc: RPCServer.Configuration
     /// What storing another version of a stored SOP Instance UID does.
     public var conflictPolicy: ConflictPolicy
+    /// Refuse files with conformance defects that pydicom and Orthanc accept (mismatched meta header,
+    /// non-conformant UIDs, mislabelled VR encoding) instead of storing them as sent with a warning.
+    public var strictValidation: Bool
 
     public enum ConflictPolicy: String, Sendable {
         /// Refuse it with ALREADY_EXISTS (default).
@@ -17,8 +20,12 @@ public struct StorageConfiguration: Sendable {
         case overwrite
     }
 
-    public init(directory: URL, address: RPCAddress, rpc: RPCServer.Configuration = .init(), conflictPolicy: ConflictPolicy = .refuse) {
+    public init(
+        directory: URL, address: RPCAddress, rpc: RPCServer.Configuration = .init(), conflictPolicy: ConflictPolicy = .refuse,
+        strictValidation: Bool = false
+    ) {
         self.directory = directory
+        self.strictValidation = strictValidation
         self.address = address
         self.rpc = rpc
         self.conflictPolicy = conflictPolicy

@@ -3,7 +3,9 @@ import MetisRPC
 /// Why a storage operation failed; maps to an RPC status.
 struct StorageError: Error, RPCErrorConvertible, CustomStringConvertible {
     enum Kind {
-        case invalidInstance, conflict, notFound, io
+        case invalidInstance, conflict, notFound, io, `internal`
+        /// The instance cannot be given in any transfer syntax the caller takes.
+        case unacceptableSyntax
     }
     let kind: Kind
     let message: String
@@ -19,6 +21,8 @@ struct StorageError: Error, RPCErrorConvertible, CustomStringConvertible {
         case .conflict: RPCError(code: .alreadyExists, message: message)
         case .notFound: RPCError(code: .notFound, message: message)
         case .io: RPCError(code: .unavailable, message: message)
+        case .internal: RPCError(code: .internal, message: message)
+        case .unacceptableSyntax: RPCError(code: .failedPrecondition, message: message)
         }
     }
 }

@@ -104,8 +104,21 @@ final class StorageIndex: Sendable {
                 instance.accessionNumber, instance.modality ?? "", instance.referringPhysicianName, instance.studyID,
             ])
             let study = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT id, modalities_in_study FROM studies WHERE study_instance_uid = ?"),
+                db.cachedStatement(sql: "SELECT id, patient_id, modalities_in_study FROM studies WHERE study_instance_uid = ?"),
                 arguments: [instance.studyInstanceUID])!
+            // Each instance must answer under its own UIDs: a study of another patient, or a series of another
+            // study, is refused before anything is acknowledged (the transaction rolls back).
+            if study["patient_id"] as Int != patient {
+                let owner =
+                    try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT patient_id FROM patients WHERE id = ?"), arguments: [study["patient_id"] as Int])
+                    ?? "?"
+                throw StorageError(
+                    kind: .conflict,
+                    message:
+                        "study \(instance.studyInstanceUID) is stored for patient ID '\(owner)'; instance \(instance.sopInstanceUID) names patient ID '\(instance.patientID)'"
+                )
+            }
             if let modality = instance.modality, !modality.isEmpty {
                 let modalities = (study["modalities_in_study"] as String? ?? "").split(separator: "\\").map(String.init)
                 if !modalities.contains(modality) {
@@ -123,8 +136,19 @@ final class StorageIndex: Sendable {
                 instance.seriesInstanceUID, study["id"] as Int, instance.modality, instance.seriesNumber, instance.seriesDescription,
                 instance.seriesDate, instance.seriesTime,
             ])
-            let series = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT id FROM series WHERE series_instance_uid = ?"), arguments: [instance.seriesInstanceUID])!
+            let seriesRow = try Row.fetchOne(
+                db.cachedStatement(
+                    sql:
+                        "SELECT series.id, studies.study_instance_uid FROM series JOIN studies ON studies.id = series.study_id WHERE series_instance_uid = ?"
+                ), arguments: [instance.seriesInstanceUID])!
+            let series: Int = seriesRow["id"]
+            if let owner: String = seriesRow["study_instance_uid"], owner != instance.studyInstanceUID {
+                throw StorageError(
+                    kind: .conflict,
+                    message:
+                        "series \(instance.seriesInstanceUID) is stored in study \(owner); instance \(instance.sopInstanceUID) names study \(instance.studyInstanceUID)"
+                )
+            }
             if let source = instance.segmentationSource {
                 try db.cachedStatement(sql: "UPDATE series SET segmentation_source = ? WHERE id = ?").execute(arguments: [source, series])
             }

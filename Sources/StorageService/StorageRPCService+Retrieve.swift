@@ -13,9 +13,43 @@ extension StorageRPCService {
         context: ServerContext
     ) async throws {
         let locations = try await locations(request.studyInstanceUid, request.seriesInstanceUid, request.sopInstanceUid)
+        let wanted = request.transferSyntaxUids
         for location in locations {
-            try await Self.writeChunks(of: try blobs.read(location.sha256), sopInstanceUID: location.sopInstanceUID, to: response)
+            let stored = try blobs.read(location.sha256)
+            if wanted.isEmpty || wanted.first == "*" {
+                try await Self.writeChunks(of: stored, sopInstanceUID: location.sopInstanceUID, syntax: nil, to: response)
+                continue
+            }
+            let (bytes, syntax) = try await disk.run { () throws -> (Data, String) in
+                try Self.transcoded(stored, wanted: wanted, instance: location.sopInstanceUID)
+            }
+            try await Self.writeChunks(of: bytes, sopInstanceUID: location.sopInstanceUID, syntax: syntax, to: response)
         }
+    }
+
+    /// The instance in the first of `wanted` it is stored in or can be transcoded to (blocking: for the disk threads).
+    private static func transcoded(_ stored: Data, wanted: [String], instance: String) throws -> (Data, String) {
+        let file = try parse(stored, instance: instance)
+        let decodable =
+            (try? PixelData(file.dataset, transferSyntax: file.transferSyntax))?.isDecodable ?? (file.dataset[.pixelData] == nil)
+        guard let target = Transcoder.choose(wanted, stored: file.transferSyntax, decodable: decodable) else {
+            throw unacceptable(wanted, stored: file.transferSyntax, instance: instance, decodable: decodable)
+        }
+        if target == file.transferSyntax { return (stored, target.uid) }
+        do {
+            return (try Transcoder.transcode(file, to: target), target.uid)
+        } catch {
+            throw StorageError(kind: .unacceptableSyntax, message: "instance \(instance) cannot be transcoded to \(target): \(error)")
+        }
+    }
+
+    private static func unacceptable(_ wanted: [String], stored: TransferSyntax, instance: String, decodable: Bool) -> StorageError {
+        let possible = [stored.uid] + (decodable ? Transcoder.producible.map(\.uid).filter { $0 != stored.uid } : [])
+        return StorageError(
+            kind: .unacceptableSyntax,
+            message:
+                "instance \(instance) is stored as \(stored) and cannot be sent as \(wanted.joined(separator: " or ")); "
+                + "it can be sent as \(possible.joined(separator: ", "))")
     }
 
     func retrieveFrames(
@@ -37,15 +71,60 @@ extension StorageRPCService {
             try Self.checkFrameNumbers(numbers, count: layout.numberOfFrames)
             return (layout, try numbers.map { try blobs.read(layout.sha256, offset: offset + (Int($0) - 1) * length, count: length) })
         }
-        let frames = try direct ?? Self.parsedFrames(numbers, of: try blobs.read(layout.sha256), instance: request.sopInstanceUid)
+        let stored = TransferSyntax(uid: layout.transferSyntaxUID)
+        let wanted = request.transferSyntaxUids.isEmpty ? ["*"] : request.transferSyntaxUids
+        // Native little-endian frames are the same bytes in either native syntax.
+        let nativeStored = !stored.isEncapsulated && stored.isLittleEndian && !stored.isDeflated
+        // The first wanted syntax decides: the stored bytes when it is theirs, a transcoding otherwise.
+        let asStored = wanted.prefix { !Transcoder.producible.map(\.uid).contains($0) || $0 == stored.uid || nativeStored }.first { uid in
+            uid == "*" || uid == stored.uid
+                || (nativeStored && [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid].contains(uid))
+        }
+        let frames: [Data]
+        let syntax: String
+        if let asStored {
+            frames = try direct ?? Self.parsedFrames(numbers, of: try blobs.read(layout.sha256), instance: request.sopInstanceUid)
+            syntax = asStored == "*" ? stored.uid : asStored
+        } else {
+            let data = try blobs.read(layout.sha256)
+            (frames, syntax) = try await disk.run { () throws -> ([Data], String) in
+                try Self.transcodedFrames(numbers, of: data, wanted: wanted, instance: request.sopInstanceUid)
+            }
+        }
         for (number, data) in zip(numbers, frames) {
             try await response.write(
                 .with {
                     $0.frameNumber = number
                     $0.data = data
-                    $0.transferSyntaxUid = layout.transferSyntaxUID
+                    $0.transferSyntaxUid = syntax
                 })
         }
+    }
+
+    /// Frames in the first of `wanted` they are stored in or can be transcoded to (blocking: for the disk threads).
+    private static func transcodedFrames(_ numbers: [UInt32], of data: Data, wanted: [String], instance: String) throws -> ([Data], String)
+    {
+        let file = try parse(data, instance: instance)
+        let pixels: PixelData
+        do {
+            pixels = try PixelData(file.dataset, transferSyntax: file.transferSyntax)
+        } catch {
+            throw StorageError.invalid("instance \(instance) has no usable pixel data: \(error)")
+        }
+        try checkFrameNumbers(numbers, count: pixels.numberOfFrames)
+        guard let target = Transcoder.choose(wanted, stored: file.transferSyntax, decodable: pixels.isDecodable) else {
+            throw unacceptable(wanted, stored: file.transferSyntax, instance: instance, decodable: pixels.isDecodable)
+        }
+        if target == file.transferSyntax { return (try parsedFrames(numbers, of: data, instance: instance), target.uid) }
+        return (
+            try numbers.map { number in
+                do {
+                    return try Transcoder.frame(Int(number) - 1, of: pixels, in: target)
+                } catch {
+                    throw StorageError.invalid("frame \(number) of \(instance) cannot be decoded: \(error)")
+                }
+            }, target.uid
+        )
     }
 
     /// Frames as stored, parsed out of the whole file: other transfer syntaxes, and rows indexed before v4.
@@ -133,9 +212,18 @@ extension StorageRPCService {
             windowCenter: request.windowWidth > 0 ? request.windowCenter : nil,
             windowWidth: request.windowWidth > 0 ? request.windowWidth : nil,
             maxSize: request.maxSize > 0 ? Int(request.maxSize) : nil)
+        let mediaType = request.mediaType.isEmpty ? "image/png" : request.mediaType
+        guard ["image/png", "image/jpeg"].contains(mediaType) else {
+            throw StorageError.invalid("rendered images are image/png or image/jpeg, not \(mediaType)")
+        }
         let image = try renderer.render(file.dataset, transferSyntax: file.transferSyntax, frame: frame)
+        let encoded =
+            mediaType == "image/jpeg"
+            ? try JPEGImageEncoder.encode(image.pixels, width: image.width, height: image.height, channels: image.channels)
+            : PNGEncoder.encode(image.pixels, width: image.width, height: image.height, channels: image.channels)
         return .with {
-            $0.png = PNGEncoder.grayscale(image.pixels, width: image.width, height: image.height)
+            $0.image = encoded
+            $0.mediaType = mediaType
             $0.width = UInt32(image.width)
             $0.height = UInt32(image.height)
             $0.sopInstanceUid = sop

@@ -10,6 +10,7 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
     let index: StorageIndex
     let blobs: BlobStore
     let conflictPolicy: StorageConfiguration.ConflictPolicy
+    var strictValidation = false
     let disk = DiskThreads.shared
     let locks = KeyedLock()
     static let chunkSize = 1 << 20
@@ -39,11 +40,12 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         let (instance, outcome) = try await locks.withLock(sha256) { () async throws -> (IndexedInstance, StorageIndex.RecordOutcome) in
             guard bytes.count > 132, bytes.dropFirst(128).prefix(4).elementsEqual("DICM".utf8) else {
                 // No blob is written for what is not even a Part 10 file; the parser says why.
-                _ = try IndexedInstance(bytes: bytes, sha256: sha256)
+                _ = try IndexedInstance(bytes: bytes, sha256: sha256, strict: strictValidation)
                 throw StorageError.invalid("not a DICOM Part 10 file")
             }
             async let written = disk.run { try blobs.write(bytes, sha256: sha256) }
-            let parsed = Result { () throws(StorageError) in try IndexedInstance(bytes: bytes, sha256: sha256) }
+            let strict = strictValidation
+            let parsed = Result { () throws(StorageError) in try IndexedInstance(bytes: bytes, sha256: sha256, strict: strict) }
             let created = try await written
             do {
                 var parsedInstance = try parsed.get()
@@ -69,6 +71,10 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
         context.logger.info(
             "instance \(answer)",
             metadata: ["dicom.sop_instance_uid": "\(instance.sopInstanceUID)", "dicom.study_instance_uid": "\(instance.studyInstanceUID)"])
+        for warning in instance.warnings {
+            context.logger.warning(
+                "stored with a conformance defect: \(warning)", metadata: ["dicom.sop_instance_uid": "\(instance.sopInstanceUID)"])
+        }
         return .with {
             $0.outcome = answer
             $0.patientID = instance.patientID
@@ -79,6 +85,7 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
             $0.transferSyntaxUid = instance.transferSyntaxUID
             $0.sha256 = instance.sha256
             $0.size = UInt64(instance.size)
+            $0.warnings = instance.warnings
         }
     }
 
@@ -101,7 +108,10 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
     }
 
     /// An instance's bytes as chunks of at most `chunkSize`, the first at offset 0.
-    static func writeChunks(of data: Data, sopInstanceUID: String, to response: ResponseStreamWriter<Metis_V1_InstanceChunk>) async throws {
+    /// Streams an instance in chunks; `syntax` (when known) labels the first.
+    static func writeChunks(
+        of data: Data, sopInstanceUID: String, syntax: String? = nil, to response: ResponseStreamWriter<Metis_V1_InstanceChunk>
+    ) async throws {
         var offset = 0
         repeat {
             let end = min(offset + chunkSize, data.count)
@@ -111,6 +121,7 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
                     $0.totalSize = UInt64(data.count)
                     $0.sopInstanceUid = sopInstanceUID
                     $0.offset = UInt64(offset)
+                    if offset == 0, let syntax { $0.transferSyntaxUid = syntax }
                 })
             offset = end
         } while offset < data.count

@@ -13,7 +13,9 @@ public enum StorageServer {
         let index = try StorageIndex(path: configuration.indexPath)
         try await repair(blobs: blobs, index: index, logger: logger)
         var router = RPCRouter()
-        router.register(StorageRPCService(index: index, blobs: blobs, conflictPolicy: configuration.conflictPolicy))
+        router.register(
+            StorageRPCService(
+                index: index, blobs: blobs, conflictPolicy: configuration.conflictPolicy, strictValidation: configuration.strictValidation))
         router.register(
             HealthService(component: component, version: version) {
                 do {

@@ -213,7 +213,8 @@ struct RetrievalTests {
                 $0.studyInstanceUid = "1.1"
                 $0.maxSize = 4
             })
-        #expect(image.png.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        #expect(image.image.prefix(8) == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]))
+        #expect(image.mediaType == "image/png")
         #expect(image.sopInstanceUid == "1.1.1.2")  // the middle of series 1's two images
         #expect(image.width == 4 && image.height == 4)
         let full = try await harness.client.render(
@@ -226,9 +227,23 @@ struct RetrievalTests {
             })
         #expect(full.width == 8 && full.height == 8)
         // Decoded back through zlib, pixels below the window are black and above it white.
-        let pixels = try PNGDecoding.grayscale(full.png)
+        let pixels = try PNGDecoding.grayscale(full.image)
         #expect(pixels[0] == 0)  // value 10
         #expect(pixels[63] == 255)  // value 73
+        let jpeg = try await harness.client.render(
+            .with {
+                $0.studyInstanceUid = "1.1"
+                $0.mediaType = "image/jpeg"
+            })
+        #expect(jpeg.mediaType == "image/jpeg")
+        #expect(jpeg.image.prefix(3) == Data([0xFF, 0xD8, 0xFF]))
+        await #expect(throws: RPCError.self) {
+            _ = try await harness.client.render(
+                .with {
+                    $0.studyInstanceUid = "1.1"
+                    $0.mediaType = "image/gif"
+                })
+        }
         try await harness.stop()
     }
 

@@ -62,4 +62,10 @@ int metis_ijg16_decode(const uint8_t *src, size_t src_length, uint8_t *dst, size
 int metis_jls_encode_lossless(const uint8_t *src, int width, int height, int components, int precision,
                               int bytes_per_sample, uint8_t **dst, size_t *dst_length, char *error, size_t error_length);
 
+
+/* An 8-bit greyscale (1 component) or RGB (3) image as a baseline JFIF JPEG of
+   `quality` (1-100), for rendered images and thumbnails (not for DICOM). */
+int metis_jpeg_turbo_encode(const uint8_t *pixels, int width, int height, int components, int quality, uint8_t **dst,
+                            size_t *dst_length, char *error, size_t error_length);
+
 #endif

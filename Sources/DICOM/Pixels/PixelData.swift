@@ -27,6 +27,7 @@ public struct PixelData: Sendable {
     /// Whether the pixels went through lossy compression, now or before (Lossy Image Compression "01" or a lossy syntax).
     public let isLossy: Bool
     private let element: DataElement
+    let palette: PaletteLUT?
     private let extendedOffsets: [UInt64]?
     private let extendedLengths: [UInt64]?
 
@@ -54,6 +55,7 @@ public struct PixelData: Sendable {
         self.transferSyntax = transferSyntax
         self.isLossy = transferSyntax.isLossy || dataset.string(.lossyImageCompression) == "01"
         self.element = element
+        self.palette = photometricInterpretation == "PALETTE COLOR" ? PaletteLUT(dataset) : nil
         if case .bytes(let offsets)? = dataset[.extendedOffsetTable]?.value,
             case .bytes(let lengths)? = dataset[.extendedOffsetTableLengths]?.value
         {

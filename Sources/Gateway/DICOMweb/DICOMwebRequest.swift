@@ -47,6 +47,17 @@ struct DICOMwebRequest: Sendable {
         }
     }
 
+    /// The first of `essences` the client takes, in the order of its Accept
+    /// ranges (the first of `essences` when it states none); 406 otherwise.
+    func preferred(of essences: [String]) throws(HTTPError) -> String {
+        if accept.isEmpty { return essences[0] }
+        for range in accept {
+            if let essence = essences.first(where: { range.accepts($0) }) { return essence }
+        }
+        try require(oneOf: essences)
+        return essences[0]
+    }
+
     /// Refuses with 406 unless the client takes multipart/related with part type `type`
     /// (or takes the bare `type`, or anything).
     func requireMultipart(of type: String) throws(HTTPError) {

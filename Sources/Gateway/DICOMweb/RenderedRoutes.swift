@@ -3,8 +3,9 @@ import Hummingbird
 import MetisProto
 import MetisRPC
 
-/// Rendered images and thumbnails (PS3.18 §10.4.1.1.3, §10.4.1.1.4): a PNG of
-/// the middle frame of the middle image, windowed, for study and series lists.
+/// Rendered images and thumbnails (PS3.18 §10.4.1.1.3, §10.4.1.1.4): a PNG or
+/// JPEG (as Accept prefers) of the middle frame of the middle image,
+/// windowed, for study and series lists, from any syntax storage decodes.
 struct RenderedRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
     /// The longest side of a thumbnail, in pixels.
@@ -20,8 +21,8 @@ struct RenderedRoutes: Sendable {
 
     private func render(_ request: Request, _ context: some RequestContext, thumbnail: Bool) async throws -> Response {
         let web = DICOMwebRequest(request)
-        try web.require(oneOf: ["image/png"])
         var render = Metis_V1_RenderRequest()
+        render.mediaType = try web.preferred(of: ["image/png", "image/jpeg"])
         render.studyInstanceUid = try context.parameters.require("study")
         render.seriesInstanceUid = context.parameters.get("series") ?? ""
         render.sopInstanceUid = context.parameters.get("instance") ?? ""
@@ -56,7 +57,7 @@ struct RenderedRoutes: Sendable {
         }
         let image = try await calling("metis-storage") { try await storage.render(render) }
         return Response(
-            status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, max-age=300"],
-            body: .init(byteBuffer: ByteBuffer(bytes: image.png)))
+            status: .ok, headers: [.contentType: image.mediaType, .cacheControl: "private, max-age=300"],
+            body: .init(byteBuffer: ByteBuffer(bytes: image.image)))
     }
 }

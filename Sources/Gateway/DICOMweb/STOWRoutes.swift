@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MetisProto
 import MetisRPC
@@ -80,6 +81,11 @@ struct STOWRoutes: Sendable {
                         var item = [String: JSONValue]()
                         item[Tag.referencedSOPClassUID.jsonKey] = attribute("UI", [.string(result.sopClassUID ?? "")])
                         item[Tag.referencedSOPInstanceUID.jsonKey] = attribute("UI", [.string(result.sopInstanceUID ?? "")])
+                        if !result.warnings.isEmpty {
+                            // Stored as sent despite conformance defects: said in Text Value, as for failures.
+                            item[Tag.textValue.jsonKey] = attribute(
+                                "UT", [.string("\(result.file): " + result.warnings.joined(separator: "; "))])
+                        }
                         item[Tag.retrieveURL.jsonKey] = attribute(
                             "UR",
                             [
@@ -110,7 +116,8 @@ struct STOWRoutes: Sendable {
             ])
         }
         let status: HTTPResponse.Status
-        if failed.isEmpty {
+        let warned = stored.filter { !$0.warnings.isEmpty }
+        if failed.isEmpty && warned.isEmpty {
             status = .ok
         } else if !stored.isEmpty {
             status = .accepted
@@ -120,7 +127,14 @@ struct STOWRoutes: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let json = (try? encoder.encode(JSONValue.object(object))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        return DICOMJSONResponse.object(json, status: status)
+        var response = DICOMJSONResponse.object(json, status: status)
+        // PS3.18 §8.6.1.2: warnings also as HTTP Warning header fields (code 299).
+        for result in warned.prefix(20) {
+            let text = "\(result.sopInstanceUID ?? result.file): \(result.warnings.joined(separator: "; "))"
+            response.headers.append(
+                HTTPField(name: .init("Warning")!, value: "299 metis \"\(text.replacingOccurrences(of: "\"", with: "'"))\""))
+        }
+        return response
     }
 
     private static func attribute(_ vr: String, _ values: [JSONValue]) -> JSONValue {

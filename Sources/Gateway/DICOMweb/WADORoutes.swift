@@ -48,10 +48,12 @@ struct WADORoutes: Sendable {
                 $0.studyInstanceUid = scope.study
                 $0.seriesInstanceUid = scope.series
                 $0.sopInstanceUid = scope.instance
+                $0.transferSyntaxUids = TransferSyntaxNegotiation.forInstances(web)
             })
-        // The first chunk arrives before the headers go out, so an unknown UID is a 404, not a broken body.
+        // The first chunk arrives before the headers go out, so an unknown UID is a 404 and a syntax
+        // storage cannot produce a 406, not a broken body.
         let chunks = ChunkIterator(stream.makeAsyncIterator())
-        guard let first = try await calling("metis-storage", { try await chunks.next() }) else {
+        guard let first = try await TransferSyntaxNegotiation.calling({ try await chunks.next() }) else {
             throw HTTPError(.notFound, message: "nothing stored under \(scope)")
         }
         let boundary = MultipartWriter.makeBoundary()
@@ -61,10 +63,13 @@ struct WADORoutes: Sendable {
             while let current = chunk {
                 if current.offset == 0 {
                     let location = "\(root)/studies/\(scope.study)/series/\(scope.series)/instances/\(current.sopInstanceUid)"
+                    let type =
+                        current.transferSyntaxUid.isEmpty
+                        ? "application/dicom" : "application/dicom; transfer-syntax=\(current.transferSyntaxUid)"
                     try await writer.write(
                         ByteBuffer(
                             string: MultipartWriter.partHeader(
-                                boundary: boundary, contentType: "application/dicom", length: Int(current.totalSize),
+                                boundary: boundary, contentType: type, length: Int(current.totalSize),
                                 location: scope.series.isEmpty ? nil : location)))
                 }
                 try await writer.write(ByteBuffer(bytes: current.data))
@@ -104,15 +109,20 @@ struct WADORoutes: Sendable {
         guard !numbers.isEmpty, numbers.allSatisfy({ $0 != nil && $0! > 0 }) else {
             throw HTTPError(.badRequest, message: "frame list '\(list)' is not a comma-separated list of frame numbers from 1")
         }
-        try web.requireMultipart(of: "application/octet-stream")
+        if !web.accept.contains(where: { range in TransferSyntaxNegotiation.frameMediaTypes.keys.contains { range.accepts($0) } })
+            && !web.accept.contains(where: { $0.essence == "multipart/related" })
+        {
+            try web.requireMultipart(of: "application/octet-stream")
+        }
         var frames = [Metis_V1_FramePixels]()
-        try await calling("metis-storage") {
+        try await TransferSyntaxNegotiation.calling {
             let stream = storage.retrieveFrames(
                 .with {
                     $0.studyInstanceUid = scope.study
                     $0.seriesInstanceUid = scope.series
                     $0.sopInstanceUid = scope.instance
                     $0.frameNumbers = numbers.map { $0! }
+                    $0.transferSyntaxUids = TransferSyntaxNegotiation.forFrames(web)
                 })
             for try await frame in stream { frames.append(frame) }
         }
@@ -123,17 +133,19 @@ struct WADORoutes: Sendable {
                 "\(web.root)/studies/\(scope.study)/series/\(scope.series)/instances/\(scope.instance)/frames/\(frame.frameNumber)"
             buffer.writeString(
                 MultipartWriter.partHeader(
-                    boundary: boundary, contentType: "application/octet-stream; transfer-syntax=\(frame.transferSyntaxUid)",
+                    boundary: boundary, contentType: TransferSyntaxNegotiation.frameMediaType(frame.transferSyntaxUid),
                     length: frame.data.count, location: location))
             buffer.writeBytes(frame.data)
             buffer.writeString("\r\n")
         }
         buffer.writeString(MultipartWriter.closing(boundary: boundary))
+        let partType = TransferSyntaxNegotiation.frameMediaType(frames.first?.transferSyntaxUid ?? "")
+        let essence = partType.split(separator: ";")[0]
         let syntax = frames.first?.transferSyntaxUid ?? ""
         return Response(
             status: .ok,
             headers: [
-                .contentType: "multipart/related; type=\"application/octet-stream\"; transfer-syntax=\(syntax); boundary=\(boundary)"
+                .contentType: "multipart/related; type=\"\(essence)\"; transfer-syntax=\(syntax); boundary=\(boundary)"
             ],
             body: .init(byteBuffer: buffer))
     }

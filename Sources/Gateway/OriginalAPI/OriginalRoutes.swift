@@ -181,6 +181,8 @@ struct OriginalRoutes: Sendable {
             var studyInstanceUID: String?
             var seriesInstanceUID: String?
             var reason: String?
+            /// Conformance defects of a file stored as sent.
+            var warnings: [String]?
         }
         struct Study: Encodable, Sendable {
             var ID: String
@@ -204,7 +206,7 @@ struct OriginalRoutes: Sendable {
         var files = results.map {
             UploadReport.File(
                 file: $0.file, status: $0.status, sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: $0.studyInstanceUID,
-                seriesInstanceUID: $0.seriesInstanceUID, reason: $0.reason)
+                seriesInstanceUID: $0.seriesInstanceUID, reason: $0.reason, warnings: $0.warnings.isEmpty ? nil : $0.warnings)
         }
         files += contents.rejected.map { UploadReport.File(file: $0.file, status: .failed, reason: $0.reason) }
         var studies = [UploadReport.Study]()

@@ -31,6 +31,8 @@ struct InstanceUploader: Sendable {
         var failureReason: UInt16?
         /// The failure came from an input the client can fix (not a service outage).
         var isClientError = true
+        /// Conformance defects of a stored file, stored as sent (lenient validation).
+        var warnings: [String] = []
 
         var succeeded: Bool { status != .failed }
     }
@@ -89,11 +91,16 @@ struct InstanceUploader: Sendable {
                 }
             return Result(
                 file: file.name, status: status, sopClassUID: response.sopClassUid, sopInstanceUID: response.sopInstanceUid,
-                studyInstanceUID: response.studyInstanceUid, seriesInstanceUID: response.seriesInstanceUid, patientID: response.patientID)
+                studyInstanceUID: response.studyInstanceUid, seriesInstanceUID: response.seriesInstanceUid, patientID: response.patientID,
+                warnings: response.warnings)
         } catch let error as RPCError {
             switch error.code {
             case .invalidArgument: return failed(file, reason: error.message, code: FailureReason.cannotUnderstand)
-            case .alreadyExists: return failed(file, reason: error.message, code: FailureReason.duplicateSOPInstance)
+            case .alreadyExists:
+                // Another version of the SOP instance, or a series or study the file would tie to other parents.
+                let duplicate = error.message.hasPrefix("SOP Instance UID")
+                return failed(
+                    file, reason: error.message, code: duplicate ? FailureReason.duplicateSOPInstance : FailureReason.processingFailure)
             default:
                 var result = failed(file, reason: "metis-storage: \(error.message)", code: FailureReason.outOfResources)
                 result.isClientError = false

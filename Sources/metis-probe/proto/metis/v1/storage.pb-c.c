@@ -1316,7 +1316,7 @@ const ProtobufCEnumDescriptor metis__v1__store_instance_response__outcome__descr
   metis__v1__store_instance_response__outcome__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor metis__v1__store_instance_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor metis__v1__store_instance_response__field_descriptors[10] =
 {
   {
     "outcome",
@@ -1426,6 +1426,18 @@ static const ProtobufCFieldDescriptor metis__v1__store_instance_response__field_
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "warnings",
+    10,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__StoreInstanceResponse, n_warnings),
+    offsetof(Metis__V1__StoreInstanceResponse, warnings),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__store_instance_response__field_indices_by_name[] = {
   0,   /* field[0] = outcome */
@@ -1437,11 +1449,12 @@ static const unsigned metis__v1__store_instance_response__field_indices_by_name[
   4,   /* field[4] = sop_instance_uid */
   2,   /* field[2] = study_instance_uid */
   6,   /* field[6] = transfer_syntax_uid */
+  9,   /* field[9] = warnings */
 };
 static const ProtobufCIntRange metis__v1__store_instance_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor metis__v1__store_instance_response__descriptor =
 {
@@ -1451,7 +1464,7 @@ const ProtobufCMessageDescriptor metis__v1__store_instance_response__descriptor 
   "Metis__V1__StoreInstanceResponse",
   "metis.v1",
   sizeof(Metis__V1__StoreInstanceResponse),
-  9,
+  10,
   metis__v1__store_instance_response__field_descriptors,
   metis__v1__store_instance_response__field_indices_by_name,
   1,  metis__v1__store_instance_response__number_ranges,
@@ -1496,7 +1509,7 @@ const ProtobufCMessageDescriptor metis__v1__retrieve_instance_request__descripto
   (ProtobufCMessageInit) metis__v1__retrieve_instance_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descriptors[5] =
 {
   {
     "data",
@@ -1546,17 +1559,30 @@ static const ProtobufCFieldDescriptor metis__v1__instance_chunk__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "transfer_syntax_uid",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__InstanceChunk, transfer_syntax_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__instance_chunk__field_indices_by_name[] = {
   0,   /* field[0] = data */
   3,   /* field[3] = offset */
   2,   /* field[2] = sop_instance_uid */
   1,   /* field[1] = total_size */
+  4,   /* field[4] = transfer_syntax_uid */
 };
 static const ProtobufCIntRange metis__v1__instance_chunk__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor =
 {
@@ -1566,14 +1592,14 @@ const ProtobufCMessageDescriptor metis__v1__instance_chunk__descriptor =
   "Metis__V1__InstanceChunk",
   "metis.v1",
   sizeof(Metis__V1__InstanceChunk),
-  4,
+  5,
   metis__v1__instance_chunk__field_descriptors,
   metis__v1__instance_chunk__field_indices_by_name,
   1,  metis__v1__instance_chunk__number_ranges,
   (ProtobufCMessageInit) metis__v1__instance_chunk__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__retrieve_instances_request__field_descriptors[3] =
+static const ProtobufCFieldDescriptor metis__v1__retrieve_instances_request__field_descriptors[4] =
 {
   {
     "study_instance_uid",
@@ -1611,16 +1637,29 @@ static const ProtobufCFieldDescriptor metis__v1__retrieve_instances_request__fie
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "transfer_syntax_uids",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__RetrieveInstancesRequest, n_transfer_syntax_uids),
+    offsetof(Metis__V1__RetrieveInstancesRequest, transfer_syntax_uids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__retrieve_instances_request__field_indices_by_name[] = {
   1,   /* field[1] = series_instance_uid */
   2,   /* field[2] = sop_instance_uid */
   0,   /* field[0] = study_instance_uid */
+  3,   /* field[3] = transfer_syntax_uids */
 };
 static const ProtobufCIntRange metis__v1__retrieve_instances_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor metis__v1__retrieve_instances_request__descriptor =
 {
@@ -1630,14 +1669,14 @@ const ProtobufCMessageDescriptor metis__v1__retrieve_instances_request__descript
   "Metis__V1__RetrieveInstancesRequest",
   "metis.v1",
   sizeof(Metis__V1__RetrieveInstancesRequest),
-  3,
+  4,
   metis__v1__retrieve_instances_request__field_descriptors,
   metis__v1__retrieve_instances_request__field_indices_by_name,
   1,  metis__v1__retrieve_instances_request__number_ranges,
   (ProtobufCMessageInit) metis__v1__retrieve_instances_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__retrieve_frames_request__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metis__v1__retrieve_frames_request__field_descriptors[5] =
 {
   {
     "study_instance_uid",
@@ -1687,17 +1726,30 @@ static const ProtobufCFieldDescriptor metis__v1__retrieve_frames_request__field_
     0 | PROTOBUF_C_FIELD_FLAG_PACKED,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "transfer_syntax_uids",
+    5,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__RetrieveFramesRequest, n_transfer_syntax_uids),
+    offsetof(Metis__V1__RetrieveFramesRequest, transfer_syntax_uids),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__retrieve_frames_request__field_indices_by_name[] = {
   3,   /* field[3] = frame_numbers */
   1,   /* field[1] = series_instance_uid */
   2,   /* field[2] = sop_instance_uid */
   0,   /* field[0] = study_instance_uid */
+  4,   /* field[4] = transfer_syntax_uids */
 };
 static const ProtobufCIntRange metis__v1__retrieve_frames_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor metis__v1__retrieve_frames_request__descriptor =
 {
@@ -1707,7 +1759,7 @@ const ProtobufCMessageDescriptor metis__v1__retrieve_frames_request__descriptor 
   "Metis__V1__RetrieveFramesRequest",
   "metis.v1",
   sizeof(Metis__V1__RetrieveFramesRequest),
-  4,
+  5,
   metis__v1__retrieve_frames_request__field_descriptors,
   metis__v1__retrieve_frames_request__field_indices_by_name,
   1,  metis__v1__retrieve_frames_request__number_ranges,
@@ -2098,7 +2150,7 @@ const ProtobufCMessageDescriptor metis__v1__metadata_response__descriptor =
   (ProtobufCMessageInit) metis__v1__metadata_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__render_request__field_descriptors[7] =
+static const ProtobufCFieldDescriptor metis__v1__render_request__field_descriptors[8] =
 {
   {
     "study_instance_uid",
@@ -2184,10 +2236,23 @@ static const ProtobufCFieldDescriptor metis__v1__render_request__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "media_type",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderRequest, media_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__render_request__field_indices_by_name[] = {
   3,   /* field[3] = frame_number */
   4,   /* field[4] = max_size */
+  7,   /* field[7] = media_type */
   1,   /* field[1] = series_instance_uid */
   2,   /* field[2] = sop_instance_uid */
   0,   /* field[0] = study_instance_uid */
@@ -2197,7 +2262,7 @@ static const unsigned metis__v1__render_request__field_indices_by_name[] = {
 static const ProtobufCIntRange metis__v1__render_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 7 }
+  { 0, 8 }
 };
 const ProtobufCMessageDescriptor metis__v1__render_request__descriptor =
 {
@@ -2207,22 +2272,22 @@ const ProtobufCMessageDescriptor metis__v1__render_request__descriptor =
   "Metis__V1__RenderRequest",
   "metis.v1",
   sizeof(Metis__V1__RenderRequest),
-  7,
+  8,
   metis__v1__render_request__field_descriptors,
   metis__v1__render_request__field_indices_by_name,
   1,  metis__v1__render_request__number_ranges,
   (ProtobufCMessageInit) metis__v1__render_request__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__rendered_image__field_descriptors[4] =
+static const ProtobufCFieldDescriptor metis__v1__rendered_image__field_descriptors[5] =
 {
   {
-    "png",
+    "image",
     1,
     PROTOBUF_C_LABEL_NONE,
     PROTOBUF_C_TYPE_BYTES,
     0,   /* quantifier_offset */
-    offsetof(Metis__V1__RenderedImage, png),
+    offsetof(Metis__V1__RenderedImage, image),
     NULL,
     NULL,
     0,             /* flags */
@@ -2264,17 +2329,30 @@ static const ProtobufCFieldDescriptor metis__v1__rendered_image__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "media_type",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__RenderedImage, media_type),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__rendered_image__field_indices_by_name[] = {
   2,   /* field[2] = height */
-  0,   /* field[0] = png */
+  0,   /* field[0] = image */
+  4,   /* field[4] = media_type */
   3,   /* field[3] = sop_instance_uid */
   1,   /* field[1] = width */
 };
 static const ProtobufCIntRange metis__v1__rendered_image__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 4 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor metis__v1__rendered_image__descriptor =
 {
@@ -2284,7 +2362,7 @@ const ProtobufCMessageDescriptor metis__v1__rendered_image__descriptor =
   "Metis__V1__RenderedImage",
   "metis.v1",
   sizeof(Metis__V1__RenderedImage),
-  4,
+  5,
   metis__v1__rendered_image__field_descriptors,
   metis__v1__rendered_image__field_indices_by_name,
   1,  metis__v1__rendered_image__number_ranges,

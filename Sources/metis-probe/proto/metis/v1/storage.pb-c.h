@@ -155,10 +155,17 @@ struct  Metis__V1__StoreInstanceResponse
    */
   char *sha256;
   uint64_t size;
+  /*
+   * Conformance defects of an instance stored as sent under lenient
+   * validation (a meta header that disagrees with the data set, a UID that
+   * breaks PS3.5 §9.1, a mislabelled VR encoding): one sentence each.
+   */
+  size_t n_warnings;
+  char **warnings;
 };
 #define METIS__V1__STORE_INSTANCE_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__store_instance_response__descriptor) \
-    , METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0 }
+    , METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0,NULL }
 
 
 struct  Metis__V1__RetrieveInstanceRequest
@@ -188,10 +195,15 @@ struct  Metis__V1__InstanceChunk
    */
   char *sop_instance_uid;
   uint64_t offset;
+  /*
+   * The transfer syntax these bytes are in (the stored one, or the one they
+   * were transcoded to); set on the chunk at offset 0.
+   */
+  char *transfer_syntax_uid;
 };
 #define METIS__V1__INSTANCE_CHUNK__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__instance_chunk__descriptor) \
-    , {0,NULL}, 0, (char *)protobuf_c_empty_string, 0 }
+    , {0,NULL}, 0, (char *)protobuf_c_empty_string, 0, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -204,10 +216,18 @@ struct  Metis__V1__RetrieveInstancesRequest
   char *study_instance_uid;
   char *series_instance_uid;
   char *sop_instance_uid;
+  /*
+   * The transfer syntaxes the caller takes, most wanted first; "*" is the
+   * stored one. Each instance is sent in the first it is stored in or
+   * storage can transcode it to (FAILED_PRECONDITION, naming what it can
+   * produce, when none). Empty: as stored.
+   */
+  size_t n_transfer_syntax_uids;
+  char **transfer_syntax_uids;
 };
 #define METIS__V1__RETRIEVE_INSTANCES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__retrieve_instances_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 struct  Metis__V1__RetrieveFramesRequest
@@ -221,15 +241,22 @@ struct  Metis__V1__RetrieveFramesRequest
    */
   size_t n_frame_numbers;
   uint32_t *frame_numbers;
+  /*
+   * As in RetrieveInstancesRequest: the syntaxes the caller takes for the
+   * frames, "*" the stored one; empty: as stored.
+   */
+  size_t n_transfer_syntax_uids;
+  char **transfer_syntax_uids;
 };
 #define METIS__V1__RETRIEVE_FRAMES_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__retrieve_frames_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0,NULL, 0,NULL }
 
 
 /*
- * One frame's pixel bytes as stored: native little-endian bytes, or the
- * encapsulated fragment(s) of a compressed transfer syntax.
+ * One frame's pixel bytes in transfer_syntax_uid: native little-endian bytes
+ * (decoded, when a native syntax was asked of compressed pixel data), or the
+ * encoded fragment(s) of a compressed transfer syntax.
  */
 struct  Metis__V1__FramePixels
 {
@@ -340,26 +367,34 @@ struct  Metis__V1__RenderRequest
    */
   double window_center;
   double window_width;
+  /*
+   * "image/png" (empty: the default) or "image/jpeg".
+   */
+  char *media_type;
 };
 #define METIS__V1__RENDER_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__render_request__descriptor) \
-    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Metis__V1__RenderedImage
 {
   ProtobufCMessage base;
   /*
-   * PNG bytes.
+   * The encoded image, of media_type.
    */
-  ProtobufCBinaryData png;
+  ProtobufCBinaryData image;
+  /*
+   * "image/png" or "image/jpeg".
+   */
+  char *media_type;
   uint32_t width;
   uint32_t height;
   char *sop_instance_uid;
 };
 #define METIS__V1__RENDERED_IMAGE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__rendered_image__descriptor) \
-    , {0,NULL}, 0, 0, (char *)protobuf_c_empty_string }
+    , {0,NULL}, (char *)protobuf_c_empty_string, 0, 0, (char *)protobuf_c_empty_string }
 
 
 struct  Metis__V1__DeleteStudyRequest
