@@ -16,14 +16,16 @@ struct StorageHarness {
     let client: Metis_V1_Storage.Client
     let connection: RPCConnection
 
-    static func start(directory: URL? = nil, policy: StorageConfiguration.ConflictPolicy = .refuse) async throws -> StorageHarness {
+    static func start(directory: URL? = nil, policy: StorageConfiguration.ConflictPolicy = .refuse, strict: Bool = false) async throws
+        -> StorageHarness
+    {
         let directory =
             directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-store-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let address = RPCAddress.unix(path: directory.appendingPathComponent("storage.sock").path)
         let server = try await StorageServer.build(
             configuration: StorageConfiguration(
-                directory: directory.appendingPathComponent("storage"), address: address, conflictPolicy: policy),
+                directory: directory.appendingPathComponent("storage"), address: address, conflictPolicy: policy, strictValidation: strict),
             version: "test", logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let task = Task { try await server.run() }
         _ = try await server.listeningAddress()
@@ -146,8 +148,9 @@ struct StoreRetrieveDeleteTests {
             dataset[.studyInstanceUID] = nil
             bytes = try DICOMWriter.write(dataset)
         default:
+            // Not usable even leniently: it could not be named in a URL.
             var dataset = try DICOMReader.read(good).dataset
-            dataset[.seriesInstanceUID] = .text(.seriesInstanceUID, .UI, "1.02.abc")
+            dataset[.seriesInstanceUID] = .text(.seriesInstanceUID, .UI, "1.2/../3 4")
             bytes = try DICOMWriter.write(dataset)
         }
         do {
@@ -160,6 +163,30 @@ struct StoreRetrieveDeleteTests {
         #expect(harness.files().isEmpty)
         #expect(try await harness.client.getStatistics().instances == 0)
         try await harness.stop()
+    }
+
+    @Test("lenient validation stores a non-conformant UID and a mismatched meta header as sent, with warnings; strict refuses them")
+    func lenientAndStrict() async throws {
+        var dataset = try DICOMReader.read(try makeInstance(sop: "1.2.3.4.1.1")).dataset
+        dataset[.seriesInstanceUID] = .text(.seriesInstanceUID, .UI, "1.02.abc")
+        let nonConformant = try DICOMWriter.write(dataset)
+        let lenient = try await StorageHarness.start()
+        let stored = try await lenient.client.storeInstance(.with { $0.dicom = nonConformant })
+        #expect(stored.outcome == .stored)
+        #expect(stored.warnings.contains { $0.contains("'1.02.abc' is not a conformant UID") }, "\(stored.warnings)")
+        #expect(try await lenient.retrieve("1.2.3.4.1.1") == nonConformant)
+        try await lenient.stop()
+
+        let strict = try await StorageHarness.start(strict: true)
+        do {
+            _ = try await strict.client.storeInstance(.with { $0.dicom = nonConformant })
+            Issue.record("strict validation stored a non-conformant UID")
+        } catch let error as RPCError {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("dicom_validation = strict"))
+        }
+        #expect(strict.files().filter { $0.hasPrefix("blobs/") }.isEmpty)
+        try await strict.stop()
     }
 
     @Test("deleting a series, then the study, removes rows and blobs; unknown UIDs are NOT_FOUND")

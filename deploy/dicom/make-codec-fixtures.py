@@ -127,7 +127,7 @@ def pydicom_encoded(name, syntax, bits, signed, photometric="MONOCHROME2", sampl
                     tolerance=0, note="", **options):
     array = image(rows, columns, frames, samples, bits, signed, seed=len(index))
     ds = native(dataset(name, array, bits, signed, photometric, ExplicitVRLittleEndian), array)
-    ds.compress(syntax, **options)
+    ds.compress(syntax, generate_instance_uid=False, **options)
     save(name, ds, tolerance, note)
 
 
@@ -137,7 +137,7 @@ def dcmtk_encoded(name, arguments, bits, signed=False, photometric="MONOCHROME2"
     with tempfile.TemporaryDirectory() as directory:
         source, target = pathlib.Path(directory) / "in.dcm", pathlib.Path(directory) / "out.dcm"
         ds.save_as(source, enforce_file_format=True)
-        subprocess.run(["dcmcjpeg", *arguments, str(source), str(target)], check=True)
+        subprocess.run(["dcmcjpeg", "+un", *arguments, str(source), str(target)], check=True)
         save(name, pydicom.dcmread(target), tolerance, note)
 
 
