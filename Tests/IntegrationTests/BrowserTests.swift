@@ -56,9 +56,19 @@ struct BrowserTests {
         }
         let upload = artefacts.appendingPathComponent("upload")
         try FileManager.default.createDirectory(at: upload, withIntermediateDirectories: true)
+        // The baseline goes in as JPEG 2000 (compressed by pydicom + pylibjpeg-openjpeg), as archives send MR:
+        // the viewer shows it and Segment runs on it.
+        let native = artefacts.appendingPathComponent("native")
+        try FileManager.default.createDirectory(at: native, withIntermediateDirectories: true)
+        var nativePaths = [String]()
         for (index, instance) in try baseline.instances().enumerated() {
-            try instance.write(to: upload.appendingPathComponent(String(format: "IM%04d.dcm", index + 1)))
+            let url = native.appendingPathComponent(String(format: "IM%04d.dcm", index + 1))
+            try instance.write(to: url)
+            nativePaths.append(url.path)
         }
+        let compress = try await ToolProcess.run(
+            "python3", [CompressedStudyTests.script.path, "j2k", "-", upload.path] + nativePaths, standardError: .merged)
+        #expect(compress.status == 0, "\(compress.text)")
         try Data("not a DICOM file\n".utf8).write(to: upload.appendingPathComponent("notes.txt"))
 
         let (status, output) = try await MetisProcesses.run(

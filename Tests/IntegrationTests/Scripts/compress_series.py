@@ -2,7 +2,7 @@
 """Writes a compressed twin of a native DICOM series, with tools Metis does not
 use to decode it: JPEG 2000 Lossless by pydicom + pylibjpeg-openjpeg, JPEG
 Lossless SV1 by dcmtk's dcmcjpeg. Every UID gets the suffix, so the twin is a
-study of its own.
+study of its own (a suffix of "-" keeps the UIDs).
 
 usage: compress_series.py j2k|jpeg-lossless SUFFIX OUTDIR FILE...
 """
@@ -21,7 +21,8 @@ def main():
     for index, path in enumerate(files):
         ds = pydicom.dcmread(path)
         for keyword in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID"):
-            setattr(ds, keyword, f"{getattr(ds, keyword)}.{suffix}")
+            if suffix != "-":
+                setattr(ds, keyword, f"{getattr(ds, keyword)}.{suffix}")
         ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
         target = out / f"{index:04d}.dcm"
         if kind == "j2k":

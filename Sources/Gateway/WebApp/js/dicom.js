@@ -19,5 +19,5 @@ export const tags = {
   seriesDescription: '0008103E', seriesNumber: '00200011', seriesInstanceCount: '00201209', sopInstanceUID: '00080018',
   instanceNumber: '00200013', rows: '00280010', columns: '00280011', pixelSpacing: '00280030', imagePosition: '00200032',
   imageOrientation: '00200037', rescaleSlope: '00281053', rescaleIntercept: '00281052', windowCenter: '00281050',
-  windowWidth: '00281051', bitsAllocated: '00280100', pixelRepresentation: '00280103', samplesPerPixel: '00280002',
+  windowWidth: '00281051', bitsAllocated: '00280100', pixelRepresentation: '00280103', samplesPerPixel: '00280002', lossyImageCompression: '00282110',
 };

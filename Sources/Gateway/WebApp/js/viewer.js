@@ -86,6 +86,7 @@ export async function viewerPage(studyUID) {
       center: value(instance, tags.windowCenter), width: value(instance, tags.windowWidth),
       bits: +value(instance, tags.bitsAllocated) || 16, signed: +value(instance, tags.pixelRepresentation) === 1,
       samples: +value(instance, tags.samplesPerPixel) || 1,
+      lossy: value(instance, tags.lossyImageCompression) === '01',
     }));
     const normal = slices[0]?.plane.normal ?? [0, 0, 1];
     slices.sort((a, b) => dot(a.plane.origin, normal) - dot(b.plane.origin, normal));
@@ -97,6 +98,7 @@ export async function viewerPage(studyUID) {
     state.pan = [0, 0];
     slider.max = Math.max(0, slices.length - 1);
     slider.value = state.index;
+    if (slices.some((slice) => slice.lossy)) message.replaceChildren(notice(t('viewer.lossy'), 'warning'));
     draw();
     loadFrames(token);
   }
@@ -109,7 +111,8 @@ export async function viewerPage(studyUID) {
         const slice = state.slices[index];
         try {
           const response = await request(`${base}/series/${encodeURIComponent(state.current)}/instances/${encodeURIComponent(slice.uid)}/frames/1`, {
-            headers: { Accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=*' }, signal: abort.signal });
+            // Native frames: metis-storage decodes whatever syntax the series is stored in (JPEG, JPEG-LS, JPEG 2000, RLE…).
+            headers: { Accept: 'multipart/related; type="application/octet-stream"; transfer-syntax=1.2.840.10008.1.2.1' }, signal: abort.signal });
           const [part] = multipartParts(await response.arrayBuffer(), response.headers.get('Content-Type') || '');
           const syntax = /transfer-syntax=([\d.]+)/.exec(part?.headers['content-type'] || '')?.[1] || '1.2.840.10008.1.2.1';
           if (!rawSyntaxes.has(syntax)) {
