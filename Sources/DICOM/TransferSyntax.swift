@@ -10,6 +10,9 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(name) (\(uid))" }
 
+    /// Whether Metis decodes pixel data in this syntax (native, or an encapsulated syntax it has a decoder for).
+    public var isDecodable: Bool { !isEncapsulated || FrameDecoders.decoder(for: uid) != nil }
+
     /// Whether the syntax may lose information (JPEG lossy, JPEG-LS near-lossless, JPEG 2000 and HTJ2K lossy).
     public var isLossy: Bool {
         ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.4.203"]

@@ -35,6 +35,8 @@ public struct SegmentationReport: Encodable, Sendable {
     public var seriesInstanceUID: String
     /// Why this series (the series-choice rule's words, or "requested").
     public var seriesChoice: String
+    /// Whether the segmented images went through lossy compression (a lossy transfer syntax, or Lossy Image Compression "01").
+    public var lossyInput: Bool
     public var engine: String
     public var engineVersion: String
     /// What the result is ("automatic, research use, not validated on patient data"), as written into the output.

@@ -1,3 +1,4 @@
+import DICOM
 public import Foundation
 public import Logging
 public import Segmentation
@@ -76,6 +77,7 @@ public struct SegmentationWorkflow: Sendable {
         guard seriesSize <= maximumSeriesSize else {
             throw SegmentationWorkflowError.seriesTooLarge(series: choice.seriesInstanceUID, bytes: seriesSize, limit: maximumSeriesSize)
         }
+        let lossyInput = try Self.checkPixels(instances, series: choice.seriesInstanceUID)
         let outcome = try await runner.run(instances: instances, engine: engine, format: request.format, progress: progress)
         timings += outcome.timings.map { .init(stage: $0.stage, seconds: $0.seconds) }
         clock = ContinuousClock.now
@@ -109,9 +111,23 @@ public struct SegmentationWorkflow: Sendable {
             ])
         return SegmentationReport(
             studyInstanceUID: request.study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
-            engine: outcome.engine, engineVersion: outcome.engineVersion, notice: outcome.notice, lesions: outcome.lesions,
+            lossyInput: lossyInput, engine: outcome.engine, engineVersion: outcome.engineVersion, notice: outcome.notice,
+            lesions: outcome.lesions,
             rejected: outcome.rejected, intracranialVolumeMm3: outcome.intracranialVolume, output: output, replacedSeries: replaced,
             tracking: tracking, timings: timings, elapsedSeconds: Self.seconds(start.duration(to: .now)))
+    }
+
+    /// Refuses a series whose pixel data no decoder reads before it goes to a worker; answers whether any of it is lossy.
+    static func checkPixels(_ instances: [Data], series: String) throws(SegmentationWorkflowError) -> Bool {
+        var lossy = false
+        for data in instances {
+            guard let file = try? DICOMReader.read(data, options: .init(stopBeforePixelData: true)) else { continue }
+            if !file.transferSyntax.isDecodable {
+                throw .undecodable(series: series, syntax: file.transferSyntax.description)
+            }
+            lossy = lossy || file.transferSyntax.isLossy || file.dataset.string(.lossyImageCompression) == "01"
+        }
+        return lossy
     }
 
     /// The series and the engine: the engine the request names (or the runner's default), fed only a series of a sequence it

@@ -8,6 +8,8 @@ public enum SegmentationWorkflowError: Error, CustomStringConvertible {
     /// The engine reads none of the study's series (and no fallback was allowed, or none applies).
     case noSeriesToSegment(study: String, engine: String, SeriesChoice.NoMatch)
     case seriesTooLarge(series: String, bytes: Int, limit: Int)
+    /// Instances whose pixel data Metis cannot decode (refused before any is sent to a worker).
+    case undecodable(series: String, syntax: String)
     /// The runner has no engine of that name.
     case unknownEngine(String, available: [String])
     /// A service the workflow called failed.
@@ -21,6 +23,8 @@ public enum SegmentationWorkflowError: Error, CustomStringConvertible {
             "study \(study): no series to segment with \(engine): \(none)"
         case .seriesTooLarge(let series, let bytes, let limit):
             "series \(series) holds \(bytes) bytes, more than max_series_bytes (\(limit)); raise it in the configuration"
+        case .undecodable(let series, let syntax):
+            "series \(series) is stored as \(syntax), whose pixel data Metis cannot decode; store it in another transfer syntax"
         case .unknownEngine(let name, let available): "unknown engine '\(name)'; available: \(available.joined(separator: ", "))"
         case .service(let name, let error): "\(name): \(error.message)"
         }

@@ -135,6 +135,7 @@ struct CompressedStudyTests {
                 let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(study)?engine=\(engine)")
                 #expect(answer.status == 200, "\(engine) on \(study): \(answer.text)")
                 let report = try #require(try answer.json() as? [String: Any])
+                #expect(report["lossyInput"] as? Bool == false, "lossless input flagged lossy")
                 reports.append(try #require(report["lesions"] as? [[String: Any]]))
             }
             func summary(_ lesions: [[String: Any]]) -> [String] {

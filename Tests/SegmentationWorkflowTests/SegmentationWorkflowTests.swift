@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 import MetisProto
 import Segmentation
-import SegmentationWorkflow
+@testable import SegmentationWorkflow
 import Testing
 import TestSupport
 
@@ -97,6 +97,29 @@ struct SegmentationWorkflowTests {
             return available == ["classical"]
         }
         #expect(!FileManager.default.fileExists(atPath: folder.out.path))
+    }
+
+    @Test("a series no decoder reads is refused before it reaches an engine; lossy input is flagged")
+    func pixelCheck() throws {
+        var phantom = BrainPhantom()
+        phantom.sliceOffsets = [0, 2.5]
+        let files = try phantom.instances()
+        #expect(try SegmentationWorkflow.checkPixels(files, series: phantom.series) == false)
+        var dataset = try DICOMReader.read(files[0]).dataset
+        dataset[.lossyImageCompression] = .text(.lossyImageCompression, .CS, "01")
+        #expect(try SegmentationWorkflow.checkPixels([try DICOMWriter.write(dataset)], series: phantom.series) == true)
+        // The same image encapsulated in JPIP (which Metis does not decode).
+        var encapsulated = try DICOMReader.read(files[0]).dataset
+        guard case .bytes(let native)? = encapsulated[.pixelData]?.value else { throw CancellationError() }
+        encapsulated[.pixelData] = DataElement(
+            tag: .pixelData, vr: .OB, value: .encapsulated(EncapsulatedPixelData(basicOffsetTable: Data(), fragments: [native])))
+        let jpip = try DICOMWriter.write(encapsulated, transferSyntax: TransferSyntax(uid: "1.2.840.10008.1.2.4.94"))
+        #expect {
+            try SegmentationWorkflow.checkPixels([jpip], series: phantom.series)
+        } throws: { error in
+            guard case SegmentationWorkflowError.undecodable(let series, let syntax) = error else { return false }
+            return series == phantom.series && syntax.contains("1.2.840.10008.1.2.4.94")
+        }
     }
 
     @Test("a study whose only series is too short for any engine is refused with what it holds")

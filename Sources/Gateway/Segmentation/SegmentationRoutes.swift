@@ -57,7 +57,7 @@ struct SegmentationRoutes: Sendable {
 
 extension HTTPError {
     /// 404 for an unknown study or series, 422 when the engine reads none of
-    /// the study's series, 413 for a series over max_series_bytes, and a
+    /// the study's series or cannot decode the chosen one, 413 for a series over max_series_bytes, and a
     /// failed service's own mapping.
     init(_ error: SegmentationWorkflowError) {
         switch error {
@@ -69,6 +69,8 @@ extension HTTPError {
                 message: "\(error.description); name one with ?series=\(engine == "classical" ? "" : ", or allow ?fallback=classical")")
         case .seriesTooLarge:
             self.init(.contentTooLarge, message: error.description)
+        case .undecodable:
+            self.init(.unprocessableContent, message: error.description)
         case .unknownEngine:
             self.init(.badRequest, message: error.description)
         case .service(let name, let cause):
