@@ -37,6 +37,8 @@ let package = Package(
         .library(name: "MetisRPC", targets: ["MetisRPC"]),
         .library(name: "MetisProto", targets: ["MetisProto"]),
         .library(name: "DICOM", targets: ["DICOM"]),
+        // The codec shims alone, for the benchmark that measures the bare libraries against the DICOM decoders.
+        .library(name: "CPixelCodecs", targets: ["CPixelCodecs"]),
         .library(name: "Imaging", targets: ["Imaging"]),
         .library(name: "Gateway", targets: ["Gateway"]),
     ],

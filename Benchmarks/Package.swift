@@ -40,5 +40,11 @@ let package = Package(
             dependencies: ["BenchmarkResults", .product(name: "DICOM", package: "Metis")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // Frames decoded per second by Metis's decoders and by the bare library calls (Scripts/codec_bench.py drives it).
+        .executableTarget(
+            name: "pixel-decode",
+            dependencies: [.product(name: "DICOM", package: "Metis"), .product(name: "CPixelCodecs", package: "Metis")],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
     ]
 )

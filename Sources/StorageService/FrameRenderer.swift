@@ -36,29 +36,85 @@ struct FrameRenderer {
             throw .invalid(
                 "cannot render \(pixelData.samplesPerPixel) samples per pixel in \(pixelData.decodedPhotometricInterpretation)")
         }
+        let invert = pixelData.photometricInterpretation == "MONOCHROME1"
+        if pixelData.bitsAllocated == 8 || pixelData.bitsAllocated == 16 {
+            do {
+                let pixels = try lookedUp(pixelData, frame: frame, dataset: dataset, invert: invert)
+                return scaled(pixels, width: pixelData.columns, height: pixelData.rows, channels: 1)
+            } catch {
+                throw .invalid("cannot render frame \(frame + 1): \(error)")
+            }
+        }
         let values: [Double]
         do {
             values = try pixelData.frameValues(frame, rescaled: true)
         } catch {
             throw .invalid("cannot render frame \(frame + 1): \(error)")
         }
+        let (lower, scale) = window(dataset, low: values.min() ?? 0, high: values.max() ?? 1)
+        let pixels = values.map { value -> UInt8 in
+            let level = UInt8(clamping: Int(((value - lower) * scale).rounded()))
+            return invert ? 255 - level : level
+        }
+        return scaled(pixels, width: pixelData.columns, height: pixelData.rows, channels: 1)
+    }
+
+    /// The window's lower edge and scale to 0…255: the requested one, the stored one, or `low`…`high` (modality values).
+    private func window(_ dataset: Dataset, low: Double, high: Double) -> (lower: Double, scale: Double) {
         var center = windowCenter, width = windowWidth
         if width == nil || width! <= 0 {
             center = dataset.double(.windowCenter)
             width = dataset.double(.windowWidth)
         }
         if width == nil || width! <= 0 {
-            let low = values.min() ?? 0, high = values.max() ?? 1
             center = (low + high) / 2
             width = max(high - low, 1)
         }
-        let lower = center! - width! / 2, scale = 255 / width!
-        let invert = pixelData.photometricInterpretation == "MONOCHROME1"
-        let pixels = values.map { value -> UInt8 in
-            let level = UInt8(clamping: Int(((value - lower) * scale).rounded()))
-            return invert ? 255 - level : level
+        return (center! - width! / 2, 255 / width!)
+    }
+
+    /// 8 and 16-bit greyscale through a lookup table over every stored word (256 or 65,536 entries): masking,
+    /// sign, rescale and window computed once per word instead of once per pixel.
+    private func lookedUp(_ pixels: PixelData, frame: Int, dataset: Dataset, invert: Bool) throws(DICOMError) -> [UInt8] {
+        let bytes = try pixels.frameBytes(frame)
+        let words = pixels.bitsAllocated == 8 ? 256 : 65536
+        let bits = min(max(pixels.bitsStored, 1), pixels.bitsAllocated)
+        func stored(_ word: Int) -> Double {
+            let masked = word & ((1 << bits) - 1)
+            return Double(pixels.isSigned && masked >= 1 << (bits - 1) ? masked - (1 << bits) : masked)
         }
-        return scaled(pixels, width: pixelData.columns, height: pixelData.rows, channels: 1)
+        let count = pixels.rows * pixels.columns
+        var output = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeBytes { raw in
+            // The frame's range, for the min/max window, from the words present.
+            var present = [Bool](repeating: false, count: words)
+            if pixels.bitsAllocated == 8 {
+                for i in 0..<count { present[Int(raw[i])] = true }
+            } else {
+                for i in 0..<count { present[Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))] = true }
+            }
+            var low = Double.infinity, high = -Double.infinity
+            for word in 0..<words where present[word] {
+                let value = stored(word) * pixels.rescaleSlope + pixels.rescaleIntercept
+                low = min(low, value)
+                high = max(high, value)
+            }
+            let (lower, scale) = window(dataset, low: low.isFinite ? low : 0, high: high.isFinite ? high : 1)
+            var table = [UInt8](repeating: 0, count: words)
+            for word in 0..<words {
+                let value = stored(word) * pixels.rescaleSlope + pixels.rescaleIntercept
+                let level = UInt8(clamping: Int(((value - lower) * scale).rounded()))
+                table[word] = invert ? 255 - level : level
+            }
+            if pixels.bitsAllocated == 8 {
+                for i in 0..<count { output[i] = table[Int(raw[i])] }
+            } else {
+                for i in 0..<count {
+                    output[i] = table[Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))]
+                }
+            }
+        }
+        return output
     }
 
     private func scaled(_ pixels: [UInt8], width: Int, height: Int, channels: Int) -> Image {
