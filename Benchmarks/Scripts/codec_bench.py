@@ -16,8 +16,8 @@ each syntax — by dcmtk's dcmcjpeg (JPEG), pydicom's encoders (JPEG-LS, JPEG
   image/jpeg, one keep-alive client, sequential), each of 40 copies of the
   instance (new SOP Instance UIDs) rendered once so that no cache of decoded
   or rendered frames answers, from `metis up` and from
-  Orthanc 1.10 with its DICOMweb and GDCM plugins serving the same instances
-  (target ≥ 1.5× Orthanc for every syntax both render).
+  Orthanc 1.10 with its DICOMweb and GDCM plugins serving the same instances,
+  in ABBA order, averaged (target ≥ 1.5× Orthanc for every syntax both render).
 
 Needs: pydicom 3.0.1, numpy, pylibjpeg, pylibjpeg-libjpeg, pylibjpeg-openjpeg,
 pyjpegls, python-gdcm; dcmtk; openjph-tools; orthanc, orthanc-dicomweb,
@@ -242,15 +242,20 @@ def main():
                              capture_output=True, text=True, check=True)
         decode = {pathlib.Path(row["file"]).stem: row for row in map(json.loads, run.stdout.splitlines())}
         peers = {name: pydicom_seconds(path, arguments.seconds) for name, path in compressed.items()}
-        rendered = {}
-        for name, starter, binary in (("Orthanc", start_orthanc, arguments.orthanc), ("Metis", start_metis, arguments.metis)):
+        # ABBA order, each server's rates averaged over its two runs.
+        runs = {"Orthanc": [], "Metis": []}
+        servers = {"Orthanc": (start_orthanc, arguments.orthanc), "Metis": (start_metis, arguments.metis)}
+        for name in ("Orthanc", "Metis", "Metis", "Orthanc"):
+            starter, binary = servers[name]
             with tempfile.TemporaryDirectory(prefix=f"codec-bench-{name.lower()}-") as data:
                 print(f"rendering with {name}…", file=sys.stderr)
                 server = starter(binary, data)
                 try:
-                    rendered[name] = rendered_per_second(server, files, arguments.copies)
+                    runs[name].append(rendered_per_second(server, files, arguments.copies))
                 finally:
                     server.stop()
+        rendered = {name: {syntax: (statistics.mean(r[syntax] for r in results) if all(r[syntax] for r in results) else None)
+                           for syntax in files} for name, results in runs.items()}
     figures = []
     print("| syntax | Metis decode (ms) | bare library (ms) | Metis / bare | pydicom + plugins (ms) | pydicom / Metis "
           "| Metis rendered (frames/s) | Orthanc rendered (frames/s) | Metis / Orthanc |")

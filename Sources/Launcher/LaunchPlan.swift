@@ -15,6 +15,7 @@ struct LaunchPlan {
             "--log-level", configuration.logLevel.rawValue,
             "--max-frame-bytes", String(configuration.maximumFrameSize),
             "--max-series-bytes", String(configuration.maximumSeriesSize),
+            "--dicom-validation", configuration.strictDICOMValidation ? "strict" : "lenient",
         ]
         var services = [
             Supervisor.ChildSpec(

@@ -19,6 +19,11 @@ public struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("max-series-bytes"), help: "Largest series a segmentation job sends to a worker (default 512 MiB).")
     var maximumSeriesSize: Int?
 
+    @Option(
+        name: .customLong("dicom-validation"),
+        help: "lenient (default): store files with small conformance defects as sent, with a warning; strict: refuse them.")
+    var dicomValidation: String?
+
     @Option(help: "PEM certificate chain this process presents on RPC over TCP (mutual TLS; with --rpc-tls-key and --rpc-tls-trust).")
     var rpcTLSCertificate: String?
     @Option(help: "PEM private key of --rpc-tls-certificate.") var rpcTLSKey: String?
@@ -33,6 +38,7 @@ public struct CommonOptions: ParsableArguments {
         if let logLevel { try configuration.set("log_level", to: logLevel, source: "--log-level") }
         if let maximumFrameSize { configuration.maximumFrameSize = maximumFrameSize }
         if let maximumSeriesSize { configuration.maximumSeriesSize = maximumSeriesSize }
+        if let dicomValidation { try configuration.set("dicom_validation", to: dicomValidation, source: "--dicom-validation") }
         if let rpcTLSCertificate { configuration.rpcTLSCertificate = rpcTLSCertificate }
         if let rpcTLSKey { configuration.rpcTLSKey = rpcTLSKey }
         if let rpcTLSTrust { configuration.rpcTLSTrust = rpcTLSTrust }

@@ -6,7 +6,7 @@ extension MetisConfiguration {
     static let keys = [
         "data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level",
         "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key",
-        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust",
+        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust", "dicom_validation",
     ]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.

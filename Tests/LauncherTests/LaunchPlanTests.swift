@@ -21,7 +21,7 @@ struct UpFlagsTests {
         defer { try? FileManager.default.removeItem(at: file) }
         let command = try UpCommand.parse([
             "--config", file.path, "--port", "9200", "--inference-workers", "2", "--data", "/tmp/x", "--max-series-bytes", "2097152",
-            "--max-upload-bytes", "4096",
+            "--max-upload-bytes", "4096", "--dicom-validation", "strict",
         ])
         let fromFlags = try command.common.configuration(command.gateway.apply)
         #expect(fromFlags.maximumSeriesSize == 2 << 20)
@@ -30,6 +30,9 @@ struct UpFlagsTests {
         let plan = LaunchPlan(configuration: fromFlags)
         #expect(plan.gateway.arguments.contains("--max-upload-bytes") && plan.gateway.arguments.contains("2097152"))
         #expect(plan.services.first { $0.name == "inference-0" }?.arguments.contains("--max-series-bytes") == true)
+        #expect(fromFlags.strictDICOMValidation)
+        let storage = try #require(plan.services.first { $0.name == "storage" }?.arguments)
+        #expect(storage.firstIndex(of: "--dicom-validation").map { storage[$0 + 1] } == "strict")
         #expect(fromFlags.port == 9200)
         #expect(fromFlags.inferenceWorkers == 2)
         #expect(fromFlags.dataDirectory.path == "/tmp/x")

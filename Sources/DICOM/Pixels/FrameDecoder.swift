@@ -59,7 +59,9 @@ enum CodecCall {
     ) -> Int32
 
     static func run(_ name: String, _ frame: Data, _ geometry: FrameGeometry, _ shim: Shim) throws(DICOMError) -> (Data, metis_codec_info) {
-        var output = Data(count: geometry.decodedLength)
+        // Uninitialised: every byte is written by the shim (or the call fails and the buffer is dropped).
+        let length = geometry.decodedLength
+        var output = Data(bytesNoCopy: malloc(max(length, 1))!, count: length, deallocator: .free)
         var info = metis_codec_info()
         var message = [CChar](repeating: 0, count: 256)
         let status: Int32 = frame.withUnsafeBytes { (source: UnsafeRawBufferPointer) -> Int32 in
