@@ -65,6 +65,25 @@ struct CodecTests {
         #expect(pixels.isLossy == file.transferSyntax.isLossy)
     }
 
+    @Test("colour frames for display: palette colour through its tables, YBR JPEG and JPEG 2000 as RGB, as pydicom shows them")
+    func displayColour() throws {
+        let palette = try DICOMReader.read(contentsOf: Self.folder.appendingPathComponent("rle-palette-8bit.dcm"))
+        let paletteRGB = try #require(try PixelData(palette.dataset, transferSyntax: palette.transferSyntax).displayRGB(0))
+        let reference = try Data(contentsOf: Self.folder.appendingPathComponent("rle-palette-8bit.display-rgb.raw"))
+            .littleEndianArray(of: UInt32.self).map { UInt8(truncatingIfNeeded: $0) }
+        #expect(paletteRGB == reference, "palette colour differs from pydicom's apply_color_lut")
+        for name in ["jpeg-baseline-rgb-422", "j2k-lossless-rgb-rct", "jls-lossless-rgb"] {
+            let file = try DICOMReader.read(contentsOf: Self.folder.appendingPathComponent(name + ".dcm"))
+            let rgb = try #require(try PixelData(file.dataset, transferSyntax: file.transferSyntax).displayRGB(0), "\(name)")
+            let expected = try Data(contentsOf: Self.folder.appendingPathComponent(name + ".expected.raw")).littleEndianArray(
+                of: UInt32.self)
+            let worst = zip(rgb, expected).map { abs(Int($0) - Int($1)) }.max() ?? 0
+            #expect(rgb.count == expected.count && worst <= 2, "\(name): off by \(worst)")
+        }
+        let grey = try DICOMReader.read(contentsOf: Self.folder.appendingPathComponent("j2k-lossless-16bit.dcm"))
+        #expect(try PixelData(grey.dataset, transferSyntax: grey.transferSyntax).displayRGB(0) == nil)
+    }
+
     @Test("a header claiming a 4 GB frame is refused before any decoding")
     func hugeFrameClaim() throws {
         var file = try DICOMReader.read(contentsOf: Self.folder.appendingPathComponent("j2k-lossless-16bit.dcm"))

@@ -223,6 +223,25 @@ refragmented("j2k-4frames-bot-2-fragments", "j2k-lossless-4frames", "basic-offse
 refragmented("jls-3frames-extended-offsets", "jls-lossless-3frames", "extended-offset-table")
 refragmented("jpeg-3frames-no-bot-2-fragments", "jpeg-lossless-sv1-3frames", "no-offset-table-2-fragments")
 
+
+
+# Palette colour (RLE, 8-bit indices into 16-bit tables) and its display RGB by pydicom's apply_color_lut.
+def palette_fixture():
+    indices = image(48, 64, 1, 1, 8, False, seed=99)
+    ds = native(dataset("rle-palette-8bit", indices, 8, False, "PALETTE COLOR", ExplicitVRLittleEndian), indices)
+    ramp = np.arange(256, dtype=np.uint16)
+    for color, table in (("Red", ramp * 257), ("Green", (255 - ramp) * 257), ("Blue", (ramp // 2) * 257)):
+        setattr(ds, f"{color}PaletteColorLookupTableDescriptor", [256, 0, 16])
+        ds[f"{color}PaletteColorLookupTableDescriptor"].VR = "US"
+        setattr(ds, f"{color}PaletteColorLookupTableData", table.astype("<u2").tobytes())
+    ds.compress(RLELossless, generate_instance_uid=False)
+    save("rle-palette-8bit", ds)
+    reread = pydicom.dcmread(codecs / "rle-palette-8bit.dcm")
+    rgb = pydicom.pixels.apply_color_lut(pixel_array(reread), reread)
+    (np.asarray(rgb) >> 8).astype("<i4").tofile(codecs / "rle-palette-8bit.display-rgb.raw")
+
+
+palette_fixture()
 (codecs / "index.json").write_text(json.dumps(index, indent=1, sort_keys=True) + "\n")
 
 # Character sets: one file per Specific Character Set, encoded by pydicom.
