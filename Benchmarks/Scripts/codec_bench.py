@@ -24,12 +24,10 @@ pyjpegls, python-gdcm; dcmtk; openjph-tools; orthanc, orthanc-dicomweb,
 orthanc-gdcm. Decoding uses no BLAS: OPENBLAS_CORETYPE does not matter here.
 """
 import argparse
-import http.client
 import json
 import os
 import pathlib
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,6 +44,7 @@ from pydicom.uid import (ExplicitVRLittleEndian, JPEG2000, JPEG2000Lossless, JPE
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchresults  # noqa: E402
+from dicomweb_vs_orthanc import Client, Server, free_port, start_metis  # noqa: E402
 
 SIZE = 512
 STUDY = "1.2.826.0.1.3680043.8.498.1901"
@@ -128,46 +127,6 @@ def pydicom_seconds(path, budget=1.0):
     return (time.perf_counter() - start) / calls
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, name, command, port, health, env=None):
-        self.name, self.port = name, port
-        self.connection = None
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if self.get(health)[0] == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                self.connection = None
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{name} did not start")
-
-    def request(self, method, path, body=None, headers=None):
-        connection = self.connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        self.connection = connection
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, response.read(), response.getheader("Content-Type")
-
-    def get(self, path, headers=None):
-        return self.request("GET", path, headers=headers)
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
 def start_orthanc(binary, directory):
     port = free_port()
     plugins = ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so", "/usr/share/orthanc/plugins/libOrthancGdcm.so"]
@@ -176,13 +135,7 @@ def start_orthanc(binary, directory):
               "Plugins": [p for p in plugins if os.path.exists(p)], "DicomWeb": {"Enable": True, "Root": "/dicom-web/"}}
     with open(f"{directory}/orthanc.json", "w") as f:
         json.dump(config, f)
-    return Server("Orthanc", [binary, f"{directory}/orthanc.json"], port, "/system", env=dict(os.environ, TCP_NODELAY="1"))
-
-
-def start_metis(binary, directory):
-    port = free_port()
-    return Server("Metis", [binary, "up", "--data", f"{directory}/data", "--port", str(port), "--log-level", "warning",
-                            "--auth", "none"], port, "/healthz")
+    return Server("Orthanc", [binary, f"{directory}/orthanc.json"], port, "/dicom-web", "/system", env=dict(os.environ, TCP_NODELAY="1"))
 
 
 def copies(path, count):
@@ -200,24 +153,25 @@ def copies(path, count):
 
 def rendered_per_second(server, files, count):
     """Frames per second rendering each of `count` copies of each instance once; None where the server cannot render it."""
+    client = Client(server.port)
     rates = {}
     for name, path in files.items():
         instances = copies(path, count)
         boundary = "codec-bench"
         body = b"".join(f"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n".encode() + data + b"\r\n" for _, data in instances)
         body += f"--{boundary}--\r\n".encode()
-        status, answer, _ = server.request("POST", "/dicom-web/studies", body,
+        status, answer = client.request("POST", "/dicom-web/studies", body,
                                            {"Content-Type": f'multipart/related; type="application/dicom"; boundary={boundary}'})
         if status not in (200, 202):
             raise RuntimeError(f"{server.name} STOW answered {status}: {answer[:300]!r}")
         urls = [f"/dicom-web/studies/{STUDY}/series/{SERIES}/instances/{sop}/frames/1/rendered" for sop, _ in instances]
-        status, data, _ = server.get(urls[0], {"Accept": "image/jpeg"})
+        status, data = client.request("GET", urls[0], headers={"Accept": "image/jpeg"})
         if status != 200 or not data.startswith(b"\xff\xd8"):
             rates[name] = None
             continue
         start = time.perf_counter()
         for url in urls[1:]:
-            status, data, _ = server.get(url, {"Accept": "image/jpeg"})
+            status, data = client.request("GET", url, headers={"Accept": "image/jpeg"})
             if status != 200:
                 raise RuntimeError(f"{server.name} {url} answered {status}")
         rates[name] = (len(urls) - 1) / (time.perf_counter() - start)

@@ -104,18 +104,11 @@ extension StorageRPCService {
     /// Frames in the first of `wanted` they are stored in or can be transcoded to (blocking: for the disk threads).
     private static func transcodedFrames(_ numbers: [UInt32], of data: Data, wanted: [String], instance: String) throws -> ([Data], String)
     {
-        let file = try parse(data, instance: instance)
-        let pixels: PixelData
-        do {
-            pixels = try PixelData(file.dataset, transferSyntax: file.transferSyntax)
-        } catch {
-            throw StorageError.invalid("instance \(instance) has no usable pixel data: \(error)")
-        }
-        try checkFrameNumbers(numbers, count: pixels.numberOfFrames)
+        let (file, pixels) = try framedPixels(numbers, of: data, instance: instance)
         guard let target = Transcoder.choose(wanted, stored: file.transferSyntax, decodable: pixels.isDecodable) else {
             throw unacceptable(wanted, stored: file.transferSyntax, instance: instance, decodable: pixels.isDecodable)
         }
-        if target == file.transferSyntax { return (try parsedFrames(numbers, of: data, instance: instance), target.uid) }
+        if target == file.transferSyntax { return (try storedFrames(numbers, of: pixels, instance: instance), target.uid) }
         return (
             try numbers.map { number in
                 do {
@@ -129,6 +122,11 @@ extension StorageRPCService {
 
     /// Frames as stored, parsed out of the whole file: other transfer syntaxes, and rows indexed before v4.
     private static func parsedFrames(_ numbers: [UInt32], of data: Data, instance: String) throws -> [Data] {
+        try storedFrames(numbers, of: try framedPixels(numbers, of: data, instance: instance).pixels, instance: instance)
+    }
+
+    /// The parsed instance and its pixel data, the frame numbers checked against it.
+    private static func framedPixels(_ numbers: [UInt32], of data: Data, instance: String) throws -> (file: DICOMFile, pixels: PixelData) {
         let file = try parse(data, instance: instance)
         let pixels: PixelData
         do {
@@ -137,7 +135,11 @@ extension StorageRPCService {
             throw StorageError.invalid("instance \(instance) has no usable pixel data: \(error)")
         }
         try checkFrameNumbers(numbers, count: pixels.numberOfFrames)
-        return try numbers.map { number in
+        return (file, pixels)
+    }
+
+    private static func storedFrames(_ numbers: [UInt32], of pixels: PixelData, instance: String) throws -> [Data] {
+        try numbers.map { number in
             do {
                 return try pixels.storedFrame(Int(number) - 1)
             } catch {
