@@ -110,6 +110,9 @@ struct DatasetParser {
                 // Implicit VR: 8-bit native pixel data is OB (PS3.5 §A.1 note), as pydicom reads it.
                 parsed.vr = .OB
             }
+            if !syntax.isExplicitVR, tag != .pixelData, let entry = DataDictionary.entry(for: tag), entry.vrs.count > 1 {
+                parsed.vr = Self.resolvedVR(entry, in: dataset)
+            }
             if !syntax.isLittleEndian && tag == .pixelData && parsed.vr == .OW && dataset.int(.bitsAllocated) == 32,
                 case .bytes(let words) = parsed.value
             {
@@ -254,6 +257,21 @@ struct DatasetParser {
             index += wordSize
         }
         return Data(bytes)
+    }
+
+    /// Implicit VR, where the dictionary allows several VRs (pydicom's rules): `US or SS` by Pixel
+    /// Representation, except LUT descriptors (always US); `OB or OW` and `US or OW` as OW.
+    private static func resolvedVR(_ entry: DataDictionary.Entry, in dataset: Dataset) -> VR {
+        if entry.vrs.contains(.SS) && entry.vrs.contains(.US) {
+            let descriptors: Set<Tag> = [
+                .redPaletteColorLookupTableDescriptor, .greenPaletteColorLookupTableDescriptor, .bluePaletteColorLookupTableDescriptor,
+                .lutDescriptor,
+            ]
+            if descriptors.contains(entry.tag) { return .US }
+            return dataset.int(.pixelRepresentation) == 1 ? .SS : .US
+        }
+        if entry.vrs.contains(.OW) { return .OW }
+        return entry.vr
     }
 
     private static func exchangedWordPairs(_ value: Data) -> Data {

@@ -5,6 +5,25 @@ import Testing
 
 @Suite("Reading DICOM files")
 struct DICOMReaderTests {
+    @Test("implicit VR: US or SS by Pixel Representation, LUT descriptors US, as pydicom resolves them")
+    func ambiguousVRs() throws {
+        func dataset(signed: Bool) -> Dataset {
+            Dataset([
+                .text(.sopClassUID, .UI, "1.2.840.10008.5.1.4.1.1.4"), .text(.sopInstanceUID, .UI, "1.2.3.4"),
+                DataElement(tag: .pixelRepresentation, vr: .US, value: .bytes(Data([signed ? 1 : 0, 0]))),
+                DataElement(tag: .smallestImagePixelValue, vr: .SS, value: .bytes(Data([0xFF, 0xFF]))),
+                DataElement(tag: .redPaletteColorLookupTableDescriptor, vr: .US, value: .bytes(Data([0, 0, 0, 0x80, 16, 0]))),
+            ])
+        }
+        let signed = try DICOMReader.read(try DICOMWriter.write(dataset(signed: true), transferSyntax: .implicitVRLittleEndian)).dataset
+        #expect(signed[.smallestImagePixelValue]?.vr == .SS)
+        #expect(signed.numbers(.smallestImagePixelValue) == [-1])
+        #expect(signed[.redPaletteColorLookupTableDescriptor]?.vr == .US)
+        #expect(signed.numbers(.redPaletteColorLookupTableDescriptor) == [0, 32768, 16])
+        let unsigned = try DICOMReader.read(try DICOMWriter.write(dataset(signed: false), transferSyntax: .implicitVRLittleEndian)).dataset
+        #expect(unsigned.numbers(.smallestImagePixelValue) == [65535])
+    }
+
     @Test("every element, VR and value matches what pydicom reads", arguments: Fixtures.readable)
     func matchesPydicom(name: String) throws {
         let file = try DICOMReader.read(contentsOf: Fixtures.url(name))
