@@ -73,6 +73,17 @@ enum AttributeMatching {
             // Person names match case-insensitively: their column holds the Unicode-lowercased name.
             let target = column
             let argument = attribute.kind == .personName ? value.lowercased() : value
+            if attribute.kind == .personName && !value.contains("=") {
+                // A key of one component group also matches the name's ideographic or phonetic group
+                // (山田* finds Yamada^Tarou=山田^太郎), as dcm4chee does.
+                let group = "*=" + Self.escapedForGlob(argument, keepingWildcards: true) + "=*"
+                if value.contains("*") || value.contains("?") {
+                    return Condition(
+                        sql: "(\(target) GLOB ? OR ('=' || \(target) || '=') GLOB ?)",
+                        arguments: [Self.escapedForGlob(argument, keepingWildcards: true), group])
+                }
+                return Condition(sql: "(\(target) = ? OR ('=' || \(target) || '=') GLOB ?)", arguments: [argument, group])
+            }
             if value.contains("*") || value.contains("?") {
                 // DICOM wildcards are GLOB's; other GLOB specials are escaped.
                 return Condition(sql: "\(target) GLOB ?", arguments: [Self.escapedForGlob(argument, keepingWildcards: true)])

@@ -247,6 +247,32 @@ struct RetrievalTests {
         try await harness.stop()
     }
 
+    @Test("names in other character sets are indexed decoded: QIDO finds them by their own script, DICOM JSON shows them")
+    func characterSetsSearchable() async throws {
+        let harness = try await StorageHarness.start()
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("DICOMTests/Fixtures/charsets")
+        for name in ["japanese-ir87", "korean-ir149", "cyrillic", "greek"] {
+            _ = try await harness.client.storeInstance(
+                .with { $0.dicom = try Data(contentsOf: folder.appendingPathComponent(name + ".dcm")) })
+        }
+        for (pattern, expected) in [("山田*", "METIS-JAPANESE-IR87"), ("홍*", "METIS-KOREAN-IR149"), ("Люксембург*", "METIS-CYRILLIC")] {
+            let found = try await harness.client.query(
+                .with {
+                    $0.level = .study
+                    $0.match = ["PatientName": pattern]
+                })
+            #expect(found.matches.map(\.patientID) == [expected], "\(pattern)")
+        }
+        let greek = try await harness.client.query(
+            .with {
+                $0.level = .study
+                $0.match = ["PatientID": "METIS-GREEK"]
+            })
+        #expect(greek.matches.first?.dicomJson.contains("Διονυσιος") == true)
+        try await harness.stop()
+    }
+
     @Test("includefield from stored metadata, includefield=all, and fuzzy person-name matching")
     func includeFieldsAndFuzzy() async throws {
         let (harness, _) = try await Self.populated()

@@ -298,8 +298,9 @@ for name, (charset, patient, description) in names.items():
     ds.SpecificCharacterSet = charset
     ds.SOPClassUID = MRImageStorage
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID
-    ds.StudyInstanceUID = "1.2.826.0.1.3680043.8.498.19.4"
-    ds.SeriesInstanceUID = "1.2.826.0.1.3680043.8.498.19.5"
+    # A study and series of its own for each: each file is another patient.
+    ds.StudyInstanceUID = f"1.2.826.0.1.3680043.8.498.19.4.{len(expected) + 1}"
+    ds.SeriesInstanceUID = f"1.2.826.0.1.3680043.8.498.19.5.{len(expected) + 1}"
     ds.Modality = "MR"
     ds.PatientName = patient
     ds.PatientID = "METIS-" + name.upper()
