@@ -115,6 +115,12 @@ let package = Package(
             swiftSettings: numericalSettings
         ),
 
+        // The DICOM Upper Layer protocol's PDUs (PS3.8) as values, and their codec: no I/O.
+        .target(
+            name: "DIMSE",
+            swiftSettings: swiftSettings
+        ),
+
         // Volumes from series, geometry, components, measurements, contours.
         .target(
             name: "Imaging",
@@ -298,6 +304,12 @@ let package = Package(
             name: "DICOMTests",
             dependencies: ["DICOM", "TestSupport"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DIMSETests",
+            dependencies: ["DIMSE", "TestSupport"],
+            resources: [.copy("Scripts")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
