@@ -118,6 +118,7 @@ let package = Package(
         // The DICOM Upper Layer protocol's PDUs (PS3.8) as values, and their codec: no I/O.
         .target(
             name: "DIMSE",
+            dependencies: ["DICOM"],
             swiftSettings: swiftSettings
         ),
 
@@ -308,7 +309,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DIMSETests",
-            dependencies: ["DIMSE", "TestSupport"],
+            dependencies: ["DIMSE", "DICOM", "TestSupport"],
             resources: [.copy("Scripts")],
             swiftSettings: swiftSettings
         ),

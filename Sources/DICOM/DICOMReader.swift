@@ -49,6 +49,19 @@ public enum DICOMReader {
         return try result.get().file
     }
 
+    /// A bare data set in `transferSyntax`, without preamble or meta group: a DIMSE command set or data set.
+    public static func readElements(_ data: Data, transferSyntax: TransferSyntax, options: Options = .init()) throws(DICOMError) -> Dataset
+    {
+        let bytes = data.startIndex == 0 ? data : Data(data)
+        let result = bytes.withUnsafeBytes { raw in
+            Result { () throws(DICOMError) -> Dataset in
+                var parser = DatasetParser(data: bytes, raw: raw, syntax: transferSyntax, options: options)
+                return try parser.parseTopLevel()
+            }
+        }
+        return try result.get()
+    }
+
     private static func read(
         _ bytes: Data, raw: UnsafeRawBufferPointer, options: Options
     ) throws(DICOMError) -> (file: DICOMFile, stoppedAtPixelData: Bool) {

@@ -43,6 +43,18 @@ public enum DICOMWriter {
         return Data(output.bytes)
     }
 
+    /// The elements of `dataset` encoded in `transferSyntax` (Explicit or Implicit VR Little Endian), with no
+    /// preamble or meta group: a DIMSE data set or command set as it travels in P-DATA-TF.
+    public static func elements(_ dataset: Dataset, transferSyntax: TransferSyntax = .implicitVRLittleEndian) throws(DICOMError) -> Data {
+        guard transferSyntax.isLittleEndian, !transferSyntax.isDeflated else {
+            throw DICOMError(
+                .unsupportedTransferSyntax, "Metis writes Explicit or Implicit VR Little Endian", transferSyntax: transferSyntax.uid)
+        }
+        var output = ByteWriter()
+        for element in dataset.elements { try output.write(element, explicit: transferSyntax.isExplicitVR) }
+        return Data(output.bytes)
+    }
+
     /// Writes `dataset` to `url` (temporary file, then rename).
     public static func write(_ dataset: Dataset, to url: URL, transferSyntax: TransferSyntax = .explicitVRLittleEndian) throws(DICOMError) {
         let data = try write(dataset, transferSyntax: transferSyntax)

@@ -4,6 +4,9 @@
 usage: pdu_check.py decode HEX     prints what pynetdicom decodes from the PDU, as JSON
        pdu_check.py request        prints an A-ASSOCIATE-RQ pynetdicom encodes, as hex
        pdu_check.py data           prints a P-DATA-TF pynetdicom encodes (two fragments), as hex
+       pdu_check.py messages MAX   prints the P-DATA-TF PDUs, one hex line each, pynetdicom sends for a C-ECHO-RQ
+                                   (message ID 7) and a C-STORE-RQ (message ID 8, a 300-byte data set) under
+                                   maximum PDU length MAX
 """
 import json
 import sys
@@ -98,10 +101,36 @@ def data():
     return pdu.encode().hex()
 
 
+def messages(maximum):
+    from pydicom.dataset import Dataset
+    from pynetdicom.dimse_messages import C_ECHO_RQ, C_STORE_RQ
+    from pynetdicom.dimse_primitives import C_ECHO, C_STORE
+    echo = C_ECHO()
+    echo.MessageID = 7
+    echo.AffectedSOPClassUID = "1.2.840.10008.1.1"
+    store = C_STORE()
+    store.MessageID = 8
+    store.AffectedSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    store.AffectedSOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    store.Priority = 0
+    store.DataSet = __import__("io").BytesIO(bytes(range(256)) + bytes(44))
+    lines = []
+    for primitive, message in ((echo, C_ECHO_RQ()), (store, C_STORE_RQ())):
+        message.primitive_to_message(primitive)
+        context = 1 if message is not None and isinstance(message, C_ECHO_RQ) else 3
+        for data in message.encode_msg(context, maximum):
+            pdu = P_DATA_TF()
+            pdu.from_primitive(data)
+            lines.append(pdu.encode().hex())
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "decode":
         print(json.dumps(decode(bytes.fromhex(sys.argv[2]))))
     elif sys.argv[1] == "request":
         print(request())
+    elif sys.argv[1] == "messages":
+        print(messages(int(sys.argv[2])))
     else:
         print(data())
