@@ -309,7 +309,9 @@ struct ServerClientTests {
     func gracefulDrain() async throws {
         let server = try await TestServer(router: TestMethods.router())
         let connection = RPCConnection(address: server.address)
-        let slow = Task { try await connection.sleep(milliseconds: 1500) }
+        // Long enough that a loaded machine (the suite shares two cores with browser and segmentation tests)
+        // still sees the call in flight and the drain in progress: at 1.5 s both windows were missed there.
+        let slow = Task { try await connection.sleep(milliseconds: 8000) }
         try await waitUntil { server.server.callsInFlight == 1 }
         let stopping = Task { try await server.stop() }
         try await waitUntil { server.server.isShuttingDown }
@@ -321,7 +323,7 @@ struct ServerClientTests {
             #expect(error.code == .unavailable)
             #expect(error.message.contains("shutting down"))
         }
-        #expect(try await slow.value == "1500")
+        #expect(try await slow.value == "8000")
         try await stopping.value
         let late = RPCConnection(address: server.address)
         await #expect(throws: RPCError.self) { _ = try await late.echo("too late") }
