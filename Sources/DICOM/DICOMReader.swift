@@ -52,11 +52,17 @@ public enum DICOMReader {
     /// A bare data set in `transferSyntax`, without preamble or meta group: a DIMSE command set or data set.
     public static func readElements(_ data: Data, transferSyntax: TransferSyntax, options: Options = .init()) throws(DICOMError) -> Dataset
     {
-        let bytes = data.startIndex == 0 ? data : Data(data)
+        try parseElements(data.startIndex == 0 ? data : Data(data), syntax: transferSyntax, options: options).dataset
+    }
+
+    /// The elements of a whole buffer (a bare data set, or an inflated one) and the parser's warnings.
+    private static func parseElements(_ bytes: Data, syntax: TransferSyntax, options: Options) throws(DICOMError) -> (
+        dataset: Dataset, warnings: [String]
+    ) {
         let result = bytes.withUnsafeBytes { raw in
-            Result { () throws(DICOMError) -> Dataset in
-                var parser = DatasetParser(data: bytes, raw: raw, syntax: transferSyntax, options: options)
-                return try parser.parseTopLevel()
+            Result { () throws(DICOMError) -> (Dataset, [String]) in
+                var parser = DatasetParser(data: bytes, raw: raw, syntax: syntax, options: options)
+                return (try parser.parseTopLevel(), parser.warnings)
             }
         }
         return try result.get()
@@ -115,13 +121,7 @@ public enum DICOMReader {
         var stoppedAtPixelData = false
         if syntax.isDeflated {
             let body = try Inflater.inflate(bytes[offset...], limit: options.maximumInflatedSize, syntax: syntax.uid)
-            let result = body.withUnsafeBytes { raw in
-                Result { () throws(DICOMError) -> (Dataset, [String]) in
-                    var parser = DatasetParser(data: body, raw: raw, syntax: syntax, options: options)
-                    return (try parser.parseTopLevel(), parser.warnings)
-                }
-            }
-            let (parsed, parserWarnings) = try result.get()
+            let (parsed, parserWarnings) = try parseElements(body, syntax: syntax, options: options)
             dataset = parsed
             warnings += parserWarnings
         } else {

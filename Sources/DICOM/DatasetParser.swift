@@ -110,7 +110,11 @@ struct DatasetParser {
                 // Implicit VR: 8-bit native pixel data is OB (PS3.5 §A.1 note), as pydicom reads it.
                 parsed.vr = .OB
             }
-            if !syntax.isExplicitVR, tag != .pixelData, let entry = DataDictionary.entry(for: tag), entry.vrs.count > 1 {
+            // Only an element read as US or OB can be one the dictionary gives several VRs (US or SS, OB or OW,
+            // US or OW): the second dictionary lookup is spared for every other element.
+            if !syntax.isExplicitVR, tag != .pixelData, parsed.vr == .US || parsed.vr == .OB, let entry = DataDictionary.entry(for: tag),
+                entry.vrs.count > 1
+            {
                 parsed.vr = Self.resolvedVR(entry, in: dataset)
             }
             if !syntax.isLittleEndian && tag == .pixelData && parsed.vr == .OW && dataset.int(.bitsAllocated) == 32,

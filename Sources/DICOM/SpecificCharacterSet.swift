@@ -122,15 +122,18 @@ public struct SpecificCharacterSet: Hashable, Sendable, CustomStringConvertible 
     private static func convert(_ bytes: ArraySlice<UInt8>, from repertoire: Repertoire) -> String {
         if bytes.isEmpty { return "" }
         switch repertoire.iconvName {
-        case "UTF-8", "ASCII":
-            return String(validating: bytes, as: UTF8.self) ?? String(bytes.map { Character(Unicode.Scalar($0)) })
-        case "ISO-8859-1":
-            if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
-            return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        case "UTF-8", "ASCII": return String(validating: bytes, as: UTF8.self) ?? latin1(bytes)
+        case "ISO-8859-1": return latin1(bytes)
         default:
             return Iconv.convert(Array(bytes), from: repertoire.iconvName, to: "UTF-8").flatMap { String(validating: $0, as: UTF8.self) }
-                ?? String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+                ?? latin1(bytes)
         }
+    }
+
+    /// Latin-1, which maps every byte to the code point of the same value: the decoding that loses nothing.
+    private static func latin1(_ bytes: ArraySlice<UInt8>) -> String {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
     }
 
     /// Encodes text for writing; nil when it does not fit the repertoires.

@@ -51,7 +51,7 @@ struct FrameRenderer {
         } catch {
             throw .invalid("cannot render frame \(frame + 1): \(error)")
         }
-        let (lower, scale) = window(dataset, low: values.min() ?? 0, high: values.max() ?? 1)
+        let (lower, scale) = window(dataset) { (values.min() ?? 0, values.max() ?? 1) }
         let pixels = values.map { value -> UInt8 in
             let level = UInt8(clamping: Int(((value - lower) * scale).rounded()))
             return invert ? 255 - level : level
@@ -59,14 +59,16 @@ struct FrameRenderer {
         return scaled(pixels, width: pixelData.columns, height: pixelData.rows, channels: 1)
     }
 
-    /// The window's lower edge and scale to 0…255: the requested one, the stored one, or `low`…`high` (modality values).
-    private func window(_ dataset: Dataset, low: Double, high: Double) -> (lower: Double, scale: Double) {
+    /// The window's lower edge and scale to 0…255: the requested one, the stored one, or the frame's
+    /// modality-value range, which `range` computes only when neither is there.
+    private func window(_ dataset: Dataset, range: () -> (low: Double, high: Double)) -> (lower: Double, scale: Double) {
         var center = windowCenter, width = windowWidth
         if width == nil || width! <= 0 {
             center = dataset.double(.windowCenter)
             width = dataset.double(.windowWidth)
         }
         if width == nil || width! <= 0 {
+            let (low, high) = range()
             center = (low + high) / 2
             width = max(high - low, 1)
         }
@@ -86,33 +88,28 @@ struct FrameRenderer {
         let count = pixels.rows * pixels.columns
         var output = [UInt8](repeating: 0, count: count)
         bytes.withUnsafeBytes { raw in
-            // The frame's range, for the min/max window, from the words present.
-            var present = [Bool](repeating: false, count: words)
-            if pixels.bitsAllocated == 8 {
-                for i in 0..<count { present[Int(raw[i])] = true }
-            } else {
-                for i in 0..<count { present[Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))] = true }
+            func word(_ i: Int) -> Int {
+                pixels.bitsAllocated == 8
+                    ? Int(raw[i]) : Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
             }
-            var low = Double.infinity, high = -Double.infinity
-            for word in 0..<words where present[word] {
-                let value = stored(word) * pixels.rescaleSlope + pixels.rescaleIntercept
-                low = min(low, value)
-                high = max(high, value)
+            let (lower, scale) = window(dataset) {
+                // The frame's range, from the words present.
+                var present = [Bool](repeating: false, count: words)
+                for i in 0..<count { present[word(i)] = true }
+                var low = Double.infinity, high = -Double.infinity
+                for value in (0..<words).filter({ present[$0] }).map({ stored($0) * pixels.rescaleSlope + pixels.rescaleIntercept }) {
+                    low = min(low, value)
+                    high = max(high, value)
+                }
+                return (low.isFinite ? low : 0, high.isFinite ? high : 1)
             }
-            let (lower, scale) = window(dataset, low: low.isFinite ? low : 0, high: high.isFinite ? high : 1)
             var table = [UInt8](repeating: 0, count: words)
             for word in 0..<words {
                 let value = stored(word) * pixels.rescaleSlope + pixels.rescaleIntercept
                 let level = UInt8(clamping: Int(((value - lower) * scale).rounded()))
                 table[word] = invert ? 255 - level : level
             }
-            if pixels.bitsAllocated == 8 {
-                for i in 0..<count { output[i] = table[Int(raw[i])] }
-            } else {
-                for i in 0..<count {
-                    output[i] = table[Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))]
-                }
-            }
+            for i in 0..<count { output[i] = table[word(i)] }
         }
         return output
     }

@@ -73,18 +73,15 @@ extension StorageRPCService {
         }
         let stored = TransferSyntax(uid: layout.transferSyntaxUID)
         let wanted = request.transferSyntaxUids.isEmpty ? ["*"] : request.transferSyntaxUids
-        // Native little-endian frames are the same bytes in either native syntax.
+        // The first wanted syntax the frames are in or can be transcoded to decides (decodability is
+        // checked when transcoding); native little-endian frames are the same bytes in either native syntax.
+        let target = Transcoder.choose(wanted, stored: stored, decodable: true)
         let nativeStored = !stored.isEncapsulated && stored.isLittleEndian && !stored.isDeflated
-        // The first wanted syntax decides: the stored bytes when it is theirs, a transcoding otherwise.
-        let asStored = wanted.prefix { !Transcoder.producible.map(\.uid).contains($0) || $0 == stored.uid || nativeStored }.first { uid in
-            uid == "*" || uid == stored.uid
-                || (nativeStored && [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid].contains(uid))
-        }
         let frames: [Data]
         let syntax: String
-        if let asStored {
+        if let target, target == stored || (nativeStored && !target.isEncapsulated) {
             frames = try direct ?? Self.parsedFrames(numbers, of: try blobs.read(layout.sha256), instance: request.sopInstanceUid)
-            syntax = asStored == "*" ? stored.uid : asStored
+            syntax = target.uid
         } else {
             let data = try blobs.read(layout.sha256)
             (frames, syntax) = try await disk.run { () throws -> ([Data], String) in

@@ -81,9 +81,14 @@ enum CodecCall {
                     + "in \(geometry.bitsAllocated)-bit containers")
         case -1: throw geometry.fail("\(name): empty frame")
         default:
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let text = Self.message(in: message)
             throw geometry.fail("\(name): \(text.isEmpty ? "decoding failed" : text)")
         }
+    }
+
+    /// A shim's NUL-terminated error message.
+    static func message(in buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Reinterprets each sample's low `precision` bits with the data set's

@@ -102,7 +102,7 @@ public enum Transcoder {
         }
         defer { free(output) }
         guard status == METIS_CODEC_OK, let output else {
-            let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let text = CodecCall.message(in: message)
             throw DICOMError(
                 .invalidValue, "JPEG-LS encoding failed: \(text)", tag: .pixelData, transferSyntax: TransferSyntax.jpegLSLossless.uid)
         }

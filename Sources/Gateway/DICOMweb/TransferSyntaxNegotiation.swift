@@ -9,7 +9,7 @@ enum TransferSyntaxNegotiation {
     static let explicitVRLittleEndian = "1.2.840.10008.1.2.1"
 
     /// The default syntax of each frame media type (PS3.18 Table 8.7.3-5).
-    static let frameMediaTypes: [String: String] = [
+    private static let frameMediaTypes: [String: String] = [
         "application/octet-stream": explicitVRLittleEndian, "image/jpeg": "1.2.840.10008.1.2.4.50",
         "image/jls": "1.2.840.10008.1.2.4.80", "image/jp2": "1.2.840.10008.1.2.4.90", "image/jphc": "1.2.840.10008.1.2.4.201",
         "image/dicom-rle": "1.2.840.10008.1.2.5",
@@ -25,17 +25,15 @@ enum TransferSyntaxNegotiation {
         wanted(web, partTypes: frameMediaTypes)
     }
 
+    /// In Accept order, each range's `transfer-syntax` (or its part type's default). A multipart range names its
+    /// part type in `type` (none: the application type); any other range is the part type, wildcards included.
     private static func wanted(_ web: DICOMwebRequest, partTypes: [String: String]) -> [String] {
-        if web.accept.isEmpty { return [partTypes["application/dicom"] ?? explicitVRLittleEndian] }
+        if web.accept.isEmpty { return [explicitVRLittleEndian] }
+        let types = partTypes.keys.sorted()  // application/… before image/…
         var syntaxes = [String]()
         for range in web.accept {
-            let part: String?
-            switch range.essence {
-            case "multipart/related":
-                part = range.parameters["type"].flatMap { MediaType($0)?.essence } ?? partTypes.keys.first { $0.hasPrefix("application/") }
-            case "*/*", "multipart/*": part = partTypes.keys.first { $0.hasPrefix("application/") }
-            default: part = range.essence
-            }
+            let inner = range.essence.hasPrefix("multipart/") ? range.parameters["type"].flatMap { MediaType($0) } : range
+            let part = inner.map { inner in types.first(where: inner.accepts) } ?? types.first { $0.hasPrefix("application/") }
             guard let part, let defaultSyntax = partTypes[part] else { continue }
             let syntax = range.parameters["transfer-syntax"] ?? defaultSyntax
             if !syntaxes.contains(syntax) { syntaxes.append(syntax) }

@@ -109,11 +109,8 @@ struct WADORoutes: Sendable {
         guard !numbers.isEmpty, numbers.allSatisfy({ $0 != nil && $0! > 0 }) else {
             throw HTTPError(.badRequest, message: "frame list '\(list)' is not a comma-separated list of frame numbers from 1")
         }
-        if !web.accept.contains(where: { range in TransferSyntaxNegotiation.frameMediaTypes.keys.contains { range.accepts($0) } })
-            && !web.accept.contains(where: { $0.essence == "multipart/related" })
-        {
-            try web.requireMultipart(of: "application/octet-stream")
-        }
+        let wanted = TransferSyntaxNegotiation.forFrames(web)
+        if wanted.isEmpty { try web.requireMultipart(of: "application/octet-stream") }
         var frames = [Metis_V1_FramePixels]()
         try await TransferSyntaxNegotiation.calling {
             let stream = storage.retrieveFrames(
@@ -122,7 +119,7 @@ struct WADORoutes: Sendable {
                     $0.seriesInstanceUid = scope.series
                     $0.sopInstanceUid = scope.instance
                     $0.frameNumbers = numbers.map { $0! }
-                    $0.transferSyntaxUids = TransferSyntaxNegotiation.forFrames(web)
+                    $0.transferSyntaxUids = wanted
                 })
             for try await frame in stream { frames.append(frame) }
         }
