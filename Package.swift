@@ -122,6 +122,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // DICOM associations over TCP on SwiftNIO: the state machine's driver, timers, the listener and the connector.
+        .target(
+            name: "DICOMNetwork",
+            dependencies: nio + [
+                "DIMSE", log, lifecycle, .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // Volumes from series, geometry, components, measurements, contours.
         .target(
             name: "Imaging",
@@ -222,8 +231,9 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "Digest", "Segmentation", "SegmentationWorkflow", "CZlib", "CLibCrypto",
-                log, lifecycle, protobuf,
+                "MetisRPC", "MetisProto", "MetisProcess", "DICOM", "DIMSE", "DICOMNetwork", "Digest", "Segmentation",
+                "SegmentationWorkflow",
+                "CZlib", "CLibCrypto", log, lifecycle, protobuf,
                 argumentParser,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -311,6 +321,11 @@ let package = Package(
             name: "DIMSETests",
             dependencies: ["DIMSE", "DICOM", "TestSupport"],
             resources: [.copy("Scripts")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DICOMNetworkTests",
+            dependencies: ["DICOMNetwork", "DIMSE", "DICOM", "TestSupport", log] + nio,
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -132,5 +132,14 @@ if __name__ == "__main__":
         print(request())
     elif sys.argv[1] == "messages":
         print(messages(int(sys.argv[2])))
+    elif sys.argv[1] == "transitions":
+        # PS3.8 Table 9-10 as pynetdicom encodes it: "EvtN StaM" -> [action, next state(s)].
+        from pynetdicom.fsm import ACTIONS, TRANSITION_TABLE
+
+        table = {}
+        for (event, state), action in TRANSITION_TABLE.items():
+            following = ACTIONS[action][2]
+            table[f"{event} {state}"] = [action] + (list(following) if isinstance(following, tuple) else [following])
+        print(json.dumps(table))
     else:
         print(data())
