@@ -12,6 +12,8 @@ public struct AcceptorPolicy: Sendable {
     public var allowedCallers: Set<String>
     /// Abstract syntax → transfer syntaxes read for it.
     public var syntaxes: [String: Set<String>]
+    /// Transfer syntaxes read for any Storage SOP Class (`SOPClass.isStorage`); nil: storage only as `syntaxes` lists it.
+    public var storageSyntaxes: Set<String>?
     public var maximumLength: UInt32
     public var implementationClassUID: String
     public var implementationVersionName: String
@@ -19,12 +21,14 @@ public struct AcceptorPolicy: Sendable {
     public var maximumOperations: UInt16
 
     public init(
-        aeTitle: String, allowedCallers: Set<String> = [], syntaxes: [String: Set<String>], maximumLength: UInt32,
+        aeTitle: String, allowedCallers: Set<String> = [], syntaxes: [String: Set<String>], storageSyntaxes: Set<String>? = nil,
+        maximumLength: UInt32,
         implementationClassUID: String, implementationVersionName: String, maximumOperations: UInt16 = 1
     ) {
         self.aeTitle = aeTitle
         self.allowedCallers = allowedCallers
         self.syntaxes = syntaxes
+        self.storageSyntaxes = storageSyntaxes
         self.maximumLength = maximumLength
         self.implementationClassUID = implementationClassUID
         self.implementationVersionName = implementationVersionName
@@ -35,6 +39,11 @@ public struct AcceptorPolicy: Sendable {
     public enum Answer: Sendable, Equatable {
         case accept(AssociationAccept)
         case reject(AssociationReject)
+    }
+
+    /// The transfer syntaxes read for `abstractSyntax`; nil: not supported.
+    public func readable(_ abstractSyntax: String) -> Set<String>? {
+        syntaxes[abstractSyntax] ?? (SOPClass.isStorage(abstractSyntax) ? storageSyntaxes : nil)
     }
 
     public func answer(_ request: AssociationRequest) -> Answer {
@@ -48,7 +57,7 @@ public struct AcceptorPolicy: Sendable {
             return .reject(AssociationReject(result: 1, source: 1, reason: 3))  // calling AE title not recognised
         }
         let contexts = request.presentationContexts.map { proposed -> AcceptedContext in
-            guard let readable = syntaxes[proposed.abstractSyntax] else {
+            guard let readable = readable(proposed.abstractSyntax) else {
                 return AcceptedContext(id: proposed.id, result: .abstractSyntaxNotSupported, transferSyntax: proposed.transferSyntaxes[0])
             }
             guard let chosen = proposed.transferSyntaxes.first(where: readable.contains) else {
@@ -65,7 +74,7 @@ public struct AcceptorPolicy: Sendable {
             user.asynchronousOperations = (limit(window.invoked), limit(window.performed))
         }
         // Role selection: Metis takes the SCP role where asked (C-GET's storage sub-operations), never refuses SCU.
-        user.roles = request.userInformation.roles.filter { syntaxes[$0.abstractSyntax] != nil }
+        user.roles = request.userInformation.roles.filter { readable($0.abstractSyntax) != nil }
         return .accept(
             AssociationAccept(
                 calledAETitle: request.calledAETitle, callingAETitle: request.callingAETitle, presentationContexts: contexts,

@@ -62,6 +62,11 @@ public struct GatewayOptions: ParsableArguments {
     var auth: String?
     @Option(help: "PEM certificate chain: the gateway serves HTTPS only (with --tls-key).") var tlsCertificate: String?
     @Option(help: "PEM private key of --tls-certificate.") var tlsKey: String?
+    @Option(name: .customLong("dicom-ae-title"), help: "Metis's DICOM AE title (default METIS).") var dicomAETitle: String?
+    @Option(help: "Port of the DIMSE edge (default 11112; 0: no DIMSE).") var dicomPort: Int?
+    @Option(help: "Address the DIMSE edge binds (default: --host).") var dicomHost: String?
+    @Option(help: "Known DICOM peers: 'PACS@10.1.2.3:104/query+retrieve, MRI1@[fd00::5]:11112/store'.") var dicomPeers: String?
+    @Option(help: "true: AEs not in --dicom-peers may associate (default false).") var dicomAcceptUnknown: String?
 
     public init() {}
 
@@ -78,5 +83,12 @@ public struct GatewayOptions: ParsableArguments {
         if let sequenceNames { try configuration.set("sequence_names", to: sequenceNames, source: "--sequence-names") }
         if let tlsCertificate { configuration.tlsCertificate = tlsCertificate }
         if let tlsKey { configuration.tlsKey = tlsKey }
+        if let dicomAETitle { try configuration.set("dicom_ae_title", to: dicomAETitle, source: "--dicom-ae-title") }
+        if let dicomPort { configuration.dicomPort = dicomPort }
+        if let dicomHost { configuration.dicomHost = dicomHost }
+        if let dicomPeers { try configuration.set("dicom_peers", to: dicomPeers, source: "--dicom-peers") }
+        if let dicomAcceptUnknown {
+            try configuration.set("dicom_accept_unknown", to: dicomAcceptUnknown, source: "--dicom-accept-unknown")
+        }
     }
 }

@@ -56,7 +56,11 @@ struct LaunchPlan {
                 String(configuration.maximumUploadSize),
                 "--storage", "\(configuration.storageAddress)", "--tracking", "\(configuration.trackingAddress)",
                 "--auth", configuration.authentication.rawValue,
+                "--dicom-ae-title", configuration.dicomAETitle, "--dicom-port", String(configuration.dicomPort),
+                "--dicom-peers", configuration.dicomPeers.map(\.description).joined(separator: ", "),
+                "--dicom-accept-unknown", String(configuration.dicomAcceptUnknown),
             ]
+        if let dicomHost = configuration.dicomHost { gatewayArguments += ["--dicom-host", dicomHost] }
         if let tls = configuration.tls { gatewayArguments += ["--tls-certificate", tls.certificate, "--tls-key", tls.privateKey] }
         if !configuration.sequenceNames.isEmpty {
             gatewayArguments += [

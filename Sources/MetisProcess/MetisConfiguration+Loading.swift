@@ -6,7 +6,8 @@ extension MetisConfiguration {
     static let keys = [
         "data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level",
         "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key",
-        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust", "dicom_validation",
+        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust", "dicom_validation", "dicom_ae_title", "dicom_port", "dicom_host",
+        "dicom_peers", "dicom_accept_unknown",
     ]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
@@ -70,6 +71,17 @@ extension MetisConfiguration {
                 throw ConfigurationError("\(source): dicom_validation must be lenient or strict, got '\(value)'")
             }
             strictDICOMValidation = value.lowercased() == "strict"
+        case "dicom_ae_title":
+            try DICOMPeer.validateAETitle(value, in: source)
+            dicomAETitle = value
+        case "dicom_port": dicomPort = try integer()
+        case "dicom_host": dicomHost = value
+        case "dicom_peers": dicomPeers = try DICOMPeer.parseList(value)
+        case "dicom_accept_unknown":
+            guard let flag = ["true": true, "yes": true, "1": true, "false": false, "no": false, "0": false][value.lowercased()] else {
+                throw ConfigurationError("\(source): dicom_accept_unknown must be true or false, got '\(value)'")
+            }
+            dicomAcceptUnknown = flag
         case "inference_threads": inferenceThreads = try integer()
         case "tls_certificate": tlsCertificate = value
         case "tls_key": tlsKey = value

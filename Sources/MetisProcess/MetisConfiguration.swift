@@ -30,6 +30,14 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// `dicom_validation`: `lenient` (default) stores files with small conformance defects as sent, with a
     /// warning; `strict` refuses them.
     public var strictDICOMValidation = false
+    /// The DIMSE edge: Metis's AE title, its port (0: no DIMSE) and the address it binds (nil: `host`).
+    public var dicomAETitle = "METIS"
+    public var dicomPort = 11112
+    public var dicomHost: String?
+    /// The AEs that may associate with Metis, and that it sends to and queries.
+    public var dicomPeers: [DICOMPeer] = []
+    /// Whether AEs not in `dicomPeers` may associate (any host; every service but being a destination).
+    public var dicomAcceptUnknown = false
     /// The site's protocol or series names → sequence ("t1c", "flair", "t2", "t1", "dwi"), read before the DICOM attributes.
     public var sequenceNames: [String: String] = [:]
     /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).
@@ -133,6 +141,11 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError("maximum series size must be at least 1 MiB, got \(maximumSeriesSize)")
         }
         guard !host.isEmpty else { throw ConfigurationError("host must not be empty") }
+        guard (0...65535).contains(dicomPort) else { throw ConfigurationError("dicom_port must be 0 (off) or 1...65535, got \(dicomPort)") }
+        if dicomPort != 0, dicomPort == port, (dicomHost ?? host) == host {
+            throw ConfigurationError("dicom_port and port are both \(port): the DIMSE edge and HTTP need ports of their own")
+        }
+        try DICOMPeer.validateAETitle(dicomAETitle, in: "dicom_ae_title")
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("TLS needs both tls_certificate and tls_key (--tls-certificate, --tls-key)")
         }

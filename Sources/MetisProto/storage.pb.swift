@@ -513,6 +513,11 @@ public nonisolated struct Metis_V1_QueryRequest: Sendable {
   /// (StoreInstanceRequest.segmentation_origin).
   public var segmentationResultsOnly: Bool = false
 
+  /// Match keys the index cannot match at this level are left out and named
+  /// in QueryResponse.unsupported_keys, instead of failing the query (C-FIND:
+  /// optional keys an SCP does not support).
+  public var skipUnsupportedKeys: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Level: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -596,6 +601,9 @@ public nonisolated struct Metis_V1_QueryResponse: Sendable {
   // methods supported on all messages.
 
   public var matches: [Metis_V1_QueryMatch] = []
+
+  /// The match keys left out (QueryRequest.skip_unsupported_keys).
+  public var unsupportedKeys: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1470,7 +1478,7 @@ nonisolated extension Metis_V1_DeleteResponse: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0\u{3}include_fields\0\u{3}include_all\0\u{3}fuzzy_matching\0\u{3}segmentation_results_only\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}level\0\u{1}match\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}limit\0\u{1}offset\0\u{3}include_fields\0\u{3}include_all\0\u{3}fuzzy_matching\0\u{3}segmentation_results_only\0\u{3}skip_unsupported_keys\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1488,6 +1496,7 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
       case 8: try { try decoder.decodeSingularBoolField(value: &self.includeAll) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.fuzzyMatching) }()
       case 10: try { try decoder.decodeSingularBoolField(value: &self.segmentationResultsOnly) }()
+      case 11: try { try decoder.decodeSingularBoolField(value: &self.skipUnsupportedKeys) }()
       default: break
       }
     }
@@ -1524,6 +1533,9 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if self.segmentationResultsOnly != false {
       try visitor.visitSingularBoolField(value: self.segmentationResultsOnly, fieldNumber: 10)
     }
+    if self.skipUnsupportedKeys != false {
+      try visitor.visitSingularBoolField(value: self.skipUnsupportedKeys, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1538,6 +1550,7 @@ nonisolated extension Metis_V1_QueryRequest: SwiftProtobuf.Message, SwiftProtobu
     if lhs.includeAll != rhs.includeAll {return false}
     if lhs.fuzzyMatching != rhs.fuzzyMatching {return false}
     if lhs.segmentationResultsOnly != rhs.segmentationResultsOnly {return false}
+    if lhs.skipUnsupportedKeys != rhs.skipUnsupportedKeys {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1609,7 +1622,7 @@ nonisolated extension Metis_V1_QueryMatch: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QueryResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{3}matches\0\u{b}paths\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\u{3}matches\0\u{3}unsupported_keys\0\u{b}paths\0\u{c}\u{1}\u{1}\u{c}\u{2}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1618,6 +1631,7 @@ nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.matches) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.unsupportedKeys) }()
       default: break
       }
     }
@@ -1627,11 +1641,15 @@ nonisolated extension Metis_V1_QueryResponse: SwiftProtobuf.Message, SwiftProtob
     if !self.matches.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.matches, fieldNumber: 3)
     }
+    if !self.unsupportedKeys.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.unsupportedKeys, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_QueryResponse, rhs: Metis_V1_QueryResponse) -> Bool {
     if lhs.matches != rhs.matches {return false}
+    if lhs.unsupportedKeys != rhs.unsupportedKeys {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

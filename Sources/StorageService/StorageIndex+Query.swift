@@ -97,6 +97,21 @@ extension StorageIndex {
         .init(keyword: "NumberOfFrames", tag: Tag.numberOfFrames, vr: .IS, column: "i.number_of_frames", kind: .integer),
     ]
 
+    /// Whether the index can match `key` (a keyword or `GGGGEEEE` tag) at `level`.
+    static func canMatch(_ key: String, at level: QueryLevel) -> Bool {
+        let attributes =
+            switch level {
+            case .study: studyAttributes
+            case .series: studyAttributes + seriesAttributes
+            case .instance: studyAttributes + seriesAttributes + instanceAttributes
+            }
+        return attributes.contains { $0.keyword == key || $0.tag.jsonKey == key.uppercased() }
+    }
+
+    /// Returned when asked for (C-MOVE and C-GET choose presentation contexts with it), not by default.
+    private static let availableTransferSyntax = Attribute(
+        keyword: "AvailableTransferSyntaxUID", tag: Tag.availableTransferSyntaxUID, vr: .UI, column: "i.transfer_syntax_uid", kind: .uid)
+
     /// The matches of `query`, each a DICOM JSON object of its level's attributes and counts, in a stable order.
     func query(_ query: Query) async throws -> [Match] {
         let attributes: [Attribute]
@@ -121,7 +136,7 @@ extension StorageIndex {
             counts = [(Tag.numberOfSeriesRelatedInstances, "(SELECT COUNT(*) FROM instances c WHERE c.series_id = se.id)")]
             order = "st.id, se.series_number, se.id"
         case .instance:
-            attributes = Self.studyAttributes + Self.seriesAttributes + Self.instanceAttributes
+            attributes = Self.studyAttributes + Self.seriesAttributes + Self.instanceAttributes + [Self.availableTransferSyntax]
             from =
                 "instances i JOIN series se ON se.id = i.series_id JOIN studies st ON st.id = se.study_id JOIN patients p ON p.id = st.patient_id"
             order = "se.id, i.instance_number, i.id"

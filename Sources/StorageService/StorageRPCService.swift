@@ -172,7 +172,15 @@ extension StorageRPCService {
         case .instance: level = .instance
         default: throw StorageError.invalid("query level missing")
         }
-        var query = StorageIndex.Query(level: level, match: request.match)
+        var match = request.match
+        var unsupported = [String]()
+        if request.skipUnsupportedKeys {
+            for key in match.keys.sorted() where !StorageIndex.canMatch(key, at: level) {
+                unsupported.append(key)
+                match[key] = nil
+            }
+        }
+        var query = StorageIndex.Query(level: level, match: match)
         if !request.studyInstanceUid.isEmpty { query.studyInstanceUID = request.studyInstanceUid }
         if !request.seriesInstanceUid.isEmpty { query.seriesInstanceUID = request.seriesInstanceUid }
         if request.limit > 0 { query.limit = Int(request.limit) }
@@ -183,6 +191,7 @@ extension StorageRPCService {
         query.segmentationResultsOnly = request.segmentationResultsOnly
         let matches = try await index.query(query)
         return .with {
+            $0.unsupportedKeys = unsupported
             $0.matches = matches.map { match in
                 .with {
                     $0.studyInstanceUid = match.studyInstanceUID

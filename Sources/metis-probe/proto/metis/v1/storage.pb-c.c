@@ -2592,7 +2592,7 @@ const ProtobufCEnumDescriptor metis__v1__query_request__level__descriptor =
   metis__v1__query_request__level__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[10] =
+static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptors[11] =
 {
   {
     "level",
@@ -2714,6 +2714,18 @@ static const ProtobufCFieldDescriptor metis__v1__query_request__field_descriptor
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "skip_unsupported_keys",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BOOL,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__QueryRequest, skip_unsupported_keys),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__query_request__field_indices_by_name[] = {
   8,   /* field[8] = fuzzy_matching */
@@ -2725,12 +2737,13 @@ static const unsigned metis__v1__query_request__field_indices_by_name[] = {
   5,   /* field[5] = offset */
   9,   /* field[9] = segmentation_results_only */
   3,   /* field[3] = series_instance_uid */
+  10,   /* field[10] = skip_unsupported_keys */
   2,   /* field[2] = study_instance_uid */
 };
 static const ProtobufCIntRange metis__v1__query_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
 {
@@ -2740,7 +2753,7 @@ const ProtobufCMessageDescriptor metis__v1__query_request__descriptor =
   "Metis__V1__QueryRequest",
   "metis.v1",
   sizeof(Metis__V1__QueryRequest),
-  10,
+  11,
   metis__v1__query_request__field_descriptors,
   metis__v1__query_request__field_indices_by_name,
   1,  metis__v1__query_request__number_ranges,
@@ -2863,7 +2876,7 @@ const ProtobufCMessageDescriptor metis__v1__query_match__descriptor =
   (ProtobufCMessageInit) metis__v1__query_match__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[1] =
+static const ProtobufCFieldDescriptor metis__v1__query_response__field_descriptors[2] =
 {
   {
     "matches",
@@ -2877,14 +2890,27 @@ static const ProtobufCFieldDescriptor metis__v1__query_response__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "unsupported_keys",
+    4,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Metis__V1__QueryResponse, n_unsupported_keys),
+    offsetof(Metis__V1__QueryResponse, unsupported_keys),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__query_response__field_indices_by_name[] = {
   0,   /* field[0] = matches */
+  1,   /* field[1] = unsupported_keys */
 };
 static const ProtobufCIntRange metis__v1__query_response__number_ranges[1 + 1] =
 {
   { 3, 0 },
-  { 0, 1 }
+  { 0, 2 }
 };
 const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
 {
@@ -2894,7 +2920,7 @@ const ProtobufCMessageDescriptor metis__v1__query_response__descriptor =
   "Metis__V1__QueryResponse",
   "metis.v1",
   sizeof(Metis__V1__QueryResponse),
-  1,
+  2,
   metis__v1__query_response__field_descriptors,
   metis__v1__query_response__field_indices_by_name,
   1,  metis__v1__query_response__number_ranges,

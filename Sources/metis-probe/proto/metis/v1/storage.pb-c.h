@@ -484,10 +484,16 @@ struct  Metis__V1__QueryRequest
    * (StoreInstanceRequest.segmentation_origin).
    */
   protobuf_c_boolean segmentation_results_only;
+  /*
+   * Match keys the index cannot match at this level are left out and named
+   * in QueryResponse.unsupported_keys, instead of failing the query (C-FIND:
+   * optional keys an SCP does not support).
+   */
+  protobuf_c_boolean skip_unsupported_keys;
 };
 #define METIS__V1__QUERY_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_request__descriptor) \
-    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0 }
+    , METIS__V1__QUERY_REQUEST__LEVEL__LEVEL_UNSPECIFIED, 0,NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0,NULL, 0, 0, 0, 0 }
 
 
 /*
@@ -527,10 +533,15 @@ struct  Metis__V1__QueryResponse
   ProtobufCMessage base;
   size_t n_matches;
   Metis__V1__QueryMatch **matches;
+  /*
+   * The match keys left out (QueryRequest.skip_unsupported_keys).
+   */
+  size_t n_unsupported_keys;
+  char **unsupported_keys;
 };
 #define METIS__V1__QUERY_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__query_response__descriptor) \
-    , 0,NULL }
+    , 0,NULL, 0,NULL }
 
 
 /* Metis__V1__GetStorageStatisticsRequest methods */
