@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What an acceptor supports, and how it answers an A-ASSOCIATE-RQ (PS3.8
 /// §9.3.2, PS3.7 Annex D): its AE title, the abstract syntaxes it serves

@@ -9,6 +9,7 @@ import NIOSSL
 import Segmentation
 import SegmentationWorkflow
 import SwiftProtobuf
+import ServiceLifecycle
 
 /// Builds metis-gateway: the HTTP application (a lifecycle `Service`) that
 /// serves the public routes and talks to the services over RPC.
@@ -75,6 +76,10 @@ public enum Gateway {
         SegmentationRoutes(workflow: segmentation).register(on: router)
         FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
         SegmentationJobRoutes(workflow: segmentation).register(on: router)
+        var dimse = [any Service]()
+        if let dicom = configuration.dicom {
+            dimse.append(DIMSEEdge(configuration: dicom, storage: storage, uploader: uploader, audit: configuration.audit).server())
+        }
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             let certificates: [NIOSSLCertificate]
@@ -94,7 +99,7 @@ public enum Gateway {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),
-            services: [ClientShutdown(clients: clients)],
+            services: [ClientShutdown(clients: clients)] + dimse,
             logger: logger
         )
     }

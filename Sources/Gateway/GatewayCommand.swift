@@ -37,7 +37,13 @@ public struct GatewayCommand: AsyncParsableCommand {
                 tokens: configuration.authentication == .tokens ? TokenStore(file: configuration.tokenFile) : nil,
                 audit: try AuditLog(file: configuration.dataDirectory.appendingPathComponent("gateway/audit.jsonl")),
                 tls: configuration.tls,
-                rpcTransportSecurity: try configuration.rpcTransportSecurity()),
+                rpcTransportSecurity: try configuration.rpcTransportSecurity(),
+                dicom: configuration.dicomPort == 0
+                    ? nil
+                    : DIMSEConfiguration(
+                        aeTitle: configuration.dicomAETitle, host: configuration.dicomHost ?? configuration.host,
+                        port: configuration.dicomPort,
+                        peers: configuration.dicomPeers, acceptUnknown: configuration.dicomAcceptUnknown)),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }

@@ -29,6 +29,8 @@ public struct GatewayConfiguration: Sendable {
     public var tls: (certificate: String, privateKey: String)?
     /// Mutual TLS for services reached over TCP (required unless on loopback).
     public var rpcTransportSecurity: RPCTransportSecurity?
+    /// The DIMSE edge; nil: no DICOM networking.
+    public var dicom: DIMSEConfiguration?
 
     public init(
         host: String = "127.0.0.1",
@@ -45,8 +47,10 @@ public struct GatewayConfiguration: Sendable {
         tokens: TokenStore? = nil,
         audit: AuditLog? = nil,
         tls: (certificate: String, privateKey: String)? = nil,
-        rpcTransportSecurity: RPCTransportSecurity? = nil
+        rpcTransportSecurity: RPCTransportSecurity? = nil,
+        dicom: DIMSEConfiguration? = nil
     ) {
+        self.dicom = dicom
         self.tls = tls
         self.rpcTransportSecurity = rpcTransportSecurity
         self.tokens = tokens

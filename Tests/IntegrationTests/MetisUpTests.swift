@@ -13,7 +13,10 @@ struct MetisUpTests {
         let port = try MetisProcesses.freePort()
         let up = Process()
         up.executableURL = MetisProcesses.executable("metis")
-        up.arguments = ["up", "--data", data.path, "--port", String(port), "--inference-workers", "2", "--log-level", "warning"]
+        up.arguments = [
+            "up", "--data", data.path, "--port", String(port), "--dicom-port", String(try MetisProcesses.freePort()), "--inference-workers",
+            "2", "--log-level", "warning",
+        ]
         let output = Pipe()
         up.standardOutput = output
         try up.run()
@@ -129,7 +132,10 @@ struct MetisUpTests {
 
         let result = try await MetisProcesses.run(
             MetisProcesses.executable("metis"),
-            ["up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--log-level", "error"])
+            [
+                "up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--dicom-port", "0", "--log-level",
+                "error",
+            ])
         #expect(result.status != 0)
         let run = directory.appendingPathComponent("data/run")
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: run.path))?.filter { $0.hasSuffix(".sock") } ?? []

@@ -92,6 +92,7 @@ struct RPCTLSTests {
         gateway.arguments =
             [
                 "gateway", "--data", file("data"), "--auth", "none", "--log-level", "warning", "--port", String(gatewayPort),
+                "--dicom-port", "0",
                 "--inference", "tcp://localhost:\(port)",
             ] + site
         try gateway.run()

@@ -24,7 +24,8 @@ struct TLSTests {
         let up = Process()
         up.executableURL = metis
         up.arguments = [
-            "up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--model", "none",
+            "up", "--data", directory.appendingPathComponent("data").path, "--port", String(port), "--dicom-port",
+            String(try MetisProcesses.freePort()), "--model", "none",
             "--log-level", "warning", "--tls-certificate", certificate, "--tls-key", key,
         ]
         let output = Pipe()

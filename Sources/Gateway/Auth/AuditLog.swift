@@ -11,6 +11,8 @@ public final class AuditLog: Sendable {
     /// What a request did.
     public enum Action: String, Sendable, Codable {
         case read, upload, segment, export, delete
+        /// A DICOM association accepted or refused; instances sent to another AE.
+        case associate, send
     }
 
     public struct Entry: Codable, Sendable, Equatable {

@@ -1,0 +1,239 @@
+import DICOM
+import Foundation
+import TestSupport
+import Testing
+
+/// The DIMSE edge through `metis up`, driven by independent peers: dcmtk's
+/// echoscu, storescu, findscu, movescu (into dcmtk's storescp) and getscu,
+/// and pynetdicom as SCU and as C-MOVE destination.
+@Suite("DIMSE edge through metis up", .serialized)
+struct DIMSEEdgeTests {
+    /// dcmtk's own binaries (a Python `storescu` may come first on PATH), with TCP_NODELAY so that the peer is not the bottleneck.
+    static func dcmtk(_ tool: String, _ arguments: [String]) async throws -> ToolProcess.Result {
+        try await ToolProcess.run("/usr/bin/env", ["TCP_NODELAY=1", "/usr/bin/\(tool)"] + arguments)
+    }
+
+    static var hasDCMTK: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/storescu") }
+    static let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/dimse_peer.py")
+
+    /// Writes `instances` to a new folder; their paths.
+    static func write(_ instances: [Data], to folder: URL) throws -> [String] {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return try instances.enumerated().map { index, data in
+            let url = folder.appendingPathComponent(String(format: "IM%04d.dcm", index))
+            try data.write(to: url)
+            return url.path
+        }
+    }
+
+    /// The data sets of the files dcmtk wrote into `folder`, by SOP Instance UID.
+    static func received(in folder: URL) throws -> [String: DICOMFile] {
+        var files = [String: DICOMFile]()
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+            let file = try DICOMReader.read(Data(contentsOf: folder.appendingPathComponent(name)))
+            files[file.dataset.string(.sopInstanceUID) ?? name] = file
+        }
+        return files
+    }
+
+    @Test(
+        "dcmtk stores a study over two associations, finds it at every level, moves it to a storescp and gets it back",
+        .enabled(if: hasDCMTK || ProcessInfo.processInfo.environment["CI"] != nil))
+    func dcmtkPeers() async throws {
+        let archivePort = try MetisProcesses.freePort()
+        let metis = try await DICOMwebTests.Installation(
+            dicomPeers: "SCANNER@127.0.0.1:104/store, WORKSTATION@localhost:105, ARCHIVE@127.0.0.1:\(archivePort)/store")
+        defer { metis.stop() }
+        let port = String(metis.dicomPort)
+        let work = metis.directory.appendingPathComponent("peers")
+        let mr = try MRStudy(
+            study: "2.25.90210", patientID: "PAT-DIMSE", patientName: "Lefèvre^Anaïs", date: "20260312", series: 2, slices: 10)
+        let bySeries = Dictionary(grouping: mr.instances, by: \.series)
+        let series = bySeries.keys.sorted()
+        let first = try Self.write(bySeries[series[0]]!.map(\.bytes), to: work.appendingPathComponent("s1"))
+        let second = try Self.write(bySeries[series[1]]!.map(\.bytes), to: work.appendingPathComponent("s2"))
+
+        // Who may associate.
+        #expect(try await Self.dcmtk("echoscu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", port]).status == 0)
+        let stranger = try await Self.dcmtk("echoscu", ["-aet", "STRANGER", "-aec", "METIS", "127.0.0.1", port])
+        #expect(stranger.status != 0 && stranger.text.lowercased().contains("calling ae title not recogni"), "\(stranger.text)")
+        let misdialled = try await Self.dcmtk("echoscu", ["-aet", "SCANNER", "-aec", "ORTHANC", "127.0.0.1", port])
+        #expect(misdialled.status != 0 && misdialled.text.lowercased().contains("called ae title not recogni"), "\(misdialled.text)")
+        // SCANNER may only store: its query context is refused.
+        let scannerFind = try await Self.dcmtk(
+            "findscu", ["-aet", "SCANNER", "-aec", "METIS", "-S", "-k", "QueryRetrieveLevel=STUDY", "127.0.0.1", port])
+        #expect(scannerFind.status != 0, "\(scannerFind.text)")
+
+        // Two associations at once, one series each; a JPEG Lossless twin of the second series in its own syntax.
+        async let storedFirst = Self.dcmtk("storescu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", port] + first)
+        async let storedSecond = Self.dcmtk("storescu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", port] + second)
+        let (one, two) = try await (storedFirst, storedSecond)
+        #expect(one.status == 0 && two.status == 0, "\(one.text)\n\(two.text)")
+        let twinFolder = work.appendingPathComponent("jpeg-lossless")
+        if CompressedStudyTests.hasEncoders {
+            let made = try await ToolProcess.run(
+                "python3", [CompressedStudyTests.script.path, "jpeg-lossless", "92", twinFolder.path] + second)
+            try #require(made.status == 0, "\(made.text)")
+            let twins = try FileManager.default.contentsOfDirectory(atPath: twinFolder.path).sorted().map {
+                twinFolder.appendingPathComponent($0).path
+            }
+            let stored = try await Self.dcmtk("storescu", ["-aet", "SCANNER", "-aec", "METIS", "-xs", "127.0.0.1", port] + twins)
+            #expect(stored.status == 0 && !stored.text.contains("E:"), "\(stored.text)")
+        }
+        let qido = try await HTTP.request("GET", metis.web + "/studies/2.25.90210/series")
+        let seriesJSON = try qido.json()
+        #expect(qido.status == 200 && DICOMwebTests.values(seriesJSON, "00201209") == ["10", "10"], "\(qido.text)")
+
+        // A modality re-sends after a failure: the same bytes are a success; other bytes under a stored SOP UID are refused.
+        let again = try await Self.dcmtk("storescu", ["-v", "-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", port, first[0]])
+        #expect(again.status == 0 && again.text.contains("Received Store Response (Success)"), "\(again.text)")
+        let altered = work.appendingPathComponent("altered.dcm")
+        var bytes = bySeries[series[0]]![0].bytes
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: altered)
+        let conflict = try await Self.dcmtk("storescu", ["-v", "-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", port, altered.path])
+        #expect(conflict.text.contains("0x111") || conflict.text.contains("0x0111"), "\(conflict.text)")
+
+        // C-FIND at every level and root, answers extracted by findscu and read back.
+        func find(_ root: String, _ keys: [String]) async throws -> [Dataset] {
+            let folder = work.appendingPathComponent("find-\(UUID().uuidString.prefix(6))")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let result = try await Self.dcmtk(
+                "findscu",
+                ["-aet", "WORKSTATION", "-aec", "METIS", root, "-X", "-od", folder.path] + keys.flatMap { ["-k", $0] } + [
+                    "127.0.0.1", port,
+                ])
+            #expect(result.status == 0, "\(result.text)")
+            return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().map {
+                try DICOMReader.read(Data(contentsOf: folder.appendingPathComponent($0))).dataset
+            }
+        }
+        let studies = try await find(
+            "-S", ["QueryRetrieveLevel=STUDY", "PatientName=lef*", "StudyInstanceUID", "PatientName", "NumberOfStudyRelatedInstances"])
+        #expect(
+            studies.map { $0.string(.studyInstanceUID) } == ["2.25.90210"] + (CompressedStudyTests.hasEncoders ? ["2.25.90210.92"] : []))
+        #expect(studies.first?.int(.numberOfStudyRelatedInstances) == 20)
+        #expect(studies.first?.string(.patientName) == "Lefèvre^Anaïs")
+        let seriesMatches = try await find(
+            "-S", ["QueryRetrieveLevel=SERIES", "StudyInstanceUID=2.25.90210", "SeriesInstanceUID", "Modality"])
+        #expect(Set(seriesMatches.compactMap { $0.string(.seriesInstanceUID) }) == Set(series))
+        #expect(seriesMatches.allSatisfy { $0.string(.modality) == "MR" })
+        let images = try await find(
+            "-S",
+            [
+                "QueryRetrieveLevel=IMAGE", "StudyInstanceUID=2.25.90210", "SeriesInstanceUID=\(series[0])", "SOPInstanceUID",
+                "InstanceNumber",
+            ])
+        #expect(images.count == 10)
+        let patients = try await find(
+            "-P", ["QueryRetrieveLevel=PATIENT", "PatientID=PAT-DIMSE", "PatientName", "NumberOfPatientRelatedStudies"])
+        #expect(patients.count == 1)
+        #expect(patients.first?.int(.numberOfPatientRelatedStudies) == (CompressedStudyTests.hasEncoders ? 2 : 1))
+        let dates = try await find("-S", ["QueryRetrieveLevel=STUDY", "StudyDate=20260101-20261231", "StudyInstanceUID"])
+        #expect(dates.contains { $0.string(.studyInstanceUID) == "2.25.90210" })
+        let none = try await find("-S", ["QueryRetrieveLevel=STUDY", "StudyDate=19990101-19991231", "StudyInstanceUID"])
+        #expect(none.isEmpty)
+
+        // C-MOVE to a storescp the test runs, and to an AE that is not a destination.
+        let archive = work.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: archive, withIntermediateDirectories: true)
+        let storescp = Process()
+        storescp.executableURL = URL(fileURLWithPath: "/usr/bin/storescp")
+        storescp.arguments = ["-aet", "ARCHIVE", "-od", archive.path, String(archivePort)]
+        storescp.environment = ["TCP_NODELAY": "1"]
+        // Neither output is the test's: a child holding the test runner's stderr would keep `swift test` waiting.
+        storescp.standardOutput = FileHandle.nullDevice
+        storescp.standardError = FileHandle.nullDevice
+        try storescp.run()
+        defer {
+            // storescp ignores SIGTERM.
+            kill(storescp.processIdentifier, SIGKILL)
+            storescp.waitUntilExit()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let moved = try await Self.dcmtk(
+            "movescu",
+            [
+                "-v", "-aet", "WORKSTATION", "-aec", "METIS", "-aem", "ARCHIVE", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k",
+                "StudyInstanceUID=2.25.90210", "127.0.0.1", port,
+            ])
+        #expect(moved.status == 0, "\(moved.text)")
+        #expect(moved.text.contains("Received Final Move Response (Success)"), "\(moved.text)")
+        let archived = try Self.received(in: archive)
+        #expect(archived.count == 20)
+        for instance in mr.instances {
+            let original = try DICOMReader.read(instance.bytes)
+            #expect(archived[instance.sop]?.dataset[.pixelData]?.bytes == original.dataset[.pixelData]?.bytes, "\(instance.sop)")
+        }
+        if CompressedStudyTests.hasEncoders {
+            // storescp accepts only native syntaxes: the JPEG Lossless twin arrives transcoded, its pixels those of the native series.
+            let twinStudy = "2.25.90210.92"
+            let movedTwin = try await Self.dcmtk(
+                "movescu",
+                [
+                    "-aet", "WORKSTATION", "-aec", "METIS", "-aem", "ARCHIVE", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k",
+                    "StudyInstanceUID=\(twinStudy)", "127.0.0.1", port,
+                ])
+            #expect(movedTwin.status == 0, "\(movedTwin.text)")
+            let afterTwin = try Self.received(in: archive)
+            for instance in bySeries[series[1]]! {
+                let twin = try #require(afterTwin[instance.sop + ".92"])
+                #expect(
+                    twin.transferSyntax.uid == TransferSyntax.explicitVRLittleEndian.uid
+                        || twin.transferSyntax.uid == TransferSyntax.implicitVRLittleEndian.uid)
+                #expect(twin.dataset[.pixelData]?.bytes == instance.pixels)
+            }
+        }
+        let unknown = try await Self.dcmtk(
+            "movescu",
+            [
+                "-v", "-aet", "WORKSTATION", "-aec", "METIS", "-aem", "SCANNER2", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k",
+                "StudyInstanceUID=2.25.90210", "127.0.0.1", port,
+            ])
+        #expect(unknown.text.contains("MoveDestinationUnknown"), "\(unknown.text)")
+
+        // C-GET on the same association.
+        let got = work.appendingPathComponent("got")
+        try FileManager.default.createDirectory(at: got, withIntermediateDirectories: true)
+        let get = try await Self.dcmtk(
+            "getscu",
+            [
+                "-aet", "WORKSTATION", "-aec", "METIS", "-S", "-k", "QueryRetrieveLevel=SERIES", "-k", "StudyInstanceUID=2.25.90210", "-k",
+                "SeriesInstanceUID=\(series[1])", "-od", got.path, "127.0.0.1", port,
+            ])
+        #expect(get.status == 0, "\(get.text)")
+        let gotten = try Self.received(in: got)
+        #expect(Set(gotten.keys) == Set(bySeries[series[1]]!.map(\.sop)))
+
+        // Every association and instance is in the audit log, without a patient name.
+        let audit = try String(contentsOf: metis.directory.appendingPathComponent("data/gateway/audit.jsonl"), encoding: .utf8)
+        #expect(audit.contains("\"A-ASSOCIATE STRANGER -> METIS\""))
+        #expect(audit.contains("\"client\":\"SCANNER@127.0.0.1\"") && audit.contains("C-STORE \(bySeries[series[0]]![0].sop)"))
+        #expect(audit.contains("C-STORE to ARCHIVE"))
+        #expect(!audit.contains("Lef"))
+    }
+
+    @Test(
+        "pynetdicom echoes, stores, finds and moves to itself as an independent SCU and SCP",
+        .enabled(if: PythonModules.available("pynetdicom", "pydicom")))
+    func pynetdicomPeer() async throws {
+        let destinationPort = try MetisProcesses.freePort()
+        let metis = try await DICOMwebTests.Installation(dicomPeers: "PYNETDICOM@127.0.0.1:\(destinationPort)")
+        defer { metis.stop() }
+        let mr = try MRStudy(study: "2.25.31337", patientID: "PAT-PY", patientName: "Martin^Éric", date: "20250101", series: 1, slices: 5)
+        let files = try Self.write(mr.instances.map(\.bytes), to: metis.directory.appendingPathComponent("py"))
+        let result = try await ToolProcess.run(
+            "python3", [Self.peerScript.path, "127.0.0.1", String(metis.dicomPort), String(destinationPort), "2.25.31337"] + files)
+        try #require(result.status == 0, "\(result.text)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.text.split(separator: "\n").last.map(String.init)?.utf8 ?? "".utf8))
+                as? [String: Any])
+        #expect(report["echo"] as? Int == 0)
+        #expect(report["stored"] as? [Int] == [0, 0, 0, 0, 0])
+        #expect(report["found"] as? [String] == ["2.25.31337"])
+        #expect(report["names"] as? [String] == ["Martin^Éric"])
+        #expect(report["move"] as? Int == 0)
+        #expect(report["received"] as? Int == 5)
+        #expect(report["identical"] as? Bool == true)
+    }
+}
