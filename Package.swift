@@ -251,7 +251,9 @@ let package = Package(
             name: "Launcher",
             dependencies: [
                 "MetisRPC", "MetisProto", "MetisProcess", "StorageService", "MetisDatabase", "InferenceService", "TrackingService",
-                "Gateway", "DICOM", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine", "ModelInference", "CBLAS",
+                "Gateway", "DICOM", "DIMSE", "DICOMNetwork", "Imaging", "Segmentation", "SegmentationWorkflow", "NeuralEngine",
+                "ModelInference",
+                "CBLAS",
                 "CLibCrypto", "CMalloc", log, lifecycle, argumentParser, protobuf,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

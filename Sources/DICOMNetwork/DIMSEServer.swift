@@ -47,6 +47,11 @@ public final class DIMSEServer: Service, Sendable {
     /// The bound address once listening (the real port when 0 was asked).
     public func listeningAddress() async throws -> SocketAddress? { try await listening.futureResult.get() }
 
+    /// The bound port once listening; nil before (or when binding failed).
+    public func boundPort() -> Int? {
+        channel.withLock { $0 }?.localAddress?.port
+    }
+
     /// Associations open now.
     public var openAssociations: Int { associations.withLock { $0.count } }
 

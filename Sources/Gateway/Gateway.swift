@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Logging
+import DICOMNetwork
 import MetisProto
 import MetisRPC
 import HummingbirdCore
@@ -35,8 +36,20 @@ public enum Gateway {
                 ?? Response(status: .internalServerError)
         }
         SessionRoute(tokens: configuration.tokens).register(on: router)
+        let storage = Metis_V1_Storage.Client(clients.storage)
+        let uploader = InstanceUploader(storage: storage)
+        let dimse = configuration.dicom.map {
+            ($0, DIMSEEdge(configuration: $0, storage: storage, uploader: uploader, audit: configuration.audit).server())
+        }
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
-            let report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
+            var report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
+            if let (settings, server) = dimse {
+                let bound = server.boundPort()
+                report.dimse = HealthReport.DIMSEHealth(
+                    status: bound == nil ? "NOT_LISTENING" : "LISTENING",
+                    address: "\(settings.aeTitle)@\(settings.host):\(bound ?? settings.port)",
+                    associations: server.openAssociations)
+            }
             return EditedResponse(status: report.allServing ? .ok : .serviceUnavailable, response: report)
         }
         router.get("/metrics") { _, _ in
@@ -46,8 +59,6 @@ public enum Gateway {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render()))
             )
         }
-        let storage = Metis_V1_Storage.Client(clients.storage)
-        let uploader = InstanceUploader(storage: storage)
         QIDORoutes(storage: storage).register(on: router)
         WADORoutes(storage: storage).register(on: router)
         RenderedRoutes(storage: storage).register(on: router)
@@ -76,10 +87,6 @@ public enum Gateway {
         SegmentationRoutes(workflow: segmentation).register(on: router)
         FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
         SegmentationJobRoutes(workflow: segmentation).register(on: router)
-        var dimse = [any Service]()
-        if let dicom = configuration.dicom {
-            dimse.append(DIMSEEdge(configuration: dicom, storage: storage, uploader: uploader, audit: configuration.audit).server())
-        }
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             let certificates: [NIOSSLCertificate]
@@ -99,7 +106,7 @@ public enum Gateway {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),
-            services: [ClientShutdown(clients: clients)] + dimse,
+            services: [ClientShutdown(clients: clients)] + (dimse.map { [$0.1] } ?? []),
             logger: logger
         )
     }

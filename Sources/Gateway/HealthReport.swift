@@ -31,6 +31,15 @@ struct HealthReport: ResponseEncodable, Sendable {
     /// The gateway's own process id.
     var pid: Int32
     var services: [ServiceHealth]
+    /// The DIMSE edge, when it runs: where it listens and its open associations.
+    var dimse: DIMSEHealth?
+
+    struct DIMSEHealth: Codable, Sendable {
+        /// LISTENING, or NOT_LISTENING before the port is bound.
+        var status: String
+        var address: String
+        var associations: Int
+    }
 
     var allServing: Bool { services.allSatisfy { $0.status == "SERVING" } }
 }

@@ -14,7 +14,7 @@ public struct MetisCommand: AsyncParsableCommand {
         subcommands: [
             UpCommand.self, StorageCommand.self, TrackingCommand.self, InferenceCommand.self, GatewayCommand.self, PingCommand.self,
             DumpCommand.self, ImportCommand.self, SegmentCommand.self, EvaluateCommand.self, ModelCommand.self, TokenCommand.self,
-            BackupCommand.self, RestoreCommand.self, CertCommand.self,
+            BackupCommand.self, RestoreCommand.self, CertCommand.self, DICOMCommand.self,
         ]
     )
 

@@ -53,6 +53,10 @@ struct DIMSEEdgeTests {
         let first = try Self.write(bySeries[series[0]]!.map(\.bytes), to: work.appendingPathComponent("s1"))
         let second = try Self.write(bySeries[series[1]]!.map(\.bytes), to: work.appendingPathComponent("s2"))
 
+        let health = try await HTTP.request("GET", metis.base + "/healthz")
+        let dimse = try #require((try health.json() as? [String: Any])?["dimse"] as? [String: Any])
+        #expect(dimse["status"] as? String == "LISTENING" && dimse["address"] as? String == "METIS@127.0.0.1:\(port)")
+
         // Who may associate.
         #expect(try await Self.dcmtk("echoscu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", port]).status == 0)
         let stranger = try await Self.dcmtk("echoscu", ["-aet", "STRANGER", "-aec", "METIS", "127.0.0.1", port])
@@ -235,5 +239,69 @@ struct DIMSEEdgeTests {
         #expect(report["move"] as? Int == 0)
         #expect(report["received"] as? Int == 5)
         #expect(report["identical"] as? Bool == true)
+    }
+
+    @Test(
+        "metis dicom echoes, stores, finds, gets and moves against Orthanc, an independent Query/Retrieve SCP",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/Orthanc")
+                || FileManager.default.isExecutableFile(atPath: "/usr/bin/Orthanc")))
+    func metisSCUAgainstOrthanc() async throws {
+        let orthancPort = try MetisProcesses.freePort(), orthancHTTP = try MetisProcesses.freePort()
+        let metis = try await DICOMwebTests.Installation(dicomPeers: "ORTHANC@127.0.0.1:\(orthancPort)")
+        defer { metis.stop() }
+        let folder = metis.directory.appendingPathComponent("orthanc")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let configuration = """
+            {"Name": "peer", "StorageDirectory": "\(folder.path)/db", "IndexDirectory": "\(folder.path)/db", "HttpPort": \(orthancHTTP),
+             "DicomPort": \(orthancPort), "DicomAet": "ORTHANC", "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+             "Plugins": [], "DicomModalities": {"metis": ["METIS", "127.0.0.1", \(metis.dicomPort)]}}
+            """
+        try configuration.write(to: folder.appendingPathComponent("orthanc.json"), atomically: true, encoding: .utf8)
+        let orthanc = Process()
+        orthanc.executableURL = URL(
+            fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/Orthanc") ? "/usr/sbin/Orthanc" : "/usr/bin/Orthanc")
+        orthanc.arguments = [folder.appendingPathComponent("orthanc.json").path]
+        orthanc.environment = ["TCP_NODELAY": "1"]
+        orthanc.standardOutput = FileHandle.nullDevice
+        orthanc.standardError = FileHandle.nullDevice
+        try orthanc.run()
+        defer {
+            kill(orthanc.processIdentifier, SIGKILL)
+            orthanc.waitUntilExit()
+        }
+        var ready = false
+        for _ in 0..<100 where !ready {
+            ready = await MetisProcesses.get("http://127.0.0.1:\(orthancHTTP)/system") != nil
+            if !ready { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        try #require(ready, "Orthanc did not start")
+
+        let mr = try MRStudy(study: "2.25.2718", patientID: "PAT-PRIOR", patientName: "Prior^Study", date: "20240101", series: 1, slices: 5)
+        let files = try Self.write(mr.instances.map(\.bytes), to: folder.appendingPathComponent("send"))
+        let peer = "ORTHANC@127.0.0.1:\(orthancPort)"
+        func metisDICOM(_ arguments: [String]) async throws -> ToolProcess.Result {
+            try await ToolProcess.run(MetisProcesses.executable("metis").path, ["dicom"] + arguments, standardError: .merged)
+        }
+        let echo = try await metisDICOM(["echo", peer])
+        #expect(echo.status == 0 && echo.text.contains("C-ECHO 0x0000"), "\(echo.text)")
+        let store = try await metisDICOM(["store", peer] + files)
+        #expect(store.status == 0 && store.text.components(separatedBy: "0x0000 (Success)").count == 6, "\(store.text)")
+        let find = try await metisDICOM(["find", peer, "--level", "SERIES", "-k", "StudyInstanceUID=2.25.2718", "-k", "SeriesInstanceUID"])
+        #expect(find.status == 0 && find.text.contains("\"2.25.2718.1\""), "\(find.text)")
+        let got = folder.appendingPathComponent("got")
+        let get = try await metisDICOM(["get", peer, "--level", "STUDY", "-k", "StudyInstanceUID=2.25.2718", "--output", got.path])
+        #expect(get.status == 0, "\(get.text)")
+        let received = try Self.received(in: got)
+        for instance in mr.instances {
+            #expect(received[instance.sop]?.dataset[.pixelData]?.bytes == instance.pixels, "\(instance.sop)")
+        }
+        // A prior retrieved from the PACS: Orthanc moves the study to Metis, which stores it and shows it in QIDO.
+        let move = try await metisDICOM(["move", peer, "--destination", "METIS", "--level", "STUDY", "-k", "StudyInstanceUID=2.25.2718"])
+        #expect(move.status == 0 && move.text.contains("5 completed"), "\(move.text)")
+        let qido = try await HTTP.request("GET", metis.web + "/studies?StudyInstanceUID=2.25.2718")
+        #expect(DICOMwebTests.values(try qido.json(), "00201208") == ["5"], "\(qido.text)")
+        let unknownPeer = try await metisDICOM(["echo", "NOSUCHPEER"])
+        #expect(unknownPeer.status != 0 && unknownPeer.text.contains("dicom_peers"), "\(unknownPeer.text)")
     }
 }
