@@ -3,6 +3,8 @@ import Foundation
 import TestSupport
 import Testing
 
+@testable import Gateway
+
 /// The DIMSE edge through `metis up`, driven by independent peers: dcmtk's
 /// echoscu, storescu, findscu, movescu (into dcmtk's storescp) and getscu,
 /// and pynetdicom as SCU and as C-MOVE destination.
@@ -303,5 +305,54 @@ struct DIMSEEdgeTests {
         #expect(DICOMwebTests.values(try qido.json(), "00201208") == ["5"], "\(qido.text)")
         let unknownPeer = try await metisDICOM(["echo", "NOSUCHPEER"])
         #expect(unknownPeer.status != 0 && unknownPeer.text.contains("dicom_peers"), "\(unknownPeer.text)")
+    }
+
+    @Test(
+        "SIGKILL of the DIMSE edge mid-stream: every instance acknowledged with Success is stored intact, a re-send stores the rest",
+        .enabled(if: hasDCMTK || ProcessInfo.processInfo.environment["CI"] != nil))
+    func killedMidStream() async throws {
+        let metis = try await DICOMwebTests.Installation(dicomPeers: "SCANNER@127.0.0.1:104/store")
+        defer { metis.stop() }
+        let mr = try MRStudy(study: "2.25.999", patientID: "PAT-KILL", patientName: "Kill^Test", date: "20260101", series: 1, slices: 600)
+        let files = try Self.write(mr.instances.map(\.bytes), to: metis.directory.appendingPathComponent("stream"))
+        let health = try #require(await MetisProcesses.health(metis.base + "/healthz"))
+        func stored() async -> Int {
+            guard let answer = try? await HTTP.request("GET", metis.web + "/studies?StudyInstanceUID=2.25.999"),
+                let json = try? answer.json()
+            else { return -1 }
+            return Int(DICOMwebTests.values(json, "00201208").first ?? "") ?? 0
+        }
+        async let sending = Self.dcmtk("storescu", ["-v", "-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + files)
+        var seen = 0
+        for _ in 0..<1000 where seen < 30 {
+            seen = await stored()
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        kill(health.pid, SIGKILL)
+        let stream = try await sending
+        #expect(stream.status != 0, "storescu should see the association end")
+        // The files storescu saw acknowledged with Success, from its log.
+        var acknowledged = [String]()
+        var current: String?
+        for line in stream.text.split(separator: "\n") {
+            if let range = line.range(of: "Sending file: ") { current = String(line[range.upperBound...]) }
+            if line.contains("Received Store Response (Success)"), let file = current { acknowledged.append(file) }
+        }
+        #expect(acknowledged.count >= 30 && acknowledged.count < files.count, "\(acknowledged.count) acknowledged")
+        // metis up restarts the gateway; every acknowledged instance is there, its data set byte-identical.
+        try #require(await MetisProcesses.waitForHealthy(metis.base + "/healthz", timeout: .seconds(60)) != nil)
+        let byPath = Dictionary(uniqueKeysWithValues: zip(files, mr.instances))
+        for path in acknowledged {
+            let instance = try #require(byPath[path])
+            let answer = try await HTTP.request(
+                "GET", metis.web + "/studies/2.25.999/series/\(instance.series)/instances/\(instance.sop)",
+                headers: ["Accept": "multipart/related; type=\"application/dicom\""])
+            let part = try #require(try DICOMwebTests.parts(answer).first, "\(instance.sop): \(answer.status)")
+            #expect(part.body.subdata(in: Part10.datasetOffset(part.body)..<part.body.count)
+                == instance.bytes.subdata(in: Part10.datasetOffset(instance.bytes)..<instance.bytes.count), "\(instance.sop)")
+        }
+        let again = try await Self.dcmtk("storescu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + files)
+        #expect(again.status == 0, "\(again.text)")
+        #expect(await stored() == 600)
     }
 }
