@@ -40,6 +40,9 @@ let package = Package(
         // The codec shims alone, for the benchmark that measures the bare libraries against the DICOM decoders.
         .library(name: "CPixelCodecs", targets: ["CPixelCodecs"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        // The DIMSE SCU and association layer, for the DIMSE load generator (Benchmarks/Sources/dimse-load).
+        .library(name: "DICOMNetwork", targets: ["DICOMNetwork"]),
+        .library(name: "DIMSE", targets: ["DIMSE"]),
         .library(name: "Gateway", targets: ["Gateway"]),
     ],
     dependencies: [

@@ -40,6 +40,15 @@ let package = Package(
             dependencies: ["BenchmarkResults", .product(name: "DICOM", package: "Metis")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // DIMSE load: C-STORE over several associations, C-FIND and C-MOVE timings (Scripts/dimse_bench.py drives it).
+        .executableTarget(
+            name: "dimse-load",
+            dependencies: [
+                .product(name: "DICOM", package: "Metis"), .product(name: "DIMSE", package: "Metis"),
+                .product(name: "DICOMNetwork", package: "Metis"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         // Frames decoded per second by Metis's decoders and by the bare library calls (Scripts/codec_bench.py drives it).
         .executableTarget(
             name: "pixel-decode",

@@ -97,13 +97,7 @@ public enum DICOMJSON {
     /// Reads a DICOM JSON object back into a data set. `bulkData` resolves
     /// BulkDataURIs (nil leaves such elements empty).
     public static func decode(_ json: Data, bulkData: ((String) throws -> Data)? = nil) throws(DICOMError) -> Dataset {
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: json)
-        } catch {
-            throw DICOMError(.invalidValue, "not JSON: \(error)")
-        }
-        return try decode(value, bulkData: bulkData)
+        try decode(try JSONValue.parse(json), bulkData: bulkData)
     }
 
     public static func decode(_ value: JSONValue, bulkData: ((String) throws -> Data)? = nil) throws(DICOMError) -> Dataset {

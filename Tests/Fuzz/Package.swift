@@ -33,5 +33,6 @@ let package = Package(
         target("fuzz-multipart", ["Gateway"]),
         target("fuzz-zip", ["Gateway"]),
         target("fuzz-qido", ["Gateway", "MetisProto"]),
+        target("fuzz-pdu", ["DIMSE"]),
     ]
 )

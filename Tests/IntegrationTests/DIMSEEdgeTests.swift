@@ -322,7 +322,8 @@ struct DIMSEEdgeTests {
             else { return -1 }
             return Int(DICOMwebTests.values(json, "00201208").first ?? "") ?? 0
         }
-        async let sending = Self.dcmtk("storescu", ["-v", "-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + files)
+        async let sending = Self.dcmtk(
+            "storescu", ["-v", "-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + files)
         var seen = 0
         for _ in 0..<1000 where seen < 30 {
             seen = await stored()
@@ -348,8 +349,9 @@ struct DIMSEEdgeTests {
                 "GET", metis.web + "/studies/2.25.999/series/\(instance.series)/instances/\(instance.sop)",
                 headers: ["Accept": "multipart/related; type=\"application/dicom\""])
             let part = try #require(try DICOMwebTests.parts(answer).first, "\(instance.sop): \(answer.status)")
-            #expect(part.body.subdata(in: Part10.datasetOffset(part.body)..<part.body.count)
-                == instance.bytes.subdata(in: Part10.datasetOffset(instance.bytes)..<instance.bytes.count), "\(instance.sop)")
+            #expect(
+                part.body.subdata(in: Part10.datasetOffset(part.body)..<part.body.count)
+                    == instance.bytes.subdata(in: Part10.datasetOffset(instance.bytes)..<instance.bytes.count), "\(instance.sop)")
         }
         let again = try await Self.dcmtk("storescu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + files)
         #expect(again.status == 0, "\(again.text)")

@@ -152,7 +152,7 @@ struct FindSCP: Sendable {
     /// A match's DICOM JSON as a data set; text outside ASCII is kept as UTF-8 (ISO_IR 192).
     static func dataset(fromJSON json: String) throws -> Dataset {
         guard json.utf8.contains(where: { $0 >= 0x80 }) else { return try DICOMJSON.decode(Data(json.utf8)) }
-        var value = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        var value = try JSONValue.parse(Data(json.utf8))
         if case .object(var members) = value {
             members[Tag.specificCharacterSet.jsonKey] = .object(["vr": .string("CS"), "Value": .array([.string("ISO_IR 192")])])
             value = .object(members)
