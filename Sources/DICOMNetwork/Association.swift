@@ -111,6 +111,13 @@ public final class Association: Sendable {
         try await channel.eventLoop.flatSubmit { [handler] in handler.value.send(pdus) }.get()
     }
 
+    /// Sends `messages` in order with one write to the socket (C-FIND's pending responses).
+    public func send(_ messages: [DIMSEMessage]) async throws {
+        var pdus = [PDU]()
+        for message in messages { pdus += try message.pdus(maximumLength: sendLength) }
+        try await channel.eventLoop.flatSubmit { [handler, pdus] in handler.value.send(pdus) }.get()
+    }
+
     /// Requestor: A-RELEASE-RQ, then waits for the peer's A-RELEASE-RP.
     public func release() async throws {
         try await channel.eventLoop.flatSubmit { [handler] in handler.value.release() }.get()

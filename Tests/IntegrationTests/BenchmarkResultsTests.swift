@@ -44,7 +44,7 @@ struct BenchmarkResultsTests {
         #expect(!slower.text.contains("Metis 3 → 9"), "an absolute figure compared across CPU models: \(slower.text)")
     }
 
-    @Test("the kept results name their machine and date", arguments: ["segmentation_bench"])
+    @Test("the kept results name their machine and date", arguments: ["segmentation_bench", "codec_bench", "dimse_vs_orthanc"])
     func kept(name: String) throws {
         let data = try Data(contentsOf: Self.root.appendingPathComponent("Benchmarks/Results/\(name).json"))
         let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

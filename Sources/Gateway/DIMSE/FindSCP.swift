@@ -73,10 +73,20 @@ struct FindSCP: Sendable {
         do {
             let (results, unsupported) = try await query(identifier)
             let pending = unsupported.isEmpty ? DIMSEStatus.pending : DIMSEStatus.pendingWithWarning
-            for result in results {
-                if Task.isCancelled { break }
-                try await association.send(request.response(status: pending, dataset: try encode(result, identifier, syntax)))
-                matches += 1
+            // One command set for every pending response (with a data set); only the identifier changes.
+            let template = request.response(status: pending, dataset: Data())
+            // Pending responses go out in batches, one socket write each; a C-CANCEL is seen between batches.
+            var start = 0
+            while start < results.count, !Task.isCancelled {
+                let batch = results[start..<min(start + 64, results.count)]
+                try await association.send(
+                    try batch.map {
+                        var response = template
+                        response.dataset = try encode($0, identifier, syntax)
+                        return response
+                    })
+                matches += batch.count
+                start += batch.count
             }
             status = Task.isCancelled ? DIMSEStatus.cancel : DIMSEStatus.success
         } catch let failure as DIMSEFailure {

@@ -100,16 +100,27 @@ struct RetrieveSCP: Sendable {
     ) async -> DIMSEMessage {
         var completed = 0, failed = 0, warning = 0
         var failedInstances = [String]()
+        // The next instance is read from storage while the current one is sent.
+        let contexts = items.map { Self.context(for: $0, in: receiver) }
+        func fetch(_ index: Int) -> Task<Data, any Error>? {
+            guard index < items.count, let (_, syntax) = contexts[index] else { return nil }
+            let item = items[index]
+            return Task { try await datasetBytes(of: item, in: syntax) }
+        }
+        var next = fetch(0)
         for (index, item) in items.enumerated() {
+            let current = next
+            next = fetch(index + 1)
             if Task.isCancelled {
+                next?.cancel()
                 return final(
                     request, status: DIMSEStatus.cancel, remaining: items.count - index, completed, failed, warning, failedInstances,
                     association)
             }
             var status: UInt16 = DIMSEStatus.processingFailure
-            if let (contextID, syntax) = Self.context(for: item, in: receiver) {
+            if let (contextID, _) = contexts[index], let current {
                 do {
-                    let dataset = try await datasetBytes(of: item, in: syntax)
+                    let dataset = try await current.value
                     status = try await send(item, contextID, dataset)
                 } catch {
                     logger.warning(
