@@ -63,11 +63,22 @@ def path(benchmark):
     return os.path.join(RESULTS, f"{benchmark}.json")
 
 
+def _without_nan(value):
+    """NaN (a figure not measured) as null: the results are JSON that any reader accepts."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nan(item) for item in value]
+    return value
+
+
 def record(run):
     """Writes `run` as the benchmark's last results."""
     os.makedirs(RESULTS, exist_ok=True)
     with open(path(run["benchmark"]), "w") as f:
-        json.dump(run, f, indent=2)
+        json.dump(_without_nan(run), f, indent=2, allow_nan=False)
         f.write("\n")
     print(f"recorded {os.path.relpath(path(run['benchmark']))}", file=sys.stderr)
 
