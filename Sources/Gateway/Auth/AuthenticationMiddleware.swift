@@ -19,11 +19,18 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
         var record: TokenStore.Record?
         do {
             if let tokens {
-                let known = try identify(request, tokens: tokens, context: context)
-                record = known
-                guard known.role >= required else {
-                    throw HTTPError(
-                        .forbidden, message: "a \(known.role.rawValue) token cannot do this: it needs the \(required.rawValue) role")
+                do {
+                    let known = try identify(request, tokens: tokens, context: context)
+                    record = known
+                    guard known.role >= required else {
+                        throw HTTPError(
+                            .forbidden, message: "a \(known.role.rawValue) token cannot do this: it needs the \(required.rawValue) role")
+                    }
+                } catch var refusal as HTTPError {
+                    // A client that sends its whole body before reading (urllib, curl without Expect) would wait
+                    // forever for an answer to a body nobody reads: read and discard it, or close (RFC 9112 §9.6).
+                    if await !Self.discardBody(of: request, upTo: Self.discardLimit) { refusal.headers[.connection] = "close" }
+                    throw refusal
                 }
             }
             var context = context
@@ -54,6 +61,23 @@ struct AuthenticationMiddleware<Context: RequestContext>: RouterMiddleware {
                 time: AuditLog.timestamp(), action: AuditLog.action(method: request.method.rawValue, path: path),
                 method: request.method.rawValue, path: path, studyInstanceUID: subjects.study, patientID: subjects.patient, status: status,
                 token: record?.id ?? (tokens == nil ? "none" : nil), role: record?.role.rawValue, client: client))
+    }
+
+    /// The most of a refused request's body read and thrown away before answering; beyond it the connection is closed.
+    static var discardLimit: Int { 16 << 20 }
+
+    /// Reads the body to its end; false when it exceeds `limit` or cannot be read.
+    static func discardBody(of request: Request, upTo limit: Int) async -> Bool {
+        var seen = 0
+        do {
+            for try await chunk in request.body {
+                seen += chunk.readableBytes
+                if seen > limit { return false }
+            }
+        } catch {
+            return false
+        }
+        return true
     }
 
     /// The request's token; 401 when there is none or it is unknown.
