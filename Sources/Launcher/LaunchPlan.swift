@@ -16,6 +16,7 @@ struct LaunchPlan {
             "--max-frame-bytes", String(configuration.maximumFrameSize),
             "--max-series-bytes", String(configuration.maximumSeriesSize),
             "--dicom-validation", configuration.strictDICOMValidation ? "strict" : "lenient",
+            "--instance-conflicts", configuration.overwritesInstances ? "overwrite" : "refuse",
         ]
         var services = [
             Supervisor.ChildSpec(

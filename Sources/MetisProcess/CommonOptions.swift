@@ -24,6 +24,11 @@ public struct CommonOptions: ParsableArguments {
         help: "lenient (default): store files with small conformance defects as sent, with a warning; strict: refuse them.")
     var dicomValidation: String?
 
+    @Option(
+        name: .customLong("instance-conflicts"),
+        help: "refuse (default): an instance whose SOP Instance UID is stored with other bytes is refused; overwrite: it replaces it.")
+    var instanceConflicts: String?
+
     @Option(help: "PEM certificate chain this process presents on RPC over TCP (mutual TLS; with --rpc-tls-key and --rpc-tls-trust).")
     var rpcTLSCertificate: String?
     @Option(help: "PEM private key of --rpc-tls-certificate.") var rpcTLSKey: String?
@@ -39,6 +44,7 @@ public struct CommonOptions: ParsableArguments {
         if let maximumFrameSize { configuration.maximumFrameSize = maximumFrameSize }
         if let maximumSeriesSize { configuration.maximumSeriesSize = maximumSeriesSize }
         if let dicomValidation { try configuration.set("dicom_validation", to: dicomValidation, source: "--dicom-validation") }
+        if let instanceConflicts { try configuration.set("instance_conflicts", to: instanceConflicts, source: "--instance-conflicts") }
         if let rpcTLSCertificate { configuration.rpcTLSCertificate = rpcTLSCertificate }
         if let rpcTLSKey { configuration.rpcTLSKey = rpcTLSKey }
         if let rpcTLSTrust { configuration.rpcTLSTrust = rpcTLSTrust }

@@ -6,7 +6,8 @@ extension MetisConfiguration {
     static let keys = [
         "data", "sockets", "host", "port", "inference_workers", "max_frame_bytes", "max_upload_bytes", "max_series_bytes", "log_level",
         "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key",
-        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust", "dicom_validation", "dicom_ae_title", "dicom_port", "dicom_host",
+        "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust", "dicom_validation", "instance_conflicts", "dicom_ae_title", "dicom_port",
+        "dicom_host",
         "dicom_peers", "dicom_accept_unknown",
     ]
 
@@ -71,6 +72,11 @@ extension MetisConfiguration {
                 throw ConfigurationError("\(source): dicom_validation must be lenient or strict, got '\(value)'")
             }
             strictDICOMValidation = value.lowercased() == "strict"
+        case "instance_conflicts":
+            guard ["refuse", "overwrite"].contains(value.lowercased()) else {
+                throw ConfigurationError("\(source): instance_conflicts must be refuse or overwrite, got '\(value)'")
+            }
+            overwritesInstances = value.lowercased() == "overwrite"
         case "dicom_ae_title":
             try DICOMPeer.validateAETitle(value, in: source)
             dicomAETitle = value

@@ -30,6 +30,9 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// `dicom_validation`: `lenient` (default) stores files with small conformance defects as sent, with a
     /// warning; `strict` refuses them.
     public var strictDICOMValidation = false
+    /// `instance_conflicts`: `refuse` (default) refuses an instance whose SOP Instance UID is stored with other bytes;
+    /// `overwrite` replaces the stored one. The same bytes again are always a success.
+    public var overwritesInstances = false
     /// The DIMSE edge: Metis's AE title, its port (0: no DIMSE) and the address it binds (nil: `host`).
     public var dicomAETitle = "METIS"
     public var dicomPort = 11112

@@ -18,6 +18,7 @@ public struct StorageCommand: AsyncParsableCommand {
             try await StorageServer.build(
                 configuration: StorageConfiguration(
                     directory: configuration.storageDirectory, address: address, rpc: try configuration.rpcServer(),
+                    conflictPolicy: configuration.overwritesInstances ? .overwrite : .refuse,
                     strictValidation: configuration.strictDICOMValidation),
                 version: MetisVersion.current, logger: logger)
         }

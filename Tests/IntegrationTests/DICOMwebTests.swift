@@ -24,18 +24,21 @@ struct DICOMwebTests {
         /// With `tokens`, the gateway asks for access tokens (create them with `token(role:)`); without, it binds loopback with `--auth none`.
         /// `directory` (whose `data` is the data directory) defaults to a new temporary one.
         /// `dicomPeers` is passed as `--dicom-peers`; every installation runs its DIMSE edge on a free port.
-        init(maximumUpload: Int = 4 << 20, tokens: Bool = false, directory: URL? = nil, dicomPeers: String = "") async throws {
+        init(
+            maximumUpload: Int = 4 << 20, tokens: Bool = false, directory: URL? = nil, dicomPeers: String = "", arguments: [String] = []
+        ) async throws {
             self.directory =
                 directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("metis-web-\(UUID().uuidString.prefix(8))")
             port = try MetisProcesses.freePort()
             dicomPort = try MetisProcesses.freePort()
             process = Process()
             process.executableURL = MetisProcesses.executable("metis")
-            process.arguments = [
-                "up", "--data", self.directory.appendingPathComponent("data").path, "--port", String(port),
-                "--max-upload-bytes", String(maximumUpload), "--log-level", "warning", "--auth", tokens ? "tokens" : "none",
-                "--dicom-port", String(dicomPort), "--dicom-peers", dicomPeers,
-            ]
+            process.arguments =
+                [
+                    "up", "--data", self.directory.appendingPathComponent("data").path, "--port", String(port),
+                    "--max-upload-bytes", String(maximumUpload), "--log-level", "warning", "--auth", tokens ? "tokens" : "none",
+                    "--dicom-port", String(dicomPort), "--dicom-peers", dicomPeers,
+                ] + arguments
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             guard await MetisProcesses.waitForHealthy("http://127.0.0.1:\(port)/healthz", timeout: .seconds(90)) != nil else {

@@ -357,4 +357,28 @@ struct DIMSEEdgeTests {
         #expect(again.status == 0, "\(again.text)")
         #expect(await stored() == 600)
     }
+
+    @Test(
+        "with instance_conflicts = overwrite, other bytes under a stored SOP Instance UID replace it over C-STORE",
+        .enabled(if: hasDCMTK || ProcessInfo.processInfo.environment["CI"] != nil))
+    func overwritePolicy() async throws {
+        let metis = try await DICOMwebTests.Installation(
+            dicomPeers: "SCANNER@127.0.0.1:104/store", arguments: ["--instance-conflicts", "overwrite"])
+        defer { metis.stop() }
+        let mr = try MRStudy(study: "2.25.4711", patientID: "PAT-OVER", patientName: "Over^Write", date: "20260101", series: 1, slices: 1)
+        let instance = mr.instances[0]
+        var altered = instance.bytes
+        altered[altered.count - 1] ^= 0xFF
+        let paths = try Self.write([instance.bytes, altered], to: metis.directory.appendingPathComponent("over"))
+        for path in paths {
+            let sent = try await Self.dcmtk(
+                "storescu", ["-v", "-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort), path])
+            #expect(sent.text.contains("Received Store Response (Success)"), "\(sent.text)")
+        }
+        let answer = try await HTTP.request(
+            "GET", metis.web + "/studies/2.25.4711/series/\(instance.series)/instances/\(instance.sop)",
+            headers: ["Accept": "multipart/related; type=\"application/dicom\""])
+        let part = try #require(try DICOMwebTests.parts(answer).first)
+        #expect(part.body.last == altered.last)
+    }
 }

@@ -37,6 +37,9 @@ struct DICOMPeerTests {
         try configuration.set("dicom_ae_title", to: "METIS_2", source: "test")
         #expect(configuration.dicomPort == 0 && configuration.dicomAcceptUnknown && configuration.dicomAETitle == "METIS_2")
         #expect(throws: ConfigurationError.self) { try configuration.set("dicom_ae_title", to: "BACK\\SLASH", source: "test") }
+        try configuration.set("instance_conflicts", to: "overwrite", source: "test")
+        #expect(configuration.overwritesInstances)
+        #expect(throws: ConfigurationError.self) { try configuration.set("instance_conflicts", to: "ignore", source: "test") }
         configuration.dicomPort = configuration.port
         #expect(throws: ConfigurationError.self) { try configuration.validate() }
     }
