@@ -51,12 +51,7 @@ public actor DIMSEClient {
     public func find(
         sopClassUID: String, identifier: Dataset, onMatch: (Dataset) async throws -> Void
     ) async throws -> DIMSEMessage {
-        let contextID = try context(for: sopClassUID)
-        let syntax = TransferSyntax(uid: association.negotiated.contexts[contextID]!.transferSyntax)
-        let request = DIMSEMessage.request(
-            .cFindRequest, contextID: contextID, messageID: takeMessageID(), sopClass: sopClassUID,
-            elements: [.us(.priority, DIMSEPriority.medium.rawValue)], dataset: try DICOMWriter.elements(identifier, transferSyntax: syntax)
-        )
+        let (request, syntax) = try queryRequest(.cFindRequest, sopClassUID: sopClassUID, identifier: identifier)
         return try await perform(request) { response in
             if let data = response.dataset { try await onMatch(try DICOMReader.readElements(data, transferSyntax: syntax)) }
         }
@@ -66,12 +61,8 @@ public actor DIMSEClient {
     public func move(
         sopClassUID: String, destination: String, identifier: Dataset, onPending: (DIMSEMessage) async -> Void = { _ in }
     ) async throws -> DIMSEMessage {
-        let contextID = try context(for: sopClassUID)
-        let syntax = TransferSyntax(uid: association.negotiated.contexts[contextID]!.transferSyntax)
-        let request = DIMSEMessage.request(
-            .cMoveRequest, contextID: contextID, messageID: takeMessageID(), sopClass: sopClassUID,
-            elements: [.us(.priority, DIMSEPriority.medium.rawValue), .text(.moveDestination, .AE, destination)],
-            dataset: try DICOMWriter.elements(identifier, transferSyntax: syntax))
+        let (request, _) = try queryRequest(
+            .cMoveRequest, sopClassUID: sopClassUID, identifier: identifier, elements: [.text(.moveDestination, .AE, destination)])
         return try await perform(request) { await onPending($0) }
     }
 
@@ -80,12 +71,7 @@ public actor DIMSEClient {
     public func get(
         sopClassUID: String, identifier: Dataset, onStore: (DIMSEMessage, String) async -> UInt16
     ) async throws -> DIMSEMessage {
-        let contextID = try context(for: sopClassUID)
-        let syntax = TransferSyntax(uid: association.negotiated.contexts[contextID]!.transferSyntax)
-        let request = DIMSEMessage.request(
-            .cGetRequest, contextID: contextID, messageID: takeMessageID(), sopClass: sopClassUID,
-            elements: [.us(.priority, DIMSEPriority.medium.rawValue)], dataset: try DICOMWriter.elements(identifier, transferSyntax: syntax)
-        )
+        let (request, _) = try queryRequest(.cGetRequest, sopClassUID: sopClassUID, identifier: identifier)
         try await association.send(request)
         while true {
             guard let message = try await nextMessage() else {
@@ -131,6 +117,19 @@ public actor DIMSEClient {
         var iterator = responses
         defer { responses = iterator }
         return try await iterator.next(isolation: self)
+    }
+
+    /// A C-FIND, C-MOVE or C-GET request on `sopClassUID`'s context, its identifier in that context's syntax.
+    private func queryRequest(
+        _ field: CommandField, sopClassUID: String, identifier: Dataset, elements: [DataElement] = []
+    ) throws -> (DIMSEMessage, TransferSyntax) {
+        let contextID = try context(for: sopClassUID)
+        let syntax = TransferSyntax(uid: association.negotiated.contexts[contextID]!.transferSyntax)
+        let request = DIMSEMessage.request(
+            field, contextID: contextID, messageID: takeMessageID(), sopClass: sopClassUID,
+            elements: [.us(.priority, DIMSEPriority.medium.rawValue)] + elements,
+            dataset: try DICOMWriter.elements(identifier, transferSyntax: syntax))
+        return (request, syntax)
     }
 
     private func takeMessageID() -> UInt16 {

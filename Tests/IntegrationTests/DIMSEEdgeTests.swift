@@ -15,6 +15,25 @@ struct DIMSEEdgeTests {
         try await ToolProcess.run("/usr/bin/env", ["TCP_NODELAY=1", "/usr/bin/\(tool)"] + arguments)
     }
 
+    /// A peer server (storescp, Orthanc) with TCP_NODELAY. Neither output is the test's: a child holding the test
+    /// runner's stderr would keep `swift test` waiting after the tests end.
+    static func peer(_ executable: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ["TCP_NODELAY": "1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Stops a peer with SIGKILL (storescp ignores SIGTERM) and waits for it.
+    static func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     static var hasDCMTK: Bool { FileManager.default.isExecutableFile(atPath: "/usr/bin/storescu") }
     static let peerScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/dimse_peer.py")
 
@@ -143,19 +162,8 @@ struct DIMSEEdgeTests {
         // C-MOVE to a storescp the test runs, and to an AE that is not a destination.
         let archive = work.appendingPathComponent("archive")
         try FileManager.default.createDirectory(at: archive, withIntermediateDirectories: true)
-        let storescp = Process()
-        storescp.executableURL = URL(fileURLWithPath: "/usr/bin/storescp")
-        storescp.arguments = ["-aet", "ARCHIVE", "-od", archive.path, String(archivePort)]
-        storescp.environment = ["TCP_NODELAY": "1"]
-        // Neither output is the test's: a child holding the test runner's stderr would keep `swift test` waiting.
-        storescp.standardOutput = FileHandle.nullDevice
-        storescp.standardError = FileHandle.nullDevice
-        try storescp.run()
-        defer {
-            // storescp ignores SIGTERM.
-            kill(storescp.processIdentifier, SIGKILL)
-            storescp.waitUntilExit()
-        }
+        let storescp = try Self.peer("/usr/bin/storescp", ["-aet", "ARCHIVE", "-od", archive.path, String(archivePort)])
+        defer { Self.stop(storescp) }
         try await Task.sleep(for: .milliseconds(300))
         let moved = try await Self.dcmtk(
             "movescu",
@@ -260,18 +268,10 @@ struct DIMSEEdgeTests {
              "Plugins": [], "DicomModalities": {"metis": ["METIS", "127.0.0.1", \(metis.dicomPort)]}}
             """
         try configuration.write(to: folder.appendingPathComponent("orthanc.json"), atomically: true, encoding: .utf8)
-        let orthanc = Process()
-        orthanc.executableURL = URL(
-            fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/Orthanc") ? "/usr/sbin/Orthanc" : "/usr/bin/Orthanc")
-        orthanc.arguments = [folder.appendingPathComponent("orthanc.json").path]
-        orthanc.environment = ["TCP_NODELAY": "1"]
-        orthanc.standardOutput = FileHandle.nullDevice
-        orthanc.standardError = FileHandle.nullDevice
-        try orthanc.run()
-        defer {
-            kill(orthanc.processIdentifier, SIGKILL)
-            orthanc.waitUntilExit()
-        }
+        let orthanc = try Self.peer(
+            FileManager.default.isExecutableFile(atPath: "/usr/sbin/Orthanc") ? "/usr/sbin/Orthanc" : "/usr/bin/Orthanc",
+            [folder.appendingPathComponent("orthanc.json").path])
+        defer { Self.stop(orthanc) }
         var ready = false
         for _ in 0..<100 where !ready {
             ready = await MetisProcesses.get("http://127.0.0.1:\(orthancHTTP)/system") != nil
