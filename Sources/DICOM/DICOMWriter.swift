@@ -20,23 +20,8 @@ public enum DICOMWriter {
         guard let sopClass = dataset.string(.sopClassUID), let sopInstance = dataset.string(.sopInstanceUID) else {
             throw DICOMError(.invalidValue, "a Part 10 file needs SOP Class UID and SOP Instance UID", transferSyntax: transferSyntax.uid)
         }
-        var meta = Dataset()
-        meta[.fileMetaInformationVersion] = DataElement(tag: .fileMetaInformationVersion, vr: .OB, value: .bytes(Data([0x00, 0x01])))
-        meta[.mediaStorageSOPClassUID] = .text(.mediaStorageSOPClassUID, .UI, sopClass)
-        meta[.mediaStorageSOPInstanceUID] = .text(.mediaStorageSOPInstanceUID, .UI, sopInstance)
-        meta[.transferSyntaxUID] = .text(.transferSyntaxUID, .UI, transferSyntax.uid)
-        meta[.implementationClassUID] = .text(.implementationClassUID, .UI, UID.implementationClass)
-        meta[.implementationVersionName] = .text(.implementationVersionName, .SH, UID.implementationVersionName)
-
-        var metaBody = ByteWriter()
-        for element in meta.elements { try metaBody.write(element, explicit: true) }
         var output = ByteWriter()
-        output.bytes.append(contentsOf: [UInt8](repeating: 0, count: 128))
-        output.bytes.append(contentsOf: Array("DICM".utf8))
-        try output.write(
-            DataElement(tag: .fileMetaInformationGroupLength, vr: .UL, value: .bytes(Data(littleEndian: UInt32(metaBody.bytes.count)))),
-            explicit: true)
-        output.bytes.append(contentsOf: metaBody.bytes)
+        output.bytes = try Part10.header(sopClassUID: sopClass, sopInstanceUID: sopInstance, transferSyntaxUID: transferSyntax.uid)
         for element in dataset.elements where element.tag.group != 0x0002 {
             try output.write(element, explicit: transferSyntax.isExplicitVR)
         }

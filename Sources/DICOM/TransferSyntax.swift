@@ -34,6 +34,15 @@ public struct TransferSyntax: Hashable, Sendable, CustomStringConvertible {
     public static let rleLossless = encapsulated("1.2.840.10008.1.2.5", "RLE Lossless")
     public static let jpegLSLossless = encapsulated("1.2.840.10008.1.2.4.80", "JPEG-LS Lossless")
 
+    /// Explicit and Implicit VR Little Endian: what every DICOM application reads, and what Metis decodes any readable instance to.
+    public static let nativeLittleEndian: [TransferSyntax] = [.explicitVRLittleEndian, .implicitVRLittleEndian]
+
+    /// Every syntax Metis reads data sets in: the four native ones and each encapsulated one it has a decoder for.
+    public static var readable: [TransferSyntax] {
+        [.explicitVRLittleEndian, .implicitVRLittleEndian, .deflatedExplicitVRLittleEndian, .explicitVRBigEndian]
+            + encapsulatedSyntaxes.filter(\.isDecodable)
+    }
+
     /// The encapsulated syntaxes Metis recognises by name.
     public static let encapsulatedSyntaxes: [TransferSyntax] = [
         encapsulated("1.2.840.10008.1.2.4.50", "JPEG Baseline (Process 1)"),

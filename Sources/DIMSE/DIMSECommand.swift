@@ -37,8 +37,6 @@ public enum DIMSEStatus {
     public static let cancel: UInt16 = 0xFE00
     /// Sub-operations complete, one or more failed or had warnings (C-MOVE, C-GET).
     public static let subOperationsWarning: UInt16 = 0xB000
-    public static let coercion: UInt16 = 0xB000
-    public static let elementsDiscarded: UInt16 = 0xB006
     public static let datasetDoesNotMatchSOPClassWarning: UInt16 = 0xB007
     public static let outOfResources: UInt16 = 0xA700
     /// C-MOVE: Out of resources – unable to perform sub-operations.
@@ -51,8 +49,6 @@ public enum DIMSEStatus {
     /// Unable to process (C-FIND, C-MOVE, C-GET).
     public static let unableToProcess: UInt16 = 0xC000
     public static let duplicateSOPInstance: UInt16 = 0x0111
-    public static let noSuchSOPClass: UInt16 = 0x0118
-    public static let classInstanceConflict: UInt16 = 0x0119
     public static let sopClassNotSupported: UInt16 = 0x0122
     public static let processingFailure: UInt16 = 0x0110
 

@@ -51,7 +51,7 @@ public struct DICOMCommand: AsyncParsableCommand {
         }
     }
 
-    static let native = [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid]
+    static let native = TransferSyntax.nativeLittleEndian.map(\.uid)
 
     /// `-k Keyword=value` match keys and `-k Keyword` return keys as an identifier.
     static func identifier(_ keys: [String], level: String?) throws -> Dataset {
@@ -138,7 +138,7 @@ public struct DICOMCommand: AsyncParsableCommand {
                 }
                 let response = try await client.store(
                     contextID: context, sopClassUID: sopClass, sopInstanceUID: instance,
-                    dataset: entry.data.subdata(in: Part10.datasetOffset(entry.data)..<entry.data.count))
+                    dataset: Part10.dataset(of: entry.data))
                 let comment = response.command.string(.errorComment).map { ": \($0)" } ?? ""
                 print("\(entry.path): \(DICOMCommand.statusText(response.status))\(comment)")
                 if DIMSEStatus.kind(response.status ?? 0xFFFF) == "Failure" { failures += 1 }
@@ -216,7 +216,7 @@ public struct DICOMCommand: AsyncParsableCommand {
             let sopClassUID = try query.sopClass(SOPClass.get)
             let identifier = try DICOMCommand.identifier(query.k, level: query.level)
             let storage = sopClass.isEmpty ? SOPClass.commonStorage : sopClass
-            let syntaxes = DICOMCommand.native + TransferSyntax.encapsulatedSyntaxes.filter(\.isDecodable).map(\.uid)
+            let syntaxes = TransferSyntax.readable.map(\.uid)
             let association = try await peer.associate(
                 [(sopClassUID, DICOMCommand.native)] + storage.map { ($0, syntaxes) },
                 roles: storage.map { UserInformation.RoleSelection(abstractSyntax: $0, scu: false, scp: true) })
@@ -228,9 +228,11 @@ public struct DICOMCommand: AsyncParsableCommand {
                 else {
                     return DIMSEStatus.cannotUnderstand
                 }
-                let file = Part10.wrap(
-                    encodedDataset: dataset, sopClassUID: sopClass, sopInstanceUID: instance, transferSyntaxUID: syntax,
-                    sourceAETitle: association.negotiated.calledAETitle)
+                guard
+                    let file = try? Part10.wrap(
+                        encodedDataset: dataset, sopClassUID: sopClass, sopInstanceUID: instance, transferSyntaxUID: syntax,
+                        sourceAETitle: association.negotiated.calledAETitle)
+                else { return DIMSEStatus.cannotUnderstand }
                 do {
                     try file.write(to: folder.appendingPathComponent("\(instance).dcm"), options: .atomic)
                     return DIMSEStatus.success

@@ -350,8 +350,7 @@ struct DIMSEEdgeTests {
                 headers: ["Accept": "multipart/related; type=\"application/dicom\""])
             let part = try #require(try DICOMwebTests.parts(answer).first, "\(instance.sop): \(answer.status)")
             #expect(
-                part.body.subdata(in: Part10.datasetOffset(part.body)..<part.body.count)
-                    == instance.bytes.subdata(in: Part10.datasetOffset(instance.bytes)..<instance.bytes.count), "\(instance.sop)")
+                Part10.dataset(of: part.body) == Part10.dataset(of: instance.bytes), "\(instance.sop)")
         }
         let again = try await Self.dcmtk("storescu", ["-aet", "SCANNER", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + files)
         #expect(again.status == 0, "\(again.text)")

@@ -16,7 +16,7 @@ guard arguments.count >= 6 else {
 }
 let (mode, host, port, called) = (arguments[1], arguments[2], Int(arguments[3])!, arguments[4])
 let logger = Logger(label: "dimse-load")
-let native = [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid]
+let native = TransferSyntax.nativeLittleEndian.map(\.uid)
 
 func associate(_ contexts: [(String, [String])]) async throws -> DIMSEClient {
     let request = AssociationRequest(
@@ -42,7 +42,7 @@ case "store":
         let file = try DICOMReader.read(data, options: .init(stopBeforePixelData: true))
         return (
             file.dataset.string(.sopClassUID)!, file.dataset.string(.sopInstanceUID)!,
-            data.subdata(in: Part10.datasetOffset(data)..<data.count)
+            Part10.dataset(of: data)
         )
     }
     let classes = Array(Set(files.map(\.sopClass)))

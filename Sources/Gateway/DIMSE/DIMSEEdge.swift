@@ -38,13 +38,10 @@ struct DIMSEEdge: Sendable {
             decide: { request, host in decide(request, from: host) }, serve: { association in await serve(association) })
     }
 
-    /// Transfer syntaxes a C-STORE data set may arrive in: the native ones and every encapsulated one Metis decodes.
-    static let storageSyntaxes: Set<String> = Set(
-        [
-            TransferSyntax.explicitVRLittleEndian, .implicitVRLittleEndian, .deflatedExplicitVRLittleEndian, .explicitVRBigEndian,
-        ].map(\.uid) + TransferSyntax.encapsulatedSyntaxes.filter(\.isDecodable).map(\.uid))
+    /// Transfer syntaxes a C-STORE data set may arrive in: every one Metis reads.
+    static let storageSyntaxes = Set(TransferSyntax.readable.map(\.uid))
     /// Identifiers and commands: Little Endian only.
-    static let querySyntaxes: Set<String> = [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid]
+    static let querySyntaxes = Set(TransferSyntax.nativeLittleEndian.map(\.uid))
 
     /// The acceptor's answer to an A-ASSOCIATE-RQ from `host`: called AE, calling AE and its host, then the services it may use.
     func decide(_ request: AssociationRequest, from host: String) -> AcceptorPolicy.Answer {

@@ -185,17 +185,19 @@ struct RetrieveSCP: Sendable {
             if chunk.offset == 0 { bytes.reserveCapacity(Int(chunk.totalSize)) }
             bytes.append(chunk.data)
         }
-        return bytes.subdata(in: Part10.datasetOffset(bytes)..<bytes.count)
+        return Part10.dataset(of: bytes)
     }
 
-    /// Syntaxes storage can transcode any decodable instance to.
-    static let producible = [TransferSyntax.explicitVRLittleEndian.uid, TransferSyntax.implicitVRLittleEndian.uid]
+    /// What a destination is offered besides an instance's own compressed syntax.
+    static let native = TransferSyntax.nativeLittleEndian.map(\.uid)
 
-    /// The receiver's context for `item`: one in its stored syntax, else one storage can transcode it to.
+    /// The receiver's context for `item`: one in its stored syntax, else one storage transcodes it to
+    /// (`Transcoder.producible`; JPEG-LS Lossless only from a lossless source).
     static func context(for item: Item, in receiver: NegotiatedAssociation) -> (UInt8, String)? {
         let candidates = receiver.contexts.filter { $0.value.abstractSyntax == item.sopClass }.sorted { $0.key < $1.key }
         if let same = candidates.first(where: { $0.value.transferSyntax == item.transferSyntax }) { return (same.key, item.transferSyntax) }
-        let producible = producible + (TransferSyntax(uid: item.transferSyntax).isLossy ? [] : [TransferSyntax.jpegLSLossless.uid])
+        let stored = TransferSyntax(uid: item.transferSyntax)
+        let producible = Transcoder.producible.filter { $0 != .jpegLSLossless || !stored.isLossy }.map(\.uid)
         if let other = candidates.first(where: { producible.contains($0.value.transferSyntax) }) {
             return (other.key, other.value.transferSyntax)
         }
@@ -208,7 +210,7 @@ struct RetrieveSCP: Sendable {
         var pairs = [(String, [String])]()
         for item in items {
             let stored = TransferSyntax(uid: item.transferSyntax)
-            if !pairs.contains(where: { $0.0 == item.sopClass && $0.1 == producible }) { pairs.append((item.sopClass, producible)) }
+            if !pairs.contains(where: { $0.0 == item.sopClass && $0.1 == native }) { pairs.append((item.sopClass, native)) }
             if stored.isEncapsulated || stored.isDeflated || !stored.isLittleEndian,
                 !pairs.contains(where: { $0.0 == item.sopClass && $0.1 == [stored.uid] })
             {

@@ -25,9 +25,14 @@ struct StoreSCP: Sendable {
                 status: DIMSEStatus.sopClassNotSupported,
                 elements: [.errorComment("SOP class \(sopClass) sent on the context of \(context.abstractSyntax)")])
         }
-        let file = Part10.wrap(
-            encodedDataset: dataset, sopClassUID: sopClass, sopInstanceUID: sopInstance, transferSyntaxUID: context.transferSyntax,
-            sourceAETitle: negotiated.callingAETitle)
+        let file: Data
+        do {
+            file = try Part10.wrap(
+                encodedDataset: dataset, sopClassUID: sopClass, sopInstanceUID: sopInstance, transferSyntaxUID: context.transferSyntax,
+                sourceAETitle: negotiated.callingAETitle)
+        } catch {
+            return request.response(status: DIMSEStatus.cannotUnderstand, elements: [.errorComment(error.message)])
+        }
         let header = InstanceUploader.identify(file)
         guard header.sopClass != nil || header.sopInstance != nil else {
             return finish(
