@@ -89,7 +89,7 @@ enum Pydicom {
     static let isAvailable: Bool = (try? run(["-c", "import pydicom"]).status) == 0
 
     static func run(_ arguments: [String]) throws -> (status: Int32, output: Data) {
-        let result = try ToolProcess.run("python3", arguments, standardError: .discarded)
+        let result = try ToolProcess.runBlocking("python3", arguments, standardError: .discarded)
         return (result.status, result.output)
     }
 

@@ -9,8 +9,8 @@ struct AssociationStateMachineTests {
     typealias Machine = AssociationStateMachine
 
     @Test("every transition of Table 9-10 takes pynetdicom's action to pynetdicom's next state", .enabled(if: PDUCodecTests.hasPynetdicom))
-    func sameTableAsPynetdicom() throws {
-        let json = try PDUCodecTests.pynetdicom(["transitions"])
+    func sameTableAsPynetdicom() async throws {
+        let json = try await PDUCodecTests.pynetdicom(["transitions"])
         let table = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String]])
         #expect(table.count == 123)
         for event in 1...19 {

@@ -26,9 +26,9 @@ struct DIMSEMessageTests {
         ]), dataset: Data((0..<256).map { UInt8($0) }) + Data(count: 44))
 
     @Test("a C-ECHO-RQ and a C-STORE-RQ travel in the PDUs pynetdicom sends for them", .enabled(if: PDUCodecTests.hasPynetdicom))
-    func sameAsPynetdicom() throws {
+    func sameAsPynetdicom() async throws {
         for maximum: UInt32 in [128, 16382] {
-            let theirs = try PDUCodecTests.pynetdicom(["messages", String(maximum)]).split(separator: "\n").map(String.init)
+            let theirs = try await PDUCodecTests.pynetdicom(["messages", String(maximum)]).split(separator: "\n").map(String.init)
             let ours = try (Self.echo.pdus(maximumLength: maximum) + Self.store.pdus(maximumLength: maximum)).map {
                 PDUCodecTests.hex(PDUCodec.encode($0))
             }

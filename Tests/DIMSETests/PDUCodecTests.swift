@@ -10,8 +10,8 @@ struct PDUCodecTests {
     static let script = Bundle.module.resourceURL!.appendingPathComponent("Scripts/pdu_check.py").path
     static var hasPynetdicom: Bool { PythonModules.available("pynetdicom") }
 
-    static func pynetdicom(_ arguments: [String]) throws -> String {
-        let result = try ToolProcess.run("python3", [script] + arguments, standardError: .discarded)
+    static func pynetdicom(_ arguments: [String]) async throws -> String {
+        let result = try await ToolProcess.run("python3", [script] + arguments, standardError: .discarded)
         try #require(result.status == 0, "pdu_check.py \(arguments.first ?? "") failed")
         return result.text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -40,16 +40,16 @@ struct PDUCodecTests {
             asynchronousOperations: (3, 2), roles: [.init(abstractSyntax: "1.2.840.10008.5.1.4.1.1.4", scu: false, scp: true)]))
 
     @Test("an A-ASSOCIATE-RQ pynetdicom writes decodes to what it proposed", .enabled(if: hasPynetdicom))
-    func decodesPynetdicomRequest() throws {
-        let pdu = try PDUCodec.decode(Self.bytes(try Self.pynetdicom(["request"])))
+    func decodesPynetdicomRequest() async throws {
+        let pdu = try PDUCodec.decode(Self.bytes(try await Self.pynetdicom(["request"])))
         #expect(pdu == .associateRequest(Self.request))
     }
 
     @Test("the A-ASSOCIATE-RQ, -AC, -RJ, P-DATA-TF and A-ABORT Metis writes are what pynetdicom reads", .enabled(if: hasPynetdicom))
-    func pynetdicomReadsMetis() throws {
+    func pynetdicomReadsMetis() async throws {
         let request = try #require(
             try JSONSerialization.jsonObject(
-                with: Data(try Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.associateRequest(Self.request)))]).utf8))
+                with: Data(try await Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.associateRequest(Self.request)))]).utf8))
                 as? [String: Any])
         #expect(request["called"] as? String == "METIS" && request["calling"] as? String == "SCANNER1")
         let contexts = try #require(request["contexts"] as? [[String: Any]])
@@ -69,27 +69,29 @@ struct PDUCodecTests {
             userInformation: UserInformation(maximumLength: 65536, implementationClassUID: "1.2.826.0.1.3680043.10.1001"))
         let answer = try #require(
             try JSONSerialization.jsonObject(
-                with: Data(try Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.associateAccept(accept)))]).utf8))
+                with: Data(try await Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.associateAccept(accept)))]).utf8))
                 as? [String: Any])
         let accepted = try #require(answer["contexts"] as? [[String: Any]])
         #expect(accepted.map { $0["result"] as? Int } == [0, 4])
         #expect((answer["user"] as? [String: Any])?["maximum_length"] as? Int == 65536)
 
-        let reject = try Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.associateReject(.init(result: 1, source: 1, reason: 7))))])
+        let reject = try await Self.pynetdicom([
+            "decode", Self.hex(PDUCodec.encode(.associateReject(.init(result: 1, source: 1, reason: 7)))),
+        ])
         #expect(reject.contains("\"result\": 1") && reject.contains("\"reason\": 7"))
-        let abort = try Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.abort(source: 2, reason: 6)))])
+        let abort = try await Self.pynetdicom(["decode", Self.hex(PDUCodec.encode(.abort(source: 2, reason: 6)))])
         #expect(abort.contains("\"source\": 2") && abort.contains("\"reason\": 6"))
     }
 
     @Test("P-DATA-TF fragments both ways", .enabled(if: hasPynetdicom))
-    func presentationData() throws {
-        let theirs = try PDUCodec.decode(Self.bytes(try Self.pynetdicom(["data"])))
+    func presentationData() async throws {
+        let theirs = try PDUCodec.decode(Self.bytes(try await Self.pynetdicom(["data"])))
         let values = [
             PresentationDataValue(contextID: 1, isCommand: true, isLastFragment: false, data: Data("command!".utf8)),
             PresentationDataValue(contextID: 3, isCommand: false, isLastFragment: true, data: Data("dataset-fragment".utf8)),
         ]
         #expect(theirs == .data(values))
-        #expect(Self.hex(PDUCodec.encode(.data(values))) == (try Self.pynetdicom(["data"])))
+        #expect(Self.hex(PDUCodec.encode(.data(values))) == (try await Self.pynetdicom(["data"])))
     }
 
     @Test("every PDU round-trips, and release PDUs are four reserved bytes")

@@ -96,14 +96,14 @@ struct RTStructureSetTests {
     }
 
     @Test("dciodvfy (dicom3tools) finds no error", .enabled(if: dciodvfy != nil))
-    func validates() throws {
+    func validates() async throws {
         var phantom = VolumeBuilderTests.oblique
         phantom.sliceOffsets = phantom.sliceOffsets.reversed()
         let (dataset, _, _) = try Self.structureSet(phantom)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("rtstruct-\(UUID().uuidString).dcm")
         defer { try? FileManager.default.removeItem(at: url) }
         try DICOMWriter.write(dataset, to: url)
-        let output = try ToolProcess.run(Self.dciodvfy!, [url.path]).text
+        let output = try await ToolProcess.run(Self.dciodvfy!, [url.path]).text
         let errors = output.split(separator: "\n").filter { $0.hasPrefix("Error") }
         #expect(errors.isEmpty, "\(output)")
     }

@@ -54,12 +54,12 @@ struct SegmentationWriterTests {
     }
 
     @Test("dciodvfy (dicom3tools) finds no error", .enabled(if: RTStructureSetTests.dciodvfy != nil))
-    func validates() throws {
+    func validates() async throws {
         let (dataset, _, _) = try Self.segmentation(BrainPhantom())
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("seg-\(UUID().uuidString).dcm")
         defer { try? FileManager.default.removeItem(at: url) }
         try DICOMWriter.write(dataset, to: url)
-        let output = try ToolProcess.run(RTStructureSetTests.dciodvfy!, [url.path]).text
+        let output = try await ToolProcess.run(RTStructureSetTests.dciodvfy!, [url.path]).text
         let errors = output.split(separator: "\n").filter { $0.hasPrefix("Error") }
         #expect(errors.isEmpty, "\(output)")
     }

@@ -20,24 +20,27 @@ struct BenchmarkResultsTests {
         ]
     }
 
-    func compare(_ run: [String: Any], _ last: [String: Any]) throws -> ToolProcess.Result {
+    func compare(_ run: [String: Any], _ last: [String: Any]) async throws -> ToolProcess.Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let runFile = directory.appendingPathComponent("run.json"), lastFile = directory.appendingPathComponent("last.json")
         try JSONSerialization.data(withJSONObject: run).write(to: runFile)
         try JSONSerialization.data(withJSONObject: last).write(to: lastFile)
-        return try ToolProcess.run("python3", [Self.root.appendingPathComponent("Benchmarks/compare").path, runFile.path, lastFile.path])
+        return try await ToolProcess.run(
+            "python3", [Self.root.appendingPathComponent("Benchmarks/compare").path, runFile.path, lastFile.path])
     }
 
     @Test("a ratio to the peer that fell is a regression on any CPU; absolute figures are compared only on the same CPU model")
-    func regressions() throws {
+    func regressions() async throws {
         let last = Self.result(cpu: "AMD EPYC", figures: [("latency", 2, 4, false), ("whole job", 3, nil, false)])
-        let same = try compare(Self.result(cpu: "AMD EPYC", figures: [("latency", 2.1, 4, false), ("whole job", 2.5, nil, false)]), last)
+        let same = try await compare(
+            Self.result(cpu: "AMD EPYC", figures: [("latency", 2.1, 4, false), ("whole job", 2.5, nil, false)]), last)
         #expect(same.status == 0, "\(same.text)")
         #expect(same.text.contains("Metis 3 → 2.5 ms"), "\(same.text)")
 
-        let slower = try compare(Self.result(cpu: "Intel Xeon", figures: [("latency", 3, 4, false), ("whole job", 9, nil, false)]), last)
+        let slower = try await compare(
+            Self.result(cpu: "Intel Xeon", figures: [("latency", 3, 4, false), ("whole job", 9, nil, false)]), last)
         #expect(slower.status == 1, "\(slower.text)")
         #expect(slower.text.contains("REGRESSION"))
         #expect(slower.text.contains("another CPU model"))

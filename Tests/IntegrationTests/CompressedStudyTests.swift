@@ -18,7 +18,7 @@ import Testing
 struct CompressedStudyTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/compress_series.py")
     static var hasEncoders: Bool {
-        PythonModules.available("pydicom", "openjpeg") && (try? ToolProcess.run("dcmcjpeg", ["--version"]))?.status == 0
+        PythonModules.available("pydicom", "openjpeg") && (try? ToolProcess.runBlocking("dcmcjpeg", ["--version"]))?.status == 0
     }
 
     struct Twins {
@@ -28,7 +28,7 @@ struct CompressedStudyTests {
     }
 
     /// The phantom series, written natively and compressed twice by the peers.
-    static func twins(_ phantom: BrainPhantom) throws -> Twins {
+    static func twins(_ phantom: BrainPhantom) async throws -> Twins {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-twins-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
         let nativeFolder = directory.appendingPathComponent("native")
@@ -40,13 +40,13 @@ struct CompressedStudyTests {
             try data.write(to: url)
             paths.append(url.path)
         }
-        func compressed(_ kind: String, _ suffix: String) throws -> [Data] {
+        func compressed(_ kind: String, _ suffix: String) async throws -> [Data] {
             let folder = directory.appendingPathComponent(kind)
-            let result = try ToolProcess.run("python3", [script.path, kind, suffix, folder.path] + paths)
+            let result = try await ToolProcess.run("python3", [script.path, kind, suffix, folder.path] + paths)
             try #require(result.status == 0, "\(kind): \(result.text)")
             return try paths.indices.map { try Data(contentsOf: folder.appendingPathComponent(String(format: "%04d.dcm", $0))) }
         }
-        return Twins(native: native, j2k: try compressed("j2k", "91"), jpegLossless: try compressed("jpeg-lossless", "92"))
+        return Twins(native: native, j2k: try await compressed("j2k", "91"), jpegLossless: try await compressed("jpeg-lossless", "92"))
     }
 
     static func stow(_ files: [Data], to metis: DICOMwebTests.Installation) async throws -> HTTP.Answer {
@@ -64,7 +64,7 @@ struct CompressedStudyTests {
         let metis = try await DICOMwebTests.Installation(maximumUpload: 64 << 20)
         defer { metis.stop() }
         let phantom = BrainPhantom()
-        let twins = try Self.twins(phantom)
+        let twins = try await Self.twins(phantom)
         let j2kFile = try DICOMReader.read(twins.j2k[0])
         #expect(j2kFile.transferSyntax.uid == "1.2.840.10008.1.2.4.90")
         #expect(try DICOMReader.read(twins.jpegLossless[0]).transferSyntax.uid == "1.2.840.10008.1.2.4.70")
@@ -112,7 +112,7 @@ struct CompressedStudyTests {
         let jls = try await retrieve("multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.80")
         let jlsBody = try #require(try DICOMwebTests.parts(jls).first?.body)
         #expect(try DICOMReader.read(jlsBody).transferSyntax.uid == "1.2.840.10008.1.2.4.80")
-        try Self.checkWithDCMTK(jlsBody, tool: "dcmdjpls", equalsPixelsOf: native)
+        try await Self.checkWithDCMTK(jlsBody, tool: "dcmdjpls", equalsPixelsOf: native)
         let refused = try await retrieve("multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.91")
         #expect(refused.status == 406)
         let message = (try? refused.json() as? [String: [String: Any]])?["error"]?["message"] as? String ?? ""
@@ -156,13 +156,13 @@ struct CompressedStudyTests {
     }
 
     /// dcmtk decompresses `file`; its pixel data must equal `native`'s.
-    static func checkWithDCMTK(_ file: Data, tool: String, equalsPixelsOf native: DICOMFile) throws {
+    static func checkWithDCMTK(_ file: Data, tool: String, equalsPixelsOf native: DICOMFile) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-dcmtk-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("in.dcm"), output = directory.appendingPathComponent("out.dcm")
         try file.write(to: input)
-        let result = try ToolProcess.run(tool, [input.path, output.path])
+        let result = try await ToolProcess.run(tool, [input.path, output.path])
         try #require(result.status == 0, "\(tool): \(result.text)")
         let decompressed = try DICOMReader.read(contentsOf: output)
         #expect(pixelBytes(decompressed) != nil && pixelBytes(decompressed) == pixelBytes(native), "\(tool) decodes other pixels")

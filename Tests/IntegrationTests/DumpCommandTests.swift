@@ -61,7 +61,7 @@ struct DumpCommandTests {
         "real public test files decode to pydicom's pixels",
         .enabled(if: hasPydicomCodecs || ProcessInfo.processInfo.environment["CI"] != nil))
     func publicCorpusPixels() async throws {
-        let files = try Self.pydicomTestFiles()
+        let files = try await Self.pydicomTestFiles()
         try #require(files.count > 100, "pydicom's test files were not found")
         let reports = try await Self.check("pixel_check.py", files)
         let decoded = reports.filter { $0["status"] as? String == "match" }
@@ -81,20 +81,20 @@ struct DumpCommandTests {
         "real public character-set files decode to pydicom's text",
         .enabled(if: hasPydicomCodecs || ProcessInfo.processInfo.environment["CI"] != nil))
     func publicCorpusCharacterSets() async throws {
-        let files = try Self.pydicomTestFiles(folder: "charset_files")
+        let files = try await Self.pydicomTestFiles(folder: "charset_files")
         try #require(files.count >= 15, "pydicom's character-set files were not found")
         for report in try await Self.check("charset_check.py", files) where report["status"] as? String != "match" {
             Issue.record("\(report["file"] ?? "?"): \(report["differences"] ?? report["error"] ?? "")")
         }
     }
 
-    private static func pydicomTestFiles(folder: String? = nil) throws -> [String] {
+    private static func pydicomTestFiles(folder: String? = nil) async throws -> [String] {
         let program =
             folder.map {
                 "import pydicom.data, glob, os; print('\\n'.join(sorted(glob.glob(os.path.join(os.path.dirname(pydicom.data.__file__), '\($0)', '*.dcm')))))"
             }
             ?? "from pydicom.data import get_testdata_files; print('\\n'.join(sorted(get_testdata_files('*'))))"
-        let result = try ToolProcess.run("python3", ["-c", program], standardError: .discarded)
+        let result = try await ToolProcess.run("python3", ["-c", program], standardError: .discarded)
         return result.text.split(separator: "\n").map(String.init).filter { !$0.hasSuffix("/dicomdirtests") }
     }
 

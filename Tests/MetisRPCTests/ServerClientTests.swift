@@ -208,16 +208,18 @@ struct ServerClientTests {
     func streaming() async throws {
         let server = try await TestServer(router: TestMethods.router())
         let connection = RPCConnection(address: server.address)
+        // Order is under test, not speed: the suite's other tests may hold both cooperative threads for a while.
+        let patient = CallOptions(timeout: .seconds(600))
         var received = [String]()
         let stream: RPCResponseStream<Metis_V1_HealthCheckResponse> = connection.serverStreaming(
-            TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "200" })
+            TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "200" }, options: patient)
         for try await message in stream { received.append(message.component) }
         #expect(received == (0..<200).map(String.init))
 
         var partial = [String]()
         do {
             let failing: RPCResponseStream<Metis_V1_HealthCheckResponse> = connection.serverStreaming(
-                TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "3,disk gone" })
+                TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "3,disk gone" }, options: patient)
             for try await message in failing { partial.append(message.component) }
             Issue.record("stream ended without its error")
         } catch let error as RPCError {
@@ -227,7 +229,7 @@ struct ServerClientTests {
         #expect(partial == ["0", "1", "2"])
 
         let empty: RPCResponseStream<Metis_V1_HealthCheckResponse> = connection.serverStreaming(
-            TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "0" })
+            TestMethods.count, request: Metis_V1_HealthCheckRequest.with { $0.service = "0" }, options: patient)
         var count = 0
         for try await _ in empty { count += 1 }
         #expect(count == 0)

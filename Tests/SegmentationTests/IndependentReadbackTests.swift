@@ -15,7 +15,7 @@ struct IndependentReadbackTests {
     @Test(
         "contours re-rasterised by pydicom + numpy match the mask (Dice ≥ 0.98)", .enabled(if: hasPydicom),
         arguments: ["oblique", "nonSquare", "descending"])
-    func dice(variant: String) throws {
+    func dice(variant: String) async throws {
         let phantom = ClassicalEngineTests.phantom(variant)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-readback-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -34,7 +34,7 @@ struct IndependentReadbackTests {
         try volume.sources.map(\.sopInstanceUID).joined(separator: "\n").write(
             to: directory.appendingPathComponent("mask.uids"), atomically: true, encoding: .utf8)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/rtstruct_rasterise.py")
-        let output = try ToolProcess.run(
+        let output = try await ToolProcess.run(
             "python3", [script.path, rtstruct.path, series.path, directory.appendingPathComponent("mask").path]
         ).text
         let dice = try #require(

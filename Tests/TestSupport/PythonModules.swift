@@ -7,7 +7,7 @@ public enum PythonModules {
     /// (by default the first `python3` on the PATH; a test that runs a
     /// script with a given interpreter asks that one).
     public static func available(_ modules: String..., interpreter: String = "python3") -> Bool {
-        let result: ToolProcess.Result? = try? ToolProcess.run(
+        let result: ToolProcess.Result? = try? ToolProcess.runBlocking(
             interpreter, ["-c", "import " + modules.joined(separator: ", ")], standardError: .discarded)
         return result?.status == 0
     }

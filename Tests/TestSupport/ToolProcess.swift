@@ -20,8 +20,9 @@ public enum ToolProcess {
         public var text: String { String(decoding: output, as: UTF8.self) }
     }
 
-    /// Runs `executable` (a path, or a name looked up on the PATH) and blocks the calling thread until it exits.
-    public static func run(_ executable: String, _ arguments: [String], standardError: StandardError = .merged) throws -> Result {
+    /// Runs `executable` (a path, or a name looked up on the PATH) and blocks the calling thread until it exits:
+    /// only for synchronous contexts (trait conditions, static properties); an async test awaits `run` instead.
+    public static func runBlocking(_ executable: String, _ arguments: [String], standardError: StandardError = .merged) throws -> Result {
         let process = Process()
         if executable.contains("/") {
             process.executableURL = URL(fileURLWithPath: executable)
@@ -45,7 +46,7 @@ public enum ToolProcess {
 
     /// The same, waited for on a thread of its own, never on one of the (two) threads that run the tests.
     public static func run(_ executable: String, _ arguments: [String], standardError: StandardError = .merged) async throws -> Result {
-        try await onOwnThread { try run(executable, arguments, standardError: standardError) }
+        try await onOwnThread { try runBlocking(executable, arguments, standardError: standardError) }
     }
 }
 
