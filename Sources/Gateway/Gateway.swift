@@ -37,9 +37,17 @@ public enum Gateway {
         }
         SessionRoute(tokens: configuration.tokens).register(on: router)
         let storage = Metis_V1_Storage.Client(clients.storage)
-        let uploader = InstanceUploader(storage: storage)
+        let ingest = IngestPipeline(storage: storage)
+        let ingestServer = configuration.ingestAddress.map { address in
+            var router = RPCRouter()
+            router.register(IngestRPCService(ingest: ingest, audit: configuration.audit))
+            var settings = RPCServer.Configuration()
+            settings.socketMode = 0o600
+            settings.runsHandlersOnEventLoop = false
+            return RPCServer(address: address, router: router, configuration: settings, logger: Logger(label: "metis.gateway.ingest"))
+        }
         let dimse = configuration.dicom.map {
-            ($0, DIMSEEdge(configuration: $0, storage: storage, uploader: uploader, audit: configuration.audit).server())
+            ($0, DIMSEEdge(configuration: $0, storage: storage, ingest: ingest, audit: configuration.audit).server())
         }
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             var report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
@@ -74,9 +82,9 @@ public enum Gateway {
                     })).matches.isEmpty
             })
         Task { await followUp.resume() }
-        STOWRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(
+        STOWRoutes(storage: storage, ingest: ingest, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(
             on: router)
-        OriginalRoutes(storage: storage, uploader: uploader, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(
+        OriginalRoutes(storage: storage, ingest: ingest, followUp: followUp, maximumBodySize: configuration.maximumUploadSize).register(
             on: router)
         let storagePorts = StorageSegmentationPorts(storage: storage)
         let segmentation = SegmentationWorkflow(
@@ -106,7 +114,7 @@ public enum Gateway {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),
-            services: [ClientShutdown(clients: clients)] + (dimse.map { [$0.1] } ?? []),
+            services: [ClientShutdown(clients: clients)] + (dimse.map { [$0.1] } ?? []) + (ingestServer.map { [$0] } ?? []),
             logger: logger
         )
     }

@@ -22,6 +22,7 @@ public struct GatewayCommand: AsyncParsableCommand {
         let configuration = try common.configuration(gateway.apply)
         ProcessRunner.bootstrapLogging(level: configuration.logLevel)
         ProcessRunner.returnLargeBuffersToTheSystem()
+        try ServiceProcess.prepareRunDirectory(for: configuration.gatewayIngestAddress)
         let application = try Gateway.build(
             configuration: GatewayConfiguration(
                 host: configuration.host,
@@ -43,7 +44,8 @@ public struct GatewayCommand: AsyncParsableCommand {
                     : DIMSEConfiguration(
                         aeTitle: configuration.dicomAETitle, host: configuration.dicomHost ?? configuration.host,
                         port: configuration.dicomPort,
-                        peers: configuration.dicomPeers, acceptUnknown: configuration.dicomAcceptUnknown)),
+                        peers: configuration.dicomPeers, acceptUnknown: configuration.dicomAcceptUnknown),
+                ingestAddress: configuration.gatewayIngestAddress),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }

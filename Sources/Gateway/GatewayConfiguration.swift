@@ -31,6 +31,8 @@ public struct GatewayConfiguration: Sendable {
     public var rpcTransportSecurity: RPCTransportSecurity?
     /// The DIMSE edge; nil: no DICOM networking.
     public var dicom: DIMSEConfiguration?
+    /// Where the gateway serves the Ingest RPC (`metis import`); nil: not served.
+    public var ingestAddress: RPCAddress?
 
     public init(
         host: String = "127.0.0.1",
@@ -48,9 +50,11 @@ public struct GatewayConfiguration: Sendable {
         audit: AuditLog? = nil,
         tls: (certificate: String, privateKey: String)? = nil,
         rpcTransportSecurity: RPCTransportSecurity? = nil,
-        dicom: DIMSEConfiguration? = nil
+        dicom: DIMSEConfiguration? = nil,
+        ingestAddress: RPCAddress? = nil
     ) {
         self.dicom = dicom
+        self.ingestAddress = ingestAddress
         self.tls = tls
         self.rpcTransportSecurity = rpcTransportSecurity
         self.tokens = tokens

@@ -5,25 +5,27 @@ import MetisProto
 import MetisRPC
 import SwiftProtobuf
 
-/// `metis import DIR`: stores every DICOM file under a folder into metis-storage.
+/// `metis import DIR`: stores every DICOM file under a folder through the
+/// gateway's ingest pipeline (its Ingest RPC on the run directory's socket),
+/// as STOW-RS and C-STORE do: audited, and seen by the arrival rules.
 public struct ImportCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Store every DICOM file under a folder (or the files named) into a running metis-storage.")
+        abstract: "Store every DICOM file under a folder (or the files named) through a running Metis's gateway.")
 
     @OptionGroup var common: CommonOptions
     @Argument(help: "Folders and files to import; folders are walked recursively.") var paths: [String]
-    @Option(help: "metis-storage address (default <data>/run/storage.sock).") var storage: String?
+    @Option(help: "The gateway's Ingest address (default <data>/run/gateway.sock).") var gateway: String?
     @Option(help: "Uploads in flight at once.") var parallel = 4
 
     public init() {}
 
     public func run() async throws {
         let configuration = try common.configuration()
-        let address = try storage.map { try RPCAddress(parsing: $0) } ?? configuration.storageAddress
+        let address = try gateway.map { try RPCAddress(parsing: $0) } ?? configuration.gatewayIngestAddress
         let connection = RPCConnection(address: address, configuration: try configuration.rpcClient())
         defer { Task { await connection.close() } }
-        let client = Metis_V1_Storage.Client(connection)
+        let client = Metis_V1_Ingest.Client(connection)
         let files = try Self.files(under: paths)
         guard !files.isEmpty else { throw ValidationError("no files found under \(paths.joined(separator: ", "))") }
 
@@ -36,7 +38,10 @@ public struct ImportCommand: AsyncParsableCommand {
                     do {
                         let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
                         let response = try await client.storeInstance(
-                            .with { $0.dicom = bytes }, options: CallOptions(timeout: .seconds(120)))
+                            .with {
+                                $0.dicom = bytes
+                                $0.source = "metis import"
+                            }, options: CallOptions(timeout: .seconds(120)))
                         return (file, .success(response.outcome))
                     } catch let error as RPCError {
                         return (file, .failure(error))
@@ -50,7 +55,7 @@ public struct ImportCommand: AsyncParsableCommand {
                 switch result {
                 case .success(let outcome): report.count(outcome)
                 case .failure(let error) where error.code == .unavailable || error.code == .deadlineExceeded:
-                    throw ValidationError("metis-storage at \(address) is not answering: \(error.message)")
+                    throw ValidationError("the Metis gateway at \(address) is not answering (is metis up running?): \(error.message)")
                 case .failure(let error): report.rejected.append((file, error))
                 }
                 submit()

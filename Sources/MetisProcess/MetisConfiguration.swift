@@ -79,6 +79,8 @@ public struct MetisConfiguration: Sendable, Equatable {
 
     public var storageAddress: RPCAddress { .unix(path: runDirectory.appendingPathComponent("storage.sock").path) }
     public var trackingAddress: RPCAddress { .unix(path: runDirectory.appendingPathComponent("tracking.sock").path) }
+    /// The gateway's own RPC socket: the Ingest service `metis import` uses.
+    public var gatewayIngestAddress: RPCAddress { .unix(path: runDirectory.appendingPathComponent("gateway.sock").path) }
 
     public func inferenceAddress(worker: Int) -> RPCAddress {
         .unix(path: runDirectory.appendingPathComponent("inference-\(worker).sock").path)

@@ -87,11 +87,106 @@ public nonisolated struct Metis_V1_StoreInstanceRequest: Sendable {
   /// Clears the value of `segmentationOrigin`. Subsequent reads from it will return its default value.
   public mutating func clearSegmentationOrigin() {self._segmentationOrigin = nil}
 
+  /// Set by the caller to refuse, with a StoreRefusal, an instance whose data
+  /// set names another study (STOW-RS to /studies/{study}) or another SOP
+  /// class or instance (the C-STORE command's Affected SOP Class and Instance).
+  public var expectedStudyInstanceUid: String = String()
+
+  public var expectedSopClassUid: String = String()
+
+  public var expectedSopInstanceUid: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _segmentationOrigin: Metis_V1_SegmentationOrigin? = nil
+}
+
+/// The details (Status.details) of a StoreInstance that refused the instance:
+/// why, as one reason each edge maps to its protocol's status, and the UIDs
+/// the file names as far as they can be read, so that callers never parse it.
+/// Carried by INVALID_ARGUMENT (unreadable, mismatch) and ALREADY_EXISTS.
+public nonisolated struct Metis_V1_StoreRefusal: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: Metis_V1_StoreRefusal.Reason = .unspecified
+
+  public var sopClassUid: String = String()
+
+  public var sopInstanceUid: String = String()
+
+  public var studyInstanceUid: String = String()
+
+  public var seriesInstanceUid: String = String()
+
+  public var patientID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Reason: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case unspecified // = 0
+
+    /// Not a readable DICOM instance, or a required attribute is missing.
+    case cannotUnderstand // = 1
+
+    /// The SOP Instance UID is stored with other bytes (refuse policy).
+    case duplicateSopInstance // = 2
+
+    /// Its series or study is stored under another study or patient.
+    case conflictingHierarchy // = 3
+
+    /// expected_study_instance_uid differs from the data set's.
+    case studyMismatch // = 4
+
+    /// expected_sop_class_uid or expected_sop_instance_uid differs.
+    case commandMismatch // = 5
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .unspecified
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .unspecified
+      case 1: self = .cannotUnderstand
+      case 2: self = .duplicateSopInstance
+      case 3: self = .conflictingHierarchy
+      case 4: self = .studyMismatch
+      case 5: self = .commandMismatch
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .unspecified: return 0
+      case .cannotUnderstand: return 1
+      case .duplicateSopInstance: return 2
+      case .conflictingHierarchy: return 3
+      case .studyMismatch: return 4
+      case .commandMismatch: return 5
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Metis_V1_StoreRefusal.Reason] = [
+      .unspecified,
+      .cannotUnderstand,
+      .duplicateSopInstance,
+      .conflictingHierarchy,
+      .studyMismatch,
+      .commandMismatch,
+    ]
+
+  }
+
+  public init() {}
 }
 
 /// What a stored segmentation result was made from.
@@ -695,7 +790,7 @@ nonisolated extension Metis_V1_StorageStatistics: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Metis_V1_StoreInstanceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".StoreInstanceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dicom\0\u{3}segmentation_origin\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dicom\0\u{3}segmentation_origin\0\u{3}expected_study_instance_uid\0\u{3}expected_sop_class_uid\0\u{3}expected_sop_instance_uid\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -705,6 +800,9 @@ nonisolated extension Metis_V1_StoreInstanceRequest: SwiftProtobuf.Message, Swif
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularBytesField(value: &self.dicom) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._segmentationOrigin) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.expectedStudyInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.expectedSopClassUid) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.expectedSopInstanceUid) }()
       default: break
       }
     }
@@ -721,15 +819,86 @@ nonisolated extension Metis_V1_StoreInstanceRequest: SwiftProtobuf.Message, Swif
     try { if let v = self._segmentationOrigin {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    if !self.expectedStudyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.expectedStudyInstanceUid, fieldNumber: 3)
+    }
+    if !self.expectedSopClassUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.expectedSopClassUid, fieldNumber: 4)
+    }
+    if !self.expectedSopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.expectedSopInstanceUid, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Metis_V1_StoreInstanceRequest, rhs: Metis_V1_StoreInstanceRequest) -> Bool {
     if lhs.dicom != rhs.dicom {return false}
     if lhs._segmentationOrigin != rhs._segmentationOrigin {return false}
+    if lhs.expectedStudyInstanceUid != rhs.expectedStudyInstanceUid {return false}
+    if lhs.expectedSopClassUid != rhs.expectedSopClassUid {return false}
+    if lhs.expectedSopInstanceUid != rhs.expectedSopInstanceUid {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Metis_V1_StoreRefusal: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".StoreRefusal"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0\u{3}sop_class_uid\0\u{3}sop_instance_uid\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{3}patient_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.reason) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.sopClassUid) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.sopInstanceUid) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.studyInstanceUid) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.seriesInstanceUid) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.patientID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.reason != .unspecified {
+      try visitor.visitSingularEnumField(value: self.reason, fieldNumber: 1)
+    }
+    if !self.sopClassUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopClassUid, fieldNumber: 2)
+    }
+    if !self.sopInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.sopInstanceUid, fieldNumber: 3)
+    }
+    if !self.studyInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.studyInstanceUid, fieldNumber: 4)
+    }
+    if !self.seriesInstanceUid.isEmpty {
+      try visitor.visitSingularStringField(value: self.seriesInstanceUid, fieldNumber: 5)
+    }
+    if !self.patientID.isEmpty {
+      try visitor.visitSingularStringField(value: self.patientID, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_StoreRefusal, rhs: Metis_V1_StoreRefusal) -> Bool {
+    if lhs.reason != rhs.reason {return false}
+    if lhs.sopClassUid != rhs.sopClassUid {return false}
+    if lhs.sopInstanceUid != rhs.sopInstanceUid {return false}
+    if lhs.studyInstanceUid != rhs.studyInstanceUid {return false}
+    if lhs.seriesInstanceUid != rhs.seriesInstanceUid {return false}
+    if lhs.patientID != rhs.patientID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_StoreRefusal.Reason: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0REASON_UNSPECIFIED\0\u{1}CANNOT_UNDERSTAND\0\u{1}DUPLICATE_SOP_INSTANCE\0\u{1}CONFLICTING_HIERARCHY\0\u{1}STUDY_MISMATCH\0\u{1}COMMAND_MISMATCH\0")
 }
 
 nonisolated extension Metis_V1_SegmentationOrigin: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {

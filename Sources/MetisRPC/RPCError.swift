@@ -1,5 +1,5 @@
-import Foundation
-import SwiftProtobuf
+public import Foundation
+public import SwiftProtobuf
 
 /// The error of a failed call: a gRPC-style status code, a message and, on the
 /// side that raised it, the underlying cause.
@@ -62,12 +62,26 @@ public struct RPCError: Error, Sendable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
+    /// An encoded message the method documents for its errors; empty when none.
+    public var details: Data
     public var cause: (any Error)?
 
-    public init(code: Code, message: String, cause: (any Error)? = nil) {
+    public init(code: Code, message: String, details: Data = Data(), cause: (any Error)? = nil) {
         self.code = code
         self.message = message
+        self.details = details
         self.cause = cause
+    }
+
+    /// An error carrying `details` encoded.
+    public init(code: Code, message: String, details: some SwiftProtobuf.Message) {
+        self.init(code: code, message: message, details: (try? details.serializedBytes()) ?? Data())
+    }
+
+    /// The details decoded as `type`, or nil when there are none or they are not one.
+    public func details<Details: SwiftProtobuf.Message>(as type: Details.Type) -> Details? {
+        guard !details.isEmpty else { return nil }
+        return try? Details(serializedBytes: details)
     }
 
     public var description: String {
@@ -77,13 +91,14 @@ public struct RPCError: Error, Sendable, CustomStringConvertible {
     }
 
     init(status: Metis_V1_Status) {
-        self.init(code: Code(status.code), message: status.message)
+        self.init(code: Code(status.code), message: status.message, details: status.details)
     }
 
     var wireStatus: Metis_V1_Status {
         .with {
             $0.code = code.status
             $0.message = message
+            $0.details = details
         }
     }
 }

@@ -1,3 +1,4 @@
+import MetisProto
 import MetisRPC
 
 /// Why a storage operation failed; maps to an RPC status.
@@ -9,6 +10,14 @@ struct StorageError: Error, RPCErrorConvertible, CustomStringConvertible {
     }
     let kind: Kind
     let message: String
+    /// Why a stored instance was refused, where a conflict needs saying which.
+    var refusal: Metis_V1_StoreRefusal.Reason
+
+    init(kind: Kind, refusal: Metis_V1_StoreRefusal.Reason = .unspecified, message: String) {
+        self.kind = kind
+        self.refusal = refusal
+        self.message = message
+    }
 
     static func invalid(_ message: String) -> StorageError { StorageError(kind: .invalidInstance, message: message) }
     static func io(_ message: String) -> StorageError { StorageError(kind: .io, message: message) }

@@ -1,5 +1,6 @@
 import DICOM
 import Foundation
+import MetisProto
 import GRDB
 import MetisDatabase
 
@@ -74,7 +75,7 @@ final class StorageIndex: Sendable {
             if existing == instance.sha256 { return .alreadyStored }
             if let existing, !overwrite {
                 throw StorageError(
-                    kind: .conflict,
+                    kind: .conflict, refusal: .duplicateSopInstance,
                     message: "SOP Instance UID \(instance.sopInstanceUID) is already stored with other content (sha256 \(existing))")
             }
             try db.cachedStatement(
@@ -114,7 +115,7 @@ final class StorageIndex: Sendable {
                         db.cachedStatement(sql: "SELECT patient_id FROM patients WHERE id = ?"), arguments: [study["patient_id"] as Int])
                     ?? "?"
                 throw StorageError(
-                    kind: .conflict,
+                    kind: .conflict, refusal: .conflictingHierarchy,
                     message:
                         "study \(instance.studyInstanceUID) is stored for patient ID '\(owner)'; instance \(instance.sopInstanceUID) names patient ID '\(instance.patientID)'"
                 )
@@ -144,7 +145,7 @@ final class StorageIndex: Sendable {
             let series: Int = seriesRow["id"]
             if let owner: String = seriesRow["study_instance_uid"], owner != instance.studyInstanceUID {
                 throw StorageError(
-                    kind: .conflict,
+                    kind: .conflict, refusal: .conflictingHierarchy,
                     message:
                         "series \(instance.seriesInstanceUID) is stored in study \(owner); instance \(instance.sopInstanceUID) names study \(instance.studyInstanceUID)"
                 )

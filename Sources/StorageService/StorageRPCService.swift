@@ -1,3 +1,4 @@
+import DICOM
 import Digest
 import Foundation
 import Logging
@@ -34,7 +35,50 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
     /// The blob is made durable while the file is parsed; the row is committed
     /// only once both succeeded. Under the blob's lock, so that a concurrent
     /// store of the same bytes, or the removal of the blob, waits.
+    /// A refusal carries a `StoreRefusal` with the UIDs the file names.
     func storeInstance(request: Metis_V1_StoreInstanceRequest, context: ServerContext) async throws -> Metis_V1_StoreInstanceResponse {
+        do {
+            return try await store(request, context: context)
+        } catch let error as StorageError where error.kind == .invalidInstance || error.kind == .conflict {
+            var refusal = Self.identify(request.dicom)
+            refusal.reason = error.refusal == .unspecified ? .cannotUnderstand : error.refusal
+            throw RPCError(code: error.rpcError.code, message: error.message, details: refusal)
+        }
+    }
+
+    /// What a refused file names, as far as its header can be read.
+    static func identify(_ bytes: Data) -> Metis_V1_StoreRefusal {
+        var refusal = Metis_V1_StoreRefusal()
+        guard let file = try? DICOMReader.read(bytes, options: .init(stopBeforePixelData: true)) else { return refusal }
+        let dataset = file.dataset
+        refusal.sopClassUid = dataset.string(.sopClassUID) ?? ""
+        refusal.sopInstanceUid = dataset.string(.sopInstanceUID) ?? ""
+        refusal.studyInstanceUid = dataset.string(.studyInstanceUID) ?? ""
+        refusal.seriesInstanceUid = dataset.string(.seriesInstanceUID) ?? ""
+        refusal.patientID = dataset.string(.patientID) ?? ""
+        return refusal
+    }
+
+    /// Refuses an instance that is not what the caller said it would be.
+    private static func check(_ instance: IndexedInstance, against request: Metis_V1_StoreInstanceRequest) throws(StorageError) {
+        if !request.expectedStudyInstanceUid.isEmpty, instance.studyInstanceUID != request.expectedStudyInstanceUid {
+            throw StorageError(
+                kind: .invalidInstance, refusal: .studyMismatch,
+                message: "instance of study \(instance.studyInstanceUID), not of \(request.expectedStudyInstanceUid) named in the request")
+        }
+        if !request.expectedSopClassUid.isEmpty, instance.sopClassUID != request.expectedSopClassUid {
+            throw StorageError(
+                kind: .invalidInstance, refusal: .commandMismatch,
+                message: "data set SOP class \(instance.sopClassUID), command \(request.expectedSopClassUid)")
+        }
+        if !request.expectedSopInstanceUid.isEmpty, instance.sopInstanceUID != request.expectedSopInstanceUid {
+            throw StorageError(
+                kind: .invalidInstance, refusal: .commandMismatch,
+                message: "data set SOP instance \(instance.sopInstanceUID), command \(request.expectedSopInstanceUid)")
+        }
+    }
+
+    private func store(_ request: Metis_V1_StoreInstanceRequest, context: ServerContext) async throws -> Metis_V1_StoreInstanceResponse {
         let bytes = request.dicom
         let sha256 = Digest.sha256(bytes)
         let (instance, outcome) = try await locks.withLock(sha256) { () async throws -> (IndexedInstance, StorageIndex.RecordOutcome) in
@@ -49,6 +93,7 @@ struct StorageRPCService: Metis_V1_Storage.ServiceProtocol {
             let created = try await written
             do {
                 var parsedInstance = try parsed.get()
+                try Self.check(parsedInstance, against: request)
                 if request.hasSegmentationOrigin { parsedInstance.segmentationSource = request.segmentationOrigin.sourceSeriesInstanceUid }
                 let instance = parsedInstance
                 let overwrite = conflictPolicy == .overwrite

@@ -60,15 +60,15 @@ struct DICOMwebUnitTests {
 
     @Test("STOW responses: 200 all stored, 202 partial, 409 none, 503 when storage failed; failures carry their reasons")
     func stowResponse() throws {
-        let stored = InstanceUploader.Result(
+        let stored = IngestPipeline.Outcome(
             file: "part 1", status: .stored, sopClassUID: "1.2.840.10008.5.1.4.1.1.4", sopInstanceUID: "1.2.3.1", studyInstanceUID: "1.2.3",
             seriesInstanceUID: "1.2.3.9")
-        var failed = InstanceUploader.Result(file: "part 2", status: .failed, reason: "not DICOM", failureReason: 0xC000)
+        var failed = IngestPipeline.Outcome.refused("part 2", .cannotUnderstand, reason: "not DICOM")
         #expect(STOWRoutes.response([stored], root: "http://h/dicom-web", study: nil).status == .ok)
         let partial = STOWRoutes.response([stored, failed], root: "http://h/dicom-web", study: nil)
         #expect(partial.status == .accepted)
         #expect(STOWRoutes.response([failed], root: "http://h/dicom-web", study: nil).status == .conflict)
-        failed.isClientError = false
+        failed.refusal = .unavailable
         #expect(STOWRoutes.response([failed], root: "http://h/dicom-web", study: nil).status == .serviceUnavailable)
     }
 }

@@ -80,6 +80,11 @@ struct MetisUpTests {
         let again = try await MetisProcesses.run(metis, ["import", "--data", data.path, folder.appendingPathComponent("series-1").path])
         #expect(again.status == 0)
         #expect(again.output.contains("5 already stored"))
+        // Through the gateway's ingest pipeline, as STOW-RS and C-STORE: audited as a local import.
+        let audit = try String(contentsOf: data.appendingPathComponent("gateway/audit.jsonl"), encoding: .utf8)
+        #expect(
+            audit.split(separator: "\n").filter { $0.contains("\"client\":\"metis import\"") && $0.contains("\"action\":\"upload\"") }.count
+                >= 11)
         let counted = try await MetisProcesses.run(probe, [storageSocket, "stats"])
         #expect(counted.output.hasPrefix("patients=1 studies=1 series=2 instances=10 "))
 

@@ -133,6 +133,61 @@ struct StoreRetrieveDeleteTests {
         try await overwriting.stop()
     }
 
+    @Test("a refusal says why in a StoreRefusal, with the UIDs the file names; an instance not as the caller expected is refused")
+    func refusalDetails() async throws {
+        let harness = try await StorageHarness.start()
+        _ = try await harness.client.storeInstance(.with { $0.dicom = try makeInstance(sop: "1.2.9") })
+        func refusal(_ request: Metis_V1_StoreInstanceRequest) async throws -> (RPCError.Code, Metis_V1_StoreRefusal)? {
+            do {
+                _ = try await harness.client.storeInstance(request)
+                return nil
+            } catch let error as RPCError {
+                return (error.code, try #require(error.details(as: Metis_V1_StoreRefusal.self), "\(error) carries no StoreRefusal"))
+            }
+        }
+        let duplicate = try #require(try await refusal(.with { $0.dicom = try makeInstance(sop: "1.2.9", seed: 1) }))
+        #expect(duplicate.0 == .alreadyExists)
+        #expect(duplicate.1.reason == .duplicateSopInstance)
+        #expect(duplicate.1.sopInstanceUid == "1.2.9" && duplicate.1.studyInstanceUid == "1.2.3.4" && duplicate.1.patientID == "P1")
+        #expect(duplicate.1.sopClassUid == "1.2.840.10008.5.1.4.1.1.4" && duplicate.1.seriesInstanceUid == "1.2.3.4.1")
+
+        let hierarchy = try #require(try await refusal(.with { $0.dicom = try makeInstance(sop: "1.2.10", study: "1.2.3.5") }))
+        #expect(hierarchy.0 == .alreadyExists)
+        #expect(hierarchy.1.reason == .conflictingHierarchy)
+        #expect(hierarchy.1.studyInstanceUid == "1.2.3.5")
+
+        let otherStudy = try #require(
+            try await refusal(
+                .with {
+                    $0.dicom = try makeInstance(sop: "1.2.11")
+                    $0.expectedStudyInstanceUid = "1.2.3.99"
+                }))
+        #expect(otherStudy.0 == .invalidArgument && otherStudy.1.reason == .studyMismatch && otherStudy.1.sopInstanceUid == "1.2.11")
+        for (sopClass, sopInstance) in [("1.2.840.10008.5.1.4.1.1.2", "1.2.12"), ("1.2.840.10008.5.1.4.1.1.4", "1.2.13")] {
+            let command = try #require(
+                try await refusal(
+                    .with {
+                        $0.dicom = try makeInstance(sop: "1.2.12")
+                        $0.expectedSopClassUid = sopClass
+                        $0.expectedSopInstanceUid = sopInstance
+                    }))
+            #expect(command.0 == .invalidArgument && command.1.reason == .commandMismatch)
+        }
+        let unreadable = try #require(try await refusal(.with { $0.dicom = Data("not DICOM".utf8) }))
+        #expect(unreadable.0 == .invalidArgument && unreadable.1.reason == .cannotUnderstand && unreadable.1.sopInstanceUid.isEmpty)
+        // What the caller expected, it gets stored.
+        let matching = try await harness.client.storeInstance(
+            .with {
+                $0.dicom = try makeInstance(sop: "1.2.12")
+                $0.expectedStudyInstanceUid = "1.2.3.4"
+                $0.expectedSopClassUid = "1.2.840.10008.5.1.4.1.1.4"
+                $0.expectedSopInstanceUid = "1.2.12"
+            })
+        #expect(matching.outcome == .stored)
+        #expect(try await harness.client.getStatistics().instances == 2, "nothing refused was stored")
+        try await harness.stop()
+    }
+
     @Test(
         "non-DICOM and broken input is INVALID_ARGUMENT and leaves nothing behind",
         arguments: ["garbage", "truncated", "no-uid", "bad-uid"])

@@ -10,7 +10,7 @@ import NIOCore
 /// STOW-RS (PS3.18 §10.5) and the removal of studies and series.
 struct STOWRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
-    let uploader: InstanceUploader
+    let ingest: IngestPipeline
     /// Deleted studies leave the follow-up too.
     let followUp: FollowUpRecorder
     let maximumBodySize: Int
@@ -48,25 +48,24 @@ struct STOWRoutes: Sendable {
             throw HTTPError(.badRequest, message: "malformed multipart body: \(error)")
         }
         guard !multipart.parts.isEmpty else { throw HTTPError(.badRequest, message: "the multipart body holds no instance") }
-        var files = [UploadedFile](), refused = [InstanceUploader.Result]()
+        var files = [UploadedFile](), refused = [IngestPipeline.Outcome]()
         for (index, part) in multipart.parts.enumerated() {
             if let partType = part.contentType, partType.essence != "application/dicom" {
                 refused.append(
-                    InstanceUploader.Result(
-                        file: "part \(index + 1)", status: .failed,
-                        reason: "part type \(partType.essence) is not application/dicom (metadata-and-bulk-data STOW is not supported)",
-                        failureReason: InstanceUploader.FailureReason.cannotUnderstand))
+                    .refused(
+                        "part \(index + 1)", .cannotUnderstand,
+                        reason: "part type \(partType.essence) is not application/dicom (metadata-and-bulk-data STOW is not supported)"))
             } else {
                 files.append(UploadedFile(name: "part \(index + 1)", data: part.body))
             }
         }
-        let results = await uploader.store(files, expectedStudy: study) + refused
+        let results = await ingest.store(files, expectedStudy: study, origin: .dicomweb) + refused
         return Self.response(results, root: web.root, study: study)
     }
 
     /// The PS3.18 store response: 200 all stored, 202 some failed, 409 none
     /// stored (503 when storage itself failed), with the reasons per instance.
-    static func response(_ results: [InstanceUploader.Result], root: String, study: String?) -> Response {
+    static func response(_ results: [IngestPipeline.Outcome], root: String, study: String?) -> Response {
         var object = [String: JSONValue]()
         let stored = results.filter(\.succeeded), failed = results.filter { !$0.succeeded }
         let studies = Set(stored.compactMap(\.studyInstanceUID))
@@ -107,8 +106,7 @@ struct STOWRoutes: Sendable {
                             result.sopClassUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
                         item[Tag.referencedSOPInstanceUID.jsonKey] =
                             result.sopInstanceUID.map { attribute("UI", [.string($0)]) } ?? .object(["vr": .string("UI")])
-                        item[Tag.failureReason.jsonKey] = attribute(
-                            "US", [.integer(Int64(result.failureReason ?? InstanceUploader.FailureReason.processingFailure))])
+                        item[Tag.failureReason.jsonKey] = attribute("US", [.integer(Int64(Self.failureReason(result.refusal)))])
                         // Error Comment (0000,0902) is not allowed in a data set; the reason goes in Text Value.
                         item[Tag.textValue.jsonKey] = attribute("UT", [.string("\(result.file): \(result.reason ?? "failed")")])
                         return .object(item)
@@ -135,6 +133,17 @@ struct STOWRoutes: Sendable {
                 HTTPField(name: .init("Warning")!, value: "299 metis \"\(text.replacingOccurrences(of: "\"", with: "'"))\""))
         }
         return response
+    }
+
+    /// The Failure Reason (0008,1197) of a refusal: PS3.18 §10.5.3 and PS3.4 Annex B.2.3's codes.
+    static func failureReason(_ refusal: IngestPipeline.Refusal?) -> UInt16 {
+        switch refusal {
+        case .cannotUnderstand: 0xC000
+        case .duplicateSOPInstance: 0x0111
+        case .commandMismatch: 0xA900
+        case .tooLarge, .unavailable: 0xA700
+        case .conflictingHierarchy, .studyMismatch, nil: 0x0110
+        }
     }
 
     private static func attribute(_ vr: String, _ values: [JSONValue]) -> JSONValue {

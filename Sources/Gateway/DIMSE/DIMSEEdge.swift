@@ -18,11 +18,11 @@ struct DIMSEEdge: Sendable {
     let audit: AuditLog?
     let logger: Logger
 
-    init(configuration: DIMSEConfiguration, storage: Metis_V1_Storage.Client, uploader: InstanceUploader, audit: AuditLog?) {
+    init(configuration: DIMSEConfiguration, storage: Metis_V1_Storage.Client, ingest: IngestPipeline, audit: AuditLog?) {
         let logger = Logger(label: "metis.gateway.dimse")
         self.configuration = configuration
         peers = DICOMPeerTable(configuration.peers, logger: logger)
-        store = StoreSCP(uploader: uploader, audit: audit, logger: logger)
+        store = StoreSCP(ingest: ingest, audit: audit, logger: logger)
         find = FindSCP(storage: storage, aeTitle: configuration.aeTitle, audit: audit, logger: logger)
         retrieve = RetrieveSCP(
             storage: storage, aeTitle: configuration.aeTitle, peers: peers, settings: configuration.association, audit: audit,

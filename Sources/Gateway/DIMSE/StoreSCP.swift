@@ -5,10 +5,11 @@ import Foundation
 import Logging
 
 /// C-STORE as SCP: each data set, wrapped as the Part 10 file it would have
-/// been, goes through the same `InstanceUploader` as STOW-RS and `/uploadDicom`;
-/// its outcome becomes the C-STORE status (PS3.4 B.2.3).
+/// been, goes through the same `IngestPipeline` as STOW-RS and `/uploadDicom`,
+/// which refuses a data set that is not what the command says; its outcome
+/// becomes the C-STORE status (PS3.4 B.2.3).
 struct StoreSCP: Sendable {
-    let uploader: InstanceUploader
+    let ingest: IngestPipeline
     let audit: AuditLog?
     let logger: Logger
 
@@ -33,43 +34,13 @@ struct StoreSCP: Sendable {
         } catch {
             return request.response(status: DIMSEStatus.cannotUnderstand, elements: [.errorComment(error.message)])
         }
-        let header = InstanceUploader.identify(file)
-        guard header.sopClass != nil || header.sopInstance != nil else {
-            return finish(
-                request, association, status: DIMSEStatus.cannotUnderstand,
-                comment: "the data set cannot be read in \(context.transferSyntax)", study: nil, patient: nil)
-        }
-        if let datasetClass = header.sopClass, datasetClass != sopClass {
-            return finish(
-                request, association, status: DIMSEStatus.datasetDoesNotMatchSOPClass,
-                comment: "data set SOP class \(datasetClass), command \(sopClass)", study: header.study, patient: nil)
-        }
-        if let datasetInstance = header.sopInstance, datasetInstance != sopInstance {
-            return finish(
-                request, association, status: DIMSEStatus.datasetDoesNotMatchSOPClass,
-                comment: "data set SOP instance \(datasetInstance), command \(sopInstance)", study: header.study, patient: nil)
-        }
-        let result = await uploader.store([UploadedFile(name: sopInstance, data: file)])[0]
-        let status: UInt16
-        var comment: String?
-        switch result.status {
-        case .stored, .alreadyStored, .replaced:
-            if let warning = result.warnings.first {
-                status = DIMSEStatus.datasetDoesNotMatchSOPClassWarning
-                comment = warning
-            } else {
-                status = DIMSEStatus.success
-            }
-        case .failed:
-            comment = result.reason
-            switch result.failureReason {
-            case InstanceUploader.FailureReason.cannotUnderstand: status = DIMSEStatus.cannotUnderstand
-            case InstanceUploader.FailureReason.duplicateSOPInstance: status = DIMSEStatus.duplicateSOPInstance
-            case InstanceUploader.FailureReason.outOfResources: status = DIMSEStatus.outOfResources
-            default: status = DIMSEStatus.processingFailure
-            }
-        }
-        if result.status == .failed {
+        var item = IngestPipeline.Item(UploadedFile(name: sopInstance, data: file))
+        item.expectedSOPClass = sopClass
+        item.expectedSOPInstance = sopInstance
+        let outcome = await ingest.store([item], origin: .init(channel: .dimse, source: negotiated.callingAETitle))[0]
+        let status = Self.status(of: outcome)
+        let comment = outcome.succeeded ? outcome.warnings.first : outcome.reason
+        if !outcome.succeeded {
             logger.warning(
                 "C-STORE refused",
                 metadata: [
@@ -77,7 +48,21 @@ struct StoreSCP: Sendable {
                     "dimse.status": "\(String(format: "0x%04X", status))", "reason": "\(comment ?? "")",
                 ])
         }
-        return finish(request, association, status: status, comment: comment, study: result.studyInstanceUID, patient: result.patientID)
+        return finish(request, association, status: status, comment: comment, study: outcome.studyInstanceUID, patient: outcome.patientID)
+    }
+
+    /// The C-STORE status of an outcome (PS3.4 B.2.3; 0xB007 for an instance stored as sent with defects).
+    static func status(of outcome: IngestPipeline.Outcome) -> UInt16 {
+        guard let refusal = outcome.refusal, !outcome.succeeded else {
+            return outcome.warnings.isEmpty ? DIMSEStatus.success : DIMSEStatus.datasetDoesNotMatchSOPClassWarning
+        }
+        switch refusal {
+        case .cannotUnderstand: return DIMSEStatus.cannotUnderstand
+        case .duplicateSOPInstance: return DIMSEStatus.duplicateSOPInstance
+        case .commandMismatch: return DIMSEStatus.datasetDoesNotMatchSOPClass
+        case .tooLarge, .unavailable: return DIMSEStatus.outOfResources
+        case .conflictingHierarchy, .studyMismatch: return DIMSEStatus.processingFailure
+        }
     }
 
     private func finish(

@@ -11,7 +11,7 @@ import SwiftProtobuf
 /// identifier is. Shapes are documented in docs/api.md.
 struct OriginalRoutes: Sendable {
     let storage: Metis_V1_Storage.Client
-    let uploader: InstanceUploader
+    let ingest: IngestPipeline
     /// Deleted studies leave the follow-up too.
     let followUp: FollowUpRecorder
     let maximumBodySize: Int
@@ -176,7 +176,7 @@ struct OriginalRoutes: Sendable {
     struct UploadReport: Encodable, Sendable {
         struct File: Encodable, Sendable {
             var file: String
-            var status: InstanceUploader.Result.Status
+            var status: IngestPipeline.Outcome.Status
             var sopInstanceUID: String?
             var studyInstanceUID: String?
             var seriesInstanceUID: String?
@@ -202,7 +202,7 @@ struct OriginalRoutes: Sendable {
         guard !contents.files.isEmpty || !contents.rejected.isEmpty else {
             throw HTTPError(.badRequest, message: "the upload holds no file")
         }
-        let results = await uploader.store(contents.files)
+        let results = await ingest.store(contents.files, origin: .upload)
         var files = results.map {
             UploadReport.File(
                 file: $0.file, status: $0.status, sopInstanceUID: $0.sopInstanceUID, studyInstanceUID: $0.studyInstanceUID,
@@ -229,7 +229,7 @@ struct OriginalRoutes: Sendable {
         } else if results.contains(where: { !$0.isClientError }) {
             status = .serviceUnavailable
         } else {
-            status = results.contains { $0.failureReason == InstanceUploader.FailureReason.duplicateSOPInstance } ? .conflict : .badRequest
+            status = results.contains { $0.refusal == .duplicateSOPInstance } ? .conflict : .badRequest
         }
         return try JSONBody.response(report, status: status)
     }

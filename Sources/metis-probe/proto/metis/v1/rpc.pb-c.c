@@ -103,7 +103,7 @@ void   metis__v1__frame__free_unpacked
   assert(message->base.descriptor == &metis__v1__frame__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
-static const ProtobufCFieldDescriptor metis__v1__status__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metis__v1__status__field_descriptors[3] =
 {
   {
     "code",
@@ -129,15 +129,28 @@ static const ProtobufCFieldDescriptor metis__v1__status__field_descriptors[2] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "details",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_BYTES,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__Status, details),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__status__field_indices_by_name[] = {
   0,   /* field[0] = code */
+  2,   /* field[2] = details */
   1,   /* field[1] = message */
 };
 static const ProtobufCIntRange metis__v1__status__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 3 }
 };
 const ProtobufCMessageDescriptor metis__v1__status__descriptor =
 {
@@ -147,7 +160,7 @@ const ProtobufCMessageDescriptor metis__v1__status__descriptor =
   "Metis__V1__Status",
   "metis.v1",
   sizeof(Metis__V1__Status),
-  2,
+  3,
   metis__v1__status__field_descriptors,
   metis__v1__status__field_indices_by_name,
   1,  metis__v1__status__number_ranges,

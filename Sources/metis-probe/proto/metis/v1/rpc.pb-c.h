@@ -75,10 +75,15 @@ struct  Metis__V1__Status
   ProtobufCMessage base;
   Metis__V1__StatusCode code;
   char *message;
+  /*
+   * An encoded message a method documents for its errors (as gRPC's rich
+   * error details): e.g. metis.v1.StoreRefusal for a refused StoreInstance.
+   */
+  ProtobufCBinaryData details;
 };
 #define METIS__V1__STATUS__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__status__descriptor) \
-    , METIS__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string }
+    , METIS__V1__STATUS_CODE__OK, (char *)protobuf_c_empty_string, {0,NULL} }
 
 
 struct  Metis__V1__Frame__MetadataEntry

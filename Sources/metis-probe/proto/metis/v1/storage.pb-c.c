@@ -142,6 +142,51 @@ void   metis__v1__store_instance_request__free_unpacked
   assert(message->base.descriptor == &metis__v1__store_instance_request__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   metis__v1__store_refusal__init
+                     (Metis__V1__StoreRefusal         *message)
+{
+  static const Metis__V1__StoreRefusal init_value = METIS__V1__STORE_REFUSAL__INIT;
+  *message = init_value;
+}
+size_t metis__v1__store_refusal__get_packed_size
+                     (const Metis__V1__StoreRefusal *message)
+{
+  assert(message->base.descriptor == &metis__v1__store_refusal__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t metis__v1__store_refusal__pack
+                     (const Metis__V1__StoreRefusal *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &metis__v1__store_refusal__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t metis__v1__store_refusal__pack_to_buffer
+                     (const Metis__V1__StoreRefusal *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &metis__v1__store_refusal__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Metis__V1__StoreRefusal *
+       metis__v1__store_refusal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Metis__V1__StoreRefusal *)
+     protobuf_c_message_unpack (&metis__v1__store_refusal__descriptor,
+                                allocator, len, data);
+}
+void   metis__v1__store_refusal__free_unpacked
+                     (Metis__V1__StoreRefusal *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &metis__v1__store_refusal__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   metis__v1__segmentation_origin__init
                      (Metis__V1__SegmentationOrigin         *message)
 {
@@ -1182,7 +1227,7 @@ const ProtobufCMessageDescriptor metis__v1__storage_statistics__descriptor =
   (ProtobufCMessageInit) metis__v1__storage_statistics__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_descriptors[2] =
+static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_descriptors[5] =
 {
   {
     "dicom",
@@ -1208,15 +1253,54 @@ static const ProtobufCFieldDescriptor metis__v1__store_instance_request__field_d
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "expected_study_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceRequest, expected_study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_sop_class_uid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceRequest, expected_sop_class_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expected_sop_instance_uid",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreInstanceRequest, expected_sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned metis__v1__store_instance_request__field_indices_by_name[] = {
   0,   /* field[0] = dicom */
+  3,   /* field[3] = expected_sop_class_uid */
+  4,   /* field[4] = expected_sop_instance_uid */
+  2,   /* field[2] = expected_study_instance_uid */
   1,   /* field[1] = segmentation_origin */
 };
 static const ProtobufCIntRange metis__v1__store_instance_request__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 2 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor =
 {
@@ -1226,11 +1310,150 @@ const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor =
   "Metis__V1__StoreInstanceRequest",
   "metis.v1",
   sizeof(Metis__V1__StoreInstanceRequest),
-  2,
+  5,
   metis__v1__store_instance_request__field_descriptors,
   metis__v1__store_instance_request__field_indices_by_name,
   1,  metis__v1__store_instance_request__number_ranges,
   (ProtobufCMessageInit) metis__v1__store_instance_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCEnumValue metis__v1__store_refusal__reason__enum_values_by_number[6] =
+{
+  { "REASON_UNSPECIFIED", "METIS__V1__STORE_REFUSAL__REASON__REASON_UNSPECIFIED", 0 },
+  { "CANNOT_UNDERSTAND", "METIS__V1__STORE_REFUSAL__REASON__CANNOT_UNDERSTAND", 1 },
+  { "DUPLICATE_SOP_INSTANCE", "METIS__V1__STORE_REFUSAL__REASON__DUPLICATE_SOP_INSTANCE", 2 },
+  { "CONFLICTING_HIERARCHY", "METIS__V1__STORE_REFUSAL__REASON__CONFLICTING_HIERARCHY", 3 },
+  { "STUDY_MISMATCH", "METIS__V1__STORE_REFUSAL__REASON__STUDY_MISMATCH", 4 },
+  { "COMMAND_MISMATCH", "METIS__V1__STORE_REFUSAL__REASON__COMMAND_MISMATCH", 5 },
+};
+static const ProtobufCIntRange metis__v1__store_refusal__reason__value_ranges[] = {
+{0, 0},{0, 6}
+};
+static const ProtobufCEnumValueIndex metis__v1__store_refusal__reason__enum_values_by_name[6] =
+{
+  { "CANNOT_UNDERSTAND", 1 },
+  { "COMMAND_MISMATCH", 5 },
+  { "CONFLICTING_HIERARCHY", 3 },
+  { "DUPLICATE_SOP_INSTANCE", 2 },
+  { "REASON_UNSPECIFIED", 0 },
+  { "STUDY_MISMATCH", 4 },
+};
+const ProtobufCEnumDescriptor metis__v1__store_refusal__reason__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "metis.v1.StoreRefusal.Reason",
+  "Reason",
+  "Metis__V1__StoreRefusal__Reason",
+  "metis.v1",
+  6,
+  metis__v1__store_refusal__reason__enum_values_by_number,
+  6,
+  metis__v1__store_refusal__reason__enum_values_by_name,
+  1,
+  metis__v1__store_refusal__reason__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCFieldDescriptor metis__v1__store_refusal__field_descriptors[6] =
+{
+  {
+    "reason",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreRefusal, reason),
+    &metis__v1__store_refusal__reason__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_class_uid",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreRefusal, sop_class_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "sop_instance_uid",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreRefusal, sop_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "study_instance_uid",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreRefusal, study_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "series_instance_uid",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreRefusal, series_instance_uid),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "patient_id",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Metis__V1__StoreRefusal, patient_id),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned metis__v1__store_refusal__field_indices_by_name[] = {
+  5,   /* field[5] = patient_id */
+  0,   /* field[0] = reason */
+  4,   /* field[4] = series_instance_uid */
+  1,   /* field[1] = sop_class_uid */
+  2,   /* field[2] = sop_instance_uid */
+  3,   /* field[3] = study_instance_uid */
+};
+static const ProtobufCIntRange metis__v1__store_refusal__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor metis__v1__store_refusal__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "metis.v1.StoreRefusal",
+  "StoreRefusal",
+  "Metis__V1__StoreRefusal",
+  "metis.v1",
+  sizeof(Metis__V1__StoreRefusal),
+  6,
+  metis__v1__store_refusal__field_descriptors,
+  metis__v1__store_refusal__field_indices_by_name,
+  1,  metis__v1__store_refusal__number_ranges,
+  (ProtobufCMessageInit) metis__v1__store_refusal__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
 static const ProtobufCFieldDescriptor metis__v1__segmentation_origin__field_descriptors[2] =

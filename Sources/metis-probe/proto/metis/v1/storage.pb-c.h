@@ -18,6 +18,7 @@ PROTOBUF_C__BEGIN_DECLS
 typedef struct Metis__V1__GetStorageStatisticsRequest Metis__V1__GetStorageStatisticsRequest;
 typedef struct Metis__V1__StorageStatistics Metis__V1__StorageStatistics;
 typedef struct Metis__V1__StoreInstanceRequest Metis__V1__StoreInstanceRequest;
+typedef struct Metis__V1__StoreRefusal Metis__V1__StoreRefusal;
 typedef struct Metis__V1__SegmentationOrigin Metis__V1__SegmentationOrigin;
 typedef struct Metis__V1__StoreInstanceResponse Metis__V1__StoreInstanceResponse;
 typedef struct Metis__V1__RetrieveInstanceRequest Metis__V1__RetrieveInstanceRequest;
@@ -43,6 +44,30 @@ typedef struct Metis__V1__QueryResponse Metis__V1__QueryResponse;
 
 /* --- enums --- */
 
+typedef enum _Metis__V1__StoreRefusal__Reason {
+  METIS__V1__STORE_REFUSAL__REASON__REASON_UNSPECIFIED = 0,
+  /*
+   * Not a readable DICOM instance, or a required attribute is missing.
+   */
+  METIS__V1__STORE_REFUSAL__REASON__CANNOT_UNDERSTAND = 1,
+  /*
+   * The SOP Instance UID is stored with other bytes (refuse policy).
+   */
+  METIS__V1__STORE_REFUSAL__REASON__DUPLICATE_SOP_INSTANCE = 2,
+  /*
+   * Its series or study is stored under another study or patient.
+   */
+  METIS__V1__STORE_REFUSAL__REASON__CONFLICTING_HIERARCHY = 3,
+  /*
+   * expected_study_instance_uid differs from the data set's.
+   */
+  METIS__V1__STORE_REFUSAL__REASON__STUDY_MISMATCH = 4,
+  /*
+   * expected_sop_class_uid or expected_sop_instance_uid differs.
+   */
+  METIS__V1__STORE_REFUSAL__REASON__COMMAND_MISMATCH = 5
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(METIS__V1__STORE_REFUSAL__REASON)
+} Metis__V1__StoreRefusal__Reason;
 typedef enum _Metis__V1__StoreInstanceResponse__Outcome {
   METIS__V1__STORE_INSTANCE_RESPONSE__OUTCOME__OUTCOME_UNSPECIFIED = 0,
   /*
@@ -117,10 +142,39 @@ struct  Metis__V1__StoreInstanceRequest
    * object a person or another system stored.
    */
   Metis__V1__SegmentationOrigin *segmentation_origin;
+  /*
+   * Set by the caller to refuse, with a StoreRefusal, an instance whose data
+   * set names another study (STOW-RS to /studies/{study}) or another SOP
+   * class or instance (the C-STORE command's Affected SOP Class and Instance).
+   */
+  char *expected_study_instance_uid;
+  char *expected_sop_class_uid;
+  char *expected_sop_instance_uid;
 };
 #define METIS__V1__STORE_INSTANCE_REQUEST__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&metis__v1__store_instance_request__descriptor) \
-    , {0,NULL}, NULL }
+    , {0,NULL}, NULL, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
+
+
+/*
+ * The details (Status.details) of a StoreInstance that refused the instance:
+ * why, as one reason each edge maps to its protocol's status, and the UIDs
+ * the file names as far as they can be read, so that callers never parse it.
+ * Carried by INVALID_ARGUMENT (unreadable, mismatch) and ALREADY_EXISTS.
+ */
+struct  Metis__V1__StoreRefusal
+{
+  ProtobufCMessage base;
+  Metis__V1__StoreRefusal__Reason reason;
+  char *sop_class_uid;
+  char *sop_instance_uid;
+  char *study_instance_uid;
+  char *series_instance_uid;
+  char *patient_id;
+};
+#define METIS__V1__STORE_REFUSAL__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&metis__v1__store_refusal__descriptor) \
+    , METIS__V1__STORE_REFUSAL__REASON__REASON_UNSPECIFIED, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string }
 
 
 /*
@@ -601,6 +655,25 @@ Metis__V1__StoreInstanceRequest *
 void   metis__v1__store_instance_request__free_unpacked
                      (Metis__V1__StoreInstanceRequest *message,
                       ProtobufCAllocator *allocator);
+/* Metis__V1__StoreRefusal methods */
+void   metis__v1__store_refusal__init
+                     (Metis__V1__StoreRefusal         *message);
+size_t metis__v1__store_refusal__get_packed_size
+                     (const Metis__V1__StoreRefusal   *message);
+size_t metis__v1__store_refusal__pack
+                     (const Metis__V1__StoreRefusal   *message,
+                      uint8_t             *out);
+size_t metis__v1__store_refusal__pack_to_buffer
+                     (const Metis__V1__StoreRefusal   *message,
+                      ProtobufCBuffer     *buffer);
+Metis__V1__StoreRefusal *
+       metis__v1__store_refusal__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   metis__v1__store_refusal__free_unpacked
+                     (Metis__V1__StoreRefusal *message,
+                      ProtobufCAllocator *allocator);
 /* Metis__V1__SegmentationOrigin methods */
 void   metis__v1__segmentation_origin__init
                      (Metis__V1__SegmentationOrigin         *message);
@@ -995,6 +1068,9 @@ typedef void (*Metis__V1__StorageStatistics_Closure)
 typedef void (*Metis__V1__StoreInstanceRequest_Closure)
                  (const Metis__V1__StoreInstanceRequest *message,
                   void *closure_data);
+typedef void (*Metis__V1__StoreRefusal_Closure)
+                 (const Metis__V1__StoreRefusal *message,
+                  void *closure_data);
 typedef void (*Metis__V1__SegmentationOrigin_Closure)
                  (const Metis__V1__SegmentationOrigin *message,
                   void *closure_data);
@@ -1178,6 +1254,8 @@ void metis__v1__storage__render(ProtobufCService *service,
 extern const ProtobufCMessageDescriptor metis__v1__get_storage_statistics_request__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__storage_statistics__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__store_instance_request__descriptor;
+extern const ProtobufCMessageDescriptor metis__v1__store_refusal__descriptor;
+extern const ProtobufCEnumDescriptor    metis__v1__store_refusal__reason__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__segmentation_origin__descriptor;
 extern const ProtobufCMessageDescriptor metis__v1__store_instance_response__descriptor;
 extern const ProtobufCEnumDescriptor    metis__v1__store_instance_response__outcome__descriptor;
