@@ -130,6 +130,7 @@ let package = Package(
             name: "DICOMNetwork",
             dependencies: nio + [
                 "DIMSE", log, lifecycle, .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),

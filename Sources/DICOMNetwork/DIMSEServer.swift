@@ -3,6 +3,7 @@ import Foundation
 public import Logging
 public import NIOCore
 public import NIOPosix
+public import NIOSSL
 public import ServiceLifecycle
 import Synchronization
 
@@ -12,7 +13,8 @@ import Synchronization
 ///
 /// Each A-ASSOCIATE-RQ is answered by `decide(request, peer host)`; each
 /// accepted association is given to `serve`, in a task of its own; when `serve`
-/// returns after the peer's A-RELEASE-RQ, the release is answered.
+/// returns after the peer's A-RELEASE-RQ, the release is answered. With `tls`,
+/// every connection speaks TLS first (PS3.15 Annex B).
 public final class DIMSEServer: Service, Sendable {
     public typealias Decide = @Sendable (AssociationRequest, String) -> AcceptorPolicy.Answer
     public typealias Serve = @Sendable (Association) async -> Void
@@ -28,11 +30,14 @@ public final class DIMSEServer: Service, Sendable {
     private let channel = Mutex<(any Channel)?>(nil)
     private let associations = Mutex([ObjectIdentifier: Association]())
     private let listening: EventLoopPromise<SocketAddress?>
+    private let tls: NIOSSLContext?
 
     public init(
-        host: String, port: Int, settings: AssociationSettings = .init(), drainTimeout: Duration = .seconds(10), logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, decide: @escaping Decide, serve: @escaping Serve
+        host: String, port: Int, settings: AssociationSettings = .init(), tls: NIOSSLContext? = nil, drainTimeout: Duration = .seconds(10),
+        logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, decide: @escaping Decide,
+        serve: @escaping Serve
     ) {
+        self.tls = tls
         self.host = host
         self.port = port
         self.settings = settings
@@ -97,9 +102,10 @@ public final class DIMSEServer: Service, Sendable {
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [settings, logger, decide] channel in
+            .childChannelInitializer { [settings, logger, decide, tls] channel in
                 let accepted: @Sendable (Association) -> Void = { association in self.start(association) }
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(PDUFrameDecoder(maximumDataLength: settings.maximumReceiveLength)),
                         AssociationHandler(role: .acceptor(decide: decide, accepted: accepted), settings: settings, logger: logger),
@@ -123,11 +129,12 @@ public final class DIMSEServer: Service, Sendable {
 
 /// Opens associations to other AEs.
 public enum DIMSEConnector {
-    /// Connects to `host:port` and proposes `request`; the association once accepted.
+    /// Connects to `host:port` (over TLS with `tls`, checking the certificate names `host`) and proposes
+    /// `request`; the association once accepted.
     /// Throws `AssociationError.rejected` with the peer's reasons, or why no association was set up.
     public static func associate(
-        host: String, port: Int, request: AssociationRequest, settings: AssociationSettings = .init(), logger: Logger,
-        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        host: String, port: Int, request: AssociationRequest, settings: AssociationSettings = .init(), tls: NIOSSLContext? = nil,
+        logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> Association {
         let loop = eventLoopGroup.next()
         let established = loop.makePromise(of: Association.self)
@@ -136,6 +143,11 @@ public enum DIMSEConnector {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        // An IP address is checked against the certificate's IP entries; SNI carries host names only.
+                        let name = (try? SocketAddress(ipAddress: host, port: 0)) == nil ? host : nil
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try channel.pipeline.syncOperations.addHandlers([
                         ByteToMessageHandler(PDUFrameDecoder(maximumDataLength: settings.maximumReceiveLength)),
                         AssociationHandler(

@@ -37,7 +37,15 @@ public enum Gateway {
         }
         SessionRoute(tokens: configuration.tokens).register(on: router)
         let storage = Metis_V1_Storage.Client(clients.storage)
-        let ingest = IngestPipeline(storage: storage)
+        let arrivals = try configuration.arrivals.map { settings in
+            do {
+                return try ArrivalMonitor(settings: settings, storage: storage, logger: Logger(label: "metis.gateway.arrivals"))
+            } catch {
+                throw GatewayError.arrivals("cannot read the arrival queue \(settings.file.path): \(error)")
+            }
+        }
+        var ingest = IngestPipeline(storage: storage)
+        ingest.arrivals = arrivals
         let ingestServer = configuration.ingestAddress.map { address in
             var router = RPCRouter()
             router.register(IngestRPCService(ingest: ingest, audit: configuration.audit))
@@ -46,17 +54,30 @@ public enum Gateway {
             settings.runsHandlersOnEventLoop = false
             return RPCServer(address: address, router: router, configuration: settings, logger: Logger(label: "metis.gateway.ingest"))
         }
-        let dimse = configuration.dicom.map {
-            ($0, DIMSEEdge(configuration: $0, storage: storage, ingest: ingest, audit: configuration.audit).server())
+        let dimseLogger = Logger(label: "metis.gateway.dimse")
+        let peerTable: DICOMPeerTable?
+        let dimse: (settings: DIMSEConfiguration, servers: (plain: DIMSEServer, tls: DIMSEServer?))?
+        do {
+            peerTable = try configuration.dicom.map { try DIMSEEdge.peerTable($0, logger: dimseLogger) }
+            dimse = try configuration.dicom.map { settings in
+                (
+                    settings,
+                    try DIMSEEdge(configuration: settings, peers: peerTable!, storage: storage, ingest: ingest, audit: configuration.audit)
+                        .servers()
+                )
+            }
+        } catch {
+            throw GatewayError.tls("cannot set up DICOM over TLS: \(error)")
         }
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             var report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)
-            if let (settings, server) = dimse {
-                let bound = server.boundPort()
+            if let (settings, servers) = dimse {
+                let bound = servers.plain.boundPort()
                 report.dimse = HealthReport.DIMSEHealth(
                     status: bound == nil ? "NOT_LISTENING" : "LISTENING",
                     address: "\(settings.aeTitle)@\(settings.host):\(bound ?? settings.port)",
-                    associations: server.openAssociations)
+                    tlsAddress: servers.tls.map { "\(settings.aeTitle)@\(settings.host):\($0.boundPort() ?? settings.tls?.port ?? 0)" },
+                    associations: servers.plain.openAssociations + (servers.tls?.openAssociations ?? 0))
             }
             return EditedResponse(status: report.allServing ? .ok : .serviceUnavailable, response: report)
         }
@@ -94,7 +115,22 @@ public enum Gateway {
             logger: Logger(label: "metis.gateway.segmentation"))
         SegmentationRoutes(workflow: segmentation).register(on: router)
         FollowUpRoutes(tracking: Metis_V1_Tracking.Client(clients.tracking)).register(on: router)
-        SegmentationJobRoutes(workflow: segmentation).register(on: router)
+        let segmentationJobs = SegmentationJobs()
+        SegmentationJobRoutes(workflow: segmentation, jobs: segmentationJobs).register(on: router)
+        if let dicom = configuration.dicom, let peerTable {
+            RemoteRoutes(
+                remote: RemoteQueryRetrieve(aeTitle: dicom.aeTitle, peers: peerTable, settings: dicom.association, logger: dimseLogger)
+            ).register(on: router)
+        }
+        let arrivalWorker = arrivals.map { monitor in
+            let logger = Logger(label: "metis.gateway.arrivals")
+            let sender = PeerSender(
+                storage: storage, aeTitle: monitor.settings.aeTitle,
+                peers: peerTable ?? DICOMPeerTable(monitor.settings.peers, logger: logger),
+                settings: configuration.dicom?.association ?? AssociationSettings(), audit: configuration.audit, logger: logger)
+            ArrivalRoutes(monitor: monitor).register(on: router)
+            return ArrivalWorker(monitor: monitor, segmentation: segmentation, jobs: segmentationJobs, sender: sender, logger: logger)
+        }
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
             let certificates: [NIOSSLCertificate]
@@ -114,7 +150,9 @@ public enum Gateway {
             router: router,
             server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "metis-gateway"),
-            services: [ClientShutdown(clients: clients)] + (dimse.map { [$0.1] } ?? []) + (ingestServer.map { [$0] } ?? []),
+            services: [ClientShutdown(clients: clients)] + (dimse.map { [$0.servers.plain] + ($0.servers.tls.map { [$0] } ?? []) } ?? [])
+                + (ingestServer.map { [$0] } ?? [])
+                + (arrivalWorker.map { [$0] } ?? []),
             logger: logger
         )
     }
@@ -123,10 +161,11 @@ public enum Gateway {
 /// Why the gateway cannot start.
 public enum GatewayError: Error, CustomStringConvertible {
     case tls(String)
+    case arrivals(String)
 
     public var description: String {
         switch self {
-        case .tls(let message): message
+        case .tls(let message), .arrivals(let message): message
         }
     }
 }

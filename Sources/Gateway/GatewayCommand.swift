@@ -44,8 +44,16 @@ public struct GatewayCommand: AsyncParsableCommand {
                     : DIMSEConfiguration(
                         aeTitle: configuration.dicomAETitle, host: configuration.dicomHost ?? configuration.host,
                         port: configuration.dicomPort,
-                        peers: configuration.dicomPeers, acceptUnknown: configuration.dicomAcceptUnknown),
-                ingestAddress: configuration.gatewayIngestAddress),
+                        peers: configuration.dicomPeers, acceptUnknown: configuration.dicomAcceptUnknown,
+                        tls: configuration.tls.flatMap { tls in
+                            configuration.dicomTLSPort == 0 ? nil : (tls.certificate, tls.privateKey, configuration.dicomTLSPort)
+                        }, tlsTrust: configuration.dicomTLSTrust),
+                ingestAddress: configuration.gatewayIngestAddress,
+                arrivals: ArrivalSettings(
+                    rules: configuration.arrivalRules, stableSeconds: configuration.seriesStableSeconds,
+                    retrySeconds: configuration.arrivalRetrySeconds,
+                    file: configuration.dataDirectory.appendingPathComponent("gateway/arrivals.json"), aeTitle: configuration.dicomAETitle,
+                    peers: configuration.dicomPeers)),
             logger: Logger(label: "metis.gateway"))
         try await ProcessRunner.run([application], logger: Logger(label: "metis.gateway"))
     }
@@ -75,6 +83,13 @@ public struct GatewayOptions: ParsableArguments {
     @Option(help: "Address the DIMSE edge binds (default: --host).") var dicomHost: String?
     @Option(help: "Known DICOM peers: 'PACS@10.1.2.3:104/query+retrieve, MRI1@[fd00::5]:11112/store'.") var dicomPeers: String?
     @Option(help: "true: AEs not in --dicom-peers may associate (default false).") var dicomAcceptUnknown: String?
+    @Option(help: "Port of DICOM over TLS, with --tls-certificate and --tls-key (default 2762; 0: none).") var dicomTLSPort: Int?
+    @Option(help: "PEM certificates trusted when Metis calls a +tls DICOM peer (default: the system's).") var dicomTLSTrust: String?
+    @Option(help: "What to do with each completed series: 'modality=MR calling_ae=MRI1 -> segment send=PLAN; …'.")
+    var arrivalRules: String?
+    @Option(help: "Seconds without a new instance after which a series is complete (default 60).") var seriesStableSeconds: Int?
+    @Option(help: "First wait, in seconds, before a failed arrival job is tried again (default 30, doubled each time).")
+    var arrivalRetrySeconds: Int?
 
     public init() {}
 
@@ -98,5 +113,10 @@ public struct GatewayOptions: ParsableArguments {
         if let dicomAcceptUnknown {
             try configuration.set("dicom_accept_unknown", to: dicomAcceptUnknown, source: "--dicom-accept-unknown")
         }
+        if let dicomTLSPort { configuration.dicomTLSPort = dicomTLSPort }
+        if let dicomTLSTrust { configuration.dicomTLSTrust = dicomTLSTrust }
+        if let arrivalRules { try configuration.set("arrival_rules", to: arrivalRules, source: "--arrival-rules") }
+        if let seriesStableSeconds { configuration.seriesStableSeconds = seriesStableSeconds }
+        if let arrivalRetrySeconds { configuration.arrivalRetrySeconds = arrivalRetrySeconds }
     }
 }

@@ -33,6 +33,8 @@ public struct GatewayConfiguration: Sendable {
     public var dicom: DIMSEConfiguration?
     /// Where the gateway serves the Ingest RPC (`metis import`); nil: not served.
     public var ingestAddress: RPCAddress?
+    /// The arrival rules and their persisted queue; nil: arrivals are not watched.
+    public var arrivals: ArrivalSettings?
 
     public init(
         host: String = "127.0.0.1",
@@ -51,8 +53,10 @@ public struct GatewayConfiguration: Sendable {
         tls: (certificate: String, privateKey: String)? = nil,
         rpcTransportSecurity: RPCTransportSecurity? = nil,
         dicom: DIMSEConfiguration? = nil,
-        ingestAddress: RPCAddress? = nil
+        ingestAddress: RPCAddress? = nil,
+        arrivals: ArrivalSettings? = nil
     ) {
+        self.arrivals = arrivals
         self.dicom = dicom
         self.ingestAddress = ingestAddress
         self.tls = tls

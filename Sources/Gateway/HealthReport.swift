@@ -38,6 +38,8 @@ struct HealthReport: ResponseEncodable, Sendable {
         /// LISTENING, or NOT_LISTENING before the port is bound.
         var status: String
         var address: String
+        /// Where DICOM over TLS listens, when it does.
+        var tlsAddress: String?
         var associations: Int
     }
 

@@ -32,9 +32,9 @@ public struct BackupCommand: ParsableCommand {
             try FileManager.default.createDirectory(at: target.appendingPathComponent("tracking"), withIntermediateDirectories: true)
             try SQLiteDatabase.backup(from: tracking.path, to: target.appendingPathComponent("tracking/tracking.sqlite").path)
         }
-        // Tokens (hashes) and follow-up updates not yet delivered: small files, copied as they are.
+        // Tokens (hashes), follow-up updates not yet delivered and the arrival queue: small files, copied as they are.
         let gateway = data.appendingPathComponent("gateway", isDirectory: true)
-        for item in ["tokens.json", "follow-up-outbox"]
+        for item in ["tokens.json", "follow-up-outbox", "arrivals.json"]
         where FileManager.default.fileExists(atPath: gateway.appendingPathComponent(item).path) {
             try FileManager.default.createDirectory(at: target.appendingPathComponent("gateway"), withIntermediateDirectories: true)
             try FileManager.default.copyItem(at: gateway.appendingPathComponent(item), to: target.appendingPathComponent("gateway/\(item)"))

@@ -55,24 +55,15 @@ public struct DICOMCommand: AsyncParsableCommand {
 
     /// `-k Keyword=value` match keys and `-k Keyword` return keys as an identifier.
     static func identifier(_ keys: [String], level: String?) throws -> Dataset {
-        var dataset = Dataset()
-        if let level { dataset[.queryRetrieveLevel] = .text(.queryRetrieveLevel, .CS, level.uppercased()) }
-        for key in keys {
+        let pairs = keys.map { key in
             let parts = key.split(separator: "=", maxSplits: 1).map(String.init)
-            guard
-                let entry = DataDictionary.entry(forKeyword: parts[0])
-                    ?? UInt32(parts[0], radix: 16).flatMap({ DataDictionary.entry(for: Tag(rawValue: $0)) })
-            else { throw ValidationError("-k \(key): '\(parts[0])' is not a DICOM keyword or tag") }
-            let value = parts.count > 1 ? parts[1] : ""
-            dataset[entry.tag] = DataElement(tag: entry.tag, vr: entry.vr, value: .bytes(Data(value.utf8)))
+            return (key: parts.first ?? "", value: parts.count > 1 ? parts[1] : "")
         }
-        if dataset.elements.contains(where: { element in element.bytes.contains { $0 >= 0x80 } }) {
-            dataset[.specificCharacterSet] = .text(.specificCharacterSet, .CS, "ISO_IR 192")
+        do {
+            return try QueryIdentifier.make(level: level, keys: pairs)
+        } catch {
+            throw ValidationError("-k: \(error.description) (--level or -k QueryRetrieveLevel=…)")
         }
-        guard dataset[.queryRetrieveLevel] != nil else {
-            throw ValidationError("the identifier needs a level (--level or -k QueryRetrieveLevel=…)")
-        }
-        return dataset
     }
 
     static func statusText(_ status: UInt16?) -> String {

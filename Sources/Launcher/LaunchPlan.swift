@@ -60,8 +60,13 @@ struct LaunchPlan {
                 "--dicom-ae-title", configuration.dicomAETitle, "--dicom-port", String(configuration.dicomPort),
                 "--dicom-peers", configuration.dicomPeers.map(\.description).joined(separator: ", "),
                 "--dicom-accept-unknown", String(configuration.dicomAcceptUnknown),
+                "--dicom-tls-port", String(configuration.dicomTLSPort),
+                "--arrival-rules", configuration.arrivalRules.map(\.description).joined(separator: "; "),
+                "--series-stable-seconds", String(configuration.seriesStableSeconds),
+                "--arrival-retry-seconds", String(configuration.arrivalRetrySeconds),
             ]
         if let dicomHost = configuration.dicomHost { gatewayArguments += ["--dicom-host", dicomHost] }
+        if let trust = configuration.dicomTLSTrust { gatewayArguments += ["--dicom-tls-trust", trust] }
         if let tls = configuration.tls { gatewayArguments += ["--tls-certificate", tls.certificate, "--tls-key", tls.privateKey] }
         if !configuration.sequenceNames.isEmpty {
             gatewayArguments += [

@@ -19,18 +19,23 @@ public struct DICOMPeer: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
     public var services: Set<Service>
+    /// Metis reaches it over TLS (PS3.15 Annex B): `+tls` after the services, or `/tls` alone.
+    public var tls: Bool
 
-    public init(aeTitle: String, host: String, port: Int, services: Set<Service> = Set(Service.allCases)) {
+    public init(aeTitle: String, host: String, port: Int, services: Set<Service> = Set(Service.allCases), tls: Bool = false) {
         self.aeTitle = aeTitle
         self.host = host
         self.port = port
         self.services = services
+        self.tls = tls
     }
 
     /// `AE@host:port[/service+service]`, as `dicom_peers` writes it.
     public var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        let suffix = services == Set(Service.allCases) ? "" : "/" + services.sorted().map(\.rawValue).joined(separator: "+")
+        var names = services == Set(Service.allCases) ? [] : services.sorted().map(\.rawValue)
+        if tls { names.append("tls") }
+        let suffix = names.isEmpty ? "" : "/" + names.joined(separator: "+")
         return "\(aeTitle)@\(shownHost):\(port)\(suffix)"
     }
 
@@ -43,15 +48,23 @@ public struct DICOMPeer: Sendable, Equatable, CustomStringConvertible {
         try validateAETitle(aeTitle, in: entry)
         var rest = Substring(entry[entry.index(after: at)...])
         var services = Set(Service.allCases)
+        var tls = false
         if let slash = rest.lastIndex(of: "/") {
             services = []
+            var named = false
             for name in rest[rest.index(after: slash)...].split(separator: "+") {
+                named = true
+                if name.lowercased() == "tls" {
+                    tls = true
+                    continue
+                }
                 guard let service = Service(rawValue: name.lowercased()) else {
-                    throw ConfigurationError("DICOM peer '\(entry)': unknown service '\(name)' (store, query, retrieve)")
+                    throw ConfigurationError("DICOM peer '\(entry)': unknown service '\(name)' (store, query, retrieve; tls)")
                 }
                 services.insert(service)
             }
-            guard !services.isEmpty else { throw ConfigurationError("DICOM peer '\(entry)' names no service after '/'") }
+            guard named else { throw ConfigurationError("DICOM peer '\(entry)' names no service after '/'") }
+            if services.isEmpty { services = Set(Service.allCases) }
             rest = rest[..<slash]
         }
         let host: Substring
@@ -73,7 +86,7 @@ public struct DICOMPeer: Sendable, Equatable, CustomStringConvertible {
         guard let port = Int(portText), (1...65535).contains(port) else {
             throw ConfigurationError("DICOM peer '\(entry)': port must be 1...65535, got '\(portText)'")
         }
-        return DICOMPeer(aeTitle: aeTitle, host: String(host), port: port, services: services)
+        return DICOMPeer(aeTitle: aeTitle, host: String(host), port: port, services: services, tls: tls)
     }
 
     /// Comma-separated entries; AE titles must be unique.

@@ -8,7 +8,8 @@ extension MetisConfiguration {
         "model", "default_engine", "sequence_names", "inference_threads", "auth", "peer_uids", "tls_certificate", "tls_key",
         "rpc_tls_certificate", "rpc_tls_key", "rpc_tls_trust", "dicom_validation", "instance_conflicts", "dicom_ae_title", "dicom_port",
         "dicom_host",
-        "dicom_peers", "dicom_accept_unknown",
+        "dicom_peers", "dicom_accept_unknown", "arrival_rules", "series_stable_seconds", "arrival_retry_seconds",
+        "dicom_tls_port", "dicom_tls_trust",
     ]
 
     /// Defaults, then `file`, then the environment. Flags are applied by the caller.
@@ -88,6 +89,16 @@ extension MetisConfiguration {
                 throw ConfigurationError("\(source): dicom_accept_unknown must be true or false, got '\(value)'")
             }
             dicomAcceptUnknown = flag
+        case "arrival_rules":
+            do {
+                arrivalRules = try ArrivalRule.parseList(value)
+            } catch {
+                throw ConfigurationError("\(source): \(error.description)")
+            }
+        case "dicom_tls_port": dicomTLSPort = try integer()
+        case "dicom_tls_trust": dicomTLSTrust = value
+        case "series_stable_seconds": seriesStableSeconds = try integer()
+        case "arrival_retry_seconds": arrivalRetrySeconds = try integer()
         case "inference_threads": inferenceThreads = try integer()
         case "tls_certificate": tlsCertificate = value
         case "tls_key": tlsKey = value

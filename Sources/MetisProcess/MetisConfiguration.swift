@@ -41,6 +41,17 @@ public struct MetisConfiguration: Sendable, Equatable {
     public var dicomPeers: [DICOMPeer] = []
     /// Whether AEs not in `dicomPeers` may associate (any host; every service but being a destination).
     public var dicomAcceptUnknown = false
+    /// Port of the DIMSE edge over TLS (PS3.15 Annex B), with the HTTPS certificate (`tls_certificate`, `tls_key`);
+    /// listened on only when those are set. 0: no DICOM TLS.
+    public var dicomTLSPort = 2762
+    /// PEM certificates Metis trusts when it calls a `+tls` peer; nil: the system's roots.
+    public var dicomTLSTrust: String?
+    /// What to do with each completed series (`arrival_rules`); the first rule that matches applies.
+    public var arrivalRules: [ArrivalRule] = []
+    /// A series is complete when no instance of it arrived for this long (Orthanc's "stable" series).
+    public var seriesStableSeconds = 60
+    /// First wait before an arrival job that failed is tried again; doubled each time, at most an hour.
+    public var arrivalRetrySeconds = 30
     /// The site's protocol or series names → sequence ("t1c", "flair", "t2", "t1", "dwi"), read before the DICOM attributes.
     public var sequenceNames: [String: String] = [:]
     /// OpenBLAS threads per inference worker; nil: OpenBLAS's own choice (all cores).
@@ -151,6 +162,12 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError("dicom_port and port are both \(port): the DIMSE edge and HTTP need ports of their own")
         }
         try DICOMPeer.validateAETitle(dicomAETitle, in: "dicom_ae_title")
+        guard (0...65535).contains(dicomTLSPort) else {
+            throw ConfigurationError("dicom_tls_port must be 0 (off) or 1...65535, got \(dicomTLSPort)")
+        }
+        if tlsCertificate != nil, dicomTLSPort != 0, dicomTLSPort == dicomPort || dicomTLSPort == port {
+            throw ConfigurationError("dicom_tls_port \(dicomTLSPort) is also dicom_port or port: DICOM over TLS needs a port of its own")
+        }
         if (tlsCertificate == nil) != (tlsKey == nil) {
             throw ConfigurationError("TLS needs both tls_certificate and tls_key (--tls-certificate, --tls-key)")
         }
@@ -164,6 +181,26 @@ public struct MetisConfiguration: Sendable, Equatable {
             throw ConfigurationError(
                 "auth = none is refused when the gateway binds \(host): without tokens it must bind loopback only (127.0.0.1, ::1 or localhost)"
             )
+        }
+        guard (1...86400).contains(seriesStableSeconds) else {
+            throw ConfigurationError("series_stable_seconds must be 1...86400, got \(seriesStableSeconds)")
+        }
+        guard (1...3600).contains(arrivalRetrySeconds) else {
+            throw ConfigurationError("arrival_retry_seconds must be 1...3600, got \(arrivalRetrySeconds)")
+        }
+        for rule in arrivalRules {
+            for action in rule.actions {
+                let destination: String
+                switch action {
+                case .send(let aeTitle), .forward(let aeTitle): destination = aeTitle
+                case .segment: continue
+                }
+                guard let peer = dicomPeers.first(where: { $0.aeTitle == destination }), peer.services.contains(.store) else {
+                    throw ConfigurationError(
+                        "arrival rule '\(rule)': \(destination) is not a peer that receives instances (add \(destination)@HOST:PORT/store to dicom_peers)"
+                    )
+                }
+            }
         }
         if let inferenceThreads, !(1...256).contains(inferenceThreads) {
             throw ConfigurationError("inference threads must be 1...256, got \(inferenceThreads)")

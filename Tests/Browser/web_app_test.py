@@ -32,6 +32,7 @@ parser.add_argument("--study", required=True, help="StudyInstanceUID of the uplo
 parser.add_argument("--delete", required=True, help="StudyInstanceUID of the study to delete")
 parser.add_argument("--patient", required=True)
 parser.add_argument("--token", required=True, help="an admin access token")
+parser.add_argument("--automatic", required=True, help="StudyInstanceUID of a study sent over DICOM and segmented by an arrival rule")
 args = parser.parse_args()
 
 
@@ -158,6 +159,10 @@ try:
     check(driver.execute_script("return document.querySelectorAll('img.thumbnail[src^=\"blob:\"]').length") >= 4, "each study has a thumbnail")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#studies-table tbody tr")) == 4, "four studies are listed")
     check("Segmented" in driver.find_element(By.CSS_SELECTOR, f'tr[data-uid="{args.study}"]').text, "the segmented study says so")
+    automatic = driver.find_element(By.CSS_SELECTOR, f'tr[data-uid="{args.automatic}"]')
+    check(automatic.find_elements(By.CSS_SELECTOR, ".arrival-dimse") and "MRI1" in automatic.text, f"the study sent over DICOM says from where: {automatic.text}")
+    check(automatic.find_elements(By.CSS_SELECTOR, ".automatic-done"), f"the study segmented by its arrival rule says so: {automatic.text}")
+    check(not driver.find_element(By.CSS_SELECTOR, f'tr[data-uid="{args.study}"]').find_elements(By.CSS_SELECTOR, ".arrival-dimse"), "an uploaded study has no DICOM mark")
     shot("4-studies")
     row.find_element(By.CSS_SELECTOR, ".delete-study").click()
     dialog = wait.until(ec.visibility_of_element_located((By.ID, "confirm")))

@@ -29,8 +29,10 @@ struct SecurityReviewTests {
         (.delete, "/dicom-web/studies/2.25.1"), (.delete, "/dicom-web/studies/2.25.1/series/2.25.2"),
         (.get, "/getAllStudies"), (.get, "/getStudy/2.25.1"), (.get, "/getStudyDicoms/2.25.1"), (.post, "/uploadDicom"),
         (.delete, "/delete-study/2.25.1"),
-        (.post, "/segmentation/2.25.1"), (.post, "/api/v1/segmentations"), (.get, "/api/v1/segmentations/1"),
-        (.get, "/api/v1/segmentations/1/events"),
+        (.post, "/segmentation/2.25.1"), (.post, "/api/v1/segmentations"), (.get, "/api/v1/segmentations"),
+        (.get, "/api/v1/segmentations/1"),
+        (.get, "/api/v1/segmentations/1/events"), (.get, "/api/v1/arrivals"), (.post, "/api/v1/remote/PACS/query"),
+        (.post, "/api/v1/remote/PACS/retrieve"),
         (.get, "/api/v1/patients"), (.get, "/api/v1/patients/PAT-1/timeline"), (.get, "/api/v1/patients/PAT-1/studies"),
         (.get, "/api/v1/studies/2.25.1/lesions"), (.get, "/api/v1/patients/PAT-1/export.csv"), (.get, "/api/v1/patients/PAT-1/export.json"),
         (.get, "/api/v1/export.csv"), (.get, "/api/v1/export.json"),
@@ -50,7 +52,11 @@ struct SecurityReviewTests {
         let app = try Gateway.build(
             configuration: GatewayConfiguration(
                 storage: nowhere, tracking: nowhere, inference: [nowhere], healthTimeout: .milliseconds(200), version: "review",
-                tokens: store),
+                tokens: store,
+                arrivals: ArrivalSettings(
+                    rules: [], stableSeconds: 60, retrySeconds: 30, file: directory.appendingPathComponent("arrivals.json"),
+                    aeTitle: "METIS",
+                    peers: [])),
             logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let columns = ["no token", "unknown token"] + AccessRole.allCases.map(\.rawValue)
         let rows = try await app.test(.router) { client in

@@ -22,7 +22,9 @@ struct BrowserTests {
         "sign in, upload, view, segment, lesion table, delete, follow-up chart; no JavaScript error",
         .enabled(if: required || browserInstalled))
     func webApplication() async throws {
-        let metis = try await DICOMwebTests.Installation(maximumUpload: 256 << 20, tokens: true)
+        let metis = try await DICOMwebTests.Installation(
+            maximumUpload: 256 << 20, tokens: true, dicomPeers: "MRI1@127.0.0.1:104/store",
+            arguments: ["--arrival-rules", "calling_ae=MRI1 -> segment", "--series-stable-seconds", "1"])
         defer { metis.stop() }
         let token = try await metis.token(role: "admin")
         let authorization = ["Authorization": "Bearer \(token)"]
@@ -39,8 +41,13 @@ struct BrowserTests {
         unwanted.patientName = "Supprimer^Moi"
         unwanted.sliceOffsets = (0..<8).map { Double($0) * 2.5 }
 
-        // The follow-ups and the study to delete go in through the API; the baseline through the browser.
-        for phantom in [first, second, unwanted] {
+        // The first follow-up comes from the scanner over DICOM and is segmented by its arrival rule; the second
+        // and the study to delete go in through the API; the baseline through the browser.
+        let scanner = try DIMSEEdgeTests.write(try first.instances(), to: artefacts.appendingPathComponent("scanner"))
+        let sent = try await DIMSEEdgeTests.dcmtk(
+            "storescu", ["-aet", "MRI1", "-aec", "METIS", "127.0.0.1", String(metis.dicomPort)] + scanner)
+        #expect(sent.status == 0, "\(sent.text)")
+        for phantom in [second, unwanted] {
             let boundary = "b-\(UUID().uuidString)"
             let stow = try await HTTP.request(
                 "POST", metis.web + "/studies",
@@ -50,10 +57,16 @@ struct BrowserTests {
                 body: HTTP.multipart(try phantom.instances().map { ("Content-Type: application/dicom", $0) }, boundary: boundary))
             #expect(stow.status == 200)
         }
-        for phantom in [first, second] {
-            let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(phantom.study)", headers: authorization)
-            #expect(answer.status == 200, "\(answer.text)")
+        let answer = try await HTTP.request("POST", metis.base + "/segmentation/\(second.study)", headers: authorization)
+        #expect(answer.status == 200, "\(answer.text)")
+        let deadline = ContinuousClock.now + .seconds(120)
+        var automatic = ""
+        while ContinuousClock.now < deadline, automatic != "succeeded" && automatic != "failed" {
+            try await Task.sleep(for: .milliseconds(250))
+            let arrivals = try await HTTP.request("GET", metis.base + "/api/v1/arrivals?study=\(first.study)", headers: authorization)
+            automatic = ((try? arrivals.json() as? [String: Any])?["studies"] as? [[String: Any]])?.first?["automatic"] as? String ?? ""
         }
+        #expect(automatic == "succeeded", "the arrival rule segmented the first follow-up")
         let upload = artefacts.appendingPathComponent("upload")
         try FileManager.default.createDirectory(at: upload, withIntermediateDirectories: true)
         // The baseline goes in as JPEG 2000 (compressed by pydicom + pylibjpeg-openjpeg), as archives send MR:
@@ -76,7 +89,7 @@ struct BrowserTests {
             [
                 root.appendingPathComponent("Tests/Browser/web_app_test.py").path, "--base", metis.base, "--upload", upload.path,
                 "--artefacts", artefacts.path, "--token", token, "--study", baseline.study, "--delete", unwanted.study, "--patient",
-                "PHANTOM-1",
+                "PHANTOM-1", "--automatic", first.study,
             ])
         #expect(status == 0, "\(output)")
     }

@@ -258,7 +258,8 @@ struct DIMSEEdgeTests {
                 || FileManager.default.isExecutableFile(atPath: "/usr/bin/Orthanc")))
     func metisSCUAgainstOrthanc() async throws {
         let orthancPort = try MetisProcesses.freePort(), orthancHTTP = try MetisProcesses.freePort()
-        let metis = try await DICOMwebTests.Installation(dicomPeers: "ORTHANC@127.0.0.1:\(orthancPort)")
+        let metis = try await DICOMwebTests.Installation(
+            dicomPeers: "ORTHANC@127.0.0.1:\(orthancPort), DOWN@127.0.0.1:\(try MetisProcesses.freePort())")
         defer { metis.stop() }
         let folder = metis.directory.appendingPathComponent("orthanc")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -303,6 +304,30 @@ struct DIMSEEdgeTests {
         #expect(move.status == 0 && move.text.contains("5 completed"), "\(move.text)")
         let qido = try await HTTP.request("GET", metis.web + "/studies?StudyInstanceUID=2.25.2718")
         #expect(DICOMwebTests.values(try qido.json(), "00201208") == ["5"], "\(qido.text)")
+        // The same from the web: query the PACS for the patient's priors, and retrieve one into Metis.
+        func remote(_ path: String, _ body: String) async throws -> HTTP.Answer {
+            try await HTTP.request(
+                "POST", metis.base + "/api/v1/remote/" + path, headers: ["Content-Type": "application/json"], body: Data(body.utf8))
+        }
+        let priors = try await remote(
+            "ORTHANC/query", #"{"level": "STUDY", "keys": {"PatientID": "PAT-PRIOR", "StudyInstanceUID": "", "StudyDate": ""}}"#)
+        #expect(priors.status == 200, "\(priors.text)")
+        #expect(DICOMwebTests.values(try priors.json(), "0020000D") == ["2.25.2718"], "\(priors.text)")
+        #expect(DICOMwebTests.values(try priors.json(), "00080020") == ["20240101"], "\(priors.text)")
+        let series = try await remote(
+            "ORTHANC/query",
+            #"{"level": "SERIES", "root": "patient", "keys": {"PatientID": "PAT-PRIOR", "StudyInstanceUID": "2.25.2718", "SeriesInstanceUID": ""}}"#
+        )
+        #expect(DICOMwebTests.values(try series.json(), "0020000E") == ["2.25.2718.1"], "\(series.text)")
+        let retrieved = try await remote("ORTHANC/retrieve", #"{"level": "STUDY", "keys": {"StudyInstanceUID": "2.25.2718"}}"#)
+        let report = try #require(try retrieved.json() as? [String: Any], "\(retrieved.text)")
+        #expect(retrieved.status == 200 && report["completed"] as? Int == 5 && report["failed"] as? Int == 0, "\(retrieved.text)")
+        #expect(try await remote("NOSUCHPEER/query", #"{"level": "STUDY", "keys": {}}"#).status == 404)
+        #expect(try await remote("ORTHANC/query", #"{"level": "GALAXY", "keys": {}}"#).status == 400)
+        #expect(try await remote("ORTHANC/query", #"{"level": "STUDY", "keys": {"NotAKeyword": ""}}"#).status == 400)
+        #expect(try await remote("ORTHANC/query", "not json").status == 400)
+        let down = try await remote("DOWN/query", #"{"level": "STUDY", "keys": {"PatientID": ""}}"#)
+        #expect(down.status == 502 && down.text.contains("DOWN"), "\(down.text)")
         let unknownPeer = try await metisDICOM(["echo", "NOSUCHPEER"])
         #expect(unknownPeer.status != 0 && unknownPeer.text.contains("dicom_peers"), "\(unknownPeer.text)")
     }

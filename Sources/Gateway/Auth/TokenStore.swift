@@ -96,8 +96,12 @@ public final class TokenStore: Sendable {
 
     /// Modification time (ns) and size; empty when the file is missing.
     private static func stamp(of file: URL) -> [Int64] {
-        var status = stat()
-        guard stat(file.path, &status) == 0 else { return [] }
-        return [Int64(status.st_mtim.tv_sec) * 1_000_000_000 + Int64(status.st_mtim.tv_nsec), Int64(status.st_size), Int64(status.st_ino)]
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file.path),
+            let modified = attributes[.modificationDate] as? Date
+        else { return [] }
+        return [
+            Int64((modified.timeIntervalSince1970 * 1e9).rounded()), (attributes[.size] as? NSNumber)?.int64Value ?? -1,
+            (attributes[.systemFileNumber] as? NSNumber)?.int64Value ?? -1,
+        ]
     }
 }

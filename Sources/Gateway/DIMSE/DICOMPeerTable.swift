@@ -1,13 +1,19 @@
+import DICOMNetwork
+import DIMSE
 import Foundation
 import Logging
 import MetisProcess
+import NIOSSL
 
 /// The configured peers with their hosts resolved once, at start: who an
 /// association may come from, and where a C-MOVE destination listens.
 struct DICOMPeerTable: Sendable {
     private let peers: [String: (peer: DICOMPeer, addresses: Set<String>)]
+    /// How Metis calls a `+tls` peer: its certificate checked against the trust, and the host it dials.
+    private let clientTLS: NIOSSLContext?
 
-    init(_ peers: [DICOMPeer], logger: Logger) {
+    init(_ peers: [DICOMPeer], clientTLS: NIOSSLContext? = nil, logger: Logger) {
+        self.clientTLS = clientTLS
         var table = [String: (DICOMPeer, Set<String>)]()
         for peer in peers {
             let addresses = Self.resolve(peer.host)
@@ -22,6 +28,30 @@ struct DICOMPeerTable: Sendable {
     }
 
     func peer(_ aeTitle: String) -> DICOMPeer? { peers[aeTitle]?.peer }
+
+    /// Opens an association to `peer`, over TLS when it is a `+tls` peer.
+    func associate(
+        _ peer: DICOMPeer, request: AssociationRequest, settings: AssociationSettings, logger: Logger
+    ) async throws -> Association {
+        guard !peer.tls || clientTLS != nil else {
+            throw AssociationError.connectionFailed("\(peer.aeTitle) is a TLS peer, but no client TLS is set up")
+        }
+        return try await DIMSEConnector.associate(
+            host: peer.host, port: peer.port, request: request, settings: settings, tls: peer.tls ? clientTLS : nil, logger: logger)
+    }
+
+    /// The client side of DICOM TLS: certificates verified against `trust` (PEM) or the system's roots,
+    /// and Metis's own certificate offered when the peer asks for one.
+    static func clientContext(trust: String?, certificate: String?, key: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let trust { configuration.trustRoots = .file(trust) }
+        if let certificate, let key {
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        }
+        return try NIOSSLContext(configuration: configuration)
+    }
 
     /// Whether a connection from `host` (an IP address as the socket reports it) may be `peer`.
     func isReachable(_ peer: DICOMPeer, from host: String) -> Bool {

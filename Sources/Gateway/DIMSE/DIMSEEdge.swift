@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import MetisProcess
 import MetisProto
+import NIOSSL
 
 /// The DIMSE edge: who may associate and with which services (A-ASSOCIATE-RQ
 /// answered from `dicom_peers`), and each association's requests dispatched,
@@ -18,10 +19,12 @@ struct DIMSEEdge: Sendable {
     let audit: AuditLog?
     let logger: Logger
 
-    init(configuration: DIMSEConfiguration, storage: Metis_V1_Storage.Client, ingest: IngestPipeline, audit: AuditLog?) {
+    init(
+        configuration: DIMSEConfiguration, peers: DICOMPeerTable, storage: Metis_V1_Storage.Client, ingest: IngestPipeline, audit: AuditLog?
+    ) {
         let logger = Logger(label: "metis.gateway.dimse")
         self.configuration = configuration
-        peers = DICOMPeerTable(configuration.peers, logger: logger)
+        self.peers = peers
         store = StoreSCP(ingest: ingest, audit: audit, logger: logger)
         find = FindSCP(storage: storage, aeTitle: configuration.aeTitle, audit: audit, logger: logger)
         retrieve = RetrieveSCP(
@@ -31,11 +34,32 @@ struct DIMSEEdge: Sendable {
         self.logger = logger
     }
 
-    /// The listener, a lifecycle service.
-    func server() -> DIMSEServer {
-        DIMSEServer(
-            host: configuration.host, port: configuration.port, settings: configuration.association, logger: logger,
-            decide: { request, host in decide(request, from: host) }, serve: { association in await serve(association) })
+    /// The configured peers, with the client side of DICOM TLS when Metis has a certificate.
+    static func peerTable(_ configuration: DIMSEConfiguration, logger: Logger) throws -> DICOMPeerTable {
+        let needsTLS = configuration.peers.contains(where: \.tls)
+        let client =
+            needsTLS || configuration.tls != nil
+            ? try DICOMPeerTable.clientContext(
+                trust: configuration.tlsTrust, certificate: configuration.tls?.certificate, key: configuration.tls?.privateKey) : nil
+        return DICOMPeerTable(configuration.peers, clientTLS: client, logger: logger)
+    }
+
+    /// The listeners, lifecycle services: plain TCP on `port`, and TLS (PS3.15 Annex B) on the TLS port when configured.
+    func servers() throws -> (plain: DIMSEServer, tls: DIMSEServer?) {
+        func server(port: Int, tls: NIOSSLContext?) -> DIMSEServer {
+            DIMSEServer(
+                host: configuration.host, port: port, settings: configuration.association, tls: tls, logger: logger,
+                decide: { request, host in decide(request, from: host) }, serve: { association in await serve(association) })
+        }
+        var secure: DIMSEServer?
+        if let tls = configuration.tls, tls.port != 0 {
+            var settings = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
+            settings.minimumTLSVersion = .tlsv12
+            secure = server(port: tls.port, tls: try NIOSSLContext(configuration: settings))
+        }
+        return (server(port: configuration.port, tls: nil), secure)
     }
 
     /// Transfer syntaxes a C-STORE data set may arrive in: every one Metis reads.

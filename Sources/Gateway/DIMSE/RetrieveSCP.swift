@@ -51,9 +51,8 @@ struct RetrieveSCP: Sendable {
         }
         let target: Association
         do {
-            target = try await DIMSEConnector.associate(
-                host: destination.host, port: destination.port,
-                request: Self.storageRequest(for: items, calling: aeTitle, called: destination.aeTitle, settings: settings),
+            target = try await peers.associate(
+                destination, request: Self.storageRequest(for: items, calling: aeTitle, called: destination.aeTitle, settings: settings),
                 settings: settings, logger: logger)
         } catch {
             logger.warning("C-MOVE destination refused", metadata: ["dimse.destination": "\(destination)", "error": "\(error)"])
@@ -98,58 +97,21 @@ struct RetrieveSCP: Sendable {
     private func run(
         _ request: DIMSEMessage, items: [Item], on association: Association, receiver: NegotiatedAssociation, send: Sender
     ) async -> DIMSEMessage {
-        var completed = 0, failed = 0, warning = 0
-        var failedInstances = [String]()
-        // The next instance is read from storage while the current one is sent.
-        let contexts = items.map { Self.context(for: $0, in: receiver) }
-        func fetch(_ index: Int) -> Task<Data, any Error>? {
-            guard index < items.count, let (_, syntax) = contexts[index] else { return nil }
-            let item = items[index]
-            return Task { try await datasetBytes(of: item, in: syntax) }
+        let tally = await SubOperations(storage: storage, logger: logger).perform(items, receiver: receiver, send: send) { tally in
+            guard tally.remaining > 0 else { return }
+            try? await association.send(
+                request.response(
+                    status: DIMSEStatus.pending,
+                    elements: DataElement.subOperations(
+                        remaining: tally.remaining, completed: tally.completed, failed: tally.failed, warning: tally.warning)))
         }
-        var next = fetch(0)
-        for (index, item) in items.enumerated() {
-            let current = next
-            next = fetch(index + 1)
-            if Task.isCancelled {
-                next?.cancel()
-                return final(
-                    request, status: DIMSEStatus.cancel, remaining: items.count - index, completed, failed, warning, failedInstances,
-                    association)
-            }
-            var status: UInt16 = DIMSEStatus.processingFailure
-            if let (contextID, _) = contexts[index], let current {
-                do {
-                    let dataset = try await current.value
-                    status = try await send(item, contextID, dataset)
-                } catch {
-                    logger.warning(
-                        "sub-operation failed", metadata: ["dicom.sop_instance_uid": "\(item.sopInstance)", "error": "\(error)"])
-                }
-            } else {
-                logger.warning(
-                    "no accepted context for an instance",
-                    metadata: ["dicom.sop_class_uid": "\(item.sopClass)", "dicom.transfer_syntax_uid": "\(item.transferSyntax)"])
-            }
-            switch DIMSEStatus.kind(status) {
-            case "Success": completed += 1
-            case "Warning": warning += 1
-            default:
-                failed += 1
-                failedInstances.append(item.sopInstance)
-            }
-            if index < items.count - 1 {
-                try? await association.send(
-                    request.response(
-                        status: DIMSEStatus.pending,
-                        elements: DataElement.subOperations(
-                            remaining: items.count - index - 1, completed: completed, failed: failed, warning: warning)))
-            }
+        if tally.cancelled {
+            return final(
+                request, status: DIMSEStatus.cancel, remaining: tally.remaining, tally.completed, tally.failed, tally.warning,
+                tally.failedInstances, association)
         }
-        let status =
-            failed + warning == 0
-            ? DIMSEStatus.success : (completed + warning == 0 ? DIMSEStatus.outOfResourcesSubOperations : DIMSEStatus.subOperationsWarning)
-        return final(request, status: status, remaining: nil, completed, failed, warning, failedInstances, association)
+        return final(
+            request, status: tally.status, remaining: nil, tally.completed, tally.failed, tally.warning, tally.failedInstances, association)
     }
 
     private func final(
@@ -169,23 +131,6 @@ struct RetrieveSCP: Sendable {
             status: status,
             elements: DataElement.subOperations(remaining: remaining, completed: completed, failed: failed, warning: warning),
             dataset: identifier)
-    }
-
-    /// The instance's data set in `syntax`: its stored bytes without preamble and meta group.
-    private func datasetBytes(of item: Item, in syntax: String) async throws -> Data {
-        var bytes = Data()
-        for try await chunk in storage.retrieveInstances(
-            .with {
-                $0.studyInstanceUid = item.study
-                $0.seriesInstanceUid = item.series
-                $0.sopInstanceUid = item.sopInstance
-                $0.transferSyntaxUids = [syntax]
-            })
-        {
-            if chunk.offset == 0 { bytes.reserveCapacity(Int(chunk.totalSize)) }
-            bytes.append(chunk.data)
-        }
-        return Part10.dataset(of: bytes)
     }
 
     /// What a destination is offered besides an instance's own compressed syntax.
@@ -263,17 +208,21 @@ struct RetrieveSCP: Sendable {
             match[keyword] = value
         }
         if patientRoot, let patient = dataset.string(.patientID), !patient.isEmpty { match["PatientID"] = patient }
-        let response: Metis_V1_QueryResponse
         do {
-            response = try await storage.query(
-                .with {
-                    $0.level = .instance
-                    $0.match = match
-                    $0.includeFields = ["AvailableTransferSyntaxUID"]
-                })
+            return try await Self.items(matching: match, in: storage)
         } catch let error as RPCError where error.code == .invalidArgument {
             throw DIMSEFailure(DIMSEStatus.identifierDoesNotMatchSOPClass, error.message)
         }
+    }
+
+    /// The stored instances `match` names (QIDO keys at instance level), in series and instance order.
+    static func items(matching match: [String: String], in storage: Metis_V1_Storage.Client) async throws -> [Item] {
+        let response = try await storage.query(
+            .with {
+                $0.level = .instance
+                $0.match = match
+                $0.includeFields = ["AvailableTransferSyntaxUID"]
+            })
         return try response.matches.map { match in
             let attributes = try DICOMJSON.decode(Data(match.dicomJson.utf8))
             return Item(

@@ -7,7 +7,7 @@ import SegmentationWorkflow
 /// application's Segment button (progress shown live through server-sent events).
 struct SegmentationJobRoutes: Sendable {
     let workflow: SegmentationWorkflow
-    let jobs = SegmentationJobs()
+    let jobs: SegmentationJobs
 
     struct StartRequest: Decodable {
         var studyInstanceUID: String
@@ -45,6 +45,11 @@ struct SegmentationJobRoutes: Sendable {
             var response = try JSONBody.response(snapshot, status: .accepted)
             response.headers[.location] = "/api/v1/segmentations/\(snapshot.id)"
             return response
+        }
+        router.get("/api/v1/segmentations") { request, _ -> Response in
+            let study = request.uri.queryParameters.get("study")
+            if let study, !UID.isValid(study) { throw HTTPError(.badRequest, message: "'\(study)' is not a StudyInstanceUID") }
+            return try JSONBody.response(await jobs.list(study: study))
         }
         router.get("/api/v1/segmentations/:id") { _, context -> Response in
             let id = try context.parameters.require("id")

@@ -3,10 +3,12 @@ import Hummingbird
 import Logging
 import SegmentationWorkflow
 
-/// Segmentation jobs started through `/api/v1/segmentations`: their state,
-/// progress and result, and the subscribers of their events. Kept in memory:
-/// a gateway restart loses jobs in flight, which then read as unknown and can
-/// be started again (the study's previous result is replaced, not doubled).
+/// Segmentation jobs started through `/api/v1/segmentations` or by an arrival
+/// rule: their state, progress and result, and the subscribers of their
+/// events. Kept in memory: a gateway restart loses jobs in flight, which then
+/// read as unknown and can be started again (the study's previous result is
+/// replaced, not doubled); the arrival rules' own queue is persisted
+/// (`ArrivalLog`) and starts its jobs again.
 actor SegmentationJobs {
     enum Status: String, Encodable, Sendable {
         case running, succeeded, failed
@@ -17,6 +19,8 @@ actor SegmentationJobs {
         var id: String
         var studyInstanceUID: String
         var seriesInstanceUID: String?
+        /// Who started it: nil for a person (the web app, the API), else the arrival rule and how the series came.
+        var origin: String?
         var status: Status
         var stage: String
         var fraction: Double
@@ -48,11 +52,11 @@ actor SegmentationJobs {
     /// Finished jobs kept for status queries, the oldest dropped first.
     let retained = 500
 
-    func start(_ request: SegmentationWorkflow.Request, workflow: SegmentationWorkflow, logger: Logger) -> Snapshot {
+    func start(_ request: SegmentationWorkflow.Request, workflow: SegmentationWorkflow, logger: Logger, origin: String? = nil) -> Snapshot {
         let id = UUID().uuidString.lowercased()
         let snapshot = Snapshot(
-            id: id, studyInstanceUID: request.study, seriesInstanceUID: request.series, status: .running, stage: "queued", fraction: 0,
-            elapsedSeconds: 0)
+            id: id, studyInstanceUID: request.study, seriesInstanceUID: request.series, origin: origin, status: .running, stage: "queued",
+            fraction: 0, elapsedSeconds: 0)
         jobs[id] = Job(snapshot: snapshot, started: .now)
         order.append(id)
         trim()
@@ -86,6 +90,21 @@ actor SegmentationJobs {
         guard var job = jobs[id] else { return nil }
         job.snapshot.elapsedSeconds = SegmentationWorkflow.seconds(job.started.duration(to: job.finished ?? .now))
         return job.snapshot
+    }
+
+    /// The jobs kept, newest first; only a study's when `study` is set.
+    func list(study: String? = nil) -> [Snapshot] {
+        order.reversed().compactMap { id in
+            guard let job = jobs[id], study == nil || job.snapshot.studyInstanceUID == study else { return nil }
+            return snapshot(id)
+        }
+    }
+
+    /// The job once it has finished (nil for an unknown job).
+    func finished(_ id: String) async -> Snapshot? {
+        guard let events = subscribe(id) else { return nil }
+        for await _ in events {}
+        return snapshot(id)
     }
 
     /// The job's events from now on; a finished job's final event at once.

@@ -18,6 +18,8 @@ export async function studiesPage() {
   const table = el('div', { class: 'table-wrap' });
   const pager = el('nav', { class: 'pager', 'aria-label': 'pages' });
   let studies = [];
+  // How each recent study arrived, and its arrival rule's job (GET /api/v1/arrivals).
+  let arrivals = new Map();
   const thumbnails = [];
 
   const field = (key, label, type = 'search') =>
@@ -48,7 +50,10 @@ export async function studiesPage() {
     if (state.id) query.set('PatientID', `${state.id}*`);
     if (state.from || state.to) query.set('StudyDate', `${state.from.replaceAll('-', '')}-${state.to.replaceAll('-', '')}`);
     try {
-      studies = await json(`/dicom-web/studies?${query}`);
+      const [found, arrived] = await Promise.all([
+        json(`/dicom-web/studies?${query}`), json('/api/v1/arrivals').catch(() => ({ studies: [] }))]);
+      studies = found;
+      arrivals = new Map((arrived.studies || []).map((arrival) => [arrival.studyInstanceUID, arrival]));
       status.replaceChildren(el('span', {}, t('studies.count', { count: studies.length })));
       if (studies.length >= fetchLimit) status.append(notice(t('studies.truncated', { count: fetchLimit }), 'warning'));
       show();
@@ -112,11 +117,26 @@ export async function studiesPage() {
       el('td', {}, value(study, tags.studyDescription) || '—'),
       el('td', {}, values(study, tags.modalities).join(', ')),
       el('td', { class: 'number' }, `${value(study, tags.seriesCount) ?? '—'} / ${value(study, tags.studyInstanceCount) ?? '—'}`),
-      el('td', {}, segmented(study) ? el('span', { class: 'badge ok' }, t('studies.segmented')) : el('span', { class: 'badge' }, t('studies.notSegmented'))),
+      el('td', {}, segmented(study) ? el('span', { class: 'badge ok' }, t('studies.segmented')) : el('span', { class: 'badge' }, t('studies.notSegmented')),
+        arrivalBadges(arrivals.get(uid))),
       el('td', { class: 'row-actions' },
         el('a', { class: 'button', href: `/viewer/${encodeURIComponent(uid)}`, 'data-link': true }, t('studies.open')),
         el('button', { type: 'button', class: 'icon danger delete-study', title: t('studies.delete'), 'aria-label': `${t('studies.delete')} ${personName(value(study, tags.patientName))}`,
           onclick: () => remove(study) }, binIcon())));
+  }
+
+  // A study sent over DICOM, and what its arrival rule did: running, done or failed.
+  function arrivalBadges(arrival) {
+    if (!arrival) return [];
+    const badges = [];
+    if (arrival.channel === 'DIMSE') {
+      badges.push(el('span', { class: 'badge arrival-dimse', title: t('studies.viaDicomTitle') }, t('studies.viaDicom', { ae: arrival.source || '?' })));
+    }
+    const automatic = { queued: ['running', ''], running: ['running', ''], retrying: ['running', ''], succeeded: ['done', 'ok'], failed: ['failed', 'error'] }[arrival.automatic];
+    if (automatic) {
+      badges.push(el('span', { class: `badge automatic-${automatic[0]} ${automatic[1]}` }, t(`studies.automatic.${automatic[0]}`)));
+    }
+    return badges.length ? [el('br'), ...badges] : [];
   }
 
   async function loadThumbnails(shown) {
