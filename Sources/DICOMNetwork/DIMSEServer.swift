@@ -129,6 +129,19 @@ public final class DIMSEServer: Service, Sendable {
 
 /// Opens associations to other AEs.
 public enum DIMSEConnector {
+    /// The client side of DICOM TLS: the peer's certificate verified against `trust` (PEM) or the system's
+    /// roots, and `certificate` and `key` (PEM) offered when the peer asks for one.
+    public static func clientTLS(trust: String?, certificate: String?, key: String?) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12
+        if let trust { configuration.trustRoots = .file(trust) }
+        if let certificate, let key {
+            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
+            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+        }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
     /// Connects to `host:port` (over TLS with `tls`, checking the certificate names `host`) and proposes
     /// `request`; the association once accepted.
     /// Throws `AssociationError.rejected` with the peer's reasons, or why no association was set up.

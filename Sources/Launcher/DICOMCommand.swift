@@ -20,12 +20,12 @@ public struct DICOMCommand: AsyncParsableCommand {
         @Argument(help: "The peer: AE@host:port, or the AE title of a configured dicom_peers entry.") var peer: String
         @Option(name: .customLong("aet"), help: "Calling AE title (default: dicom_ae_title, METIS).") var callingAETitle: String?
 
-        func resolve() throws -> (peer: DICOMPeer, calling: String) {
+        func resolve() throws -> (peer: DICOMPeer, calling: String, configuration: MetisConfiguration) {
             let configuration = try common.configuration()
             let calling = callingAETitle ?? configuration.dicomAETitle
-            if let known = configuration.dicomPeers.first(where: { $0.aeTitle == peer }) { return (known, calling) }
+            if let known = configuration.dicomPeers.first(where: { $0.aeTitle == peer }) { return (known, calling, configuration) }
             do {
-                return (try DICOMPeer.parse(peer), calling)
+                return (try DICOMPeer.parse(peer), calling, configuration)
             } catch {
                 throw ValidationError("\(error.description); or name one of dicom_peers")
             }
@@ -33,7 +33,13 @@ public struct DICOMCommand: AsyncParsableCommand {
 
         /// An association proposing `contexts` (abstract syntax → transfer syntaxes), each its own context.
         func associate(_ contexts: [(String, [String])], roles: [UserInformation.RoleSelection] = []) async throws -> Association {
-            let (peer, calling) = try resolve()
+            let (peer, calling, configuration) = try resolve()
+            // A +tls peer is called over TLS, trusting dicom_tls_trust (or the system's roots), with Metis's certificate.
+            let tls =
+                try peer.tls
+                ? DIMSEConnector.clientTLS(
+                    trust: configuration.dicomTLSTrust, certificate: configuration.tls?.certificate, key: configuration.tls?.privateKey)
+                : nil
             let request = AssociationRequest(
                 calledAETitle: peer.aeTitle, callingAETitle: calling,
                 presentationContexts: contexts.prefix(128).enumerated().map {
@@ -44,7 +50,7 @@ public struct DICOMCommand: AsyncParsableCommand {
                     implementationVersionName: UID.implementationVersionName, roles: roles))
             do {
                 return try await DIMSEConnector.associate(
-                    host: peer.host, port: peer.port, request: request, logger: Logger(label: "metis.dicom"))
+                    host: peer.host, port: peer.port, request: request, tls: tls, logger: Logger(label: "metis.dicom"))
             } catch {
                 throw DICOMCommandError("\(peer): \(error)")
             }

@@ -12,6 +12,10 @@ struct DICOMPeerTests {
         #expect(peers[1].host == "fd00::5" && peers[1].services == [.store])
         #expect(peers[2].services == Set(DICOMPeer.Service.allCases))
         #expect(try DICOMPeer.parseList(peers.map(\.description).joined(separator: ", ")) == peers)
+        let secure = try DICOMPeer.parseList("PLAN@10.0.0.9:2762/store+tls, PACS@10.0.0.8:2762/tls")
+        #expect(secure[0].tls && secure[0].services == [.store] && secure[0].description == "PLAN@10.0.0.9:2762/store+tls")
+        #expect(secure[1].tls && secure[1].services == Set(DICOMPeer.Service.allCases) && secure[1].description == "PACS@10.0.0.8:2762/tls")
+        #expect(!peers.contains(where: \.tls))
     }
 
     @Test(

@@ -40,19 +40,6 @@ struct DICOMPeerTable: Sendable {
             host: peer.host, port: peer.port, request: request, settings: settings, tls: peer.tls ? clientTLS : nil, logger: logger)
     }
 
-    /// The client side of DICOM TLS: certificates verified against `trust` (PEM) or the system's roots,
-    /// and Metis's own certificate offered when the peer asks for one.
-    static func clientContext(trust: String?, certificate: String?, key: String?) throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.minimumTLSVersion = .tlsv12
-        if let trust { configuration.trustRoots = .file(trust) }
-        if let certificate, let key {
-            configuration.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }
-            configuration.privateKey = .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
-        }
-        return try NIOSSLContext(configuration: configuration)
-    }
-
     /// Whether a connection from `host` (an IP address as the socket reports it) may be `peer`.
     func isReachable(_ peer: DICOMPeer, from host: String) -> Bool {
         guard let addresses = peers[peer.aeTitle]?.addresses else { return false }

@@ -39,7 +39,7 @@ struct DIMSEEdge: Sendable {
         let needsTLS = configuration.peers.contains(where: \.tls)
         let client =
             needsTLS || configuration.tls != nil
-            ? try DICOMPeerTable.clientContext(
+            ? try DIMSEConnector.clientTLS(
                 trust: configuration.tlsTrust, certificate: configuration.tls?.certificate, key: configuration.tls?.privateKey) : nil
         return DICOMPeerTable(configuration.peers, clientTLS: client, logger: logger)
     }
