@@ -15,7 +15,7 @@ struct DICOMPeerTests {
         let secure = try DICOMPeer.parseList("PLAN@10.0.0.9:2762/store+tls, PACS@10.0.0.8:2762/tls")
         #expect(secure[0].tls && secure[0].services == [.store] && secure[0].description == "PLAN@10.0.0.9:2762/store+tls")
         #expect(secure[1].tls && secure[1].services == Set(DICOMPeer.Service.allCases) && secure[1].description == "PACS@10.0.0.8:2762/tls")
-        #expect(!peers.contains(where: \.tls))
+        #expect(peers.allSatisfy { !$0.tls })
     }
 
     @Test(
