@@ -93,7 +93,9 @@ public struct DICOMCommand: AsyncParsableCommand {
 
     struct Store: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "C-STORE files and folders (recursively) in their own transfer syntax, one association.")
+            abstract:
+                "C-STORE files and folders (recursively) in their own transfer syntax, one association; transcoded to Explicit or Implicit VR Little Endian where the peer refuses a compressed one."
+        )
         @OptionGroup var peer: Peer
         @Argument(help: "DICOM files or folders.") var paths: [String]
 
@@ -114,8 +116,11 @@ public struct DICOMCommand: AsyncParsableCommand {
             for entry in files {
                 let sopClass = entry.file.dataset.string(.sopClassUID)!
                 let syntax = entry.file.transferSyntax.uid
-                let offered = DICOMCommand.native.contains(syntax) ? DICOMCommand.native : [syntax]
-                if !pairs.contains(where: { $0.0 == sopClass && $0.1 == offered }) { pairs.append((sopClass, offered)) }
+                // A compressed file is offered in its syntax, and natively in case the peer refuses that one.
+                for offered in DICOMCommand.native.contains(syntax) ? [DICOMCommand.native] : [[syntax], DICOMCommand.native]
+                where !pairs.contains(where: { $0.0 == sopClass && $0.1 == offered }) {
+                    pairs.append((sopClass, offered))
+                }
             }
             let association = try await peer.associate(pairs)
             let client = DIMSEClient(association)
@@ -124,18 +129,27 @@ public struct DICOMCommand: AsyncParsableCommand {
                 let dataset = entry.file.dataset
                 let syntax = entry.file.transferSyntax.uid
                 let sopClass = dataset.string(.sopClassUID)!, instance = dataset.string(.sopInstanceUID) ?? ""
-                guard
-                    let context = association.negotiated.contexts.first(where: {
-                        $0.value.abstractSyntax == sopClass && $0.value.transferSyntax == syntax
-                    })?.key
-                else {
-                    print("\(entry.path): the peer accepted no context for \(sopClass) in \(syntax)")
+                let contexts = association.negotiated.contexts.filter { $0.value.abstractSyntax == sopClass }.sorted { $0.key < $1.key }
+                let bytes: Data, context: UInt8
+                if let same = contexts.first(where: { $0.value.transferSyntax == syntax }) {
+                    (bytes, context) = (Part10.dataset(of: entry.data), same.key)
+                } else if let native = contexts.first(where: { DICOMCommand.native.contains($0.value.transferSyntax) }) {
+                    do {
+                        let target = TransferSyntax(uid: native.value.transferSyntax)
+                        bytes = Part10.dataset(of: try Transcoder.transcode(try DICOMReader.read(entry.data), to: target))
+                        context = native.key
+                        print("\(entry.path): the peer refused \(syntax); sent transcoded to \(target.uid)")
+                    } catch {
+                        print("\(entry.path): the peer refused \(syntax), and it cannot be transcoded: \(error)")
+                        failures += 1
+                        continue
+                    }
+                } else {
+                    print("\(entry.path): the peer accepted no context for \(sopClass)")
                     failures += 1
                     continue
                 }
-                let response = try await client.store(
-                    contextID: context, sopClassUID: sopClass, sopInstanceUID: instance,
-                    dataset: Part10.dataset(of: entry.data))
+                let response = try await client.store(contextID: context, sopClassUID: sopClass, sopInstanceUID: instance, dataset: bytes)
                 let comment = response.command.string(.errorComment).map { ": \($0)" } ?? ""
                 print("\(entry.path): \(DICOMCommand.statusText(response.status))\(comment)")
                 if DIMSEStatus.kind(response.status ?? 0xFFFF) == "Failure" { failures += 1 }

@@ -333,6 +333,38 @@ struct DIMSEEdgeTests {
     }
 
     @Test(
+        "metis dicom store sends a JPEG Lossless file natively to a storescp that refuses the compressed syntax",
+        .enabled(if: hasDCMTK && CompressedStudyTests.hasEncoders))
+    func storeTranscodes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-send-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let mr = try MRStudy(study: "2.25.5151", patientID: "PAT-SEND", patientName: "Send^Test", date: "20260303", series: 1, slices: 3)
+        let native = try Self.write(mr.instances.map(\.bytes), to: directory.appendingPathComponent("native"))
+        let compressed = directory.appendingPathComponent("jpeg-lossless")
+        let made = try await ToolProcess.run("python3", [CompressedStudyTests.script.path, "jpeg-lossless", "-", compressed.path] + native)
+        try #require(made.status == 0, "\(made.text)")
+        let port = try MetisProcesses.freePort()
+        let archive = directory.appendingPathComponent("archive")
+        try FileManager.default.createDirectory(at: archive, withIntermediateDirectories: true)
+        // storescp accepts only the uncompressed syntaxes unless told otherwise.
+        let storescp = try Self.peer("/usr/bin/storescp", ["-aet", "ARCHIVE", "-od", archive.path, String(port)])
+        defer { Self.stop(storescp) }
+        try await Task.sleep(for: .milliseconds(300))
+        let sent = try await ToolProcess.run(
+            MetisProcesses.executable("metis").path, ["dicom", "store", "ARCHIVE@127.0.0.1:\(port)", compressed.path],
+            standardError: .merged)
+        #expect(sent.status == 0, "\(sent.text)")
+        #expect(sent.text.components(separatedBy: "sent transcoded to").count == 4, "\(sent.text)")
+        let received = try Self.received(in: archive)
+        #expect(received.count == 3)
+        for instance in mr.instances {
+            let file = try #require(received[instance.sop])
+            #expect(TransferSyntax.nativeLittleEndian.contains { $0.uid == file.transferSyntax.uid })
+            #expect(file.dataset[.pixelData]?.bytes == instance.pixels, "\(instance.sop)")
+        }
+    }
+
+    @Test(
         "SIGKILL of the DIMSE edge mid-stream: every instance acknowledged with Success is stored intact, a re-send stores the rest",
         .enabled(if: hasDCMTK || ProcessInfo.processInfo.environment["CI"] != nil))
     func killedMidStream() async throws {
