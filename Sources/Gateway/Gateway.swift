@@ -46,14 +46,6 @@ public enum Gateway {
         }
         var ingest = IngestPipeline(storage: storage)
         ingest.arrivals = arrivals
-        let ingestServer = configuration.ingestAddress.map { address in
-            var router = RPCRouter()
-            router.register(IngestRPCService(ingest: ingest, audit: configuration.audit))
-            var settings = RPCServer.Configuration()
-            settings.socketMode = 0o600
-            settings.runsHandlersOnEventLoop = false
-            return RPCServer(address: address, router: router, configuration: settings, logger: Logger(label: "metis.gateway.ingest"))
-        }
         let dimseLogger = Logger(label: "metis.gateway.dimse")
         let peerTable: DICOMPeerTable?
         let dimse: (settings: DIMSEConfiguration, servers: (plain: DIMSEServer, tls: DIMSEServer?))?
@@ -68,6 +60,29 @@ public enum Gateway {
             }
         } catch {
             throw GatewayError.tls("cannot set up DICOM over TLS: \(error)")
+        }
+        // The gateway's own socket: the Ingest RPC (`metis import`) and a Health service reporting the DIMSE edge (`metis-probe`).
+        let ingestServer = configuration.ingestAddress.map { address in
+            var router = RPCRouter()
+            router.register(IngestRPCService(ingest: ingest, audit: configuration.audit))
+            router.register(
+                HealthService(component: "metis-gateway", version: configuration.version) {
+                    guard let (settings, servers) = dimse else { return (true, ["dimse": "off"]) }
+                    let bound = servers.plain.boundPort()
+                    var details = [
+                        "dimse": bound == nil ? "NOT_LISTENING" : "LISTENING",
+                        "dimse_address": "\(settings.aeTitle)@\(settings.host):\(bound ?? settings.port)",
+                        "dimse_associations": String(servers.plain.openAssociations + (servers.tls?.openAssociations ?? 0)),
+                    ]
+                    if let tls = servers.tls {
+                        details["dimse_tls_address"] = "\(settings.aeTitle)@\(settings.host):\(tls.boundPort() ?? 0)"
+                    }
+                    return (bound != nil, details)
+                })
+            var settings = RPCServer.Configuration()
+            settings.socketMode = 0o600
+            settings.runsHandlersOnEventLoop = false
+            return RPCServer(address: address, router: router, configuration: settings, logger: Logger(label: "metis.gateway.ingest"))
         }
         router.get("/healthz") { _, _ -> EditedResponse<HealthReport> in
             var report = await HealthReport.collect(clients: clients, timeout: configuration.healthTimeout, version: configuration.version)

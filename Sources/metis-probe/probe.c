@@ -309,6 +309,9 @@ int main(int argc, char **argv) {
             int serving = health->status == METIS__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
             printf("%s %s pid %u: %s\n", health->component, health->version, health->process_id,
                    serving ? "SERVING" : "NOT_SERVING");
+            for (size_t i = 0; i < health->n_details; i++) {
+                printf("  %s=%s\n", health->details[i]->key, health->details[i]->value);
+            }
             exit_code = serving ? 0 : 1;
             metis__v1__health_check_response__free_unpacked(health, NULL);
         }

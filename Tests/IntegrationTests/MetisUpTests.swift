@@ -52,13 +52,17 @@ struct MetisUpTests {
         let health = try await MetisProcesses.run(probe, [storageSocket, "health"])
         #expect(health.status == 0)
         #expect(health.output.hasPrefix("metis-storage 0.1.0 pid "))
-        #expect(health.output.hasSuffix("SERVING\n"))
+        #expect(health.output.contains(": SERVING\n  directory="), "\(health.output)")
         let stats = try await MetisProcesses.run(probe, [storageSocket, "stats"])
         #expect(stats.status == 0)
         #expect(stats.output == "patients=0 studies=0 series=0 instances=0 stored_bytes=0 disk_bytes=0 schema=5\n")
         for name in ["tracking", "inference-0", "inference-1"] {
             #expect(try await MetisProcesses.run(probe, [run.appendingPathComponent("\(name).sock").path, "health"]).status == 0)
         }
+        // The gateway's socket answers Health with its DIMSE edge (the C probe speaks to it like to the services).
+        let gatewayHealth = try await MetisProcesses.run(probe, [run.appendingPathComponent("gateway.sock").path, "health"])
+        #expect(gatewayHealth.status == 0 && gatewayHealth.output.hasPrefix("metis-gateway "), "\(gatewayHealth.output)")
+        #expect(gatewayHealth.output.contains("  dimse=LISTENING\n"), "\(gatewayHealth.output)")
         let wrongService = try await MetisProcesses.run(probe, [run.appendingPathComponent("tracking.sock").path, "stats"])
         #expect(wrongService.status == 1)
         #expect(wrongService.output.contains("UNIMPLEMENTED"))
