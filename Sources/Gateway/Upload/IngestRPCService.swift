@@ -45,24 +45,18 @@ struct IngestRPCService: Metis_V1_Ingest.ServiceProtocol {
         details.seriesInstanceUid = outcome.seriesInstanceUID ?? ""
         details.patientID = outcome.patientID ?? ""
         let message = outcome.reason ?? "refused"
-        switch outcome.refusal {
-        case .unavailable, nil: return RPCError(code: .unavailable, message: message)
-        case .tooLarge: return RPCError(code: .resourceExhausted, message: message)
-        case .cannotUnderstand:
-            details.reason = .cannotUnderstand
-            return RPCError(code: .invalidArgument, message: message, details: details)
-        case .studyMismatch:
-            details.reason = .studyMismatch
-            return RPCError(code: .invalidArgument, message: message, details: details)
-        case .commandMismatch:
-            details.reason = .commandMismatch
-            return RPCError(code: .invalidArgument, message: message, details: details)
-        case .duplicateSOPInstance:
-            details.reason = .duplicateSopInstance
-            return RPCError(code: .alreadyExists, message: message, details: details)
-        case .conflictingHierarchy:
-            details.reason = .conflictingHierarchy
-            return RPCError(code: .alreadyExists, message: message, details: details)
-        }
+        let (code, reason): (RPCError.Code, Metis_V1_StoreRefusal.Reason?) =
+            switch outcome.refusal {
+            case .unavailable, nil: (.unavailable, nil)
+            case .tooLarge: (.resourceExhausted, nil)
+            case .cannotUnderstand: (.invalidArgument, .cannotUnderstand)
+            case .studyMismatch: (.invalidArgument, .studyMismatch)
+            case .commandMismatch: (.invalidArgument, .commandMismatch)
+            case .duplicateSOPInstance: (.alreadyExists, .duplicateSopInstance)
+            case .conflictingHierarchy: (.alreadyExists, .conflictingHierarchy)
+            }
+        guard let reason else { return RPCError(code: code, message: message) }
+        details.reason = reason
+        return RPCError(code: code, message: message, details: details)
     }
 }
