@@ -2,6 +2,9 @@
 #include "metis_pixel_codecs.h"
 #include "shim_common.h"
 #include <openjpeg-2.5/openjpeg.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 
 typedef struct {
     const uint8_t *data;
@@ -55,6 +58,50 @@ static void on_quiet(const char *message, void *user) {
     (void)user;
 }
 
+/* Debian builds OpenJPEG with assert() on, and its HTJ2K decoder (new in 2.5.0) asserts on some malformed
+ * code-blocks (ht_dec.c mel_init, found by fuzz-dicom): abort() would take the whole process down. While a
+ * decode runs on this thread, SIGABRT jumps back to it instead (POSIX lets a SIGABRT handler not return);
+ * the assertions check input before using it, so the codec is then destroyed as after any error (ASan in
+ * fuzz-dicom checks that this frees everything once). Any other SIGABRT goes to the
+ * handler that was there before. Only the calling thread is guarded, so HT codestreams (and JP2 files,
+ * whose codestream is not inspected) decode on it alone; classic codestreams keep one thread per core. */
+static _Thread_local sigjmp_buf *abort_target;
+static struct sigaction previous_abort;
+static pthread_once_t abort_guard_once = PTHREAD_ONCE_INIT;
+
+static void on_abort(int signal_number) {
+    sigjmp_buf *target = abort_target;
+    if (target) {
+        abort_target = NULL;
+        siglongjmp(*target, 1);
+    }
+    /* Not ours: the previous disposition takes the signal when this handler returns (SIGABRT is blocked until then). */
+    sigaction(SIGABRT, &previous_abort, NULL);
+    raise(signal_number);
+}
+
+static void install_abort_guard(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_abort;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_ONSTACK;
+    sigaction(SIGABRT, &action, &previous_abort);
+}
+
+/* Whether a raw codestream's main header (before the first SOT) has a CAP marker: Part 15, HTJ2K. */
+static int has_capabilities_marker(const uint8_t *src, size_t length) {
+    size_t position = 2;
+    while (position + 4 <= length) {
+        if (src[position] != 0xff) return 1;
+        uint8_t marker = src[position + 1];
+        if (marker == 0x50) return 1;
+        if (marker == 0x90 || marker == 0x93) return 0;
+        position += 2 + (size_t)((src[position + 2] << 8) | src[position + 3]);
+    }
+    return 1;
+}
+
 int metis_j2k_decode(const uint8_t *src, size_t src_length, uint8_t *dst, size_t dst_length, int bytes_per_sample,
                      metis_codec_info *info, char *error, size_t error_length) {
     memset(info, 0, sizeof *info);
@@ -69,6 +116,8 @@ int metis_j2k_decode(const uint8_t *src, size_t src_length, uint8_t *dst, size_t
         metis_set_error(error, error_length, "neither a JPEG 2000 codestream (FF4F) nor a JP2 file");
         return METIS_CODEC_ERROR;
     }
+    pthread_once(&abort_guard_once, install_abort_guard);
+    int threads = format == OPJ_CODEC_J2K && !has_capabilities_marker(src, src_length) ? opj_get_num_cpus() : 0;
     memory_stream memory = {src, src_length, 0};
     opj_stream_t *stream = opj_stream_create(1 << 16, OPJ_TRUE);
     opj_stream_set_user_data(stream, &memory, NULL);
@@ -84,12 +133,19 @@ int metis_j2k_decode(const uint8_t *src, size_t src_length, uint8_t *dst, size_t
     opj_set_info_handler(codec, on_quiet, NULL);
     opj_dparameters_t parameters;
     opj_set_default_decoder_parameters(&parameters);
-    opj_image_t *image = NULL;
+    /* volatile: set after sigsetjmp and read after a jump back. */
+    opj_image_t *volatile image = NULL;
     int result = METIS_CODEC_ERROR;
+    sigjmp_buf recovery;
+    if (sigsetjmp(recovery, 1)) {
+        metis_set_error(error, error_length, "malformed JPEG 2000 codestream: OpenJPEG stopped on an internal assertion");
+        goto done;
+    }
+    abort_target = &recovery;
 
-    /* Tile-parallel decoding on every core: one frame's latency is what a viewer waits for. */
-    if (!opj_setup_decoder(codec, &parameters) || !opj_codec_set_threads(codec, opj_get_num_cpus()) ||
-        !opj_read_header(stream, codec, &image) || !image) {
+    /* Code-block-parallel decoding on every core where it is safe: one frame's latency is what a viewer waits for. */
+    if (!opj_setup_decoder(codec, &parameters) || !opj_codec_set_threads(codec, threads) ||
+        !opj_read_header(stream, codec, (opj_image_t **)&image) || !image) {
         if (error && !error[0]) metis_set_error(error, error_length, "unreadable JPEG 2000 header");
         goto done;
     }
@@ -127,6 +183,7 @@ int metis_j2k_decode(const uint8_t *src, size_t src_length, uint8_t *dst, size_t
     }
     result = METIS_CODEC_OK;
 done:
+    abort_target = NULL;
     if (image) opj_image_destroy(image);
     opj_destroy_codec(codec);
     opj_stream_destroy(stream);

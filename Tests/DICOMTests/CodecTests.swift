@@ -112,6 +112,27 @@ struct CodecTests {
         }
     }
 
+    @Test("an HTJ2K code-block on which Debian's OpenJPEG asserts is an error, and the process lives on")
+    func openJPEGAssertion() throws {
+        // Found by fuzz-dicom (Tests/Fuzz/Regressions): ht_dec.c's mel_init asserts, and abort() would end the process.
+        let input = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/Regressions/fuzz-dicom/htj2k-mel-assertion.dcm")
+        let file = try DICOMReader.read(contentsOf: input)
+        #expect(file.transferSyntax.uid == "1.2.840.10008.1.2.4.203")
+        let pixels = try PixelData(file.dataset, transferSyntax: file.transferSyntax)
+        for _ in 0..<2 {
+            do {
+                _ = try pixels.frameBytes(0)
+                Issue.record("decoded a frame OpenJPEG asserts on")
+            } catch {
+                #expect(error.message.contains("internal assertion"), "\(error.message)")
+            }
+        }
+        // A good frame still decodes afterwards, on every core.
+        let good = try DICOMReader.read(contentsOf: Self.folder.appendingPathComponent("j2k-lossless-16bit.dcm"))
+        #expect(try PixelData(good.dataset, transferSyntax: good.transferSyntax).frameBytes(0).count == 64 * 48 * 2)
+    }
+
     @Test("truncated and corrupted streams are errors, never crashes", arguments: index.keys.sorted())
     func corrupt(_ name: String) throws {
         let file = try DICOMReader.read(contentsOf: Self.folder.appendingPathComponent(name + ".dcm"))
