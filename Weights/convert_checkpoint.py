@@ -6,10 +6,12 @@ a .safetensors file under MONAI's own state_dict key names, and a model card.
     python3 Weights/convert_checkpoint.py CHECKPOINT.pt --config CARD_OR_ARCH.json --out Weights/my-model \\
         [--labels '{"0": "background", "1": "lesion"}'] [--description TEXT] [--version V] [--extra EXTRA.json]
 
---config holds the UNETR constructor arguments, under MONAI's names
-(in_channels, out_channels, img_size, feature_size, hidden_size, mlp_dim,
-num_heads, proj_type, norm_name, conv_block, res_block, dropout_rate,
-spatial_dims, qkv_bias), or a model card whose "architecture" they are; the
+--config holds the UNETR constructor call exactly as MONAI takes it (in_channels,
+out_channels, img_size as an int or a list, and any of feature_size,
+hidden_size, mlp_dim, num_heads, proj_type, norm_name as a name or
+[name, {options}], conv_block, res_block, dropout_rate, spatial_dims,
+qkv_bias, save_attn, MONAI's defaults otherwise), optionally with "name":
+"UNETR", or a model card whose "architecture" it is; the
 card's other fields (name, lesion_labels, preprocessing, inference — see
 docs/neural-engine.md) are carried into the output card, and --extra merges
 more (training data, evaluation). Without "preprocessing" and "inference"
@@ -49,7 +51,10 @@ def main():
                 checkpoint = checkpoint[key]
                 break
     state = {key.removeprefix("module."): value for key, value in checkpoint.items()}
-    network = UNETR(**architecture)
+    call = dict(architecture)
+    if call.pop("name", "UNETR") != "UNETR":
+        sys.exit(f"Metis runs UNETR; the config names {architecture['name']}")
+    network = UNETR(**call)
     missing, unexpected = network.load_state_dict(state, strict=False)
     if missing or unexpected:
         sys.exit(f"the checkpoint does not fit this architecture: missing {missing}, unexpected {unexpected}")

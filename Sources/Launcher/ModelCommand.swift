@@ -25,7 +25,10 @@ public struct ModelRunCommand: AsyncParsableCommand {
             """)
 
     @Option(help: "Weights (.safetensors, MONAI key names).") var weights: String
-    @Option(help: "A model card (with \"architecture\") or a bare JSON object of UNETR constructor arguments.") var config: String
+    @Option(
+        help:
+            "A model card (with \"architecture\") or a bare JSON object of MONAI constructor arguments, with \"name\" (UNETR when absent).")
+    var config: String
     @Option(help: "Input tensor (.npy, float32, [N, C, X, Y, Z]).") var input: String
     @Option(help: "Where to write the logits (.npy).") var output: String
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
@@ -125,7 +128,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
         do {
             return try JSONDecoder().decode(UNETRConfiguration.self, from: JSONSerialization.data(withJSONObject: architecture))
         } catch {
-            throw ValidationError("--config does not describe a UNETR (MONAI constructor arguments): \(error)")
+            throw ValidationError("--config does not describe a UNETR (MONAI constructor arguments): \(MONAIArguments.describe(error))")
         }
     }
 }

@@ -117,7 +117,7 @@ public struct ModelCard: Sendable, Codable, Equatable {
         do {
             card = try JSONDecoder().decode(ModelCard.self, from: data)
         } catch {
-            throw ModelInferenceError("the model card is not valid: \(error)")
+            throw ModelInferenceError("the model card is not valid: \(MONAIArguments.describe(error))")
         }
         struct EvaluationField: Decodable { var evaluation: Evaluation? }
         do {

@@ -73,8 +73,11 @@ public enum SafeTensors {
                 offsets.count == 2
             else { throw NeuralEngineError("safetensors entry \(name) is malformed") }
             let count = shape.reduce(1, *)
-            let width = dtype == "F32" ? 4 : ["F16", "BF16"].contains(dtype) ? 2 : 0
-            guard width > 0 else { throw NeuralEngineError("\(name) is \(dtype); only F32, F16 and BF16 tensors are read") }
+            // Integer tensors are buffers (BatchNorm's num_batches_tracked, I64 in every MONAI state dict): widened like the rest.
+            let widths = ["F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1]
+            guard let width = widths[dtype] else {
+                throw NeuralEngineError("\(name) is \(dtype); the reader takes \(widths.keys.sorted().joined(separator: ", "))")
+            }
             guard offsets[1] - offsets[0] == count * width, offsets[1] <= dataSize, offsets[0] >= 0 else {
                 throw NeuralEngineError("\(name): byte range \(offsets) does not fit \(count) \(dtype) values in the file")
             }
@@ -92,6 +95,22 @@ public enum SafeTensors {
                     values.withUnsafeMutableBytes { $0.copyMemory(from: source) }
                 case "F16":
                     for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(source[2 * i]) | UInt16(source[2 * i + 1]) << 8)) }
+                case "I64":
+                    for i in 0..<count {
+                        values[i] = Float(Int64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
+                    }
+                case "I32":
+                    for i in 0..<count {
+                        values[i] = Float(Int32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
+                    }
+                case "I16":
+                    for i in 0..<count {
+                        values[i] = Float(Int16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
+                    }
+                case "I8":
+                    for i in 0..<count { values[i] = Float(Int8(bitPattern: source[i])) }
+                case "U8", "BOOL":
+                    for i in 0..<count { values[i] = Float(source[i]) }
                 default:
                     for i in 0..<count { values[i] = Float(bitPattern: (UInt32(source[2 * i]) | UInt32(source[2 * i + 1]) << 8) << 16) }
                 }

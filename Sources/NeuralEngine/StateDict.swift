@@ -31,8 +31,43 @@ public struct StateDict: Sendable {
 }
 
 extension BlockNorm {
+    /// The norm under `prefix` after a convolution of `channels` outputs. With
+    /// a `spec` (the model's `norm_name`), exactly the tensors MONAI's layer
+    /// has are read, so extra or missing ones are an error; running
+    /// statistics, when stored (batch norm, or instance norm with
+    /// `track_running_stats`), are what PyTorch uses in evaluation. Without
+    /// one, the kind is inferred from the tensors (the layer tests).
+    static func load(_ prefix: String, spec: NormSpec?, channels: Int, from state: inout StateDict) throws(NeuralEngineError) -> BlockNorm {
+        guard let spec else { return try inferred(prefix, from: &state) }
+        var weight: Tensor?, bias: Tensor?
+        if spec.hasAffine {
+            weight = try state.require("\(prefix).weight", shape: [channels])
+            bias = try state.require("\(prefix).bias", shape: [channels])
+        }
+        let ones = Tensor(shape: [channels], values: [Float](repeating: 1, count: channels))
+        let zeros = Tensor(zeros: [channels])
+        switch spec.kind {
+        case .group:
+            let groups = spec.groups ?? 1
+            guard channels % groups == 0 else {
+                throw NeuralEngineError("\(prefix): \(channels) channels do not split into num_groups \(groups)")
+            }
+            return .group(GroupNorm3d(groups: groups, weight: weight, bias: bias, epsilon: spec.epsilon))
+        case .batch, .instance:
+            var mean = state.optional("\(prefix).running_mean")
+            if spec.kind == .batch, mean == nil { mean = try state.require("\(prefix).running_mean", shape: [channels]) }
+            if let mean {
+                return .batch(
+                    BatchNorm3d(
+                        weight: weight ?? ones, bias: bias ?? zeros, runningMean: mean,
+                        runningVariance: try state.require("\(prefix).running_var", shape: [channels]), epsilon: spec.epsilon))
+            }
+            return .instance(InstanceNorm3d(weight: weight, bias: bias, epsilon: spec.epsilon))
+        }
+    }
+
     /// `prefix.weight` etc. for batch norm; nothing stored means MONAI's instance norm without affine.
-    static func load(_ prefix: String, from state: inout StateDict) throws(NeuralEngineError) -> BlockNorm {
+    static func inferred(_ prefix: String, from state: inout StateDict) throws(NeuralEngineError) -> BlockNorm {
         guard let weight = state.optional("\(prefix).weight") else { return .instance(InstanceNorm3d()) }
         let bias = try state.require("\(prefix).bias")
         if let mean = state.optional("\(prefix).running_mean") {
@@ -49,18 +84,26 @@ public enum UnetConvBlock: Sendable {
     case basic(UnetBasicBlock)
 
     /// The block under `prefix` (residual when `res_block`), kernel 3, stride 1.
-    static func load(_ prefix: String, residual: Bool, from state: inout StateDict) throws(NeuralEngineError) -> UnetConvBlock {
+    static func load(_ prefix: String, residual: Bool, norm: NormSpec? = nil, from state: inout StateDict) throws(NeuralEngineError)
+        -> UnetConvBlock
+    {
         func conv(_ name: String, padding: Int) throws(NeuralEngineError) -> Conv3d {
             Conv3d(
                 weight: try state.require("\(prefix).\(name).conv.weight"), bias: state.optional("\(prefix).\(name).conv.bias"),
                 padding: padding)
         }
-        let conv1 = try conv("conv1", padding: 1), norm1 = try BlockNorm.load("\(prefix).norm1", from: &state)
-        let conv2 = try conv("conv2", padding: 1), norm2 = try BlockNorm.load("\(prefix).norm2", from: &state)
+        let conv1 = try conv("conv1", padding: 1)
+        let norm1 = try BlockNorm.load("\(prefix).norm1", spec: norm, channels: conv1.weight.shape[0], from: &state)
+        let conv2 = try conv("conv2", padding: 1)
+        let norm2 = try BlockNorm.load("\(prefix).norm2", spec: norm, channels: conv2.weight.shape[0], from: &state)
         guard residual else { return .basic(UnetBasicBlock(conv1: conv1, norm1: norm1, conv2: conv2, norm2: norm2)) }
-        let downsample =
-            state.has("\(prefix).conv3.")
-            ? (conv: try conv("conv3", padding: 0), norm: try BlockNorm.load("\(prefix).norm3", from: &state)) : nil
+        var downsample: (conv: Conv3d, norm: BlockNorm)? = nil
+        if state.has("\(prefix).conv3.") {
+            let conv3 = try conv("conv3", padding: 0)
+            downsample = (
+                conv: conv3, norm: try BlockNorm.load("\(prefix).norm3", spec: norm, channels: conv3.weight.shape[0], from: &state)
+            )
+        }
         return .residual(UnetResBlock(conv1: conv1, norm1: norm1, conv2: conv2, norm2: norm2, downsample: downsample))
     }
 
@@ -82,10 +125,12 @@ public struct UnetrUpBlock: Sendable {
     public var transposedConvolution: ConvTranspose3d
     public var block: UnetConvBlock
 
-    public static func load(_ prefix: String, residual: Bool, from state: inout StateDict) throws(NeuralEngineError) -> UnetrUpBlock {
+    public static func load(_ prefix: String, residual: Bool, norm: NormSpec? = nil, from state: inout StateDict)
+        throws(NeuralEngineError) -> UnetrUpBlock
+    {
         UnetrUpBlock(
             transposedConvolution: ConvTranspose3d(weight: try state.require("\(prefix).transp_conv.conv.weight"), bias: nil),
-            block: try UnetConvBlock.load("\(prefix).conv_block", residual: residual, from: &state))
+            block: try UnetConvBlock.load("\(prefix).conv_block", residual: residual, norm: norm, from: &state))
     }
 
     /// The block on [up-sampled x, skip] along channels; the concatenation is
@@ -105,7 +150,9 @@ public struct UnetrPrUpBlock: Sendable {
     public var initial: ConvTranspose3d
     public var layers: [(ConvTranspose3d, UnetConvBlock?)]
 
-    public static func load(_ prefix: String, layers count: Int, convBlock: Bool, residual: Bool, from state: inout StateDict)
+    public static func load(
+        _ prefix: String, layers count: Int, convBlock: Bool, residual: Bool, norm: NormSpec? = nil, from state: inout StateDict
+    )
         throws(NeuralEngineError) -> UnetrPrUpBlock
     {
         let initial = ConvTranspose3d(weight: try state.require("\(prefix).transp_conv_init.conv.weight"), bias: nil)
@@ -115,7 +162,7 @@ public struct UnetrPrUpBlock: Sendable {
                 layers.append(
                     (
                         ConvTranspose3d(weight: try state.require("\(prefix).blocks.\(index).0.conv.weight"), bias: nil),
-                        try UnetConvBlock.load("\(prefix).blocks.\(index).1", residual: residual, from: &state)
+                        try UnetConvBlock.load("\(prefix).blocks.\(index).1", residual: residual, norm: norm, from: &state)
                     ))
             } else {
                 layers.append((ConvTranspose3d(weight: try state.require("\(prefix).blocks.\(index).conv.weight"), bias: nil), nil))

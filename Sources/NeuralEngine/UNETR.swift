@@ -1,6 +1,9 @@
-/// The architecture of a UNETR, under MONAI's `UNETR` constructor argument
-/// names (what a model card's `architecture` holds).
-public struct UNETRConfiguration: Sendable, Codable, Equatable {
+/// The architecture of a UNETR: MONAI 1.6's `UNETR(...)` keyword arguments,
+/// read as MONAI takes them (what a model card's `architecture` holds): every
+/// argument MONAI makes optional is optional with MONAI's default, `img_size`
+/// an int or a sequence, `norm_name` a name or `[name, {options}]`. An
+/// argument MONAI does not take, or one Metis cannot honour, is refused by name.
+public struct UNETRConfiguration: Sendable, Equatable {
     public var in_channels: Int
     public var out_channels: Int
     public var img_size: [Int]
@@ -9,12 +12,14 @@ public struct UNETRConfiguration: Sendable, Codable, Equatable {
     public var mlp_dim: Int = 3072
     public var num_heads: Int = 12
     public var proj_type: String = "conv"
-    public var norm_name: String = "instance"
+    public var norm_name = NormSpec(.instance)
     public var conv_block: Bool = true
     public var res_block: Bool = true
     public var dropout_rate: Double = 0
     public var spatial_dims: Int = 3
     public var qkv_bias: Bool = false
+    /// Keeps attention maps for inspection in MONAI; no effect on the logits.
+    public var save_attn: Bool = false
 
     public init(in_channels: Int, out_channels: Int, img_size: [Int]) {
         self.in_channels = in_channels
@@ -25,6 +30,76 @@ public struct UNETRConfiguration: Sendable, Codable, Equatable {
     /// MONAI's UNETR uses 16³ patches and 12 transformer layers.
     public static let patch = 16
     public static let layers = 12
+}
+
+extension UNETRConfiguration: Codable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case in_channels, out_channels, img_size, feature_size, hidden_size, mlp_dim, num_heads, proj_type, norm_name, conv_block,
+            res_block, dropout_rate, spatial_dims, qkv_bias, save_attn
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try MONAIArguments.refuseUnknown(in: decoder, known: CodingKeys.allCases.map(\.rawValue), network: "UNETR")
+        in_channels = try container.decode(Int.self, forKey: .in_channels)
+        out_channels = try container.decode(Int.self, forKey: .out_channels)
+        spatial_dims = try container.decodeIfPresent(Int.self, forKey: .spatial_dims) ?? 3
+        guard spatial_dims == 3 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .spatial_dims, in: container,
+                debugDescription: "spatial_dims \(spatial_dims) is not supported: Metis runs 3-D networks")
+        }
+        img_size = try MONAIArguments.sizes(container, .img_size, dimensions: spatial_dims)
+        feature_size = try container.decodeIfPresent(Int.self, forKey: .feature_size) ?? 16
+        hidden_size = try container.decodeIfPresent(Int.self, forKey: .hidden_size) ?? 768
+        mlp_dim = try container.decodeIfPresent(Int.self, forKey: .mlp_dim) ?? 3072
+        num_heads = try container.decodeIfPresent(Int.self, forKey: .num_heads) ?? 12
+        proj_type = try container.decodeIfPresent(String.self, forKey: .proj_type) ?? "conv"
+        norm_name = try container.decodeIfPresent(NormSpec.self, forKey: .norm_name) ?? NormSpec(.instance)
+        conv_block = try container.decodeIfPresent(Bool.self, forKey: .conv_block) ?? true
+        res_block = try container.decodeIfPresent(Bool.self, forKey: .res_block) ?? true
+        dropout_rate = try container.decodeIfPresent(Double.self, forKey: .dropout_rate) ?? 0
+        guard (0...1).contains(dropout_rate) else {
+            throw DecodingError.dataCorruptedError(forKey: .dropout_rate, in: container, debugDescription: "dropout_rate must be in [0, 1]")
+        }
+        qkv_bias = try container.decodeIfPresent(Bool.self, forKey: .qkv_bias) ?? false
+        save_attn = try container.decodeIfPresent(Bool.self, forKey: .save_attn) ?? false
+    }
+}
+
+/// How MONAI's constructors take their arguments, shared by the architectures.
+public enum MONAIArguments {
+    /// Refuses keys outside `known` (and `name`, the class), naming them.
+    static func refuseUnknown(in decoder: any Decoder, known: [String], network: String) throws {
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        let all = try decoder.container(keyedBy: AnyKey.self)
+        let unknown = all.allKeys.map(\.stringValue).filter { $0 != "name" && !known.contains($0) }.sorted()
+        if let name = try all.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "name")), name != network {
+            throw DecodingError.dataCorruptedError(
+                forKey: AnyKey(stringValue: "name"), in: all, debugDescription: "name \"\(name)\" is not \(network)")
+        }
+        guard unknown.isEmpty else {
+            throw DecodingError.dataCorruptedError(
+                forKey: AnyKey(stringValue: unknown[0]), in: all,
+                debugDescription: "\(network) argument(s) \(unknown.joined(separator: ", ")) not supported by Metis (or not MONAI's)")
+        }
+    }
+
+    /// An int (the same along every axis) or one size per axis, as MONAI's `ensure_tuple_rep`.
+    static func sizes<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key, dimensions: Int) throws -> [Int] {
+        if let size = try? container.decode(Int.self, forKey: key) { return Array(repeating: size, count: dimensions) }
+        let sizes = try container.decode([Int].self, forKey: key)
+        guard sizes.count == dimensions else {
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: container, debugDescription: "\(key.stringValue) needs one size per axis (\(dimensions)), got \(sizes)")
+        }
+        return sizes
+    }
 }
 
 /// MONAI's `UNETR`: a ViT encoder on 16³ patches whose hidden states 3, 6, 9
@@ -47,6 +122,15 @@ public struct UNETR: Sendable {
     /// Builds the network from a state dict with MONAI's key names; missing,
     /// mis-shaped or unused keys are an error that lists them.
     public init(configuration: UNETRConfiguration, state: StateDict) throws(NeuralEngineError) {
+        var state = state
+        let network = try UNETR(loading: configuration, from: &state)
+        guard state.unused.isEmpty else {
+            throw NeuralEngineError("the checkpoint has keys this UNETR does not use: \(state.unused.joined(separator: ", "))")
+        }
+        self = network
+    }
+
+    private init(loading configuration: UNETRConfiguration, from state: inout StateDict) throws(NeuralEngineError) {
         guard configuration.spatial_dims == 3, configuration.img_size.count == 3,
             configuration.img_size.allSatisfy({ $0 % UNETRConfiguration.patch == 0 })
         else {
@@ -55,7 +139,6 @@ public struct UNETR: Sendable {
         guard configuration.hidden_size % configuration.num_heads == 0 else {
             throw NeuralEngineError("hidden_size \(configuration.hidden_size) is not a multiple of num_heads \(configuration.num_heads)")
         }
-        var state = state
         self.configuration = configuration
         let hidden = configuration.hidden_size, patch = UNETRConfiguration.patch
         let tokens = configuration.img_size.reduce(1) { $0 * $1 / patch }
@@ -109,21 +192,21 @@ public struct UNETR: Sendable {
         }
         self.blocks = blocks
         norm = LayerNorm(weight: try state.require("vit.norm.weight", shape: [hidden]), bias: try state.require("vit.norm.bias"))
-        let residual = configuration.res_block
-        encoder1 = try UnetConvBlock.load("encoder1.layer", residual: residual, from: &state)
-        encoder2 = try UnetrPrUpBlock.load("encoder2", layers: 2, convBlock: configuration.conv_block, residual: residual, from: &state)
-        encoder3 = try UnetrPrUpBlock.load("encoder3", layers: 1, convBlock: configuration.conv_block, residual: residual, from: &state)
-        encoder4 = try UnetrPrUpBlock.load("encoder4", layers: 0, convBlock: configuration.conv_block, residual: residual, from: &state)
-        decoder5 = try UnetrUpBlock.load("decoder5", residual: residual, from: &state)
-        decoder4 = try UnetrUpBlock.load("decoder4", residual: residual, from: &state)
-        decoder3 = try UnetrUpBlock.load("decoder3", residual: residual, from: &state)
-        decoder2 = try UnetrUpBlock.load("decoder2", residual: residual, from: &state)
+        let residual = configuration.res_block, normSpec = configuration.norm_name
+        encoder1 = try UnetConvBlock.load("encoder1.layer", residual: residual, norm: normSpec, from: &state)
+        encoder2 = try UnetrPrUpBlock.load(
+            "encoder2", layers: 2, convBlock: configuration.conv_block, residual: residual, norm: normSpec, from: &state)
+        encoder3 = try UnetrPrUpBlock.load(
+            "encoder3", layers: 1, convBlock: configuration.conv_block, residual: residual, norm: normSpec, from: &state)
+        encoder4 = try UnetrPrUpBlock.load(
+            "encoder4", layers: 0, convBlock: configuration.conv_block, residual: residual, norm: normSpec, from: &state)
+        decoder5 = try UnetrUpBlock.load("decoder5", residual: residual, norm: normSpec, from: &state)
+        decoder4 = try UnetrUpBlock.load("decoder4", residual: residual, norm: normSpec, from: &state)
+        decoder3 = try UnetrUpBlock.load("decoder3", residual: residual, norm: normSpec, from: &state)
+        decoder2 = try UnetrUpBlock.load("decoder2", residual: residual, norm: normSpec, from: &state)
         out = Conv3d(
             weight: try state.require("out.conv.conv.weight", shape: [configuration.out_channels, configuration.feature_size, 1, 1, 1]),
             bias: try state.require("out.conv.conv.bias"))
-        guard state.unused.isEmpty else {
-            throw NeuralEngineError("the checkpoint has keys this UNETR does not use: \(state.unused.joined(separator: ", "))")
-        }
     }
 
     /// Logits [B, out_channels, X, Y, Z] of an input [B, in_channels, X, Y, Z] of `img_size`.
@@ -165,5 +248,24 @@ public struct UNETR: Sendable {
             }
         }
         return Tensor(shape: [batch, hidden] + grid, values: values)
+    }
+}
+
+extension MONAIArguments {
+    /// A decoding error in words: the path to the field and what is wrong with it.
+    public static func describe(_ error: any Error) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .dataCorrupted(let context)?:
+            return context.codingPath.isEmpty ? context.debugDescription : "\(path(context.codingPath)): \(context.debugDescription)"
+        case .keyNotFound(let key, let context)?:
+            return "\(path(context.codingPath + [key])) is required"
+        case .typeMismatch(let type, let context)?, .valueNotFound(let type, let context)?:
+            return "\(path(context.codingPath)) must be \(type)"
+        default:
+            return "\(error)"
+        }
     }
 }

@@ -1,8 +1,9 @@
 /// The normalisation of a MONAI U-Net block: `norm_name` "instance"
-/// (InstanceNorm3d without affine, MONAI's default) or "batch" (eval).
+/// (InstanceNorm3d, without affine by MONAI's default), "batch" (eval) or "group".
 public enum BlockNorm: Sendable {
     case instance(InstanceNorm3d)
     case batch(BatchNorm3d)
+    case group(GroupNorm3d)
 
     func forward(_ x: consuming Tensor) -> Tensor {
         var y = x
@@ -16,6 +17,7 @@ public enum BlockNorm: Sendable {
         switch self {
         case .instance(let norm): norm.apply(to: &x, leakySlope: slope)
         case .batch(let norm): norm.apply(to: &x, leakySlope: slope)
+        case .group(let norm): norm.apply(to: &x, leakySlope: slope)
         }
     }
 }

@@ -65,4 +65,47 @@ struct ModelRunTests {
             ])
         #expect(broken.status != 0)
     }
+
+    @Test(
+        "a MONAI state dict and MONAI's own constructor call run as they are",
+        arguments: ["unetr-batch", "unetr-group", "unetr-defaults-int-size"])
+    func monaiCheckpoint(_ name: String) async throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralEngineTests/Fixtures/monai")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("metis-monai-\(UUID().uuidString.prefix(8)).npy")
+        defer { try? FileManager.default.removeItem(at: output) }
+        // The bare call ({"name": "UNETR", ...MONAI's kwargs}) as --config, the safetensors as MONAI saved it (int64 buffers too).
+        let run = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            [
+                "model", "run", "--weights", fixtures.appendingPathComponent("\(name).safetensors").path,
+                "--config", fixtures.appendingPathComponent("\(name).json").path,
+                "--input", fixtures.appendingPathComponent("\(name).input.npy").path, "--output", output.path, "--threads", "1",
+            ])
+        #expect(run.status == 0, "\(run.output)")
+        let logits = try NumpyArray.read(Data(contentsOf: output))
+        let expected = try NumpyArray.read(Data(contentsOf: fixtures.appendingPathComponent("\(name).output.npy")))
+        let scale = expected.values.reduce(0) { max($0, abs($1)) }
+        #expect(logits.shape == expected.shape && logits.maximumDifference(from: expected) <= 1e-4 * scale)
+    }
+
+    @Test("an argument Metis does not take is refused by name")
+    func refusesArgument() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-monai-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralEngineTests/Fixtures/monai")
+        try Data(#"{"name": "UNETR", "in_channels": 1, "out_channels": 2, "img_size": 32, "pos_embed": "conv"}"#.utf8)
+            .write(to: directory.appendingPathComponent("call.json"))
+        let run = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            [
+                "model", "run", "--weights", fixtures.appendingPathComponent("unetr-batch.safetensors").path,
+                "--config", directory.appendingPathComponent("call.json").path,
+                "--input", fixtures.appendingPathComponent("unetr-batch.input.npy").path,
+                "--output", directory.appendingPathComponent("y.npy").path,
+            ], includingErrors: true)
+        #expect(run.status != 0 && run.output.contains("pos_embed"), "\(run.output)")
+    }
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""MONAI checkpoints exactly as MONAI writes them, for the drop-in tests.
+
+    pip install torch==2.13.0 monai einops safetensors numpy   # the CPU wheel
+    python3 Tests/Fixtures/neural/make_monai_fixtures.py
+
+For each case, under Tests/NeuralEngineTests/Fixtures/monai/: NAME.json, the
+constructor call as a user writes it (MONAI's keyword arguments as JSON, plus
+"name"; arguments left out take MONAI's defaults), which is also what MONAI
+itself is given here, after json round-tripping; NAME.safetensors, the
+network's whole state_dict() as MONAI holds it (num_batches_tracked int64
+buffers included), written by safetensors.torch; NAME.input.npy and
+NAME.output.npy, an input and MONAI's logits in evaluation mode. Weights,
+norm parameters and running statistics are random and seeded, so a wrong
+layout, default or formula cannot pass.
+"""
+import json
+import os
+
+import numpy as np
+import torch
+from monai.networks import nets
+from safetensors.torch import save_file
+
+torch.manual_seed(20261207)
+out = os.path.join(os.path.dirname(__file__), "..", "..", "NeuralEngineTests", "Fixtures", "monai")
+os.makedirs(out, exist_ok=True)
+
+small = {"feature_size": 4, "hidden_size": 24, "mlp_dim": 48, "num_heads": 4}
+cases = {
+    # img_size as an int; spatial_dims, proj_type, norm_name, conv_block, res_block, qkv_bias left to MONAI.
+    "unetr-defaults-int-size": {"in_channels": 1, "out_channels": 2, "img_size": 32, **small},
+    "unetr-instance-affine": {"in_channels": 1, "out_channels": 2, "img_size": [32, 32, 16], "norm_name": ["instance", {"affine": True}], **small},
+    "unetr-instance-upper-eps": {"in_channels": 1, "out_channels": 2, "img_size": [32, 16, 32],
+                                 "norm_name": ["INSTANCE", {"affine": True, "eps": 1e-3}], **small},
+    "unetr-batch": {"in_channels": 1, "out_channels": 2, "img_size": [32, 32, 16], "norm_name": "batch", **small},
+    "unetr-batch-eps-momentum": {"in_channels": 1, "out_channels": 3, "img_size": [16, 32, 32],
+                                 "norm_name": ["batch", {"eps": 1e-3, "momentum": 0.2}], **small},
+    "unetr-group": {"in_channels": 1, "out_channels": 2, "img_size": [32, 32, 16], "norm_name": ["group", {"num_groups": 4}], **small},
+    "unetr-perceptron-qkv-bias": {"in_channels": 1, "out_channels": 2, "img_size": [32, 32, 16], "proj_type": "perceptron",
+                                  "qkv_bias": True, "save_attn": True, **small},
+    "unetr-basic-blocks": {"in_channels": 1, "out_channels": 2, "img_size": [32, 32, 16], "res_block": False, **small},
+    "unetr-no-conv-block": {"in_channels": 1, "out_channels": 2, "img_size": [32, 32, 16], "conv_block": False,
+                            "spatial_dims": 3, "dropout_rate": 0.1, **small},
+    "unetr-4-sequences": {"in_channels": 4, "out_channels": 3, "img_size": [32, 32, 16], "norm_name": ["instance", {"affine": True}], **small},
+    "unetr-sizes-48": {"in_channels": 1, "out_channels": 2, "img_size": [48, 32, 16], **small},
+}
+
+
+def randomise(network):
+    with torch.no_grad():
+        for name, parameter in network.named_parameters():
+            if "norm" in name or name.endswith("position_embeddings") or name.startswith("conv_final.0"):
+                parameter.normal_(1 if name.endswith("weight") else 0, 0.3)
+        for name, buffer in network.named_buffers():
+            if name.endswith("running_mean"):
+                buffer.normal_(0, 0.3)
+            elif name.endswith("running_var"):
+                buffer.uniform_(0.5, 2.0)
+            elif name.endswith("num_batches_tracked"):
+                buffer.fill_(1234)
+    return network
+
+
+manifest = []
+calls = {name: ({"name": "UNETR", **call}, call["img_size"] if isinstance(call["img_size"], list) else [call["img_size"]] * 3)
+         for name, call in cases.items()}
+for name, (call, size) in calls.items():
+    # What MONAI is given is the JSON a user would write: lists, not tuples.
+    arguments = json.loads(json.dumps(call))
+    network = randomise(getattr(nets, arguments.pop("name"))(**arguments)).eval()
+    x = torch.randn(1, call.get("in_channels", 1), *size)
+    with torch.no_grad():
+        y = network(x)
+    with open(os.path.join(out, f"{name}.json"), "w") as f:
+        json.dump(call, f, indent=1)
+    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, os.path.join(out, f"{name}.safetensors"))
+    np.save(os.path.join(out, f"{name}.input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(out, f"{name}.output.npy"), y.numpy().astype(np.float32))
+    manifest.append(name)
+
+with open(os.path.join(out, "manifest.json"), "w") as f:
+    import monai
+    json.dump({"generator": "Tests/Fixtures/neural/make_monai_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
+               "cases": manifest}, f, indent=1)
+print(f"{len(manifest)} cases in {os.path.normpath(out)}")
