@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
-"""Metis's UNETR against PyTorch + MONAI on the CPU, same run, same input, same threads.
+"""Metis's networks against PyTorch + MONAI on the CPU, same run, same input, same threads.
 
     pip install torch==2.13.0 monai==1.6.1 einops safetensors numpy   # the CPU wheel
     swift build -c release --product metis
-    python3 Benchmarks/Scripts/unetr_vs_pytorch.py --metis .build/release/metis [--threads 2] [--repeat 3]
+    python3 Benchmarks/Scripts/unetr_vs_pytorch.py --metis .build/release/metis [--network unetr|segresnet] [--threads 2] [--repeat 3]
 
-The BTCV configuration (96³ patches, feature size 16, hidden 768, MLP 3072,
-12 heads, instance norm, residual blocks, 2 classes) with random weights:
+--network unetr (the default): the BTCV configuration (96³ patches, feature
+size 16, hidden 768, MLP 3072, 12 heads, instance norm, residual blocks, 2
+classes); --network segresnet: MONAI's brats_mri_segmentation bundle
+(SegResNet, init_filters 16, 4 sequences in, 3 channels out, blocks_down
+1, 2, 2, 4, group norm of 8, ReLU, trilinear up-sampling), on 96³ windows
+here too. Random weights:
 
 1. one 96³ patch forward pass: median of --repeat passes after a warm-up;
 2. whole-brain sliding-window inference of a 240×240×155 volume (overlap
@@ -39,14 +43,24 @@ BTCV = {"in_channels": 1, "out_channels": 2, "img_size": [96, 96, 96], "feature_
         "res_block": True, "dropout_rate": 0.0, "spatial_dims": 3, "qkv_bias": False}
 
 
+BRATS = {"init_filters": 16, "in_channels": 4, "out_channels": 3, "blocks_down": [1, 2, 2, 4], "blocks_up": [1, 1, 1],
+         "dropout_prob": 0.2}
+NETWORKS = {"unetr": ("UNETR", BTCV), "segresnet": ("SegResNet", BRATS)}
+
+
+def build(name):
+    from monai.networks import nets
+    cls, call = NETWORKS[name]
+    return getattr(nets, cls)(**call).eval()
+
+
 def torch_worker(arguments):
     import torch
     from monai.inferers import sliding_window_inference
-    from monai.networks.nets import UNETR
     from safetensors.torch import load_file
     torch.set_num_threads(arguments.threads)
-    network = UNETR(**BTCV).eval()
-    network.load_state_dict(load_file(os.path.join(arguments.work, "btcv.safetensors")))
+    network = build(arguments.network)
+    network.load_state_dict(load_file(os.path.join(arguments.work, f"{arguments.network}.safetensors")))
     x = torch.from_numpy(np.load(os.path.join(arguments.work, f"{arguments.torch_worker}.npy")))
     with torch.no_grad():
         if arguments.torch_worker == "patch":
@@ -102,6 +116,7 @@ def main():
     parser.add_argument("--metis", default=".build/release/metis")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--network", choices=sorted(NETWORKS), default="unetr")
     parser.add_argument("--work", default=None)
     parser.add_argument("--torch-worker", choices=["patch", "brain"], help=argparse.SUPPRESS)
     parser.add_argument("--skip-brain", action="store_true", help="only the 96³ patch")
@@ -111,22 +126,25 @@ def main():
         return torch_worker(arguments)
 
     import torch
-    from monai.networks.nets import UNETR
     from safetensors.torch import save_file
     from torch.utils.flop_counter import FlopCounterMode
 
     work = arguments.work or tempfile.mkdtemp(prefix="metis-unetr-bench-")
     os.makedirs(work, exist_ok=True)
     torch.manual_seed(0)
-    network = UNETR(**BTCV).eval()
-    save_file({k: v.contiguous() for k, v in network.state_dict().items()}, os.path.join(work, "btcv.safetensors"))
-    with open(os.path.join(work, "btcv.json"), "w") as f:
-        json.dump({"architecture": BTCV}, f)
+    name = arguments.network
+    network = build(name)
+    channels = NETWORKS[name][1]["in_channels"]
+    save_file({k: v.contiguous() for k, v in network.state_dict().items()}, os.path.join(work, f"{name}.safetensors"))
+    with open(os.path.join(work, f"{name}.json"), "w") as f:
+        json.dump({"architecture": {"name": NETWORKS[name][0], **NETWORKS[name][1]},
+                   "inference": {"roi_size": [96, 96, 96], "overlap": 0.5, "mode": "gaussian", "sigma_scale": 0.125}}, f)
     rng = np.random.default_rng(0)
-    np.save(os.path.join(work, "patch.npy"), rng.standard_normal((1, 1, 96, 96, 96)).astype(np.float32))
-    np.save(os.path.join(work, "brain.npy"), rng.standard_normal((1, 1, 240, 240, 155)).astype(np.float32))
+    np.save(os.path.join(work, "patch.npy"), rng.standard_normal((1, channels, 96, 96, 96)).astype(np.float32))
+    if not arguments.skip_brain:
+        np.save(os.path.join(work, "brain.npy"), rng.standard_normal((1, channels, 240, 240, 155)).astype(np.float32))
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        network(torch.zeros(1, 1, 96, 96, 96))
+        network(torch.zeros(1, channels, 96, 96, 96))
     patch_flops = counter.get_total_flops()
     windows = 4 * 4 * 3  # MONAI's dense_patch_slices for 240, 240, 155 with roi 96, interval 48
     del network
@@ -145,12 +163,12 @@ def main():
         runs = {"pytorch": [], "metis": []}
         for side in ["pytorch", "metis", "metis", "pytorch"]:
             if side == "pytorch":
-                output, rss = measure([sys.executable, __file__, "--torch-worker", kind, "--work", work, "--threads",
+                output, rss = measure([sys.executable, __file__, "--torch-worker", kind, "--network", name, "--work", work, "--threads",
                                        str(arguments.threads), "--repeat", str(arguments.repeat)])
                 seconds = json.loads(output.strip().splitlines()[-1])["seconds"]
             else:
-                command = [arguments.metis, "model", "run", "--weights", os.path.join(work, "btcv.safetensors"),
-                           "--config", os.path.join(work, "btcv.json"), "--input", os.path.join(work, f"{kind}.npy"),
+                command = [arguments.metis, "model", "run", "--weights", os.path.join(work, f"{name}.safetensors"),
+                           "--config", os.path.join(work, f"{name}.json"), "--input", os.path.join(work, f"{kind}.npy"),
                            "--output", os.path.join(work, f"{kind}.metis.npy"), "--threads", str(arguments.threads)]
                 command += ["--repeat", str(arguments.repeat)] if kind == "patch" else ["--sliding-window"]
                 output, rss = measure(command, environment)
@@ -182,8 +200,10 @@ def main():
         name = "96³ patch forward" if kind == "patch" else "240×240×155 sliding window"
         figures.append(benchresults.figure(f"{name}: time", "s", r["metis"]["seconds"], r["pytorch"]["seconds"], "PyTorch 2.13 + MONAI 1.6.1", False))
         figures.append(benchresults.figure(f"{name}: peak RSS", "MiB", r["metis"]["rss_mib"], r["pytorch"]["rss_mib"], "PyTorch 2.13 + MONAI 1.6.1", False))
-    settings = {"threads": arguments.threads, "repeat": arguments.repeat, "skip_brain": arguments.skip_brain}
-    benchresults.finish(benchresults.result("unetr_vs_pytorch", settings, figures), arguments)
+    settings = {"network": name, "threads": arguments.threads, "repeat": arguments.repeat, "skip_brain": arguments.skip_brain,
+                "openblas_coretype": environment.get("OPENBLAS_CORETYPE")}
+    benchmark = "unetr_vs_pytorch" if name == "unetr" else f"{name}_vs_pytorch"
+    benchresults.finish(benchresults.result(benchmark, settings, figures), arguments)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: """
-            Run UNETR on a .npy tensor (NCDHW float32) and write its logits; --repeat N prints the median forward time. \
+            Run a MONAI network (UNETR, SegResNet) on a .npy tensor (NCDHW float32) and write its logits; --repeat N prints the median forward time. \
             With --sliding-window the input may be any size: MONAI's sliding_window_inference runs over it.
             """)
 
@@ -45,17 +45,26 @@ public struct ModelRunCommand: AsyncParsableCommand {
             openblas_set_num_threads(Int32(threads))
         }
         let configData = try Data(contentsOf: URL(fileURLWithPath: config))
-        let configuration = try Self.configuration(from: configData)
+        let call = try Self.architecture(from: configData)
         let (state, _) = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weights))
-        let network = try UNETR(configuration: configuration, state: state)
+        let network: MONAINetwork
+        do {
+            network = try MONAINetwork(call: call, state: state)
+        } catch {
+            throw ValidationError("--config and --weights do not make a network Metis runs: \(error)")
+        }
         // After loading: the weights' temporary read buffers go back to the system rather than stay in the heap.
         ProcessRunner.keepLargeBuffersForReuse()
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
         if slidingWindow {
-            let card = try? JSONDecoder().decode(ModelCard.self, from: configData)
+            // The card's sliding-window settings, read as they stand (any architecture's card).
+            let inference = (try? JSONSerialization.jsonObject(with: configData) as? [String: Any])?["inference"] as? [String: Any]
+            guard let roi = network.fixedSize ?? (inference?["roi_size"] as? [Int]), roi.count == 3 else {
+                throw ValidationError("--sliding-window needs the window size: a model card with inference.roi_size")
+            }
             try Self.slidingWindow(
-                network, consume tensor, overlap: overlap ?? card?.inference.overlap ?? 0.5,
-                sigmaScale: card?.inference.sigma_scale ?? 0.125,
+                network, roi: roi, consume tensor, overlap: overlap ?? (inference?["overlap"] as? Double) ?? 0.5,
+                sigmaScale: (inference?["sigma_scale"] as? Double) ?? 0.125,
                 output: URL(fileURLWithPath: output))
             return
         }
@@ -74,7 +83,9 @@ public struct ModelRunCommand: AsyncParsableCommand {
 
     /// Writes the logits [1, K, X, Y, Z] of an input [1, 1, X, Y, Z] of any
     /// size to `output` as a `.npy`, a slab at a time; prints the wall time.
-    static func slidingWindow(_ network: UNETR, _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, output: URL) throws {
+    static func slidingWindow(
+        _ network: MONAINetwork, roi: [Int], _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, output: URL
+    ) throws {
         guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == 1 else {
             throw ValidationError("--sliding-window takes one single-channel volume [1, 1, X, Y, Z], got \(tensor.shape)")
         }
@@ -85,11 +96,10 @@ public struct ModelRunCommand: AsyncParsableCommand {
         _ = consume tensor
         let grid = Grid(
             shape: SIMD3(x, y, z), values: values, coordinates: [x, y, z].map { n in (0..<n).map(Double.init) })
-        let roi = network.configuration.img_size
         let inference = SlidingWindowInference(
             roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
         let start = ContinuousClock.now
-        let channels = try inference.run(consume grid, outputChannels: network.configuration.out_channels) { window in
+        let channels = try inference.run(consume grid, outputChannels: network.outputChannels) { window in
             try network.forward(window)
         }
         print(String(format: "sliding window %.3f s", seconds(start.duration(to: .now))))
@@ -119,16 +129,11 @@ public struct ModelRunCommand: AsyncParsableCommand {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
-    /// A model card's `architecture`, or the object itself.
-    static func configuration(from data: Data) throws -> UNETRConfiguration {
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    /// A model card's `architecture`, or the object itself: MONAI's constructor call as JSON.
+    static func architecture(from data: Data) throws -> Data {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ValidationError("--config must be a JSON object")
         }
-        let architecture = (object["architecture"] as? [String: Any]) ?? object
-        do {
-            return try JSONDecoder().decode(UNETRConfiguration.self, from: JSONSerialization.data(withJSONObject: architecture))
-        } catch {
-            throw ValidationError("--config does not describe a UNETR (MONAI constructor arguments): \(MONAIArguments.describe(error))")
-        }
+        return try JSONSerialization.data(withJSONObject: (object["architecture"] as? [String: Any]) ?? object)
     }
 }

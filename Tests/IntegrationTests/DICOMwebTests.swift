@@ -41,13 +41,18 @@ struct DICOMwebTests {
                 ] + arguments
             process.standardOutput = FileHandle.nullDevice
             try process.run()
-            guard await MetisProcesses.waitForHealthy("http://127.0.0.1:\(port)/healthz", timeout: .seconds(90)) != nil else {
+            // Long enough for a debug build's services to start beside the whole suite on two cores.
+            guard await MetisProcesses.waitForHealthy("http://127.0.0.1:\(port)/healthz", timeout: .seconds(180)) != nil else {
                 stop()
-                throw CancellationError()
+                throw InstallationError(description: "metis up on port \(port) was not healthy within 180 s")
             }
         }
 
         var base: String { "http://127.0.0.1:\(port)" }
+
+        struct InstallationError: Error, CustomStringConvertible {
+            let description: String
+        }
 
         /// A new access token, through `metis token create` (its output's last word).
         func token(role: String) async throws -> String {
@@ -55,7 +60,7 @@ struct DICOMwebTests {
                 MetisProcesses.executable("metis"),
                 ["token", "create", "--role", role, "--data", directory.appendingPathComponent("data").path])
             guard result.status == 0, let token = result.output.split(whereSeparator: \.isWhitespace).last else {
-                throw CancellationError()
+                throw InstallationError(description: "metis token create exited with \(result.status): \(result.output)")
             }
             return String(token)
         }

@@ -15,18 +15,21 @@ struct MONAICompatibilityTests {
         return (manifest as? [String: Any])?["cases"] as? [String] ?? []
     }()
 
-    @Test("the generator's eleven cases are all here")
+    @Test("the generator's sixteen cases are all here: eleven UNETRs, five SegResNets")
     func manifest() {
-        #expect(Self.cases.count == 11, "\(Self.cases)")
+        #expect(Self.cases.count == 16 && Self.cases.filter { $0.hasPrefix("segresnet") }.count == 5, "\(Self.cases)")
     }
 
     @Test("logits and labels match MONAI's", arguments: cases)
     func parity(_ name: String) throws {
         let call = try Data(contentsOf: Self.directory.appendingPathComponent("\(name).json"))
-        let configuration = try JSONDecoder().decode(UNETRConfiguration.self, from: call)
         let (state, _) = try SafeTensors.read(contentsOf: Self.directory.appendingPathComponent("\(name).safetensors"))
         #expect(state.tensors.keys.contains { $0.hasSuffix("num_batches_tracked") } == name.contains("batch"))
-        let network = try UNETR(configuration: configuration, state: state)
+        let network = try MONAINetwork(call: call, state: state)
+        switch network {
+        case .unetr: #expect(name.hasPrefix("unetr"))
+        case .segResNet: #expect(name.hasPrefix("segresnet"))
+        }
         let input = try NumpyArray.read(Data(contentsOf: Self.directory.appendingPathComponent("\(name).input.npy")))
         let expected = try NumpyArray.read(Data(contentsOf: Self.directory.appendingPathComponent("\(name).output.npy")))
         let logits = try network.forward(input)
@@ -71,13 +74,20 @@ struct MONAICompatibilityTests {
             (#"{"name": "SegResNet", "in_channels": 1, "out_channels": 2, "img_size": 32}"#, "SegResNet"),
             (#"{"in_channels": 1, "img_size": 32}"#, "out_channels is required"),
             (#"{"in_channels": 1, "out_channels": 2, "img_size": 32, "norm_name": ["group", {}]}"#, "num_groups"),
+            (#"{"name": "SegResNet", "act": "PRELU"}"#, "\"PRELU\""),
+            (#"{"name": "SegResNet", "act": ["relu", {"negative_slope": 0.1}]}"#, "negative_slope"),
+            (#"{"name": "SegResNet", "upsample_mode": "pixelshuffle"}"#, "pixelshuffle"),
+            (#"{"name": "SegResNet", "norm_name": "batch"}"#, "norm_name"),
+            (#"{"name": "SegResNet", "blocks_down": [1, 1], "blocks_up": [1, 1]}"#, "blocks_up"),
+            (#"{"name": "SegResNet", "img_size": 96}"#, "img_size"),
+            (#"{"name": "SwinUNETR", "in_channels": 1, "out_channels": 2}"#, "SwinUNETR"),
         ])
     func refusals(_ json: String, _ named: String) {
         do {
-            _ = try JSONDecoder().decode(UNETRConfiguration.self, from: Data(json.utf8))
+            _ = try MONAINetwork(call: Data(json.utf8), state: StateDict([:]))
             Issue.record("accepted \(json)")
         } catch {
-            #expect(MONAIArguments.describe(error).contains(named), "\(MONAIArguments.describe(error))")
+            #expect(error.description.contains(named), "\(error.description)")
         }
     }
 

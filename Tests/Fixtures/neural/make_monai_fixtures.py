@@ -45,6 +45,21 @@ cases = {
     "unetr-4-sequences": {"in_channels": 4, "out_channels": 3, "img_size": [32, 32, 16], "norm_name": ["instance", {"affine": True}], **small},
     "unetr-sizes-48": {"in_channels": 1, "out_channels": 2, "img_size": [48, 32, 16], **small},
 }
+# SegResNet (the BraTS bundles' network): MONAI's defaults (init_filters 8, GROUP norm of 8, RELU, trilinear
+# up-sampling), its other spellings, and the BraTS shape (4 sequences in, 3 channels out); input sizes only need
+# to divide by 2^(levels - 1).
+segresnet = {
+    "segresnet-defaults": ({"name": "SegResNet", "blocks_down": [1, 1, 1], "blocks_up": [1, 1]}, [16, 24, 16]),
+    "segresnet-brats": ({"name": "SegResNet", "in_channels": 4, "out_channels": 3, "blocks_down": [1, 2, 2, 2], "dropout_prob": 0.2},
+                        [16, 16, 24]),
+    "segresnet-instance-leaky-deconv": ({"name": "SegResNet", "init_filters": 4, "norm": ["instance", {"affine": True}],
+                                         "act": ["LEAKYRELU", {"negative_slope": 0.1, "inplace": True}], "upsample_mode": "deconv",
+                                         "blocks_down": [1, 1, 1], "blocks_up": [1, 1]}, [16, 16, 16]),
+    "segresnet-batch": ({"name": "SegResNet", "init_filters": 4, "norm": "BATCH", "blocks_down": [1, 1, 1], "blocks_up": [1, 1]},
+                        [8, 16, 12]),
+    "segresnet-legacy-norm-name": ({"name": "SegResNet", "init_filters": 4, "norm_name": "group", "num_groups": 2,
+                                    "blocks_down": [1, 1], "blocks_up": [1], "use_conv_final": True}, [8, 8, 8]),
+}
 
 
 def randomise(network):
@@ -65,6 +80,7 @@ def randomise(network):
 manifest = []
 calls = {name: ({"name": "UNETR", **call}, call["img_size"] if isinstance(call["img_size"], list) else [call["img_size"]] * 3)
          for name, call in cases.items()}
+calls.update(segresnet)
 for name, (call, size) in calls.items():
     # What MONAI is given is the JSON a user would write: lists, not tuples.
     arguments = json.loads(json.dumps(call))
