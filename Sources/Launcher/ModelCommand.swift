@@ -86,20 +86,24 @@ public struct ModelRunCommand: AsyncParsableCommand {
     static func slidingWindow(
         _ network: MONAINetwork, roi: [Int], _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, output: URL
     ) throws {
-        guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == 1 else {
-            throw ValidationError("--sliding-window takes one single-channel volume [1, 1, X, Y, Z], got \(tensor.shape)")
+        guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == network.inputChannels else {
+            throw ValidationError(
+                "--sliding-window takes one volume of \(network.inputChannels) channel(s) [1, \(network.inputChannels), X, Y, Z], got \(tensor.shape)")
         }
-        let (x, y, z) = (tensor.shape[2], tensor.shape[3], tensor.shape[4])
-        // NCDHW (last axis fastest) → a grid whose axis 0 varies fastest.
-        var values = [Float](repeating: 0, count: tensor.count)
-        for i in 0..<x { for j in 0..<y { for k in 0..<z { values[(k * y + j) * x + i] = tensor.values[(i * y + j) * z + k] } } }
+        let (x, y, z) = (tensor.shape[2], tensor.shape[3], tensor.shape[4]), volume = x * y * z
+        // NCDHW (last axis fastest) → one grid per channel whose axis 0 varies fastest.
+        let coordinates = [x, y, z].map { n in (0..<n).map(Double.init) }
+        let grids = (0..<tensor.shape[1]).map { channel in
+            var values = [Float](repeating: 0, count: volume)
+            let base = channel * volume
+            for i in 0..<x { for j in 0..<y { for k in 0..<z { values[(k * y + j) * x + i] = tensor.values[base + (i * y + j) * z + k] } } }
+            return Grid(shape: SIMD3(x, y, z), values: values, coordinates: coordinates)
+        }
         _ = consume tensor
-        let grid = Grid(
-            shape: SIMD3(x, y, z), values: values, coordinates: [x, y, z].map { n in (0..<n).map(Double.init) })
         let inference = SlidingWindowInference(
             roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
         let start = ContinuousClock.now
-        let channels = try inference.run(consume grid, outputChannels: network.outputChannels) { window in
+        let channels = try inference.run(channels: consume grids, outputChannels: network.outputChannels) { window in
             try network.forward(window)
         }
         print(String(format: "sliding window %.3f s", seconds(start.duration(to: .now))))

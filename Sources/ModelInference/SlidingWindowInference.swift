@@ -77,13 +77,25 @@ public struct SlidingWindowInference: Sendable {
         _ image: Grid, outputChannels: Int? = nil, progress: (Double) -> Void = { _ in },
         predict: (Tensor) throws -> Tensor
     ) throws -> [Grid] {
+        try run(channels: [image], outputChannels: outputChannels, progress: progress, predict: predict)
+    }
+
+    /// The same on an image of several channels (one grid each, all on the
+    /// first one's grid): windows are [1, C, R0, R1, R2].
+    public func run(
+        channels images: [Grid], outputChannels: Int? = nil, progress: (Double) -> Void = { _ in },
+        predict: (Tensor) throws -> Tensor
+    ) throws -> [Grid] {
+        guard let image = images.first, images.allSatisfy({ $0.shape == image.shape }) else {
+            throw ModelInferenceError("sliding-window inference needs one or more channels of the same shape")
+        }
         let roi = roiSize
         let padded = SIMD3(max(image.shape.x, roi.x), max(image.shape.y, roi.y), max(image.shape.z, roi.z))
         let front = (padded &- image.shape) / 2
         // An image at least as large as the window on every axis is used as it is, not copied.
-        var values = image.values
-        if padded != image.shape {
-            values = [Float](repeating: cval, count: padded.x * padded.y * padded.z)
+        let channelValues: [[Float]] = images.map { image in
+            guard padded != image.shape else { return image.values }
+            var values = [Float](repeating: cval, count: padded.x * padded.y * padded.z)
             for k in 0..<image.shape.z {
                 for j in 0..<image.shape.y {
                     let target = ((k + front.z) * padded.y + j + front.y) * padded.x + front.x
@@ -91,32 +103,37 @@ public struct SlidingWindowInference: Sendable {
                     values.replaceSubrange(target..<target + image.shape.x, with: image.values[source..<source + image.shape.x])
                 }
             }
+            return values
         }
+        let paddedCount = padded.x * padded.y * padded.z
         let weights = importanceMap
         let starts = (0..<3).map { self.starts(size: padded[$0], axis: $0) }
         let windows = starts[0].count * starts[1].count * starts[2].count
         var output = [[Float]]()
-        func allocateBlend(channels: Int) { output = Array(repeating: [Float](repeating: 0, count: values.count), count: channels) }
+        func allocateBlend(channels: Int) { output = Array(repeating: [Float](repeating: 0, count: paddedCount), count: channels) }
         if let outputChannels { allocateBlend(channels: outputChannels) }
-        var window = [Float](repeating: 0, count: roi.x * roi.y * roi.z)
+        let inputChannels = channelValues.count, windowVolume = roi.x * roi.y * roi.z
+        var window = [Float](repeating: 0, count: inputChannels * windowVolume)
         let sliceStride = padded.y * padded.x, windowStride = roi.y * roi.z
         var done = 0
         for s0 in starts[0] {
             for s1 in starts[1] {
                 for s2 in starts[2] {
                     // Tensor index (a * R1 + b) * R2 + c holds grid sample (s0 + a, s1 + b, s2 + c).
-                    values.withUnsafeBufferPointer { values in
-                        window.withUnsafeMutableBufferPointer { window in
-                            for a in 0..<roi.x {
-                                for b in 0..<roi.y {
-                                    let line = window.baseAddress! + (a * roi.y + b) * roi.z
-                                    let source = values.baseAddress! + (s2 * padded.y + s1 + b) * padded.x + s0 + a
-                                    for c in 0..<roi.z { line[c] = source[c * sliceStride] }
+                    for (channel, values) in channelValues.enumerated() {
+                        values.withUnsafeBufferPointer { values in
+                            window.withUnsafeMutableBufferPointer { window in
+                                for a in 0..<roi.x {
+                                    for b in 0..<roi.y {
+                                        let line = window.baseAddress! + channel * windowVolume + (a * roi.y + b) * roi.z
+                                        let source = values.baseAddress! + (s2 * padded.y + s1 + b) * padded.x + s0 + a
+                                        for c in 0..<roi.z { line[c] = source[c * sliceStride] }
+                                    }
                                 }
                             }
                         }
                     }
-                    let logits = try predict(Tensor(shape: [1, 1, roi.x, roi.y, roi.z], values: window))
+                    let logits = try predict(Tensor(shape: [1, inputChannels, roi.x, roi.y, roi.z], values: window))
                     guard logits.shape.count == 5, logits.shape[0] == 1, Array(logits.shape[2...]) == [roi.x, roi.y, roi.z] else {
                         throw ModelInferenceError("the network returned \(logits.shape) for a window of \(roi)")
                     }

@@ -259,29 +259,9 @@ public struct InstanceNorm3d: Sendable {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 for block in (blocks * worker / workers)..<(blocks * (worker + 1) / workers) {
                     let values = shared.base + block * voxels, channel = block % channels
-                    /// Σ term(value): float sums of 4096-value chunks, added up in double (exact enough, and vectorised).
-                    func sum(_ term: (Float) -> Float) -> Double {
-                        var total: Double = 0
-                        for start in stride(from: 0, to: voxels, by: 4096) {
-                            var partial: Float = 0
-                            for i in start..<min(voxels, start + 4096) { partial += term(values[i]) }
-                            total += Double(partial)
-                        }
-                        return total
-                    }
-                    let floatMean = Float(sum { $0 } / Double(voxels))
-                    let squares = sum { ($0 - floatMean) * ($0 - floatMean) }
-                    let scale = Float(1 / (squares / Double(voxels) + epsilon).squareRoot())
-                    let gamma = gammas?[channel] ?? 1, beta = betas?[channel] ?? 0
-                    let a = scale * gamma
-                    if let slope = leakySlope {
-                        for i in 0..<voxels {
-                            let v = (values[i] - floatMean) * a + beta
-                            values[i] = v >= 0 ? v : v * slope
-                        }
-                    } else {
-                        for i in 0..<voxels { values[i] = (values[i] - floatMean) * a + beta }
-                    }
+                    let (mean, scale) = Normalization.statistics(values, voxels, epsilon: epsilon)
+                    Normalization.apply(
+                        values, voxels, mean: mean, scale: scale * (gammas?[channel] ?? 1), shift: betas?[channel] ?? 0, slope: leakySlope)
                 }
             }
         }

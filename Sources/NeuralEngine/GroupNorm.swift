@@ -31,31 +31,46 @@ public struct GroupNorm3d: Sendable {
         x.values.withUnsafeMutableBufferPointer { buffer in
             for block in 0..<blocks {
                 let values = buffer.baseAddress! + block * span, group = block % groups
-                func sum(_ term: (Float) -> Float) -> Double {
-                    var total: Double = 0
-                    for start in stride(from: 0, to: span, by: 4096) {
-                        var partial: Float = 0
-                        for i in start..<min(span, start + 4096) { partial += term(values[i]) }
-                        total += Double(partial)
-                    }
-                    return total
-                }
-                let mean = Float(sum { $0 } / Double(span))
-                let squares = sum { ($0 - mean) * ($0 - mean) }
-                let scale = Float(1 / (squares / Double(span) + epsilon).squareRoot())
+                let (mean, scale) = Normalization.statistics(values, span, epsilon: epsilon)
                 for member in 0..<perGroup {
-                    let channel = group * perGroup + member, start = values + member * voxels
-                    let a = scale * (gammas?[channel] ?? 1), beta = betas?[channel] ?? 0
-                    if let slope = leakySlope {
-                        for i in 0..<voxels {
-                            let v = (start[i] - mean) * a + beta
-                            start[i] = v >= 0 ? v : v * slope
-                        }
-                    } else {
-                        for i in 0..<voxels { start[i] = (start[i] - mean) * a + beta }
-                    }
+                    let channel = group * perGroup + member
+                    Normalization.apply(
+                        values + member * voxels, voxels, mean: mean, scale: scale * (gammas?[channel] ?? 1), shift: betas?[channel] ?? 0,
+                        slope: leakySlope)
                 }
             }
+        }
+    }
+}
+
+/// The passes instance and group norm share.
+enum Normalization {
+    /// Mean and 1 / √(biased variance + ε) of `count` values: float sums of
+    /// 4096-value chunks, added up in double (exact enough, and vectorised).
+    static func statistics(_ values: UnsafeMutablePointer<Float>, _ count: Int, epsilon: Double) -> (mean: Float, scale: Float) {
+        func sum(_ term: (Float) -> Float) -> Double {
+            var total: Double = 0
+            for start in stride(from: 0, to: count, by: 4096) {
+                var partial: Float = 0
+                for i in start..<min(count, start + 4096) { partial += term(values[i]) }
+                total += Double(partial)
+            }
+            return total
+        }
+        let mean = Float(sum { $0 } / Double(count))
+        let squares = sum { ($0 - mean) * ($0 - mean) }
+        return (mean, Float(1 / (squares / Double(count) + epsilon).squareRoot()))
+    }
+
+    /// values ← (values − mean) · scale + shift, then LeakyReLU with `slope` if given.
+    static func apply(_ values: UnsafeMutablePointer<Float>, _ count: Int, mean: Float, scale: Float, shift: Float, slope: Float?) {
+        if let slope {
+            for i in 0..<count {
+                let v = (values[i] - mean) * scale + shift
+                values[i] = v >= 0 ? v : v * slope
+            }
+        } else {
+            for i in 0..<count { values[i] = (values[i] - mean) * scale + shift }
         }
     }
 }

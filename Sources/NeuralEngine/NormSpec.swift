@@ -98,31 +98,40 @@ public enum JSONScalar: Sendable, Equatable, Codable {
 
 extension NormSpec: Codable {
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
+        let (name, options) = try MONAIArguments.decodeNamed(from: decoder, what: "norm")
         do {
-            if let name = try? container.decode(String.self) {
-                try self.init(name: name)
-                return
-            }
-            var tuple = try decoder.unkeyedContainer()
-            let name = try tuple.decode(String.self)
-            let options = tuple.isAtEnd ? [:] : try tuple.decode([String: JSONScalar].self)
-            guard tuple.isAtEnd else {
-                throw DecodingError.dataCorruptedError(in: tuple, debugDescription: "a norm is a name or [name, {options}]")
-            }
             try self.init(name: name, options: options)
-        } catch let error as NeuralEngineError {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: try decoder.singleValueContainer(), debugDescription: error.description)
         }
     }
 
     public func encode(to encoder: any Encoder) throws {
+        try MONAIArguments.encodeNamed(kind.rawValue, options: options, to: encoder)
+    }
+}
+
+extension MONAIArguments {
+    /// MONAI's `name` or `(name, {options})` argument, as JSON: a string or `[name, {options}]`.
+    static func decodeNamed(from decoder: any Decoder, what: String) throws -> (name: String, options: [String: JSONScalar]) {
+        if let name = try? decoder.singleValueContainer().decode(String.self) { return (name, [:]) }
+        var tuple = try decoder.unkeyedContainer()
+        let name = try tuple.decode(String.self)
+        let options = tuple.isAtEnd ? [:] : try tuple.decode([String: JSONScalar].self)
+        guard tuple.isAtEnd else {
+            throw DecodingError.dataCorruptedError(in: tuple, debugDescription: "a \(what) is a name or [name, {options}]")
+        }
+        return (name, options)
+    }
+
+    /// Writes a name back as it was given: bare without options, else `[name, {options}]`.
+    static func encodeNamed(_ name: String, options: [String: JSONScalar], to encoder: any Encoder) throws {
         if options.isEmpty {
             var container = encoder.singleValueContainer()
-            try container.encode(kind.rawValue)
+            try container.encode(name)
         } else {
             var tuple = encoder.unkeyedContainer()
-            try tuple.encode(kind.rawValue)
+            try tuple.encode(name)
             try tuple.encode(options)
         }
     }

@@ -35,14 +35,7 @@ public struct ActivationSpec: Sendable, Equatable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        var name: String, options: [String: JSONScalar] = [:]
-        if let single = try? container.decode(String.self) {
-            name = single
-        } else {
-            var tuple = try decoder.unkeyedContainer()
-            name = try tuple.decode(String.self)
-            if !tuple.isAtEnd { options = try tuple.decode([String: JSONScalar].self) }
-        }
+        let (name, options) = try MONAIArguments.decodeNamed(from: decoder, what: "act")
         guard let kind = Kind(rawValue: name.lowercased()) else {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "act \"\(name)\" is not supported; use \"relu\" or \"leakyrelu\"")
@@ -64,14 +57,7 @@ public struct ActivationSpec: Sendable, Equatable, Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        if options.isEmpty {
-            var container = encoder.singleValueContainer()
-            try container.encode(kind.rawValue)
-        } else {
-            var tuple = encoder.unkeyedContainer()
-            try tuple.encode(kind.rawValue)
-            try tuple.encode(options)
-        }
+        try MONAIArguments.encodeNamed(kind.rawValue, options: options, to: encoder)
     }
 }
 

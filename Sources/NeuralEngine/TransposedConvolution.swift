@@ -86,15 +86,8 @@ public struct BatchNorm3d: Sendable {
             for block in 0..<(buffer.count / voxels) {
                 let c = block % channels, values = buffer.baseAddress! + block * voxels
                 let scale = weight.values[c] / (runningVariance.values[c] + epsilon).squareRoot()
-                let shift = bias.values[c] - runningMean.values[c] * scale
-                if let slope = leakySlope {
-                    for i in 0..<voxels {
-                        let v = values[i] * scale + shift
-                        values[i] = v >= 0 ? v : v * slope
-                    }
-                } else {
-                    for i in 0..<voxels { values[i] = values[i] * scale + shift }
-                }
+                Normalization.apply(
+                    values, voxels, mean: runningMean.values[c], scale: scale, shift: bias.values[c], slope: leakySlope)
             }
         }
     }

@@ -108,4 +108,26 @@ struct ModelRunTests {
             ], includingErrors: true)
         #expect(run.status != 0 && run.output.contains("pos_embed"), "\(run.output)")
     }
+
+    @Test("--sliding-window over a 2-channel input matches MONAI's sliding_window_inference with a SegResNet card")
+    func multiChannelSlidingWindow() async throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("NeuralEngineTests/Fixtures/monai")
+        let name = "sliding-segresnet-2ch"
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("metis-sliding-\(UUID().uuidString.prefix(8)).npy")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let run = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            [
+                "model", "run", "--weights", fixtures.appendingPathComponent("\(name).safetensors").path,
+                "--config", fixtures.appendingPathComponent("\(name).json").path,
+                "--input", fixtures.appendingPathComponent("\(name).input.npy").path, "--output", output.path, "--sliding-window",
+            ])
+        #expect(run.status == 0 && run.output.hasPrefix("sliding window "), "\(run.output)")
+        let logits = try NumpyArray.read(Data(contentsOf: output))
+        let expected = try NumpyArray.read(Data(contentsOf: fixtures.appendingPathComponent("\(name).output.npy")))
+        let scale = expected.values.reduce(0) { max($0, abs($1)) }
+        #expect(logits.shape == [1, 2, 20, 28, 12] && logits.shape == expected.shape)
+        #expect(logits.maximumDifference(from: expected) <= 1e-4 * scale, "max |Δ| \(logits.maximumDifference(from: expected))")
+    }
 }

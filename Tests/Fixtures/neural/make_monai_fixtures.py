@@ -95,8 +95,27 @@ for name, (call, size) in calls.items():
     np.save(os.path.join(out, f"{name}.output.npy"), y.numpy().astype(np.float32))
     manifest.append(name)
 
+# MONAI's sliding_window_inference with a 2-channel SegResNet over an input no window size divides (padding,
+# pushed-back last windows, Gaussian blending): NAME.json is a model card (architecture + inference).
+from monai.inferers import sliding_window_inference
+sliding = "sliding-segresnet-2ch"
+call = {"name": "SegResNet", "init_filters": 4, "in_channels": 2, "out_channels": 2, "blocks_down": [1, 1, 1], "blocks_up": [1, 1],
+        "norm": ["group", {"num_groups": 2}]}
+inference = {"roi_size": [16, 16, 16], "overlap": 0.5, "mode": "gaussian", "sigma_scale": 0.125}
+arguments = dict(call)
+network = randomise(getattr(nets, arguments.pop("name"))(**arguments)).eval()
+x = torch.randn(1, 2, 20, 28, 12)
+with torch.no_grad():
+    y = sliding_window_inference(x, inference["roi_size"], 1, network, overlap=inference["overlap"], mode=inference["mode"],
+                                 sigma_scale=inference["sigma_scale"])
+with open(os.path.join(out, f"{sliding}.json"), "w") as f:
+    json.dump({"architecture": call, "inference": inference}, f, indent=1)
+save_file({key: value.contiguous() for key, value in network.state_dict().items()}, os.path.join(out, f"{sliding}.safetensors"))
+np.save(os.path.join(out, f"{sliding}.input.npy"), x.numpy().astype(np.float32))
+np.save(os.path.join(out, f"{sliding}.output.npy"), y.numpy().astype(np.float32))
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_monai_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
-               "cases": manifest}, f, indent=1)
+               "cases": manifest, "sliding": [sliding]}, f, indent=1)
 print(f"{len(manifest)} cases in {os.path.normpath(out)}")
