@@ -88,7 +88,8 @@ public struct ModelRunCommand: AsyncParsableCommand {
     ) throws {
         guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == network.inputChannels else {
             throw ValidationError(
-                "--sliding-window takes one volume of \(network.inputChannels) channel(s) [1, \(network.inputChannels), X, Y, Z], got \(tensor.shape)")
+                "--sliding-window takes one volume of \(network.inputChannels) channel(s) [1, \(network.inputChannels), X, Y, Z], got \(tensor.shape)"
+            )
         }
         let (x, y, z) = (tensor.shape[2], tensor.shape[3], tensor.shape[4]), volume = x * y * z
         // NCDHW (last axis fastest) → one grid per channel whose axis 0 varies fastest.
