@@ -148,18 +148,8 @@ public enum Gateway {
         }
         var server = HTTPServerBuilder.http1()
         if let tls = configuration.tls {
-            let certificates: [NIOSSLCertificate]
-            let key: NIOSSLPrivateKey
-            do {
-                certificates = try NIOSSLCertificate.fromPEMFile(tls.certificate)
-                key = try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)
-            } catch {
-                throw GatewayError.tls("cannot read the TLS certificate \(tls.certificate) or key \(tls.privateKey): \(error)")
-            }
-            var settings = TLSConfiguration.makeServerConfiguration(
-                certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key))
-            settings.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(), tlsConfiguration: settings)
+            server = try .tls(
+                .http1(), tlsConfiguration: try ServerTLS.configuration(certificate: tls.certificate, privateKey: tls.privateKey))
         }
         return Application(
             router: router,

@@ -53,10 +53,7 @@ struct DIMSEEdge: Sendable {
         }
         var secure: DIMSEServer?
         if let tls = configuration.tls, tls.port != 0 {
-            var settings = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificate).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.privateKey, format: .pem)))
-            settings.minimumTLSVersion = .tlsv12
+            let settings = try ServerTLS.configuration(certificate: tls.certificate, privateKey: tls.privateKey)
             secure = server(port: tls.port, tls: try NIOSSLContext(configuration: settings))
         }
         return (server(port: configuration.port, tls: nil), secure)
