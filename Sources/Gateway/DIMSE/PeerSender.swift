@@ -28,6 +28,25 @@ struct PeerSender: Sendable {
         let items = try await RetrieveSCP.items(
             matching: ["StudyInstanceUID": study, "SeriesInstanceUID": series], in: storage)
         guard !items.isEmpty else { throw Failure(description: "series \(series) of study \(study) is not stored") }
+        let tally = try await store(items, to: peer)
+        guard tally.failed == 0 else {
+            throw Failure(
+                description:
+                    "\(peer.aeTitle) refused \(tally.failed) of \(items.count) instances (first: \(tally.failedInstances.first ?? ""))")
+        }
+        return tally
+    }
+
+    /// C-STOREs `items` to `peer` on an association of their own, proposing
+    /// what they need, then releases it. `originator` marks them as the
+    /// sub-operations of that C-MOVE, and each is audited on `requester`'s
+    /// association when given (C-MOVE), else on the new one; `afterEach`
+    /// sees the tally after every instance. Throws only when no association
+    /// could be opened; refused instances are in the tally.
+    func store(
+        _ items: [RetrieveSCP.Item], to peer: DICOMPeer, originator: (aeTitle: String, messageID: UInt16)? = nil,
+        requester: Association? = nil, afterEach: (SubOperations.Tally) async -> Void = { _ in }
+    ) async throws(Failure) -> SubOperations.Tally {
         let association: Association
         do {
             association = try await peers.associate(
@@ -37,23 +56,21 @@ struct PeerSender: Sendable {
             throw Failure(description: "\(peer.aeTitle) at \(peer.host):\(peer.port): \(error)")
         }
         let client = DIMSEClient(association)
-        let tally = await SubOperations(storage: storage, logger: logger).perform(items, receiver: association.negotiated) {
-            item, contextID, dataset in
-            let answer = try await client.store(
-                contextID: contextID, sopClassUID: item.sopClass, sopInstanceUID: item.sopInstance, dataset: dataset)
-            let status = answer.status ?? 0xFFFF
-            audit?.record(
-                .dimse(
-                    .send, operation: "C-STORE to \(peer.aeTitle)", association: association, status: status, study: item.study,
-                    instance: item.sopInstance))
-            return status
-        }
+        let audited = requester ?? association
+        let tally = await SubOperations(storage: storage, logger: logger).perform(
+            items, receiver: association.negotiated,
+            send: { item, contextID, dataset in
+                let answer = try await client.store(
+                    contextID: contextID, sopClassUID: item.sopClass, sopInstanceUID: item.sopInstance, dataset: dataset,
+                    moveOriginator: originator)
+                let status = answer.status ?? 0xFFFF
+                audit?.record(
+                    .dimse(
+                        .send, operation: "C-STORE to \(peer.aeTitle)", association: audited, status: status, study: item.study,
+                        instance: item.sopInstance))
+                return status
+            }, afterEach: afterEach)
         do { try await client.release() } catch { await association.abort() }
-        guard tally.failed == 0 else {
-            throw Failure(
-                description:
-                    "\(peer.aeTitle) refused \(tally.failed) of \(items.count) instances (first: \(tally.failedInstances.first ?? ""))")
-        }
         return tally
     }
 }

@@ -49,30 +49,19 @@ struct RetrieveSCP: Sendable {
                 status: DIMSEStatus.moveDestinationUnknown,
                 elements: [.errorComment("'\(named)' is not a configured peer that receives instances (dicom_peers)")])
         }
-        let target: Association
+        let sender = PeerSender(storage: storage, aeTitle: aeTitle, peers: peers, settings: settings, audit: audit, logger: logger)
+        let tally: SubOperations.Tally
         do {
-            target = try await peers.associate(
-                destination, request: Self.storageRequest(for: items, calling: aeTitle, called: destination.aeTitle, settings: settings),
-                settings: settings, logger: logger)
+            tally = try await sender.store(
+                items, to: destination, originator: (association.negotiated.callingAETitle, request.messageID ?? 0),
+                requester: association
+            ) { tally in await pending(request, tally, on: association) }
         } catch {
             logger.warning("C-MOVE destination refused", metadata: ["dimse.destination": "\(destination)", "error": "\(error)"])
             return request.response(
-                status: DIMSEStatus.outOfResourcesSubOperations, elements: [.errorComment("destination \(destination.aeTitle): \(error)")])
+                status: DIMSEStatus.outOfResourcesSubOperations, elements: [.errorComment("destination \(error.description)")])
         }
-        let client = DIMSEClient(target)
-        let originator = (association.negotiated.callingAETitle, request.messageID ?? 0)
-        let response = await run(request, items: items, on: association, receiver: target.negotiated) { item, contextID, dataset in
-            let answer = try await client.store(
-                contextID: contextID, sopClassUID: item.sopClass, sopInstanceUID: item.sopInstance, dataset: dataset,
-                moveOriginator: originator)
-            audit?.record(
-                .dimse(
-                    .send, operation: "C-STORE to \(destination.aeTitle)", association: association, status: answer.status ?? 0xFFFF,
-                    study: item.study, instance: item.sopInstance))
-            return answer.status ?? 0xFFFF
-        }
-        do { try await client.release() } catch { await target.abort() }
-        return response
+        return finish(request, tally, on: association)
     }
 
     func get(_ request: DIMSEMessage, on association: Association, router: ResponseRouter) async -> DIMSEMessage {
@@ -82,29 +71,33 @@ struct RetrieveSCP: Sendable {
         } catch {
             return failure(request, error)
         }
-        return await run(request, items: items, on: association, receiver: association.negotiated) { item, contextID, dataset in
-            let store = DIMSEMessage.request(
-                .cStoreRequest, contextID: contextID, messageID: router.nextMessageID(), sopClass: item.sopClass,
-                elements: [.us(.priority, DIMSEPriority.medium.rawValue), .text(.affectedSOPInstanceUID, .UI, item.sopInstance)],
-                dataset: dataset)
-            let answer = try await router.perform(store, on: association)
-            return answer.status ?? 0xFFFF
-        }
+        let tally = await SubOperations(storage: storage, logger: logger).perform(
+            items, receiver: association.negotiated,
+            send: { item, contextID, dataset in
+                let store = DIMSEMessage.request(
+                    .cStoreRequest, contextID: contextID, messageID: router.nextMessageID(), sopClass: item.sopClass,
+                    elements: [.us(.priority, DIMSEPriority.medium.rawValue), .text(.affectedSOPInstanceUID, .UI, item.sopInstance)],
+                    dataset: dataset)
+                let answer = try await router.perform(store, on: association)
+                return answer.status ?? 0xFFFF
+            }, afterEach: { tally in await pending(request, tally, on: association) })
+        return finish(request, tally, on: association)
     }
 
     // MARK: Sub-operations
 
-    private func run(
-        _ request: DIMSEMessage, items: [Item], on association: Association, receiver: NegotiatedAssociation, send: Sender
-    ) async -> DIMSEMessage {
-        let tally = await SubOperations(storage: storage, logger: logger).perform(items, receiver: receiver, send: send) { tally in
-            guard tally.remaining > 0 else { return }
-            try? await association.send(
-                request.response(
-                    status: DIMSEStatus.pending,
-                    elements: DataElement.subOperations(
-                        remaining: tally.remaining, completed: tally.completed, failed: tally.failed, warning: tally.warning)))
-        }
+    /// A pending response with the sub-operation counts, while some remain.
+    private func pending(_ request: DIMSEMessage, _ tally: SubOperations.Tally, on association: Association) async {
+        guard tally.remaining > 0 else { return }
+        try? await association.send(
+            request.response(
+                status: DIMSEStatus.pending,
+                elements: DataElement.subOperations(
+                    remaining: tally.remaining, completed: tally.completed, failed: tally.failed, warning: tally.warning)))
+    }
+
+    /// The final response of a C-MOVE or C-GET: Cancel with what remained, or the tally's status.
+    private func finish(_ request: DIMSEMessage, _ tally: SubOperations.Tally, on association: Association) -> DIMSEMessage {
         if tally.cancelled {
             return final(
                 request, status: DIMSEStatus.cancel, remaining: tally.remaining, tally.completed, tally.failed, tally.warning,
