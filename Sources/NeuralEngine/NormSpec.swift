@@ -3,7 +3,8 @@
 /// {"affine": true}]`, MONAI's tuple). Options that change inference are
 /// honoured (`affine`, `eps`, `num_groups`); training-only ones are accepted
 /// (`momentum`, `track_running_stats`: running statistics are used when the
-/// weights hold them, as PyTorch does in evaluation); any other is refused by name.
+/// weights hold them, as PyTorch does in evaluation) and not written back;
+/// any other is refused by name.
 public struct NormSpec: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case instance, batch, group
@@ -15,8 +16,6 @@ public struct NormSpec: Sendable, Equatable {
     public var epsilon: Float = 1e-5
     /// Group norm's `num_groups`.
     public var groups: Int?
-    /// The options as given, written back unchanged.
-    var options: [String: JSONScalar] = [:]
 
     public init(_ kind: Kind, affine: Bool? = nil, epsilon: Float = 1e-5, groups: Int? = nil) {
         self.kind = kind
@@ -41,7 +40,6 @@ public struct NormSpec: Sendable, Equatable {
                 "norm \"\(name)\" is not supported; use \(Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
         }
         self.kind = kind
-        self.options = options
         let unknown = Set(options.keys).subtracting(Self.accepted[kind]!)
         guard unknown.isEmpty else {
             throw NeuralEngineError("\(kind.rawValue) norm option(s) \(unknown.sorted().joined(separator: ", ")) not supported")
@@ -106,7 +104,12 @@ extension NormSpec: Codable {
         }
     }
 
+    /// The options that change inference, from what was parsed (so a spec made in code writes back readable).
     public func encode(to encoder: any Encoder) throws {
+        var options = [String: JSONScalar]()
+        if let affine { options["affine"] = .bool(affine) }
+        if epsilon != 1e-5 { options["eps"] = .number(Double(epsilon)) }
+        if let groups { options["num_groups"] = .number(Double(groups)) }
         try MONAIArguments.encodeNamed(kind.rawValue, options: options, to: encoder)
     }
 }
@@ -124,7 +127,7 @@ extension MONAIArguments {
         return (name, options)
     }
 
-    /// Writes a name back as it was given: bare without options, else `[name, {options}]`.
+    /// Writes a name bare without options, else `[name, {options}]`.
     static func encodeNamed(_ name: String, options: [String: JSONScalar], to encoder: any Encoder) throws {
         if options.isEmpty {
             var container = encoder.singleValueContainer()

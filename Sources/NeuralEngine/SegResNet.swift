@@ -26,7 +26,6 @@ public struct ActivationSpec: Sendable, Equatable, Codable {
     public var kind: Kind
     /// LeakyReLU's `negative_slope` (PyTorch's default 0.01); 0 for ReLU.
     public var slope: Float
-    var options: [String: JSONScalar] = [:]
 
     public init(_ kind: Kind, slope: Float? = nil) {
         self.kind = kind
@@ -53,10 +52,10 @@ public struct ActivationSpec: Sendable, Equatable, Codable {
             slope = Float(number)
         }
         self.init(kind, slope: slope)
-        self.options = options
     }
 
     public func encode(to encoder: any Encoder) throws {
+        let options: [String: JSONScalar] = kind == .leakyrelu && slope != 0.01 ? ["negative_slope": .number(Double(slope))] : [:]
         try MONAIArguments.encodeNamed(kind.rawValue, options: options, to: encoder)
     }
 }

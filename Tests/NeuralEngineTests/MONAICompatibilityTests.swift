@@ -61,6 +61,12 @@ struct MONAICompatibilityTests {
         // Written back as given, so a card survives a round trip.
         let again = try JSONDecoder().decode(UNETRConfiguration.self, from: JSONEncoder().encode(tuple))
         #expect(again == tuple)
+        // So do MONAI's defaults set in code: SegResNet's GROUP norm of 8 and ReLU, and a LeakyReLU slope.
+        var segResNet = SegResNetConfiguration()
+        #expect(try JSONDecoder().decode(SegResNetConfiguration.self, from: JSONEncoder().encode(segResNet)) == segResNet)
+        segResNet.act = ActivationSpec(.leakyrelu, slope: 0.2)
+        segResNet.norm = NormSpec(.instance, affine: true, epsilon: 1e-3)
+        #expect(try JSONDecoder().decode(SegResNetConfiguration.self, from: JSONEncoder().encode(segResNet)) == segResNet)
     }
 
     @Test(
