@@ -64,36 +64,6 @@ public struct NormSpec: Sendable, Equatable {
     }
 }
 
-/// A JSON number, string, boolean or null: the values MONAI's keyword arguments take.
-public enum JSONScalar: Sendable, Equatable, Codable {
-    case bool(Bool), number(Double), string(String), null
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected a number, string, boolean or null")
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .bool(let value): try container.encode(value)
-        case .number(let value): try container.encode(value)
-        case .string(let value): try container.encode(value)
-        case .null: try container.encodeNil()
-        }
-    }
-}
-
 extension NormSpec: Codable {
     public init(from decoder: any Decoder) throws {
         let (name, options) = try MONAIArguments.decodeNamed(from: decoder, what: "norm")
@@ -111,31 +81,5 @@ extension NormSpec: Codable {
         if epsilon != 1e-5 { options["eps"] = .number(Double(epsilon)) }
         if let groups { options["num_groups"] = .number(Double(groups)) }
         try MONAIArguments.encodeNamed(kind.rawValue, options: options, to: encoder)
-    }
-}
-
-extension MONAIArguments {
-    /// MONAI's `name` or `(name, {options})` argument, as JSON: a string or `[name, {options}]`.
-    static func decodeNamed(from decoder: any Decoder, what: String) throws -> (name: String, options: [String: JSONScalar]) {
-        if let name = try? decoder.singleValueContainer().decode(String.self) { return (name, [:]) }
-        var tuple = try decoder.unkeyedContainer()
-        let name = try tuple.decode(String.self)
-        let options = tuple.isAtEnd ? [:] : try tuple.decode([String: JSONScalar].self)
-        guard tuple.isAtEnd else {
-            throw DecodingError.dataCorruptedError(in: tuple, debugDescription: "a \(what) is a name or [name, {options}]")
-        }
-        return (name, options)
-    }
-
-    /// Writes a name bare without options, else `[name, {options}]`.
-    static func encodeNamed(_ name: String, options: [String: JSONScalar], to encoder: any Encoder) throws {
-        if options.isEmpty {
-            var container = encoder.singleValueContainer()
-            try container.encode(name)
-        } else {
-            var tuple = encoder.unkeyedContainer()
-            try tuple.encode(name)
-            try tuple.encode(options)
-        }
     }
 }

@@ -90,27 +90,22 @@ public enum SafeTensors {
             guard raw.count == count * width else { throw NeuralEngineError("\(name): the file ends inside its data") }
             var values = [Float](repeating: 0, count: count)
             raw.withUnsafeBytes { source in
+                func widen<Integer: FixedWidthInteger>(_: Integer.Type) {
+                    for i in 0..<count {
+                        values[i] = Float(
+                            Integer(littleEndian: source.loadUnaligned(fromByteOffset: i * Integer.bitWidth / 8, as: Integer.self)))
+                    }
+                }
                 switch dtype {
                 case "F32":
                     values.withUnsafeMutableBytes { $0.copyMemory(from: source) }
                 case "F16":
                     for i in 0..<count { values[i] = Float(Float16(bitPattern: UInt16(source[2 * i]) | UInt16(source[2 * i + 1]) << 8)) }
-                case "I64":
-                    for i in 0..<count {
-                        values[i] = Float(Int64(littleEndian: source.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self)))
-                    }
-                case "I32":
-                    for i in 0..<count {
-                        values[i] = Float(Int32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)))
-                    }
-                case "I16":
-                    for i in 0..<count {
-                        values[i] = Float(Int16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)))
-                    }
-                case "I8":
-                    for i in 0..<count { values[i] = Float(Int8(bitPattern: source[i])) }
-                case "U8", "BOOL":
-                    for i in 0..<count { values[i] = Float(source[i]) }
+                case "I64": widen(Int64.self)
+                case "I32": widen(Int32.self)
+                case "I16": widen(Int16.self)
+                case "I8": widen(Int8.self)
+                case "U8", "BOOL": widen(UInt8.self)
                 default:
                     for i in 0..<count { values[i] = Float(bitPattern: (UInt32(source[2 * i]) | UInt32(source[2 * i + 1]) << 8) << 16) }
                 }

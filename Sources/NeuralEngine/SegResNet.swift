@@ -146,14 +146,6 @@ public struct SegResNet: Sendable {
     /// Builds the network from MONAI's state dict keys; missing, mis-shaped or unused keys are an error listing them.
     public init(configuration: SegResNetConfiguration, state: StateDict) throws(NeuralEngineError) {
         var state = state
-        let network = try SegResNet(loading: configuration, from: &state)
-        guard state.unused.isEmpty else {
-            throw NeuralEngineError("the checkpoint has keys this SegResNet does not use: \(state.unused.joined(separator: ", "))")
-        }
-        self = network
-    }
-
-    private init(loading configuration: SegResNetConfiguration, from state: inout StateDict) throws(NeuralEngineError) {
         self.configuration = configuration
         let filters = configuration.init_filters, norm = configuration.norm
         func conv(_ key: String, _ outputs: Int, _ inputs: Int, kernel: Int = 3, stride: Int = 1, bias: Bool = false)
@@ -209,6 +201,9 @@ public struct SegResNet: Sendable {
         } else {
             final = nil
         }
+        guard state.unused.isEmpty else {
+            throw NeuralEngineError("the checkpoint has keys this SegResNet does not use: \(state.unused.joined(separator: ", "))")
+        }
     }
 
     /// Logits [B, out_channels, X, Y, Z] of an input [B, in_channels, X, Y, Z]
@@ -225,9 +220,9 @@ public struct SegResNet: Sendable {
             var x = x
             for block in blocks {
                 var y = x
-                block.norm1.apply(to: &y, slope: slope)
+                block.norm1.apply(to: &y, leakySlope: slope)
                 y = try block.conv1.forward(y)
-                block.norm2.apply(to: &y, slope: slope)
+                block.norm2.apply(to: &y, leakySlope: slope)
                 y = try block.conv2.forward(y)
                 y.add(x)
                 x = y
@@ -254,19 +249,8 @@ public struct SegResNet: Sendable {
             x = try run(blocks, x)
         }
         guard let (norm, conv) = final else { return x }
-        norm.apply(to: &x, slope: slope)
+        norm.apply(to: &x, leakySlope: slope)
         return try conv.forward(x)
-    }
-}
-
-extension BlockNorm {
-    /// Normalises in place, then applies LeakyReLU with `slope` (0: ReLU).
-    func apply(to x: inout Tensor, slope: Float) {
-        switch self {
-        case .instance(let norm): norm.apply(to: &x, leakySlope: slope)
-        case .batch(let norm): norm.apply(to: &x, leakySlope: slope)
-        case .group(let norm): norm.apply(to: &x, leakySlope: slope)
-        }
     }
 }
 

@@ -44,8 +44,6 @@ extension BlockNorm {
             weight = try state.require("\(prefix).weight", shape: [channels])
             bias = try state.require("\(prefix).bias", shape: [channels])
         }
-        let ones = Tensor(shape: [channels], values: [Float](repeating: 1, count: channels))
-        let zeros = Tensor(zeros: [channels])
         switch spec.kind {
         case .group:
             let groups = spec.groups ?? 1
@@ -59,7 +57,8 @@ extension BlockNorm {
             if let mean {
                 return .batch(
                     BatchNorm3d(
-                        weight: weight ?? ones, bias: bias ?? zeros, runningMean: mean,
+                        weight: weight ?? Tensor(shape: [channels], values: [Float](repeating: 1, count: channels)),
+                        bias: bias ?? Tensor(zeros: [channels]), runningMean: mean,
                         runningVariance: try state.require("\(prefix).running_var", shape: [channels]), epsilon: spec.epsilon))
             }
             return .instance(InstanceNorm3d(weight: weight, bias: bias, epsilon: spec.epsilon))

@@ -67,41 +67,6 @@ extension UNETRConfiguration: Codable {
     }
 }
 
-/// How MONAI's constructors take their arguments, shared by the architectures.
-public enum MONAIArguments {
-    /// Refuses keys outside `known` (and `name`, the class), naming them.
-    static func refuseUnknown(in decoder: any Decoder, known: [String], network: String) throws {
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-        let all = try decoder.container(keyedBy: AnyKey.self)
-        let unknown = all.allKeys.map(\.stringValue).filter { $0 != "name" && !known.contains($0) }.sorted()
-        if let name = try all.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "name")), name != network {
-            throw DecodingError.dataCorruptedError(
-                forKey: AnyKey(stringValue: "name"), in: all, debugDescription: "name \"\(name)\" is not \(network)")
-        }
-        guard unknown.isEmpty else {
-            throw DecodingError.dataCorruptedError(
-                forKey: AnyKey(stringValue: unknown[0]), in: all,
-                debugDescription: "\(network) argument(s) \(unknown.joined(separator: ", ")) not supported by Metis (or not MONAI's)")
-        }
-    }
-
-    /// An int (the same along every axis) or one size per axis, as MONAI's `ensure_tuple_rep`.
-    static func sizes<Key: CodingKey>(_ container: KeyedDecodingContainer<Key>, _ key: Key, dimensions: Int) throws -> [Int] {
-        if let size = try? container.decode(Int.self, forKey: key) { return Array(repeating: size, count: dimensions) }
-        let sizes = try container.decode([Int].self, forKey: key)
-        guard sizes.count == dimensions else {
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: container, debugDescription: "\(key.stringValue) needs one size per axis (\(dimensions)), got \(sizes)")
-        }
-        return sizes
-    }
-}
-
 /// MONAI's `UNETR`: a ViT encoder on 16³ patches whose hidden states 3, 6, 9
 /// and 12 feed a convolutional decoder through skip connections.
 public struct UNETR: Sendable {
@@ -122,15 +87,6 @@ public struct UNETR: Sendable {
     /// Builds the network from a state dict with MONAI's key names; missing,
     /// mis-shaped or unused keys are an error that lists them.
     public init(configuration: UNETRConfiguration, state: StateDict) throws(NeuralEngineError) {
-        var state = state
-        let network = try UNETR(loading: configuration, from: &state)
-        guard state.unused.isEmpty else {
-            throw NeuralEngineError("the checkpoint has keys this UNETR does not use: \(state.unused.joined(separator: ", "))")
-        }
-        self = network
-    }
-
-    private init(loading configuration: UNETRConfiguration, from state: inout StateDict) throws(NeuralEngineError) {
         guard configuration.spatial_dims == 3, configuration.img_size.count == 3,
             configuration.img_size.allSatisfy({ $0 % UNETRConfiguration.patch == 0 })
         else {
@@ -139,6 +95,7 @@ public struct UNETR: Sendable {
         guard configuration.hidden_size % configuration.num_heads == 0 else {
             throw NeuralEngineError("hidden_size \(configuration.hidden_size) is not a multiple of num_heads \(configuration.num_heads)")
         }
+        var state = state
         self.configuration = configuration
         let hidden = configuration.hidden_size, patch = UNETRConfiguration.patch
         let tokens = configuration.img_size.reduce(1) { $0 * $1 / patch }
@@ -207,6 +164,9 @@ public struct UNETR: Sendable {
         out = Conv3d(
             weight: try state.require("out.conv.conv.weight", shape: [configuration.out_channels, configuration.feature_size, 1, 1, 1]),
             bias: try state.require("out.conv.conv.bias"))
+        guard state.unused.isEmpty else {
+            throw NeuralEngineError("the checkpoint has keys this UNETR does not use: \(state.unused.joined(separator: ", "))")
+        }
     }
 
     /// Logits [B, out_channels, X, Y, Z] of an input [B, in_channels, X, Y, Z] of `img_size`.
@@ -248,24 +208,5 @@ public struct UNETR: Sendable {
             }
         }
         return Tensor(shape: [batch, hidden] + grid, values: values)
-    }
-}
-
-extension MONAIArguments {
-    /// A decoding error in words: the path to the field and what is wrong with it.
-    public static func describe(_ error: any Error) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error as? DecodingError {
-        case .dataCorrupted(let context)?:
-            return context.codingPath.isEmpty ? context.debugDescription : "\(path(context.codingPath)): \(context.debugDescription)"
-        case .keyNotFound(let key, let context)?:
-            return "\(path(context.codingPath + [key])) is required"
-        case .typeMismatch(let type, let context)?, .valueNotFound(let type, let context)?:
-            return "\(path(context.codingPath)) must be \(type)"
-        default:
-            return "\(error)"
-        }
     }
 }

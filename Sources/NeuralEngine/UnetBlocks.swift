@@ -13,7 +13,11 @@ public enum BlockNorm: Sendable {
 
     /// Normalises in place, then LeakyReLU (MONAI's slope) when `activation`.
     func apply(to x: inout Tensor, activation: Bool = false) {
-        let slope = activation ? LeakyReLU.monaiSlope : nil
+        apply(to: &x, leakySlope: activation ? LeakyReLU.monaiSlope : nil)
+    }
+
+    /// Normalises in place, then LeakyReLU with `leakySlope` (0: ReLU) if given.
+    func apply(to x: inout Tensor, leakySlope slope: Float?) {
         switch self {
         case .instance(let norm): norm.apply(to: &x, leakySlope: slope)
         case .batch(let norm): norm.apply(to: &x, leakySlope: slope)
