@@ -45,7 +45,11 @@ public struct ModelRunCommand: AsyncParsableCommand {
             openblas_set_num_threads(Int32(threads))
         }
         let configData = try Data(contentsOf: URL(fileURLWithPath: config))
-        let call = try Self.architecture(from: configData)
+        guard let card = try? JSONSerialization.jsonObject(with: configData) as? [String: Any] else {
+            throw ValidationError("--config must be a JSON object")
+        }
+        // A model card's `architecture`, or the object itself: MONAI's constructor call.
+        let call = try JSONSerialization.data(withJSONObject: (card["architecture"] as? [String: Any]) ?? card)
         let (state, _) = try SafeTensors.read(contentsOf: URL(fileURLWithPath: weights))
         let network: MONAINetwork
         do {
@@ -58,7 +62,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
         let tensor = try NumpyArray.read(Data(contentsOf: URL(fileURLWithPath: input)))
         if slidingWindow {
             // The card's sliding-window settings, read as they stand (any architecture's card).
-            let inference = (try? JSONSerialization.jsonObject(with: configData) as? [String: Any])?["inference"] as? [String: Any]
+            let inference = card["inference"] as? [String: Any]
             guard let roi = network.fixedSize ?? (inference?["roi_size"] as? [Int]), roi.count == 3 else {
                 throw ValidationError("--sliding-window needs the window size: a model card with inference.roi_size")
             }
@@ -81,7 +85,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
         try NumpyArray.write(logits).write(to: URL(fileURLWithPath: output), options: .atomic)
     }
 
-    /// Writes the logits [1, K, X, Y, Z] of an input [1, 1, X, Y, Z] of any
+    /// Writes the logits [1, K, X, Y, Z] of an input [1, C, X, Y, Z] of any
     /// size to `output` as a `.npy`, a slab at a time; prints the wall time.
     static func slidingWindow(
         _ network: MONAINetwork, roi: [Int], _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, output: URL
@@ -132,13 +136,5 @@ public struct ModelRunCommand: AsyncParsableCommand {
 
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// A model card's `architecture`, or the object itself: MONAI's constructor call as JSON.
-    static func architecture(from data: Data) throws -> Data {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ValidationError("--config must be a JSON object")
-        }
-        return try JSONSerialization.data(withJSONObject: (object["architecture"] as? [String: Any]) ?? object)
     }
 }
