@@ -65,9 +65,14 @@ public struct GatewayOptions: ParsableArguments {
     @Option(help: "Port the gateway binds (default 8080).") var port: Int?
     @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
     @Option(
-        help: "UNETR model card for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
+        help:
+            "Model card (UNETR, SegResNet) for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found)."
+    )
     var model: String?
-    @Option(help: "Engine for segmentations that name none: unetr or classical (default: chosen by the model card's evaluation).")
+    @Option(
+        help:
+            "Engine for segmentations that name none: classical, unetr or segresnet (the model's network) (default: chosen by the model card's evaluation)."
+    )
     var defaultEngine: String?
     @Option(help: "OpenBLAS threads per inference worker (default: all cores).") var inferenceThreads: Int?
     @Option(name: .customLong("max-upload-bytes"), help: "Largest upload body the gateway reads (default 1 GiB).")

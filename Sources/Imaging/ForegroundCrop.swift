@@ -10,20 +10,29 @@ public struct ForegroundCrop: Sendable, Equatable {
     /// The box of samples above `threshold`, `margin` samples wider on every side (clamped).
     /// An empty foreground keeps the whole grid.
     public static func box(of grid: Grid, threshold: Float = 0, margin: Int = 0) -> ForegroundCrop {
-        var low = grid.shape, high = SIMD3<Int>(-1, -1, -1)
-        for k in 0..<grid.shape.z {
-            for j in 0..<grid.shape.y {
-                for i in 0..<grid.shape.x where grid[i, j, k] > threshold {
-                    let p = SIMD3(i, j, k)
-                    low = pointwiseMin(low, p)
-                    high = pointwiseMax(high, p)
+        box(of: [grid], threshold: threshold, margin: margin)
+    }
+
+    /// The box of samples above `threshold` in any of the grids (channels on one grid), as MONAI's on a multi-channel image.
+    public static func box(of grids: [Grid], threshold: Float = 0, margin: Int = 0) -> ForegroundCrop {
+        let shape = grids[0].shape
+        var low = shape, high = SIMD3<Int>(-1, -1, -1)
+        for grid in grids {
+            precondition(grid.shape == shape, "channels on different grids")
+            for k in 0..<shape.z {
+                for j in 0..<shape.y {
+                    for i in 0..<shape.x where grid[i, j, k] > threshold {
+                        let p = SIMD3(i, j, k)
+                        low = pointwiseMin(low, p)
+                        high = pointwiseMax(high, p)
+                    }
                 }
             }
         }
-        guard high.x >= 0 else { return ForegroundCrop(start: .zero, shape: grid.shape, sourceShape: grid.shape) }
+        guard high.x >= 0 else { return ForegroundCrop(start: .zero, shape: shape, sourceShape: shape) }
         let start = pointwiseMax(low &- margin, .zero)
-        let end = pointwiseMin(high &+ margin, grid.shape &- 1)
-        return ForegroundCrop(start: start, shape: end &- start &+ 1, sourceShape: grid.shape)
+        let end = pointwiseMin(high &+ margin, shape &- 1)
+        return ForegroundCrop(start: start, shape: end &- start &+ 1, sourceShape: shape)
     }
 
     public func apply(_ grid: Grid) -> Grid {

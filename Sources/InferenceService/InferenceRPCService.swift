@@ -33,6 +33,8 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
         description.defaultEngine = catalog.defaultEngine
         description.defaultEngineReason = catalog.defaultChoice.reason
         description.modelSequences = catalog.model?.sequences.map(\.rawValue) ?? []
+        description.modelEngine = catalog.model?.name ?? ""
+        description.modelChannels = (catalog.model?.channels ?? []).map { channel in .with { $0.sequences = channel.map(\.rawValue) } }
         description.modelName = catalog.model?.card.name ?? ""
         description.modelVersion = catalog.model?.version ?? ""
         description.threads = UInt32(blas.threads)
@@ -60,11 +62,11 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
                 throw RPCError(code: .invalidArgument, message: "instance \(index + 1) is not readable DICOM: \(error)")
             }
         }
+        let series = try Self.channels(files, engine: engine, order: request.channelSeries)
         jobs.add(1, ordering: .relaxed)
         defer { jobs.subtract(1, ordering: .relaxed) }
         let pipeline = SegmentationPipeline(engine: engine, softwareVersion: softwareVersion)
         let format: SegmentationPipeline.OutputFormat = request.outputFormat == .seg ? .seg : .rtstruct
-        let series = files
         let (events, continuation) = AsyncStream<SegmentationPipeline.ProgressEvent>.makeStream(bufferingPolicy: .bufferingNewest(64))
         // The pipeline computes for seconds: on a thread of its own, never on the two cooperative threads.
         let job = Task.detached { () throws -> SegmentationPipeline.Result in
@@ -74,7 +76,7 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
                     // The engine's activations stayed in the heap for reuse during the job; an idle worker gives them back.
                     malloc_trim(0)
                 }
-                return try pipeline.run(series, format: format) { stage, fraction in
+                return try pipeline.run(channels: series, format: format) { stage, fraction in
                     continuation.yield(.init(stage: stage, fraction: fraction))
                 }
             }
@@ -101,7 +103,39 @@ final class InferenceRPCService: Metis_V1_Inference.ServiceProtocol {
             metadata: [
                 "dicom.series_instance_uid": "\(result.seriesInstanceUID)", "lesions": "\(result.lesions.count)", "engine": "\(name)",
             ])
-        try await response.write(.with { $0.result = Metis_V1_SegmentResult(SegmentationOutcome(result, source: series[0].dataset)) })
+        try await response.write(.with { $0.result = Metis_V1_SegmentResult(SegmentationOutcome(result, source: series[0][0].dataset)) })
+    }
+}
+
+extension InferenceRPCService {
+    /// The request's files grouped into the engine's input channels: by
+    /// SeriesInstanceUID in `order`, or all as one series when `order` is empty.
+    static func channels(_ files: [DICOMFile], engine: any SegmentationEngine, order: [String]) throws(RPCError) -> [[DICOMFile]] {
+        let wanted = engine.channels.count
+        guard !order.isEmpty else {
+            guard wanted == 1 else {
+                throw RPCError(
+                    code: .invalidArgument,
+                    message: "the \(engine.name) engine reads \(wanted) series, one per input channel: name them in channel_series")
+            }
+            return [files]
+        }
+        guard order.count == wanted, Set(order).count == order.count else {
+            throw RPCError(
+                code: .invalidArgument,
+                message: "the \(engine.name) engine reads \(wanted) distinct series, channel_series names \(order.count): \(order)")
+        }
+        var groups = [String: [DICOMFile]]()
+        for file in files { groups[file.dataset.string(.seriesInstanceUID) ?? "", default: []].append(file) }
+        if let stray = groups.keys.sorted().first(where: { !order.contains($0) }) {
+            throw RPCError(code: .invalidArgument, message: "instances of series '\(stray)', which channel_series does not name")
+        }
+        return try order.map { uid throws(RPCError) in
+            guard let group = groups[uid] else {
+                throw RPCError(code: .invalidArgument, message: "no instance of series \(uid), named in channel_series")
+            }
+            return group
+        }
     }
 }
 

@@ -44,6 +44,11 @@ public enum InferenceServer {
                         "default_engine": catalog.defaultEngine,
                         "default_engine_reason": catalog.defaultChoice.reason,
                         "model": catalog.model.map { "\($0.card.name ?? "") \($0.version)" } ?? "none",
+                        "engines": catalog.engines.keys.sorted().joined(separator: ", "),
+                        // One entry per input channel, e.g. "t1c; flair".
+                        "model_sequences": catalog.model.map {
+                            $0.channels.map { $0.map(\.rawValue).joined(separator: " or ") }.joined(separator: "; ")
+                        } ?? "",
                     ]
                 )
             })

@@ -10,7 +10,8 @@ import NeuralEngine
 /// `metis model run`: the bare network on a tensor, for checks from outside.
 public struct ModelCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "model", abstract: "Run the neural network on its own.", subcommands: [ModelRunCommand.self])
+        commandName: "model", abstract: "Run a MONAI network on its own, or import a MONAI bundle.",
+        subcommands: [ModelRunCommand.self, ModelImportCommand.self])
 
     public init() {}
 }
@@ -33,7 +34,11 @@ public struct ModelRunCommand: AsyncParsableCommand {
     @Option(help: "Where to write the logits (.npy).") var output: String
     @Option(help: "OpenBLAS threads (default: OpenBLAS's own choice).") var threads: Int?
     @Option(help: "Forward passes to time after one warm-up; prints \"median S s\".") var `repeat`: Int = 0
-    @Flag(help: "Sliding-window inference over an input of any size (roi = img_size, Gaussian blending).") var slidingWindow = false
+    @Flag(
+        help:
+            "Sliding-window inference over an input of any size (roi = img_size or the card's roi_size; the card's blending mode, Gaussian without one)."
+    )
+    var slidingWindow = false
     @Option(help: "Window overlap for --sliding-window (default: the model card's, else 0.5).") var overlap: Double?
 
     public init() {}
@@ -69,6 +74,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
             try Self.slidingWindow(
                 network, roi: roi, consume tensor, overlap: overlap ?? (inference?["overlap"] as? Double) ?? 0.5,
                 sigmaScale: (inference?["sigma_scale"] as? Double) ?? 0.125,
+                gaussian: (inference?["mode"] as? String ?? "gaussian") == "gaussian",
                 output: URL(fileURLWithPath: output))
             return
         }
@@ -88,7 +94,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
     /// Writes the logits [1, K, X, Y, Z] of an input [1, C, X, Y, Z] of any
     /// size to `output` as a `.npy`, a slab at a time; prints the wall time.
     static func slidingWindow(
-        _ network: MONAINetwork, roi: [Int], _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, output: URL
+        _ network: MONAINetwork, roi: [Int], _ tensor: consuming Tensor, overlap: Double, sigmaScale: Double, gaussian: Bool, output: URL
     ) throws {
         guard tensor.shape.count == 5, tensor.shape[0] == 1, tensor.shape[1] == network.inputChannels else {
             throw ValidationError(
@@ -106,7 +112,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
         }
         _ = consume tensor
         let inference = SlidingWindowInference(
-            roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: true, sigmaScale: sigmaScale)
+            roiSize: SIMD3(roi[0], roi[1], roi[2]), overlap: overlap, gaussian: gaussian, sigmaScale: sigmaScale)
         let start = ContinuousClock.now
         let channels = try inference.run(channels: consume grids, outputChannels: network.outputChannels) { window in
             try network.forward(window)

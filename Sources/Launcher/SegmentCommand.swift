@@ -17,8 +17,9 @@ public struct SegmentCommand: AsyncParsableCommand {
     @Option(help: "Where to write the RT Structure Set (nothing is written when no lesion is found).") var out: String
     @Option(help: "StudyInstanceUID to segment when the files hold several studies.") var study: String?
     @Option(help: "SeriesInstanceUID to segment when the files hold several series.") var series: String?
-    @Option(help: "Engine: unetr or classical (default: unetr when a model is found, else classical).") var engine: String?
-    @Option(help: "UNETR model card, or none (default: the shipped Weights/metis-synthetic-unetr.json when found).") var model: String?
+    @Option(help: "Engine: classical, or the model's (unetr, segresnet) (default: the catalogue's default).") var engine: String?
+    @Option(help: "Model card (UNETR, SegResNet), or none (default: the shipped Weights/metis-synthetic-unetr.json when found).") var model:
+        String?
     @Option(help: "Output: rtstruct (RT Structure Set) or seg (DICOM Segmentation).") var format = "rtstruct"
     @Option(help: "Also write the engine's voxel mask as .npy (float32 [slices, rows, columns], slices along the normal).")
     var mask: String?
@@ -58,7 +59,11 @@ public struct SegmentCommand: AsyncParsableCommand {
             return
         }
         if source.skipped > 0 { print("skipped \(source.skipped) files that are not DICOM images") }
-        print("series \(report.seriesInstanceUID): \(report.seriesChoice)")
+        if report.channels.count > 1 {
+            for channel in report.channels { print("series \(channel.seriesInstanceUID): \(channel.choice)") }
+        } else {
+            print("series \(report.seriesInstanceUID): \(report.seriesChoice)")
+        }
         print("\(report.lesions.count) lesion\(report.lesions.count == 1 ? "" : "s") (engine \(report.engine) \(report.engineVersion))")
         for lesion in report.lesions {
             let m = lesion.measurement
@@ -69,6 +74,7 @@ public struct SegmentCommand: AsyncParsableCommand {
                     m.lastSlice + 1,
                     m.centroid.x, m.centroid.y, m.centroid.z))
         }
+        if !report.labels.isEmpty { print("the model's other labels, written after the lesions: \(report.labels.joined(separator: ", "))") }
         if !report.rejected.isEmpty { print("\(report.rejected.count) component(s) dropped as no plausible lesion") }
         print(
             report.output == nil

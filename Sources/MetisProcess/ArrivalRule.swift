@@ -151,8 +151,10 @@ public struct ArrivalRule: Sendable, Equatable, Codable, CustomStringConvertible
             let (name, value) = try pair(word, in: text)
             switch name.lowercased() {
             case "segment":
-                if let value, !["unetr", "classical"].contains(value.lowercased()) {
-                    throw ConfigurationError("arrival rule '\(text)': segment's engine is unetr or classical, not '\(value)'")
+                if let value, !MetisConfiguration.engineNames.contains(value.lowercased()) {
+                    throw ConfigurationError(
+                        "arrival rule '\(text)': segment's engine is one of \(MetisConfiguration.engineNames.joined(separator: ", ")), not '\(value)'"
+                    )
                 }
                 actions.append(.segment(engine: value?.lowercased() ?? ""))
             case "send", "forward":

@@ -64,8 +64,9 @@ extension MetisConfiguration {
             }
             sequenceNames = names
         case "default_engine":
-            guard ["unetr", "classical"].contains(value.lowercased()) else {
-                throw ConfigurationError("\(source): default_engine must be unetr or classical, got '\(value)'")
+            guard Self.engineNames.contains(value.lowercased()) else {
+                throw ConfigurationError(
+                    "\(source): default_engine must be one of \(Self.engineNames.joined(separator: ", ")), got '\(value)'")
             }
             defaultEngine = value.lowercased()
         case "dicom_validation":

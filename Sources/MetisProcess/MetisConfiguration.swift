@@ -21,12 +21,14 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// to an inference worker in one request; raises that channel's frame limit.
     public var maximumSeriesSize = Self.defaultMaximumSeriesSize
     public var logLevel: Logger.Level = .info
-    /// The UNETR model card the inference workers load: a path, "none", or
+    /// The model card (UNETR or SegResNet) the inference workers load: a path, "none", or
     /// nil to use the shipped one when it is found (Weights/metis-synthetic-unetr.json).
     public var modelCard: String?
     /// The engine a segmentation naming none gets: nil to let the model card's
-    /// evaluation decide (`DefaultEngine`), or "unetr" / "classical".
+    /// evaluation decide (`DefaultEngine`), or one of `engineNames`.
     public var defaultEngine: String?
+    /// The engines a setting may name: the classical one, and a model's by its network.
+    public static let engineNames = ["classical", "unetr", "segresnet"]
     /// `dicom_validation`: `lenient` (default) stores files with small conformance defects as sent, with a
     /// warning; `strict` refuses them.
     public var strictDICOMValidation = false

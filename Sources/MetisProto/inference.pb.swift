@@ -86,7 +86,7 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Engines this worker can run, e.g. "classical", "unetr".
+  /// Engines this worker can run, e.g. "classical", "unetr", "segresnet".
   public var engines: [String] = []
 
   /// Compute threads the worker uses.
@@ -95,7 +95,7 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
   /// Segmentation jobs running on this worker now.
   public var jobsInFlight: UInt32 = 0
 
-  /// The engine a request naming none gets: "unetr" when a model is loaded, else "classical".
+  /// The engine a request naming none gets (model_engine or "classical"), chosen by evidence or set by the site.
   public var defaultEngine: String = String()
 
   /// The loaded model's name and version (its model card), empty without one.
@@ -111,25 +111,50 @@ public nonisolated struct Metis_V1_EngineDescription: Sendable {
   /// t1c, flair, t2, t1, dwi), in order of preference; empty without a model.
   public var modelSequences: [String] = []
 
+  /// The engine that runs the loaded model, named by its network ("unetr",
+  /// "segresnet"); empty without a model.
+  public var modelEngine: String = String()
+
+  /// The sequences of each of the loaded model's input channels, in channel order.
+  public var modelChannels: [Metis_V1_ModelChannel] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
 
-/// One image series to segment. The instances travel in the request, so a
-/// series must fit one frame (max_frame_bytes, 64 MiB by default).
+/// One input channel of a model: the MR sequences it takes, in order of preference.
+public nonisolated struct Metis_V1_ModelChannel: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var sequences: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One image series to segment, or one per input channel of a model reading
+/// several. The instances travel in the request, so they must fit one frame
+/// (max_frame_bytes, 64 MiB by default).
 public nonisolated struct Metis_V1_SegmentRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The series' DICOM Part 10 instances, in any order.
+  /// The DICOM Part 10 instances of every series, in any order.
   public var instances: [Data] = []
 
   /// Engine name; empty: the worker's default_engine.
   public var engine: String = String()
 
   public var outputFormat: Metis_V1_OutputFormat = .unspecified
+
+  /// For an engine reading several series: the SeriesInstanceUID of each
+  /// input channel, in the engine's order. Empty: the instances are one series.
+  public var channelSeries: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -352,6 +377,13 @@ public nonisolated struct Metis_V1_SegmentResult: @unchecked Sendable {
     set {_uniqueStorage()._notice = newValue}
   }
 
+  /// The engine's other labels (a model's whole tumour, oedema), written in
+  /// the output after the lesions as their own ROIs or segments.
+  public var labelNames: [String] {
+    get {_storage._labelNames}
+    set {_uniqueStorage()._labelNames = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -423,7 +455,7 @@ nonisolated extension Metis_V1_DescribeEngineRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EngineDescription"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0\u{3}default_engine_reason\0\u{3}model_sequences\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}engines\0\u{1}threads\0\u{3}jobs_in_flight\0\u{3}default_engine\0\u{3}model_name\0\u{3}model_version\0\u{3}default_engine_reason\0\u{3}model_sequences\0\u{3}model_engine\0\u{3}model_channels\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -439,6 +471,8 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularStringField(value: &self.modelVersion) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.defaultEngineReason) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.modelSequences) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.modelEngine) }()
+      case 10: try { try decoder.decodeRepeatedMessageField(value: &self.modelChannels) }()
       default: break
       }
     }
@@ -469,6 +503,12 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if !self.modelSequences.isEmpty {
       try visitor.visitRepeatedStringField(value: self.modelSequences, fieldNumber: 8)
     }
+    if !self.modelEngine.isEmpty {
+      try visitor.visitSingularStringField(value: self.modelEngine, fieldNumber: 9)
+    }
+    if !self.modelChannels.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.modelChannels, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -481,6 +521,38 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
     if lhs.modelVersion != rhs.modelVersion {return false}
     if lhs.defaultEngineReason != rhs.defaultEngineReason {return false}
     if lhs.modelSequences != rhs.modelSequences {return false}
+    if lhs.modelEngine != rhs.modelEngine {return false}
+    if lhs.modelChannels != rhs.modelChannels {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Metis_V1_ModelChannel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ModelChannel"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}sequences\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.sequences) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.sequences.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.sequences, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Metis_V1_ModelChannel, rhs: Metis_V1_ModelChannel) -> Bool {
+    if lhs.sequences != rhs.sequences {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -488,7 +560,7 @@ nonisolated extension Metis_V1_EngineDescription: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SegmentRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instances\0\u{1}engine\0\u{3}output_format\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}instances\0\u{1}engine\0\u{3}output_format\0\u{3}channel_series\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -499,6 +571,7 @@ nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProto
       case 1: try { try decoder.decodeRepeatedBytesField(value: &self.instances) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.engine) }()
       case 3: try { try decoder.decodeSingularEnumField(value: &self.outputFormat) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.channelSeries) }()
       default: break
       }
     }
@@ -514,6 +587,9 @@ nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProto
     if self.outputFormat != .unspecified {
       try visitor.visitSingularEnumField(value: self.outputFormat, fieldNumber: 3)
     }
+    if !self.channelSeries.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.channelSeries, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -521,6 +597,7 @@ nonisolated extension Metis_V1_SegmentRequest: SwiftProtobuf.Message, SwiftProto
     if lhs.instances != rhs.instances {return false}
     if lhs.engine != rhs.engine {return false}
     if lhs.outputFormat != rhs.outputFormat {return false}
+    if lhs.channelSeries != rhs.channelSeries {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -743,7 +820,7 @@ nonisolated extension Metis_V1_StageTiming: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SegmentResult"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0\u{3}head_centroid_mm\0\u{3}patient_id\0\u{3}patient_name\0\u{3}patient_birth_date\0\u{3}patient_sex\0\u{3}study_date\0\u{1}rejected\0\u{3}intracranial_volume_mm3\0\u{1}notice\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}study_instance_uid\0\u{3}series_instance_uid\0\u{1}lesions\0\u{1}output\0\u{3}output_sop_instance_uid\0\u{3}output_series_instance_uid\0\u{1}engine\0\u{3}engine_version\0\u{1}timings\0\u{1}slices\0\u{3}slice_spacing_mm\0\u{3}output_format\0\u{3}head_centroid_mm\0\u{3}patient_id\0\u{3}patient_name\0\u{3}patient_birth_date\0\u{3}patient_sex\0\u{3}study_date\0\u{1}rejected\0\u{3}intracranial_volume_mm3\0\u{1}notice\0\u{3}label_names\0")
 
   fileprivate class _StorageClass {
     var _studyInstanceUid: String = String()
@@ -767,6 +844,7 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
     var _rejected: [Metis_V1_RejectedComponent] = []
     var _intracranialVolumeMm3: Double = 0
     var _notice: String = String()
+    var _labelNames: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -798,6 +876,7 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
       _rejected = source._rejected
       _intracranialVolumeMm3 = source._intracranialVolumeMm3
       _notice = source._notice
+      _labelNames = source._labelNames
     }
   }
 
@@ -837,6 +916,7 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
         case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._rejected) }()
         case 20: try { try decoder.decodeSingularDoubleField(value: &_storage._intracranialVolumeMm3) }()
         case 21: try { try decoder.decodeSingularStringField(value: &_storage._notice) }()
+        case 22: try { try decoder.decodeRepeatedStringField(value: &_storage._labelNames) }()
         default: break
         }
       }
@@ -908,6 +988,9 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
       if !_storage._notice.isEmpty {
         try visitor.visitSingularStringField(value: _storage._notice, fieldNumber: 21)
       }
+      if !_storage._labelNames.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._labelNames, fieldNumber: 22)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -938,6 +1021,7 @@ nonisolated extension Metis_V1_SegmentResult: SwiftProtobuf.Message, SwiftProtob
         if _storage._rejected != rhs_storage._rejected {return false}
         if _storage._intracranialVolumeMm3 != rhs_storage._intracranialVolumeMm3 {return false}
         if _storage._notice != rhs_storage._notice {return false}
+        if _storage._labelNames != rhs_storage._labelNames {return false}
         return true
       }
       if !storagesAreEqual {return false}

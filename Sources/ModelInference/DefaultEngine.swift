@@ -2,7 +2,7 @@ import Foundation
 public import Segmentation
 
 /// Which engine a request naming none gets, and why: chosen by evidence.
-/// `unetr` only when the model card's evaluation (`metis evaluate`, per
+/// The model's engine (`unetr`, `segresnet`) only when its card's evaluation (`metis evaluate`, per
 /// generator) meets every target (`EvaluationSummary.missedTargets`) on
 /// every generator, beats the classical engine's mean Dice on the generator
 /// kept out of training, and is nowhere more than 0.05 Dice below it;
@@ -35,10 +35,11 @@ public struct DefaultEngine: Sendable, Equatable {
             return DefaultEngine(
                 engine: "classical", reason: "the \(model) card has no figures on its held-out generator \(evaluation.heldOutGenerator)")
         }
+        let name = card.engineName
         for (generator, engines) in evaluation.generators.sorted(by: { $0.key < $1.key }) {
-            guard let unetr = engines["unetr"], let classical = engines["classical"] else {
+            guard let unetr = engines[name], let classical = engines["classical"] else {
                 return DefaultEngine(
-                    engine: "classical", reason: "the \(model) card lacks the unetr or the classical figures on \(generator)")
+                    engine: "classical", reason: "the \(model) card lacks the \(name) or the classical figures on \(generator)")
             }
             let missed = unetr.missedTargets
             if !missed.isEmpty {
@@ -51,14 +52,14 @@ public struct DefaultEngine: Sendable, Equatable {
                     reason: String(format: "the %@ is %.3f Dice below the classical engine on %@", model, b - a, generator))
             }
         }
-        let unetr = heldOut["unetr"]!, classical = heldOut["classical"]!
+        let unetr = heldOut[name]!, classical = heldOut["classical"]!
         guard let a = unetr.meanDice, let b = classical.meanDice, a > b else {
             return DefaultEngine(
                 engine: "classical",
                 reason: "the \(model) does not beat the classical engine's Dice on the held-out generator \(evaluation.heldOutGenerator)")
         }
         return DefaultEngine(
-            engine: "unetr",
+            engine: name,
             reason: String(
                 format:
                     "the %@ meets every target on %d generators and beats the classical engine on the held-out %@ (Dice %.3f against %.3f)",

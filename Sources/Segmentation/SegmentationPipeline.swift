@@ -4,7 +4,10 @@ public import Imaging
 import StructureSet
 
 /// Series → volume → engine mask → lesions (measured, contoured) → RTSTRUCT.
-/// The same path serves the inference service and `metis segment`.
+/// The same path serves the inference service and `metis segment`. An engine
+/// reading several sequences gets one series per input channel, each brought
+/// onto the first one's grid through patient coordinates; the lesions and
+/// the output refer to the first.
 public struct SegmentationPipeline: Sendable {
     /// The DICOM object a run writes.
     public enum OutputFormat: String, Sendable {
@@ -19,6 +22,8 @@ public struct SegmentationPipeline: Sendable {
     public struct Result: Sendable {
         public var studyInstanceUID: String
         public var seriesInstanceUID: String
+        /// The series of each input channel, the first being `seriesInstanceUID`.
+        public var channelSeries: [String]
         public var lesions: [Lesion]
         public var output: Data?
         public var outputFormat: OutputFormat
@@ -38,6 +43,8 @@ public struct SegmentationPipeline: Sendable {
         /// The analysed volume's slice count and mean slice spacing (mm).
         public var slices: Int
         public var sliceSpacing: Double
+        /// The engine's other labels written after the lesions, as their own ROIs or segments (their names).
+        public var labelNames: [String]
         /// The reported lesions' voxels on the analysed volume (the engine's mask
         /// after `LesionPlausibility`), indexed `(slice * rows + row) * columns + column`.
         public var mask: [Bool]
@@ -70,6 +77,17 @@ public struct SegmentationPipeline: Sendable {
     }
 
     public func run(_ files: [DICOMFile], format: OutputFormat = .rtstruct, progress: Progress = { _, _ in }) throws -> Result {
+        try run(channels: [files], format: format, progress: progress)
+    }
+
+    /// One series per input channel of the engine, in its order.
+    public func run(channels series: [[DICOMFile]], format: OutputFormat = .rtstruct, progress: Progress = { _, _ in }) throws -> Result {
+        guard series.count == engine.channels.count else {
+            throw ImagingError(
+                .invalidArgument,
+                "the \(engine.name) engine reads \(engine.channels.count) series (one per input channel), given \(series.count)")
+        }
+        let files = series[0]
         var timings = [(stage: String, seconds: Double)]()
         let clock = ContinuousClock()
         func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
@@ -81,8 +99,24 @@ public struct SegmentationPipeline: Sendable {
             progress(stage, 1)
             return value
         }
-        let volume = try timed("volume") { try VolumeBuilder.build(files) }
-        let engineMask = try timed("engine") { try engine.segment(volume) { progress("engine", $0) } }
+        let (volume, channels) = try timed("volume") { () throws -> (Volume, [[Float]]) in
+            let volume = try VolumeBuilder.build(files)
+            var channels = [volume.voxels]
+            for files in series.dropFirst() {
+                let other = try VolumeBuilder.build(files)
+                guard !volume.frameOfReferenceUID.isEmpty, other.frameOfReferenceUID == volume.frameOfReferenceUID else {
+                    throw ImagingError(
+                        .invalidArgument,
+                        "series \(other.seriesInstanceUID) is in frame of reference '\(other.frameOfReferenceUID)', series \(volume.seriesInstanceUID) in '\(volume.frameOfReferenceUID)': the channels of a model must share one (Metis does not register images)"
+                    )
+                }
+                channels.append(other.resampled(onto: volume.geometry))
+            }
+            return (volume, channels)
+        }
+        let (engineMask, outputLabels) = try timed("engine") {
+            try engine.segmentLabels(volume, channels: channels) { progress("engine", $0) }
+        }
         let intracranial = timed("intracranial") { intracranialMask.mask(of: volume) }
         let (mask, rejected) = engine.plausibility.apply(engineMask, intracranial: intracranial, volume: volume)
         let (labels, bounds, measurements) = timed("lesions") { () -> ([Int32], [VoxelBounds?], [LesionMeasurement]) in
@@ -103,14 +137,24 @@ public struct SegmentationPipeline: Sendable {
                 number: number, name: "Lesion \(number)", color: .init(red: color.red, green: color.green, blue: color.blue),
                 measurement: measurement)
         }
-        let contours = timed("contours") {
-            lesions.map {
-                LesionContour.contours(label: Int32($0.number), labels: labels, geometry: volume.geometry, bounds: bounds[$0.number])
-            }
+        // The engine's other labels (a model's whole tumour, oedema), each one ROI of all its voxels, after the lesions.
+        let written = outputLabels.filter { $0.mask.contains(true) }
+        let labelMaps = written.map { label in label.mask.map { $0 ? Int32(1) : 0 } }
+        let (contours, labelContours) = timed("contours") {
+            (
+                lesions.map {
+                    LesionContour.contours(label: Int32($0.number), labels: labels, geometry: volume.geometry, bounds: bounds[$0.number])
+                },
+                labelMaps.map { map in
+                    LesionContour.contours(
+                        label: 1, labels: map, geometry: volume.geometry,
+                        bounds: VoxelBounds.of(map, count: 1, columns: volume.columns, rows: volume.rows)[1])
+                }
+            )
         }
         var output: Data?
         var sopInstanceUID: String?, seriesInstanceUID: String?
-        if !lesions.isEmpty {
+        if !lesions.isEmpty || !written.isEmpty {
             let sop = UID.make(), series = UID.make()
             let algorithm = GeneratingAlgorithm(
                 name: engine.name, version: "\(engine.version) (Metis \(softwareVersion))", notice: engine.notice,
@@ -123,18 +167,31 @@ public struct SegmentationPipeline: Sendable {
                         lesions: zip(lesions, contours).map { lesion, contours in
                             StructureSetLesion(
                                 name: lesion.name, color: (lesion.color.red, lesion.color.green, lesion.color.blue), contours: contours)
-                        },
+                        }
+                            + zip(written, labelContours).map { label, contours in
+                                StructureSetLesion(
+                                    name: label.name, color: (label.color.red, label.color.green, label.color.blue), contours: contours)
+                            },
                         volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop, seriesInstanceUID: series)
                 case .seg:
                     let plane = volume.columns * volume.rows
-                    let segments = lesions.map { lesion in
-                        let box = bounds[lesion.number]!
-                        return SegmentationWriter.Segment(
-                            label: lesion.name,
-                            planes: (box.minimum.z...box.maximum.z).map { slice in
-                                (slice, (0..<plane).map { labels[slice * plane + $0] == Int32(lesion.number) })
-                            })
-                    }
+                    let segments =
+                        lesions.map { lesion in
+                            let box = bounds[lesion.number]!
+                            return SegmentationWriter.Segment(
+                                label: lesion.name,
+                                planes: (box.minimum.z...box.maximum.z).map { slice in
+                                    (slice, (0..<plane).map { labels[slice * plane + $0] == Int32(lesion.number) })
+                                })
+                        }
+                        + written.map { label in
+                            SegmentationWriter.Segment(
+                                label: label.name,
+                                planes: (0..<volume.slices).compactMap { slice in
+                                    let pixels = Array(label.mask[slice * plane..<(slice + 1) * plane])
+                                    return pixels.contains(true) ? (slice, pixels) : nil
+                                })
+                        }
                     dataset = try SegmentationWriter.dataset(
                         segments: segments, volume: volume, source: files[0].dataset, algorithm: algorithm, sopInstanceUID: sop,
                         seriesInstanceUID: series)
@@ -145,11 +202,13 @@ public struct SegmentationPipeline: Sendable {
             seriesInstanceUID = series
         }
         return Result(
-            studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID, lesions: lesions, output: output,
+            studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID,
+            channelSeries: series.map { $0.first?.dataset.string(.seriesInstanceUID) ?? "" }, lesions: lesions, output: output,
             outputFormat: format, outputSOPInstanceUID: sopInstanceUID, outputSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
             engineVersion: engine.version, notice: engine.notice, rejected: rejected, intracranial: intracranial,
             intracranialVolume: volume.measuredVolume(of: intracranial), timings: timings, slices: volume.slices,
-            sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices), mask: mask, rows: volume.rows,
+            sliceSpacing: volume.geometry.sliceThicknesses.reduce(0, +) / Double(volume.slices), labelNames: written.map(\.name),
+            mask: mask, rows: volume.rows,
             columns: volume.columns, headCentroid: volume.headCentroid())
     }
 }

@@ -174,7 +174,49 @@ public struct SeriesChoice: Sendable, Equatable {
         return .failure(NoMatch(accepted: accepted, found: classified.map { ($0.0.description, $0.1.0, $0.0.instances) }))
     }
 
-    /// The sequences a model card's `sequences` names for its one input channel, in Metis's terms.
+    /// A series for each input channel of an engine reading several
+    /// (`channels`: the sequences of each, in order of preference), each
+    /// series used once; `first` fixes the first channel's (a requested series).
+    /// Fails with the first channel that has none, its number (1-based) and what the study holds.
+    public static func pick(
+        _ candidates: [Candidate], channels: [[Sequence]], first: SeriesChoice? = nil, siteNames: [String: Sequence] = [:]
+    ) -> Result<[SeriesChoice], ChannelMismatch> {
+        var chosen = [SeriesChoice]()
+        for (index, accepted) in channels.enumerated() {
+            if index == 0, let first {
+                chosen.append(first)
+                continue
+            }
+            let free = candidates.filter { candidate in !chosen.contains { $0.seriesInstanceUID == candidate.seriesInstanceUID } }
+            switch pick(free, accepted: accepted, siteNames: siteNames) {
+            case .success(var choice):
+                if channels.count > 1 { choice.reason = "channel \(index + 1): " + choice.reason }
+                chosen.append(choice)
+            case .failure(var none):
+                // What the whole study holds, the series other channels took included.
+                none.found = candidates.filter { $0.modality == "MR" && $0.instances >= minimumImages }.map {
+                    ($0.description, classify($0, siteNames: siteNames).0, $0.instances)
+                }
+                return .failure(ChannelMismatch(channel: index + 1, channels: channels.count, none: none))
+            }
+        }
+        return .success(chosen)
+    }
+
+    /// No series for one input channel of a multi-sequence engine.
+    public struct ChannelMismatch: Error, Sendable, Equatable, CustomStringConvertible {
+        /// 1-based.
+        public var channel: Int
+        public var channels: Int
+        public var none: NoMatch
+        public var description: String {
+            channels == 1
+                ? none.description
+                : "input channel \(channel) of \(channels) needs \(none.accepted.map(\.words).joined(separator: " or ")), which the study lacks: \(none)"
+        }
+    }
+
+    /// The sequences a model card's `sequences` names for one input channel, in Metis's terms.
     public static func sequences(named names: [String]) -> [Sequence] {
         names.compactMap { Sequence(rawValue: $0) }
     }

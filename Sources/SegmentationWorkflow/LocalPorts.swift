@@ -66,18 +66,20 @@ public struct PipelineRunner: SegmentationRunner {
     }
 
     public func describe() async throws -> EngineOffer {
-        EngineOffer(defaultEngine: engine.name, modelSequences: engine.sequences.map(\.rawValue))
+        EngineOffer(
+            defaultEngine: engine.name, modelEngine: engine.name, modelChannels: engine.channels.map { $0.map(\.rawValue) })
     }
 
     public func run(
-        instances: [Data], engine name: String, format: SegmentationPipeline.OutputFormat, progress: @escaping SegmentationWorkflow.Progress
+        channels: [SeriesInstances], engine name: String, format: SegmentationPipeline.OutputFormat,
+        progress: @escaping SegmentationWorkflow.Progress
     ) async throws -> SegmentationOutcome {
         guard name.isEmpty || name == engine.name else { throw SegmentationWorkflowError.unknownEngine(name, available: [engine.name]) }
-        let files = try instances.map { try DICOMReader.read($0) }
+        let series = try channels.map { try $0.instances.map { try DICOMReader.read($0) } }
         let result = try SegmentationPipeline(engine: engine, softwareVersion: softwareVersion).run(
-            files, format: format, progress: progress)
+            channels: series, format: format, progress: progress)
         inspect?(result)
-        return SegmentationOutcome(result, source: files[0].dataset)
+        return SegmentationOutcome(result, source: series[0][0].dataset)
     }
 }
 

@@ -37,6 +37,7 @@ extension Metis_V1_SegmentResult {
             }
         }
         lesions = outcome.lesions.map(Metis_V1_Lesion.init)
+        labelNames = outcome.labelNames
     }
 }
 
@@ -64,6 +65,7 @@ extension SegmentationOutcome {
             slices: Int(message.slices), sliceSpacing: message.sliceSpacingMm,
             headCentroid: message.headCentroidMm.count == 3
                 ? SIMD3(message.headCentroidMm[0], message.headCentroidMm[1], message.headCentroidMm[2]) : nil)
+        labelNames = message.labelNames
     }
 
     /// What metis-tracking keeps of the run: the examination and its lesions.

@@ -64,6 +64,8 @@ public struct SegmentationOutcome: Sendable {
     public var sliceSpacing: Double
     /// The head's centroid (patient mm), to align follow-up examinations.
     public var headCentroid: SIMD3<Double>?
+    /// The engine's other labels, written in the output after the lesions.
+    public var labelNames: [String] = []
 
     public init(
         studyInstanceUID: String, seriesInstanceUID: String, examination: Examination, engine: String, engineVersion: String,
@@ -97,5 +99,6 @@ public struct SegmentationOutcome: Sendable {
             engine: result.engine, engineVersion: result.engineVersion, notice: result.notice, lesions: result.lesions,
             rejected: result.rejected, intracranialVolume: result.intracranialVolume, output: output, timings: result.timings,
             slices: result.slices, sliceSpacing: result.sliceSpacing, headCentroid: result.headCentroid)
+        labelNames = result.labelNames
     }
 }

@@ -26,6 +26,14 @@ public struct SegmentationReport: Encodable, Sendable {
         }
     }
 
+    /// The series of one input channel of the engine, and why it was chosen.
+    public struct Channel: Encodable, Sendable {
+        public var seriesInstanceUID: String
+        /// t1c, flair, t2, t1, dwi, or other (a requested series).
+        public var sequence: String
+        public var choice: String
+    }
+
     public struct Timing: Encodable, Sendable {
         public var stage: String
         public var seconds: Double
@@ -35,6 +43,8 @@ public struct SegmentationReport: Encodable, Sendable {
     public var seriesInstanceUID: String
     /// Why this series (the series-choice rule's words, or "requested").
     public var seriesChoice: String
+    /// The series of each input channel, the first being `seriesInstanceUID` (one entry for an engine reading one series).
+    public var channels: [Channel]
     /// Whether the segmented images went through lossy compression (a lossy transfer syntax, or Lossy Image Compression "01").
     public var lossyInput: Bool
     public var engine: String
@@ -42,6 +52,8 @@ public struct SegmentationReport: Encodable, Sendable {
     /// What the result is ("automatic, research use, not validated on patient data"), as written into the output.
     public var notice: String
     public var lesions: [Lesion]
+    /// The model's other labels (whole tumour, oedema…), written in the output after the lesions as their own ROIs or segments.
+    public var labels: [String]
     /// Components dropped before they became lesions, each with its reason.
     public var rejected: [LesionPlausibility.Rejection]
     public var intracranialVolumeMm3: Double

@@ -62,7 +62,8 @@ public struct SegmentationWorkflow: Sendable {
 
     public func run(_ request: Request, progress: @escaping Progress = { _, _ in }) async throws -> SegmentationReport {
         let start = ContinuousClock.now
-        let (choice, engine) = try await choose(request)
+        let (choices, engine) = try await choose(request)
+        let choice = choices[0]
         var timings = [SegmentationReport.Timing]()
         var clock = ContinuousClock.now
         func lap(_ stage: String) {
@@ -71,14 +72,26 @@ public struct SegmentationWorkflow: Sendable {
             clock = now
         }
         progress("fetch", 0)
-        let instances = try await source.instances(study: request.study, series: choice.seriesInstanceUID)
-        lap("fetch")
-        let seriesSize = instances.reduce(0) { $0 + $1.count }
-        guard seriesSize <= maximumSeriesSize else {
-            throw SegmentationWorkflowError.seriesTooLarge(series: choice.seriesInstanceUID, bytes: seriesSize, limit: maximumSeriesSize)
+        var channels = [SeriesInstances]()
+        var seriesSize = 0, lossyInput = false, frameOfReference: String?
+        for channel in choices {
+            let instances = try await source.instances(study: request.study, series: channel.seriesInstanceUID)
+            seriesSize += instances.reduce(0) { $0 + $1.count }
+            guard seriesSize <= maximumSeriesSize else {
+                throw SegmentationWorkflowError.seriesTooLarge(
+                    series: channel.seriesInstanceUID, bytes: seriesSize, limit: maximumSeriesSize)
+            }
+            let inspected = try Self.inspect(instances, series: channel.seriesInstanceUID)
+            lossyInput = lossyInput || inspected.lossy
+            if let first = channels.first, let reference = frameOfReference, inspected.frameOfReference != reference {
+                throw SegmentationWorkflowError.otherFrameOfReference(
+                    series: channel.seriesInstanceUID, inspected.frameOfReference, reference: first.seriesInstanceUID, reference)
+            }
+            frameOfReference = frameOfReference ?? inspected.frameOfReference
+            channels.append(SeriesInstances(seriesInstanceUID: channel.seriesInstanceUID, instances: instances))
         }
-        let lossyInput = try Self.checkPixels(instances, series: choice.seriesInstanceUID)
-        let outcome = try await runner.run(instances: instances, engine: engine, format: request.format, progress: progress)
+        lap("fetch")
+        let outcome = try await runner.run(channels: channels, engine: engine, format: request.format, progress: progress)
         timings += outcome.timings.map { .init(stage: $0.stage, seconds: $0.seconds) }
         clock = ContinuousClock.now
         progress("store", 0)
@@ -111,55 +124,62 @@ public struct SegmentationWorkflow: Sendable {
             ])
         return SegmentationReport(
             studyInstanceUID: request.study, seriesInstanceUID: choice.seriesInstanceUID, seriesChoice: choice.reason,
+            channels: choices.map { .init(seriesInstanceUID: $0.seriesInstanceUID, sequence: $0.sequence.rawValue, choice: $0.reason) },
             lossyInput: lossyInput, engine: outcome.engine, engineVersion: outcome.engineVersion, notice: outcome.notice,
-            lesions: outcome.lesions,
+            lesions: outcome.lesions, labels: outcome.labelNames,
             rejected: outcome.rejected, intracranialVolumeMm3: outcome.intracranialVolume, output: output, replacedSeries: replaced,
             tracking: tracking, timings: timings, elapsedSeconds: Self.seconds(start.duration(to: .now)))
     }
 
-    /// Refuses a series whose pixel data no decoder reads before it goes to a worker; answers whether any of it is lossy.
-    static func checkPixels(_ instances: [Data], series: String) throws(SegmentationWorkflowError) -> Bool {
+    /// Refuses a series whose pixel data no decoder reads before it goes to a worker; answers whether any of it is lossy,
+    /// and its Frame of Reference (that of its first readable instance; empty when absent).
+    static func inspect(_ instances: [Data], series: String) throws(SegmentationWorkflowError) -> (
+        lossy: Bool, frameOfReference: String
+    ) {
         var lossy = false
+        var frameOfReference: String?
         for data in instances {
             guard let file = try? DICOMReader.read(data, options: .init(stopBeforePixelData: true)) else { continue }
             if !file.transferSyntax.isDecodable {
                 throw .undecodable(series: series, syntax: file.transferSyntax.description)
             }
             lossy = lossy || file.transferSyntax.isLossy || file.dataset.string(.lossyImageCompression) == "01"
+            frameOfReference = frameOfReference ?? file.dataset.string(.frameOfReferenceUID) ?? ""
         }
-        return lossy
+        return (lossy, frameOfReference ?? "")
     }
 
-    /// The series and the engine: the engine the request names (or the runner's default), fed only a series of a sequence it
-    /// reads; else, when the request allows the fallback, the classical engine on one it reads; else what is missing.
-    func choose(_ request: Request) async throws -> (SeriesChoice, engine: String) {
+    /// The series (one per input channel of the engine) and the engine: the
+    /// engine the request names (or the runner's default), fed only series of
+    /// the sequences it reads (a requested series is its first channel); else,
+    /// when the request allows the fallback, the classical engine on one it reads; else what is missing.
+    func choose(_ request: Request) async throws -> ([SeriesChoice], engine: String) {
         let candidates = try await source.candidates(study: request.study)
         guard !candidates.isEmpty else { throw SegmentationWorkflowError.noStudy(request.study) }
-        if let requested = request.series {
-            guard let candidate = candidates.first(where: { $0.seriesInstanceUID == requested }) else {
-                throw SegmentationWorkflowError.noSeries(study: request.study, series: requested)
-            }
-            return (
-                SeriesChoice(
-                    seriesInstanceUID: requested, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)"),
-                request.engine
-            )
-        }
         let offer = try await runner.describe()
         let engine = request.engine.isEmpty ? offer.defaultEngine : request.engine
-        let accepted =
-            engine == "unetr" && !offer.modelSequences.isEmpty
-            ? offer.modelSequences.compactMap(SeriesChoice.Sequence.init(rawValue:)) : SeriesChoice.defaultSequences
-        switch SeriesChoice.pick(candidates, accepted: accepted, siteNames: sequenceNames) {
-        case .success(let choice):
-            return (choice, request.engine)
-        case .failure(let none):
+        let channels =
+            engine == offer.modelEngine && !offer.modelChannels.isEmpty
+            ? offer.modelChannels.map { $0.compactMap(SeriesChoice.Sequence.init(rawValue:)) } : [SeriesChoice.defaultSequences]
+        var requested: SeriesChoice?
+        if let series = request.series {
+            guard let candidate = candidates.first(where: { $0.seriesInstanceUID == series }) else {
+                throw SegmentationWorkflowError.noSeries(study: request.study, series: series)
+            }
+            requested = SeriesChoice(
+                seriesInstanceUID: series, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)")
+            if channels.count == 1 { return ([requested!], request.engine) }
+        }
+        switch SeriesChoice.pick(candidates, channels: channels, first: requested, siteNames: sequenceNames) {
+        case .success(let choices):
+            return (choices, request.engine)
+        case .failure(let missing):
             if request.fallback, engine != "classical", case .success(var choice) = SeriesChoice.pick(candidates, siteNames: sequenceNames)
             {
-                choice.reason += "; the classical engine instead of \(engine) (fallback): \(none)"
-                return (choice, "classical")
+                choice.reason += "; the classical engine instead of \(engine) (fallback): \(missing)"
+                return ([choice], "classical")
             }
-            throw SegmentationWorkflowError.noSeriesToSegment(study: request.study, engine: engine, none)
+            throw SegmentationWorkflowError.noSeriesToSegment(study: request.study, engine: engine, missing)
         }
     }
 
@@ -173,12 +193,27 @@ public struct SegmentationWorkflow: Sendable {
 public struct EngineOffer: Sendable {
     /// The engine an empty request gets.
     public var defaultEngine: String
-    /// The MR sequences the model reads (t1c, flair, …); empty: the default sequences.
-    public var modelSequences: [String]
+    /// The engine that runs the model ("unetr", "segresnet"); empty without one.
+    public var modelEngine: String
+    /// The MR sequences (t1c, flair, …) of each of the model's input channels; empty: the default sequences, one channel.
+    public var modelChannels: [[String]]
 
-    public init(defaultEngine: String, modelSequences: [String]) {
+    public init(defaultEngine: String, modelEngine: String, modelChannels: [[String]]) {
         self.defaultEngine = defaultEngine
-        self.modelSequences = modelSequences
+        self.modelEngine = modelEngine
+        self.modelChannels = modelChannels
+    }
+}
+
+/// The instances of one series, for one input channel of an engine.
+public struct SeriesInstances: Sendable {
+    public var seriesInstanceUID: String
+    /// DICOM Part 10 files.
+    public var instances: [Data]
+
+    public init(seriesInstanceUID: String, instances: [Data]) {
+        self.seriesInstanceUID = seriesInstanceUID
+        self.instances = instances
     }
 }
 
@@ -190,12 +225,13 @@ public protocol SegmentationSeriesSource: Sendable {
     func instances(study: String, series: String) async throws -> [Data]
 }
 
-/// Runs an engine on a series.
+/// Runs an engine on a series, or on one series per input channel of a model reading several.
 public protocol SegmentationRunner: Sendable {
     func describe() async throws -> EngineOffer
-    /// `engine` empty: the runner's default.
+    /// `engine` empty: the runner's default. `channels` in the engine's channel order.
     func run(
-        instances: [Data], engine: String, format: SegmentationPipeline.OutputFormat, progress: @escaping SegmentationWorkflow.Progress
+        channels: [SeriesInstances], engine: String, format: SegmentationPipeline.OutputFormat,
+        progress: @escaping SegmentationWorkflow.Progress
     ) async throws -> SegmentationOutcome
 }
 

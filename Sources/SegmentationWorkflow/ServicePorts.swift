@@ -103,13 +103,16 @@ public struct WorkerSegmentationRunner: SegmentationRunner {
 
     public func describe() async throws -> EngineOffer {
         let description = try await calling { try await inference.describeEngine(.init(), options: Self.jobOptions) }
-        return EngineOffer(defaultEngine: description.defaultEngine, modelSequences: description.modelSequences)
+        return EngineOffer(
+            defaultEngine: description.defaultEngine, modelEngine: description.modelEngine,
+            modelChannels: description.modelChannels.map(\.sequences))
     }
 
     /// Runs the job on a worker; once more if that worker died (on another,
     /// or on the same one once `metis up` has restarted it).
     public func run(
-        instances: [Data], engine: String, format: SegmentationPipeline.OutputFormat, progress: @escaping SegmentationWorkflow.Progress
+        channels: [SeriesInstances], engine: String, format: SegmentationPipeline.OutputFormat,
+        progress: @escaping SegmentationWorkflow.Progress
     ) async throws -> SegmentationOutcome {
         var attempt = 0
         while true {
@@ -118,7 +121,8 @@ public struct WorkerSegmentationRunner: SegmentationRunner {
                 var result: Metis_V1_SegmentResult?
                 for try await event in inference.segment(
                     .with {
-                        $0.instances = instances
+                        $0.instances = channels.flatMap(\.instances)
+                        if channels.count > 1 { $0.channelSeries = channels.map(\.seriesInstanceUID) }
                         $0.engine = engine
                         $0.outputFormat = format == .seg ? .seg : .rtstruct
                     }, options: Self.jobOptions)

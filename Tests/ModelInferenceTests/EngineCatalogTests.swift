@@ -51,11 +51,11 @@ import Testing
         for x in 2..<5 { for y in 0..<2 { set(x, y, 0) } }  // 6 voxels
         labels[(3 * 6 + 0) * 6 + 5] = 2  // another channel, not a lesion label here
         var kept = labels
-        UNETREngine.removeSmallObjects(&kept, shape: shape, minimumSize: 2, lesionLabels: [1])
+        ModelEngine.removeSmallObjects(&kept, shape: shape, minimumSize: 2, lesionLabels: [1])
         #expect(kept.filter { $0 == 1 }.count == 8)
         #expect(kept[0] == 0)
         #expect(kept[(3 * 6 + 0) * 6 + 5] == 2)
-        UNETREngine.removeSmallObjects(&kept, shape: shape, minimumSize: 3, lesionLabels: [1])
+        ModelEngine.removeSmallObjects(&kept, shape: shape, minimumSize: 3, lesionLabels: [1])
         #expect(kept.filter { $0 == 1 }.count == 6)
     }
 }

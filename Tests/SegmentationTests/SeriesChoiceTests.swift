@@ -99,3 +99,40 @@ extension Result {
         if case .failure(let error) = self { error } else { nil }
     }
 }
+
+@Suite("Picking one series per input channel")
+struct ChannelChoiceTests {
+    typealias Candidate = SeriesChoice.Candidate
+
+    @Test("a T1c + FLAIR model gets one series of each; each series once; a requested series is the first channel")
+    func twoChannels() throws {
+        let t1c = SeriesChoiceTests.candidate("1", "T1 MPRAGE gado")
+        let flair = SeriesChoiceTests.candidate("2", "AX FLAIR", instances: 40)
+        let t2 = SeriesChoiceTests.candidate("3", "T2 TSE", instances: 30)
+        let chosen = try SeriesChoice.pick([t2, flair, t1c], channels: [[.t1c], [.flair]]).get()
+        #expect(chosen.map(\.seriesInstanceUID) == ["1", "2"])
+        #expect(chosen.map(\.sequence) == [.t1c, .flair])
+        #expect(chosen[1].reason.hasPrefix("channel 2: FLAIR"))
+        // Two channels that both read FLAIR cannot share one series.
+        let twice = try #require(SeriesChoice.pick([t1c, flair], channels: [[.flair], [.flair]]).failure)
+        #expect(twice.channel == 2)
+        let requested = SeriesChoice(seriesInstanceUID: "3", reason: "requested")
+        #expect(
+            try SeriesChoice.pick([t2, flair, t1c], channels: [[.t1c], [.flair]], first: requested).get().map(\.seriesInstanceUID) == [
+                "3", "2",
+            ])
+    }
+
+    @Test("a study lacking a channel's sequence: the refusal names the channel, the sequence and what the study holds")
+    func missing() throws {
+        let t1c = SeriesChoiceTests.candidate("1", "T1 MPRAGE gado")
+        let failure = try #require(SeriesChoice.pick([t1c], channels: [[.t1c], [.flair, .t2]]).failure)
+        #expect(failure.channel == 2)
+        #expect(failure.description.contains("input channel 2 of 2 needs FLAIR or T2"), "\(failure)")
+        // The series the first channel took is still listed among what the study holds.
+        #expect(failure.description.contains("post-contrast T1 (\"T1 MPRAGE gado\", 100 images)"), "\(failure)")
+        // One channel: the one-series wording.
+        let single = try #require(SeriesChoice.pick([t1c], channels: [[.flair]]).failure)
+        #expect(single.description == single.none.description)
+    }
+}

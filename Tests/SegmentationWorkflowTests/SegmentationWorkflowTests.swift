@@ -104,10 +104,10 @@ struct SegmentationWorkflowTests {
         var phantom = BrainPhantom()
         phantom.sliceOffsets = [0, 2.5]
         let files = try phantom.instances()
-        #expect(try SegmentationWorkflow.checkPixels(files, series: phantom.series) == false)
+        #expect(try SegmentationWorkflow.inspect(files, series: phantom.series).lossy == false)
         var dataset = try DICOMReader.read(files[0]).dataset
         dataset[.lossyImageCompression] = .text(.lossyImageCompression, .CS, "01")
-        #expect(try SegmentationWorkflow.checkPixels([try DICOMWriter.write(dataset)], series: phantom.series) == true)
+        #expect(try SegmentationWorkflow.inspect([try DICOMWriter.write(dataset)], series: phantom.series).lossy == true)
         // The same image encapsulated in JPIP (which Metis does not decode).
         var encapsulated = try DICOMReader.read(files[0]).dataset
         guard case .bytes(let native)? = encapsulated[.pixelData]?.value else { throw CancellationError() }
@@ -115,7 +115,7 @@ struct SegmentationWorkflowTests {
             tag: .pixelData, vr: .OB, value: .encapsulated(EncapsulatedPixelData(basicOffsetTable: Data(), fragments: [native])))
         let jpip = try DICOMWriter.write(encapsulated, transferSyntax: TransferSyntax(uid: "1.2.840.10008.1.2.4.94"))
         #expect {
-            try SegmentationWorkflow.checkPixels([jpip], series: phantom.series)
+            try SegmentationWorkflow.inspect([jpip], series: phantom.series).lossy
         } throws: { error in
             guard case SegmentationWorkflowError.undecodable(let series, let syntax) = error else { return false }
             return series == phantom.series && syntax.contains("1.2.840.10008.1.2.4.94")
@@ -131,7 +131,7 @@ struct SegmentationWorkflowTests {
             try await folder.workflow().run(.init(study: phantom.study))
         } throws: { error in
             guard case SegmentationWorkflowError.noSeriesToSegment(_, "classical", let none) = error else { return false }
-            return "\(error)".contains("no series to segment with classical") && none.found.isEmpty
+            return "\(error)".contains("no series to segment with classical") && none.none.found.isEmpty
         }
     }
 
@@ -140,7 +140,9 @@ struct SegmentationWorkflowTests {
         let folder = try Folder()
         let instances = try folder.phantom.instances()
         let outcome = try await PipelineRunner(engine: ClassicalEngine(), softwareVersion: "test")
-            .run(instances: instances, engine: "", format: .seg) { _, _ in }
+            .run(
+                channels: [SeriesInstances(seriesInstanceUID: folder.phantom.series, instances: instances)], engine: "", format: .seg
+            ) { _, _ in }
         #expect(outcome.lesions.count == 3)
         let message = Metis_V1_SegmentResult(outcome)
         let back = try SegmentationOutcome(message)

@@ -30,8 +30,14 @@ public struct BrainPhantom: Sendable {
         Lesion(center: SIMD3(-35, 25, 90), radius: 6),
         Lesion(center: SIMD3(10, 40, 40), radius: 4),
     ]
+    /// Each lesion's value (1500 each when nil): a lesion as bright as the brain is invisible in this series.
+    public var lesionValues: [Double]?
     public var study = "2.25.70001"
     public var series = "2.25.70001.1"
+    public var seriesDescription = "T1 MPRAGE gado"
+    public var seriesNumber = 3
+    /// FrameOfReferenceUID; nil: a new one per `instances()` call (series of one study sharing a frame set the same).
+    public var frameOfReference: String?
     public var patientName = "Fantôme^Cérébral"
     /// StudyDate (DA).
     public var studyDate = "20260310"
@@ -62,13 +68,15 @@ public struct BrainPhantom: Sendable {
     /// The image value at a patient position.
     public func value(at position: SIMD3<Double>) -> Double {
         let p = position - headShift
-        if lesions.contains(where: { distance(p, $0.center) <= $0.radius }) { return 1500 }
+        if let index = lesions.firstIndex(where: { distance(p, $0.center) <= $0.radius }) { return lesionValue(index) }
         let head = pow(p.x / 85, 2) + pow(p.y / 100, 2) + pow((p.z - 75) / 80, 2)
         let brain = pow(p.x / 75, 2) + pow(p.y / 90, 2) + pow((p.z - 75) / 70, 2)
         if brain <= 1 { return 600 + 20 * sin(p.x / 7) * cos(p.y / 9) }
         if head <= 1 { return 300 }
         return 0
     }
+
+    func lesionValue(_ index: Int) -> Double { lesionValues?[index] ?? 1500 }
 
     /// Which lesion (1-based) covers a position, if any.
     public func lesion(at position: SIMD3<Double>) -> Int? {
@@ -78,7 +86,7 @@ public struct BrainPhantom: Sendable {
 
     /// One single-frame MR image per slice, in acquisition order.
     public func instances() throws -> [Data] {
-        let frame = UID.make()
+        let frame = frameOfReference ?? UID.make()
         return try sliceOffsets.enumerated().map { index, offset in
             var dataset = commonDataset(frameOfReference: frame)
             func text(_ tag: Tag, _ vr: VR, _ value: String) { dataset[tag] = DataElement.text(tag, vr, value) }
@@ -169,8 +177,8 @@ public struct BrainPhantom: Sendable {
         text(Tag.accessionNumber, .SH, "ACC-PH1")
         text(Tag.studyID, .SH, "1")
         text(Tag.modality, .CS, "MR")
-        text(Tag.seriesDescription, .LO, "T1 MPRAGE gado")
-        text(Tag.seriesNumber, .IS, "3")
+        text(Tag.seriesDescription, .LO, seriesDescription)
+        text(Tag.seriesNumber, .IS, String(seriesNumber))
         text(Tag.frameOfReferenceUID, .UI, frameOfReference)
         text(Tag.positionReferenceIndicator, .LO, "")
         dataset[.samplesPerPixel] = Self.us(.samplesPerPixel, 1)
@@ -190,7 +198,9 @@ public struct BrainPhantom: Sendable {
         let start = position(column: 0, row: 0, offset: offset)
         let (cx, cy, cz) = (rowDirection.x * columnSpacing, rowDirection.y * columnSpacing, rowDirection.z * columnSpacing)
         let (rx, ry, rz) = (columnDirection.x * rowSpacing, columnDirection.y * rowSpacing, columnDirection.z * rowSpacing)
-        let spheres = lesions.map { ($0.center.x, $0.center.y, $0.center.z, $0.radius * $0.radius) }
+        let spheres = lesions.indices.map {
+            (lesions[$0].center.x, lesions[$0].center.y, lesions[$0].center.z, lesions[$0].radius * lesions[$0].radius, lesionValue($0))
+        }
         var index = 0
         for row in 0..<rows {
             for column in 0..<columns {
@@ -198,8 +208,10 @@ public struct BrainPhantom: Sendable {
                 let y = start.y + Double(column) * cy + Double(row) * ry
                 let z = start.z + Double(column) * cz + Double(row) * rz
                 var value = 0.0
-                if spheres.contains(where: { (x - $0.0) * (x - $0.0) + (y - $0.1) * (y - $0.1) + (z - $0.2) * (z - $0.2) <= $0.3 }) {
-                    value = 1500
+                if let sphere = spheres.first(where: {
+                    (x - $0.0) * (x - $0.0) + (y - $0.1) * (y - $0.1) + (z - $0.2) * (z - $0.2) <= $0.3
+                }) {
+                    value = sphere.4
                 } else if (x / 75) * (x / 75) + (y / 90) * (y / 90) + ((z - 75) / 70) * ((z - 75) / 70) <= 1 {
                     value = 600 + 20 * sin(x / 7) * cos(y / 9)
                 } else if (x / 85) * (x / 85) + (y / 100) * (y / 100) + ((z - 75) / 80) * ((z - 75) / 80) <= 1 {

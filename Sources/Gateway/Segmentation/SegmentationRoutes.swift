@@ -69,7 +69,7 @@ extension HTTPError {
                 message: "\(error.description); name one with ?series=\(engine == "classical" ? "" : ", or allow ?fallback=classical")")
         case .seriesTooLarge:
             self.init(.contentTooLarge, message: error.description)
-        case .undecodable:
+        case .undecodable, .otherFrameOfReference:
             self.init(.unprocessableContent, message: error.description)
         case .unknownEngine:
             self.init(.badRequest, message: error.description)
