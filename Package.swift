@@ -399,7 +399,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InferenceServiceTests",
-            dependencies: ["InferenceService", "MetisRPC", "MetisProto", log],
+            dependencies: ["InferenceService", "MetisRPC", "MetisProto", "DICOM", "ModelInference", "Segmentation", "TestSupport", log],
             swiftSettings: swiftSettings
         ),
         .testTarget(

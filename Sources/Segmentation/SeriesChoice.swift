@@ -176,18 +176,21 @@ public struct SeriesChoice: Sendable, Equatable {
 
     /// A series for each input channel of an engine reading several
     /// (`channels`: the sequences of each, in order of preference), each
-    /// series used once; `first` fixes the first channel's (a requested series).
+    /// series used once; `fixed` (a requested series) takes the first channel
+    /// that reads its sequence, or the first channel when none does.
     /// Fails with the first channel that has none, its number (1-based) and what the study holds.
     public static func pick(
-        _ candidates: [Candidate], channels: [[Sequence]], first: SeriesChoice? = nil, siteNames: [String: Sequence] = [:]
+        _ candidates: [Candidate], channels: [[Sequence]], fixed: SeriesChoice? = nil, siteNames: [String: Sequence] = [:]
     ) -> Result<[SeriesChoice], ChannelMismatch> {
+        let fixedChannel = fixed.map { fixed in channels.firstIndex { $0.contains(fixed.sequence) } ?? 0 }
         var chosen = [SeriesChoice]()
         for (index, accepted) in channels.enumerated() {
-            if index == 0, let first {
-                chosen.append(first)
+            if index == fixedChannel, let fixed {
+                chosen.append(fixed)
                 continue
             }
-            let free = candidates.filter { candidate in !chosen.contains { $0.seriesInstanceUID == candidate.seriesInstanceUID } }
+            let taken = chosen.map(\.seriesInstanceUID) + (fixed.map { [$0.seriesInstanceUID] } ?? [])
+            let free = candidates.filter { !taken.contains($0.seriesInstanceUID) }
             switch pick(free, accepted: accepted, siteNames: siteNames) {
             case .success(var choice):
                 if channels.count > 1 { choice.reason = "channel \(index + 1): " + choice.reason }

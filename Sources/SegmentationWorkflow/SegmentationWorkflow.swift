@@ -151,7 +151,8 @@ public struct SegmentationWorkflow: Sendable {
 
     /// The series (one per input channel of the engine) and the engine: the
     /// engine the request names (or the runner's default), fed only series of
-    /// the sequences it reads (a requested series is its first channel); else,
+    /// the sequences it reads (a requested series — an arrival rule's, say —
+    /// takes the channel that reads its sequence, the first one otherwise); else,
     /// when the request allows the fallback, the classical engine on one it reads; else what is missing.
     func choose(_ request: Request) async throws -> ([SeriesChoice], engine: String) {
         let candidates = try await source.candidates(study: request.study)
@@ -167,10 +168,11 @@ public struct SegmentationWorkflow: Sendable {
                 throw SegmentationWorkflowError.noSeries(study: request.study, series: series)
             }
             requested = SeriesChoice(
-                seriesInstanceUID: series, reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)")
+                seriesInstanceUID: series, sequence: SeriesChoice.classify(candidate, siteNames: sequenceNames).0,
+                reason: "requested (\"\(candidate.description)\", \(candidate.instances) images)")
             if channels.count == 1 { return ([requested!], request.engine) }
         }
-        switch SeriesChoice.pick(candidates, channels: channels, first: requested, siteNames: sequenceNames) {
+        switch SeriesChoice.pick(candidates, channels: channels, fixed: requested, siteNames: sequenceNames) {
         case .success(let choices):
             return (choices, request.engine)
         case .failure(let missing):

@@ -116,11 +116,16 @@ struct ChannelChoiceTests {
         // Two channels that both read FLAIR cannot share one series.
         let twice = try #require(SeriesChoice.pick([t1c, flair], channels: [[.flair], [.flair]]).failure)
         #expect(twice.channel == 2)
-        let requested = SeriesChoice(seriesInstanceUID: "3", reason: "requested")
+        // A requested series takes the channel that reads its sequence (a FLAIR that just arrived, the FLAIR channel),
+        // the first channel when none does.
+        let flairRequested = SeriesChoice(seriesInstanceUID: "2", sequence: .flair, reason: "requested")
         #expect(
-            try SeriesChoice.pick([t2, flair, t1c], channels: [[.t1c], [.flair]], first: requested).get().map(\.seriesInstanceUID) == [
-                "3", "2",
-            ])
+            try SeriesChoice.pick([t2, flair, t1c], channels: [[.t1c], [.flair]], fixed: flairRequested).get().map(\.seriesInstanceUID)
+                == ["1", "2"])
+        let t2Requested = SeriesChoice(seriesInstanceUID: "3", sequence: .t2, reason: "requested")
+        #expect(
+            try SeriesChoice.pick([t2, flair, t1c], channels: [[.t1c], [.flair]], fixed: t2Requested).get().map(\.seriesInstanceUID)
+                == ["3", "2"])
     }
 
     @Test("a study lacking a channel's sequence: the refusal names the channel, the sequence and what the study holds")
