@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Converts a MONAI UNETR or SegResNet checkpoint (.pt / .pth) into the files
+"""Converts a MONAI UNETR, SegResNet or SwinUNETR checkpoint (.pt / .pth) into the files
 Metis loads: a .safetensors file under MONAI's own state_dict key names, and a
 model card. `metis model import BUNDLE_DIR` runs it on a MONAI bundle's
 models/model.pt with the card it made from the bundle's configs.
@@ -9,7 +9,7 @@ models/model.pt with the card it made from the bundle's configs.
         [--labels '{"0": "background", "1": "lesion"}'] [--description TEXT] [--version V] [--extra EXTRA.json]
 
 --config holds the constructor call exactly as MONAI takes it, with "name"
-("UNETR" when absent, or "SegResNet"): for UNETR in_channels, out_channels,
+("UNETR" when absent, "SegResNet" or "SwinUNETR"): for UNETR in_channels, out_channels,
 img_size as an int or a list, and any of feature_size, hidden_size, mlp_dim,
 num_heads, proj_type, norm_name as a name or [name, {options}], conv_block,
 res_block, dropout_rate, spatial_dims, qkv_bias, save_attn; for SegResNet
@@ -29,10 +29,10 @@ import json
 import sys
 
 import torch
-from monai.networks.nets import UNETR, SegResNet
+from monai.networks.nets import UNETR, SegResNet, SwinUNETR
 from safetensors.torch import save_file
 
-NETWORKS = {"UNETR": UNETR, "SegResNet": SegResNet}
+NETWORKS = {"UNETR": UNETR, "SegResNet": SegResNet, "SwinUNETR": SwinUNETR}
 
 
 def main():
@@ -60,6 +60,8 @@ def main():
     name = call.pop("name", "UNETR")
     if name not in NETWORKS:
         sys.exit(f"Metis runs {', '.join(NETWORKS)}; the config names {name}")
+    if name == "SwinUNETR":
+        call.pop("img_size", None)  # older MONAI's, ignored there and removed since
     network = NETWORKS[name](**call).eval()
     missing, unexpected = network.load_state_dict(state, strict=False)
     if missing or unexpected:

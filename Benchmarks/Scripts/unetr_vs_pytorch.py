@@ -3,14 +3,15 @@
 
     pip install torch==2.13.0 monai==1.6.1 einops safetensors numpy   # the CPU wheel
     swift build -c release --product metis
-    python3 Benchmarks/Scripts/unetr_vs_pytorch.py --metis .build/release/metis [--network unetr|segresnet] [--threads 2] [--repeat 3]
+    python3 Benchmarks/Scripts/unetr_vs_pytorch.py --metis .build/release/metis [--network unetr|segresnet|swinunetr] [--threads 2] [--repeat 3]
 
 --network unetr (the default): the BTCV configuration (96³ patches, feature
 size 16, hidden 768, MLP 3072, 12 heads, instance norm, residual blocks, 2
 classes); --network segresnet: MONAI's brats_mri_segmentation bundle
 (SegResNet, init_filters 16, 4 sequences in, 3 channels out, blocks_down
 1, 2, 2, 4, group norm of 8, ReLU, trilinear up-sampling), on 96³ windows
-here too. Random weights:
+here too; --network swinunetr: MONAI's swin_unetr_btcv_segmentation bundle
+(SwinUNETR, feature size 48, 7³ windows, 14 classes). Random weights:
 
 1. one 96³ patch forward pass: median of --repeat passes after a warm-up;
 2. whole-brain sliding-window inference of a 240×240×155 volume (overlap
@@ -45,7 +46,8 @@ BTCV = {"in_channels": 1, "out_channels": 2, "img_size": [96, 96, 96], "feature_
 
 BRATS = {"init_filters": 16, "in_channels": 4, "out_channels": 3, "blocks_down": [1, 2, 2, 4], "blocks_up": [1, 1, 1],
          "dropout_prob": 0.2}
-NETWORKS = {"unetr": ("UNETR", BTCV), "segresnet": ("SegResNet", BRATS)}
+SWIN_BTCV = {"in_channels": 1, "out_channels": 14, "feature_size": 48}
+NETWORKS = {"unetr": ("UNETR", BTCV), "segresnet": ("SegResNet", BRATS), "swinunetr": ("SwinUNETR", SWIN_BTCV)}
 
 
 def build(name):

@@ -66,12 +66,12 @@ public struct GatewayOptions: ParsableArguments {
     @Option(help: "Number of inference workers (default 1).") var inferenceWorkers: Int?
     @Option(
         help:
-            "Model card (UNETR, SegResNet) for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found)."
+            "Model card (UNETR, SegResNet, SwinUNETR) for the inference workers, or none (default: the shipped Weights/metis-synthetic-unetr.json when found)."
     )
     var model: String?
     @Option(
         help:
-            "Engine for segmentations that name none: classical, unetr or segresnet (the model's network) (default: chosen by the model card's evaluation)."
+            "Engine for segmentations that name none: classical, unetr, segresnet or swinunetr (the model's network) (default: chosen by the model card's evaluation)."
     )
     var defaultEngine: String?
     @Option(help: "OpenBLAS threads per inference worker (default: all cores).") var inferenceThreads: Int?

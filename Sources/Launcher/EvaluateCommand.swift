@@ -15,7 +15,7 @@ public struct EvaluateCommand: AsyncParsableCommand {
         commandName: "evaluate",
         abstract: "Score a segmentation engine on labelled cases: Dice, lesion sensitivity by size, false positives.")
 
-    @Option(help: "Engine: classical, or the model's (unetr, segresnet) (default: the catalogue's default).") var engine: String?
+    @Option(help: "Engine: classical, or the model's (unetr, segresnet, swinunetr) (default: the catalogue's default).") var engine: String?
     @Option(help: "Folder of cases (each CASE/series/*.dcm, CASE/truth.npy, CASE/case.json), or one case; repeatable.")
     var cases: [String]
     @Option(help: "UNETR model card, or none (default: the shipped one when found).") var model: String?

@@ -21,7 +21,7 @@ public struct ModelRunCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: """
-            Run a MONAI network (UNETR, SegResNet) on a .npy tensor (NCDHW float32) and write its logits; --repeat N prints the median forward time. \
+            Run a MONAI network (UNETR, SegResNet, SwinUNETR) on a .npy tensor (NCDHW float32) and write its logits; --repeat N prints the median forward time. \
             With --sliding-window the input may be any size: MONAI's sliding_window_inference runs over it.
             """)
 

@@ -17,9 +17,9 @@ public struct SegmentCommand: AsyncParsableCommand {
     @Option(help: "Where to write the RT Structure Set (nothing is written when no lesion is found).") var out: String
     @Option(help: "StudyInstanceUID to segment when the files hold several studies.") var study: String?
     @Option(help: "SeriesInstanceUID to segment when the files hold several series.") var series: String?
-    @Option(help: "Engine: classical, or the model's (unetr, segresnet) (default: the catalogue's default).") var engine: String?
-    @Option(help: "Model card (UNETR, SegResNet), or none (default: the shipped Weights/metis-synthetic-unetr.json when found).") var model:
-        String?
+    @Option(help: "Engine: classical, or the model's (unetr, segresnet, swinunetr) (default: the catalogue's default).") var engine: String?
+    @Option(help: "Model card (UNETR, SegResNet, SwinUNETR), or none (default: the shipped Weights/metis-synthetic-unetr.json when found).")
+    var model: String?
     @Option(help: "Output: rtstruct (RT Structure Set) or seg (DICOM Segmentation).") var format = "rtstruct"
     @Option(help: "Also write the engine's voxel mask as .npy (float32 [slices, rows, columns], slices along the normal).")
     var mask: String?

@@ -28,7 +28,7 @@ public struct MetisConfiguration: Sendable, Equatable {
     /// evaluation decide (`DefaultEngine`), or one of `engineNames`.
     public var defaultEngine: String?
     /// The engines a setting may name: the classical one, and a model's by its network.
-    public static let engineNames = ["classical", "unetr", "segresnet"]
+    public static let engineNames = ["classical", "unetr", "segresnet", "swinunetr"]
     /// `dicom_validation`: `lenient` (default) stores files with small conformance defects as sent, with a
     /// warning; `strict` refuses them.
     public var strictDICOMValidation = false

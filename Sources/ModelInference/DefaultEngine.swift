@@ -2,7 +2,7 @@ import Foundation
 public import Segmentation
 
 /// Which engine a request naming none gets, and why: chosen by evidence.
-/// The model's engine (`unetr`, `segresnet`) only when its card's evaluation (`metis evaluate`, per
+/// The model's engine (`unetr`, `segresnet`, `swinunetr`) only when its card's evaluation (`metis evaluate`, per
 /// generator) meets every target (`EvaluationSummary.missedTargets`) on
 /// every generator, beats the classical engine's mean Dice on the generator
 /// kept out of training, and is nowhere more than 0.05 Dice below it;

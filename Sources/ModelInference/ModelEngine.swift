@@ -4,7 +4,7 @@ public import NeuralEngine
 public import Segmentation
 import StructureSet
 
-/// The deep-learning engine: a MONAI network (UNETR, SegResNet) and its model
+/// The deep-learning engine: a MONAI network (UNETR, SegResNet, SwinUNETR) and its model
 /// card, run as MONAI would — pre-processing, Gaussian-blended sliding
 /// windows, softmax + argmax or sigmoid + threshold, small objects removed —
 /// and every step inverted back to the series' own grid. Its name is the

@@ -5,14 +5,16 @@ public import Foundation
 public enum MONAINetwork: Sendable {
     case unetr(UNETR)
     case segResNet(SegResNet)
+    case swinUNETR(SwinUNETR)
 
     /// The architectures Metis runs, by MONAI's class name.
-    public static let names = ["UNETR", "SegResNet"]
+    public static let names = ["UNETR", "SegResNet", "SwinUNETR"]
 
     /// A constructor call, read and checked but not yet built: what a model card's `architecture` holds.
     public enum Architecture: Sendable, Equatable, Codable {
         case unetr(UNETRConfiguration)
         case segResNet(SegResNetConfiguration)
+        case swinUNETR(SwinUNETRConfiguration)
 
         private struct NameKey: CodingKey {
             var stringValue: String
@@ -27,6 +29,7 @@ public enum MONAINetwork: Sendable {
             switch try container.decodeIfPresent(String.self, forKey: key) ?? "UNETR" {
             case "UNETR": self = .unetr(try UNETRConfiguration(from: decoder))
             case "SegResNet": self = .segResNet(try SegResNetConfiguration(from: decoder))
+            case "SwinUNETR": self = .swinUNETR(try SwinUNETRConfiguration(from: decoder))
             case let name:
                 throw DecodingError.dataCorruptedError(
                     forKey: key, in: container,
@@ -41,6 +44,7 @@ public enum MONAINetwork: Sendable {
             switch self {
             case .unetr(let configuration): try configuration.encode(to: encoder)
             case .segResNet(let configuration): try configuration.encode(to: encoder)
+            case .swinUNETR(let configuration): try configuration.encode(to: encoder)
             }
         }
 
@@ -58,6 +62,7 @@ public enum MONAINetwork: Sendable {
             switch self {
             case .unetr: "UNETR"
             case .segResNet: "SegResNet"
+            case .swinUNETR: "SwinUNETR"
             }
         }
 
@@ -65,6 +70,7 @@ public enum MONAINetwork: Sendable {
             switch self {
             case .unetr(let configuration): configuration.in_channels
             case .segResNet(let configuration): configuration.in_channels
+            case .swinUNETR(let configuration): configuration.in_channels
             }
         }
 
@@ -72,6 +78,7 @@ public enum MONAINetwork: Sendable {
             switch self {
             case .unetr(let configuration): configuration.out_channels
             case .segResNet(let configuration): configuration.use_conv_final ? configuration.out_channels : configuration.init_filters
+            case .swinUNETR(let configuration): configuration.out_channels
             }
         }
 
@@ -79,7 +86,7 @@ public enum MONAINetwork: Sendable {
         public var fixedSize: [Int]? {
             switch self {
             case .unetr(let configuration): configuration.img_size
-            case .segResNet: nil
+            case .segResNet, .swinUNETR: nil
             }
         }
 
@@ -88,6 +95,7 @@ public enum MONAINetwork: Sendable {
             switch self {
             case .unetr: 1
             case .segResNet(let configuration): 1 << (configuration.blocks_down.count - 1)
+            case .swinUNETR(let configuration): Int(pow(Double(configuration.patch_size), 5))
             }
         }
     }
@@ -97,6 +105,7 @@ public enum MONAINetwork: Sendable {
         switch architecture {
         case .unetr(let configuration): self = .unetr(try UNETR(configuration: configuration, state: state))
         case .segResNet(let configuration): self = .segResNet(try SegResNet(configuration: configuration, state: state))
+        case .swinUNETR(let configuration): self = .swinUNETR(try SwinUNETR(configuration: configuration, state: state))
         }
     }
 
@@ -114,6 +123,7 @@ public enum MONAINetwork: Sendable {
         switch self {
         case .unetr(let network): .unetr(network.configuration)
         case .segResNet(let network): .segResNet(network.configuration)
+        case .swinUNETR(let network): .swinUNETR(network.configuration)
         }
     }
 
@@ -125,6 +135,7 @@ public enum MONAINetwork: Sendable {
         switch self {
         case .unetr(let network): try network.forward(input)
         case .segResNet(let network): try network.forward(input)
+        case .swinUNETR(let network): try network.forward(input)
         }
     }
 }

@@ -68,7 +68,10 @@ struct ModelRunTests {
 
     @Test(
         "a MONAI state dict and MONAI's own constructor call run as they are",
-        arguments: ["unetr-batch", "unetr-group", "unetr-defaults-int-size", "segresnet-brats", "segresnet-instance-leaky-deconv"])
+        arguments: [
+            "unetr-batch", "unetr-group", "unetr-defaults-int-size", "segresnet-brats", "segresnet-instance-leaky-deconv",
+            "swinunetr-v2-merging2-batch",
+        ])
     func monaiCheckpoint(_ name: String) async throws {
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("NeuralEngineTests/Fixtures/monai")

@@ -45,7 +45,7 @@ struct ArrivalRuleTests {
         arguments: [
             ("modality=MR segment", "no '->'"), ("colour=red -> segment", "unknown condition 'colour'"),
             ("origin=fax -> segment", "origin is one of"), ("any -> paint", "unknown action 'paint'"),
-            ("any -> send=PLAN", "put segment before it"), ("any -> segment=magic", "one of classical, unetr, segresnet"),
+            ("any -> send=PLAN", "put segment before it"), ("any -> segment=magic", "one of classical, unetr, segresnet, swinunetr"),
             ("modality= -> segment", "needs a pattern"), ("any -> forward=", "needs an AE title"), ("any ->", "has no action"),
             ("description=\"T1 -> segment", "unclosed quote"),
         ])

@@ -15,9 +15,11 @@ struct MONAICompatibilityTests {
         return (manifest as? [String: Any])?["cases"] as? [String] ?? []
     }()
 
-    @Test("the generator's sixteen cases are all here: eleven UNETRs, five SegResNets")
+    @Test("the generator's cases are all here: eleven UNETRs, five SegResNets, two SwinUNETRs")
     func manifest() {
-        #expect(Self.cases.count == 16 && Self.cases.filter { $0.hasPrefix("segresnet") }.count == 5, "\(Self.cases)")
+        #expect(
+            Self.cases.count == 18 && Self.cases.filter { $0.hasPrefix("segresnet") }.count == 5
+                && Self.cases.filter { $0.hasPrefix("swinunetr") }.count == 2, "\(Self.cases)")
     }
 
     @Test("logits and labels match MONAI's", arguments: cases)
@@ -29,6 +31,7 @@ struct MONAICompatibilityTests {
         switch network {
         case .unetr: #expect(name.hasPrefix("unetr"))
         case .segResNet: #expect(name.hasPrefix("segresnet"))
+        case .swinUNETR: #expect(name.hasPrefix("swinunetr"))
         }
         let input = try NumpyArray.read(Data(contentsOf: Self.directory.appendingPathComponent("\(name).input.npy")))
         let expected = try NumpyArray.read(Data(contentsOf: Self.directory.appendingPathComponent("\(name).output.npy")))

@@ -114,6 +114,35 @@ save_file({key: value.contiguous() for key, value in network.state_dict().items(
 np.save(os.path.join(out, f"{sliding}.input.npy"), x.numpy().astype(np.float32))
 np.save(os.path.join(out, f"{sliding}.output.npy"), y.numpy().astype(np.float32))
 
+# SwinUNETR: MONAI's defaults but a small feature size (7³ windows: padded and shifted on the 32³, 16³ and 8³ stages,
+# shrunk to the whole stage on the 4³ one; instance norm needs more than one voxel at 1/32), then v2 stages, PatchMergingV2, patch norm, batch norm, no qkv
+# bias, an anisotropic window, uneven sizes, a smaller MLP and without the output normalisation. Two cases only: with
+# MONAI's smallest feature size a SwinUNETR's decoder still holds some 15 MB of weights.
+swin = {
+    "swinunetr-defaults": ({"name": "SwinUNETR", "in_channels": 1, "out_channels": 2, "feature_size": 12}, [64, 64, 64]),
+    "swinunetr-v2-merging2-batch": ({"name": "SwinUNETR", "in_channels": 2, "out_channels": 3, "feature_size": 12,
+                                     "depths": [1, 1, 2, 1], "num_heads": [2, 2, 4, 4], "window_size": [4, 4, 2],
+                                     "qkv_bias": False, "patch_norm": True, "downsample": "mergingv2", "use_v2": True,
+                                     "norm_name": "batch", "drop_rate": 0.1, "use_checkpoint": True, "mlp_ratio": 2.0,
+                                     "normalize": False}, [32, 64, 32]),
+}
+for name, (call, size) in swin.items():
+    arguments = json.loads(json.dumps(call))
+    network = randomise(getattr(nets, arguments.pop("name"))(**arguments)).eval()
+    with torch.no_grad():
+        for parameter_name, parameter in network.named_parameters():
+            if parameter_name.endswith("relative_position_bias_table"):
+                parameter.normal_(0, 0.5)
+    x = torch.randn(1, call["in_channels"], *size)
+    with torch.no_grad():
+        y = network(x)
+    with open(os.path.join(out, f"{name}.json"), "w") as f:
+        json.dump(call, f, indent=1)
+    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, os.path.join(out, f"{name}.safetensors"))
+    np.save(os.path.join(out, f"{name}.input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(out, f"{name}.output.npy"), y.numpy().astype(np.float32))
+    manifest.append(name)
+
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
     json.dump({"generator": "Tests/Fixtures/neural/make_monai_fixtures.py", "torch": torch.__version__, "monai": monai.__version__,
