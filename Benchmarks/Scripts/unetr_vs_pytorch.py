@@ -192,16 +192,16 @@ def main():
         r = results[kind]
         t, m = r["pytorch"], r["metis"]
         rate = r["gflops"] / m["seconds"]
-        name = "96³ patch forward" if kind == "patch" else "240×240×155 sliding window (48 windows)"
-        print(f"| {name} | {t['seconds']:.2f} | {m['seconds']:.2f} | {t['seconds'] / m['seconds']:.2f} | {t['rss_mib']:.0f} | "
+        label = "96³ patch forward" if kind == "patch" else "240×240×155 sliding window (48 windows)"
+        print(f"| {label} | {t['seconds']:.2f} | {m['seconds']:.2f} | {t['seconds'] / m['seconds']:.2f} | {t['rss_mib']:.0f} | "
               f"{m['rss_mib']:.0f} | {m['rss_mib'] / t['rss_mib']:.2f} | {rate:.0f} ({100 * rate / peak:.0f} %) | {r['max_relative_difference']:.1e} |")
     print(f"\nFLOPs per 96³ forward (FlopCounterMode): {patch_flops / 1e9:.1f} GFLOP")
     figures = []
     for kind in kinds:
         r = results[kind]
-        name = "96³ patch forward" if kind == "patch" else "240×240×155 sliding window"
-        figures.append(benchresults.figure(f"{name}: time", "s", r["metis"]["seconds"], r["pytorch"]["seconds"], "PyTorch 2.13 + MONAI 1.6.1", False))
-        figures.append(benchresults.figure(f"{name}: peak RSS", "MiB", r["metis"]["rss_mib"], r["pytorch"]["rss_mib"], "PyTorch 2.13 + MONAI 1.6.1", False))
+        label = "96³ patch forward" if kind == "patch" else "240×240×155 sliding window"
+        figures.append(benchresults.figure(f"{label}: time", "s", r["metis"]["seconds"], r["pytorch"]["seconds"], "PyTorch 2.13 + MONAI 1.6.1", False))
+        figures.append(benchresults.figure(f"{label}: peak RSS", "MiB", r["metis"]["rss_mib"], r["pytorch"]["rss_mib"], "PyTorch 2.13 + MONAI 1.6.1", False))
     settings = {"network": name, "threads": arguments.threads, "repeat": arguments.repeat, "skip_brain": arguments.skip_brain,
                 "openblas_coretype": environment.get("OPENBLAS_CORETYPE")}
     benchmark = "unetr_vs_pytorch" if name == "unetr" else f"{name}_vs_pytorch"
