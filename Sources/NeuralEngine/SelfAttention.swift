@@ -39,17 +39,7 @@ public struct SelfAttention: Sendable {
                             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(tokens), Int32(headWidth), scale, q,
                             Int32(rowStride),
                             k, Int32(rowStride), 0, &scores, Int32(tokens))
-                        for row in 0..<tokens {
-                            let start = row * tokens
-                            var largest = -Float.infinity
-                            for i in start..<start + tokens { largest = max(largest, scores[i]) }
-                            var sum: Float = 0
-                            for i in start..<start + tokens {
-                                scores[i] = expf(scores[i] - largest)
-                                sum += scores[i]
-                            }
-                            for i in start..<start + tokens { scores[i] /= sum }
-                        }
+                        Self.softmaxRows(&scores, rows: tokens, columns: tokens)
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tokens), Int32(headWidth), Int32(tokens), 1, scores,
                             Int32(tokens),
@@ -59,5 +49,20 @@ public struct SelfAttention: Sendable {
             }
         }
         return try outputProjection.forward(Tensor(shape: [batch, tokens, inner], values: attended))
+    }
+
+    /// The softmax of each row of a row-major matrix, in place (the largest value subtracted first).
+    static func softmaxRows(_ scores: inout [Float], rows: Int, columns: Int) {
+        for row in 0..<rows {
+            let start = row * columns
+            var largest = -Float.infinity
+            for i in start..<start + columns { largest = max(largest, scores[i]) }
+            var sum: Float = 0
+            for i in start..<start + columns {
+                scores[i] = expf(scores[i] - largest)
+                sum += scores[i]
+            }
+            for i in start..<start + columns { scores[i] /= sum }
+        }
     }
 }

@@ -480,22 +480,11 @@ public struct SwinUNETR: Sendable {
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(width), scale, q, Int32(stride), k,
                             Int32(stride), 0, &scores, Int32(n))
-                        for row in 0..<n {
-                            let start = row * n
-                            var largest = -Float.infinity
-                            for i in 0..<n {
-                                var s = scores[start + i] + bias[(h * n + row) * n + i]
-                                if let mask { s += mask[(w * n + row) * n + i] }
-                                scores[start + i] = s
-                                largest = max(largest, s)
-                            }
-                            var sum: Float = 0
-                            for i in start..<start + n {
-                                scores[i] = expf(scores[i] - largest)
-                                sum += scores[i]
-                            }
-                            for i in start..<start + n { scores[i] /= sum }
+                        for i in 0..<n * n {
+                            scores[i] += bias[h * n * n + i]
+                            if let mask { scores[i] += mask[w * n * n + i] }
                         }
+                        SelfAttention.softmaxRows(&scores, rows: n, columns: n)
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(width), Int32(n), 1, scores, Int32(n), v,
                             Int32(stride), 0, output.baseAddress! + w * n * channels + h * width, Int32(channels))

@@ -78,6 +78,18 @@ def randomise(network):
 
 
 manifest = []
+
+
+def write_case(name, call, network, x, y):
+    """The constructor call, the whole state_dict, an input and MONAI's logits for it."""
+    with open(os.path.join(out, f"{name}.json"), "w") as f:
+        json.dump(call, f, indent=1)
+    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, os.path.join(out, f"{name}.safetensors"))
+    np.save(os.path.join(out, f"{name}.input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(out, f"{name}.output.npy"), y.numpy().astype(np.float32))
+    manifest.append(name)
+
+
 calls = {name: ({"name": "UNETR", **call}, call["img_size"] if isinstance(call["img_size"], list) else [call["img_size"]] * 3)
          for name, call in cases.items()}
 calls.update(segresnet)
@@ -88,12 +100,7 @@ for name, (call, size) in calls.items():
     x = torch.randn(1, call.get("in_channels", 1), *size)
     with torch.no_grad():
         y = network(x)
-    with open(os.path.join(out, f"{name}.json"), "w") as f:
-        json.dump(call, f, indent=1)
-    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, os.path.join(out, f"{name}.safetensors"))
-    np.save(os.path.join(out, f"{name}.input.npy"), x.numpy().astype(np.float32))
-    np.save(os.path.join(out, f"{name}.output.npy"), y.numpy().astype(np.float32))
-    manifest.append(name)
+    write_case(name, call, network, x, y)
 
 # MONAI's sliding_window_inference with a 2-channel SegResNet over an input no window size divides (padding,
 # pushed-back last windows, Gaussian blending): NAME.json is a model card (architecture + inference).
@@ -136,12 +143,7 @@ for name, (call, size) in swin.items():
     x = torch.randn(1, call["in_channels"], *size)
     with torch.no_grad():
         y = network(x)
-    with open(os.path.join(out, f"{name}.json"), "w") as f:
-        json.dump(call, f, indent=1)
-    save_file({key: value.contiguous() for key, value in network.state_dict().items()}, os.path.join(out, f"{name}.safetensors"))
-    np.save(os.path.join(out, f"{name}.input.npy"), x.numpy().astype(np.float32))
-    np.save(os.path.join(out, f"{name}.output.npy"), y.numpy().astype(np.float32))
-    manifest.append(name)
+    write_case(name, call, network, x, y)
 
 with open(os.path.join(out, "manifest.json"), "w") as f:
     import monai
