@@ -142,4 +142,29 @@ struct MultiSequenceTests {
         #expect(classical.status == 200, "\(classical.text)")
         #expect(((try classical.json() as? [String: Any])?["channels"] as? [Any])?.count == 1)
     }
+
+    @Test("metis segment reads both series of a folder offline, with the same channels and lesions")
+    func offline() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metis-multi-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (t1c, flair) = Self.study("2.25.81004")
+        for (index, bytes) in try (t1c.instances() + flair.instances()).enumerated() {
+            try bytes.write(to: directory.appendingPathComponent("IM\(index)"))
+        }
+        let out = directory.appendingPathComponent("result.dcm")
+        let run = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            ["segment", directory.path, "--out", out.path, "--model", Self.card.path, "--engine", "segresnet", "--json"])
+        #expect(run.status == 0, "\(run.output)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any])
+        #expect((report["channels"] as? [[String: Any]])?.compactMap { $0["seriesInstanceUID"] as? String } == [t1c.series, flair.series])
+        #expect((report["lesions"] as? [Any])?.count == 2, "\(report["lesions"] ?? "")")
+        #expect(report["labels"] as? [String] == ["FLAIR-bright without enhancement"])
+        let table = try await MetisProcesses.run(
+            MetisProcesses.executable("metis"),
+            ["segment", directory.path, "--out", out.path, "--model", Self.card.path, "--engine", "segresnet"])
+        #expect(table.output.contains("series \(flair.series): channel 2: FLAIR"), "\(table.output)")
+        #expect(table.output.contains("the model's other labels, written after the lesions: FLAIR-bright without enhancement"))
+    }
 }
