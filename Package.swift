@@ -320,6 +320,7 @@ let package = Package(
         .testTarget(
             name: "DICOMTests",
             dependencies: ["DICOM", "TestSupport"],
+            exclude: ["Scripts"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
@@ -414,7 +415,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["MetisRPC", "MetisProto", "DICOM", "Imaging", "Gateway", "InferenceService", "NeuralEngine", "TestSupport"],
-            exclude: ["Scripts"],
+            exclude: ["Scripts", "Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]
