@@ -18,7 +18,11 @@ public struct SelfAttention: Sendable {
         self.outputProjection = outputProjection
     }
 
-    public func forward(_ x: Tensor) throws(NeuralEngineError) -> Tensor {
+    /// `addingToScores`, when given, adds to the scaled scores of each batch item and head
+    /// ([tokens, tokens], row-major) before the softmax: Swin's relative position bias and window mask.
+    public func forward(
+        _ x: Tensor, addingToScores add: ((_ batch: Int, _ head: Int, _ scores: inout [Float]) -> Void)? = nil
+    ) throws(NeuralEngineError) -> Tensor {
         guard x.shape.count == 3 else { throw NeuralEngineError("self-attention takes [batch, tokens, features], got \(x.shape)") }
         let batch = x.shape[0], tokens = x.shape[1]
         let projected = try qkv.forward(x)
@@ -39,6 +43,7 @@ public struct SelfAttention: Sendable {
                             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(tokens), Int32(tokens), Int32(headWidth), scale, q,
                             Int32(rowStride),
                             k, Int32(rowStride), 0, &scores, Int32(tokens))
+                        add?(b, h, &scores)
                         Self.softmaxRows(&scores, rows: tokens, columns: tokens)
                         cblas_sgemm(
                             CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(tokens), Int32(headWidth), Int32(tokens), 1, scores,
@@ -52,7 +57,7 @@ public struct SelfAttention: Sendable {
     }
 
     /// The softmax of each row of a row-major matrix, in place (the largest value subtracted first).
-    static func softmaxRows(_ scores: inout [Float], rows: Int, columns: Int) {
+    private static func softmaxRows(_ scores: inout [Float], rows: Int, columns: Int) {
         for row in 0..<rows {
             let start = row * columns
             var largest = -Float.infinity

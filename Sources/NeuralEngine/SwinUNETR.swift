@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 
 /// The architecture of a SwinUNETR: MONAI 1.6's `SwinUNETR(...)` keyword
@@ -141,11 +140,10 @@ extension SwinUNETRConfiguration: Codable {
 public struct SwinUNETR: Sendable {
     struct SwinBlock: Sendable {
         var norm1: LayerNorm
-        var qkv: Linear
-        var projection: Linear
+        /// `attn.qkv` and `attn.proj`; the bias and mask are added to its scores.
+        var attention: SelfAttention
         /// relative_position_bias_table [(2w₀−1)(2w₁−1)(2w₂−1), heads].
         var table: Tensor
-        var heads: Int
         var norm2: LayerNorm
         var mlp: MLPBlock
     }
@@ -200,14 +198,16 @@ public struct SwinUNETR: Sendable {
                 blocks.append(
                     SwinBlock(
                         norm1: try norm("norm1", dim),
-                        qkv: Linear(
-                            weight: try state.require("\(b).attn.qkv.weight", shape: [3 * dim, dim]),
-                            bias: c.qkv_bias ? try state.require("\(b).attn.qkv.bias", shape: [3 * dim]) : nil),
-                        projection: Linear(
-                            weight: try state.require("\(b).attn.proj.weight", shape: [dim, dim]),
-                            bias: try state.require("\(b).attn.proj.bias", shape: [dim])),
+                        attention: SelfAttention(
+                            heads: c.num_heads[stage],
+                            qkv: Linear(
+                                weight: try state.require("\(b).attn.qkv.weight", shape: [3 * dim, dim]),
+                                bias: c.qkv_bias ? try state.require("\(b).attn.qkv.bias", shape: [3 * dim]) : nil),
+                            outputProjection: Linear(
+                                weight: try state.require("\(b).attn.proj.weight", shape: [dim, dim]),
+                                bias: try state.require("\(b).attn.proj.bias", shape: [dim]))),
                         table: try state.require("\(b).attn.relative_position_bias_table", shape: [tableSize, c.num_heads[stage]]),
-                        heads: c.num_heads[stage], norm2: try norm("norm2", dim),
+                        norm2: try norm("norm2", dim),
                         mlp: MLPBlock(
                             linear1: Linear(
                                 weight: try state.require("\(b).mlp.linear1.weight", shape: [hidden, dim]),
@@ -440,10 +440,14 @@ public struct SwinUNETR: Sendable {
                 for channel in 0..<channels { gathered[t * channels + channel] = from[source * channels + channel] }
             }
         }
-        let qkv = try block.qkv.forward(Tensor(shape: [windows * n, channels], values: gathered))
+        let bias = relativeBias(block, tokens: n)
+        let projected = try block.attention.forward(Tensor(shape: [windows, n, channels], values: gathered)) { w, h, scores in
+            for i in 0..<n * n {
+                scores[i] += bias[h * n * n + i]
+                if let mask { scores[i] += mask[w * n * n + i] }
+            }
+        }
         gathered = []
-        let attended = attention(qkv.values, windows: windows, tokens: n, channels: channels, block: block, mask: mask)
-        let projected = try block.projection.forward(Tensor(shape: [windows * n, channels], values: attended))
         var y = x
         projected.values.withUnsafeBufferPointer { from in
             for (t, source) in sources.enumerated() where source >= 0 {
@@ -455,12 +459,10 @@ public struct SwinUNETR: Sendable {
         return y
     }
 
-    /// Window attention: per window and head, softmax(q·kᵀ·scale + relative bias [+ mask])·v, heads joined head-major.
-    func attention(_ qkv: [Float], windows: Int, tokens n: Int, channels: Int, block: SwinBlock, mask: [Float]?) -> [Float] {
-        let heads = block.heads, width = channels / heads
-        let scale = 1 / Float(width).squareRoot()
-        let full = configuration.window_size.reduce(1, *)
-        // The bias of each head for token pairs i, j < n: MONAI slices the configured window's index to [:n, :n].
+    /// The relative position bias of each head for token pairs i, j < n, [heads, n, n]: MONAI slices the
+    /// configured window's index to [:n, :n] when the window shrank to a stage smaller than it.
+    func relativeBias(_ block: SwinBlock, tokens n: Int) -> [Float] {
+        let heads = block.attention.heads, full = configuration.window_size.reduce(1, *)
         var bias = [Float](repeating: 0, count: heads * n * n)
         for i in 0..<n {
             for j in 0..<n {
@@ -468,31 +470,7 @@ public struct SwinUNETR: Sendable {
                 for h in 0..<heads { bias[(h * n + i) * n + j] = block.table.values[row * heads + h] }
             }
         }
-        var out = [Float](repeating: 0, count: windows * n * channels)
-        var scores = [Float](repeating: 0, count: n * n)
-        let stride = 3 * channels
-        qkv.withUnsafeBufferPointer { source in
-            out.withUnsafeMutableBufferPointer { output in
-                for w in 0..<windows {
-                    let base = source.baseAddress! + w * n * stride
-                    for h in 0..<heads {
-                        let q = base + h * width, k = base + channels + h * width, v = base + 2 * channels + h * width
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(width), scale, q, Int32(stride), k,
-                            Int32(stride), 0, &scores, Int32(n))
-                        for i in 0..<n * n {
-                            scores[i] += bias[h * n * n + i]
-                            if let mask { scores[i] += mask[w * n * n + i] }
-                        }
-                        SelfAttention.softmaxRows(&scores, rows: n, columns: n)
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(width), Int32(n), 1, scores, Int32(n), v,
-                            Int32(stride), 0, output.baseAddress! + w * n * channels + h * width, Int32(channels))
-                    }
-                }
-            }
-        }
-        return out
+        return bias
     }
 
     /// MONAI's `PatchMerging` (or `PatchMergingV2`): odd sizes padded with zeros, the eight
