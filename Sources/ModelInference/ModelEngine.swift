@@ -75,19 +75,14 @@ public struct ModelEngine: SegmentationEngine {
         lesions: [Bool], labels: [OutputLabel]
     ) {
         let labels = try run(volume, channels: channels, progress: progress).labels
-        let sigmoid = card.activation == .sigmoid
         func mask(_ channels: [Int]) -> [Bool] {
-            if sigmoid {
-                let bits = channels.reduce(Int32(0)) { $0 | 1 << $1 }
-                return labels.map { $0 & bits != 0 }
-            }
-            let wanted = Set(channels.map(Int32.init))
-            return labels.map { wanted.contains($0) }
+            let tests = channels.map(holds)
+            return labels.map { label in tests.contains { $0(label) } }
         }
-        let others = (sigmoid ? 0 : 1)..<network.outputChannels
+        let others = labelChannels.filter { !card.lesion_labels.contains($0) }
         return (
             mask(card.lesion_labels),
-            others.filter { !card.lesion_labels.contains($0) }.map { channel in
+            others.map { channel in
                 let rgb = card.label_colors?["\(channel)"] ?? Self.palette[channel % Self.palette.count]
                 return OutputLabel(
                     name: card.labels["\(channel)"] ?? "label \(channel)", color: .init(red: rgb[0], green: rgb[1], blue: rgb[2]),
@@ -99,26 +94,32 @@ public struct ModelEngine: SegmentationEngine {
     /// Colours of labels other than lesions, when the card names none: apart from the lesions' palette.
     static let palette = [[0, 255, 255], [255, 0, 255], [255, 160, 0], [128, 128, 255], [160, 255, 160], [255, 255, 255]]
 
-    /// Lesion components (26-connected) under `minimumSize` voxels become background.
+    /// Lesion components (26-connected) under `minimumSize` voxels become background (labels of a softmax).
     static func removeSmallObjects(_ labels: inout [Float], shape: SIMD3<Int>, minimumSize: Int, lesionLabels: [Int]) {
         let lesions = Set(lesionLabels.map(Float.init))
-        removeSmallObjects(&labels, shape: shape, minimumSize: minimumSize) {
-            lesions.contains($0)
-        } clear: { _ in
-            0
-        }
+        let (components, sizes) = Self.components(of: labels, shape: shape) { lesions.contains($0) }
+        for index in labels.indices where components[index] > 0 && sizes[Int(components[index])] < minimumSize { labels[index] = 0 }
     }
 
-    /// Components of the voxels `selected` picks under `minimumSize` voxels get `clear(label)`.
-    private static func removeSmallObjects(
-        _ labels: inout [Float], shape: SIMD3<Int>, minimumSize: Int, selected: (Float) -> Bool, clear: (Float) -> Float
-    ) {
+    /// The 26-connected component (1-based, 0 where not `selected`) of each voxel, and the size of each component (index 0 unused).
+    static func components(of labels: [Float], shape: SIMD3<Int>, selected: (Float) -> Bool) -> (components: [Int32], sizes: [Int]) {
         let (components, count) = ConnectedComponents.label(labels.map(selected), columns: shape.x, rows: shape.y, slices: shape.z)
         var sizes = [Int](repeating: 0, count: count + 1)
         for component in components { sizes[Int(component)] += 1 }
-        for index in labels.indices where components[index] > 0 && sizes[Int(components[index])] < minimumSize {
-            labels[index] = clear(labels[index])
-        }
+        return (components, sizes)
+    }
+
+    /// The output channels that are labels: all under sigmoid, all but the background (0) under softmax.
+    var labelChannels: Range<Int> { (card.activation == .sigmoid ? 0 : 1)..<network.outputChannels }
+
+    /// Whether a voxel's label holds output channel `channel`: bit k under sigmoid, the label itself under softmax.
+    func holds(_ channel: Int) -> (Int32) -> Bool {
+        card.activation == .sigmoid ? { $0 & (1 << channel) != 0 } : { $0 == Int32(channel) }
+    }
+
+    /// A label with `channel` taken out: its bit cleared under sigmoid, the background under softmax.
+    func removing(_ channel: Int, from label: Float) -> Float {
+        card.activation == .sigmoid ? Float(Int32(label) & ~(1 << channel)) : 0
     }
 
     /// The whole pipeline on a single-channel volume.
@@ -202,11 +203,10 @@ public struct ModelEngine: SegmentationEngine {
             Self.removeSmallObjects(&labels, shape: shape, minimumSize: minimum, lesionLabels: card.lesion_labels)
         case .sigmoid:
             for channel in card.lesion_labels {
-                let bit = Int32(1) << channel
-                Self.removeSmallObjects(&labels, shape: shape, minimumSize: minimum) {
-                    Int32($0) & bit != 0
-                } clear: {
-                    Float(Int32($0) & ~bit)
+                let test = holds(channel)
+                let (components, sizes) = Self.components(of: labels, shape: shape) { test(Int32($0)) }
+                for index in labels.indices where components[index] > 0 && sizes[Int(components[index])] < minimum {
+                    labels[index] = removing(channel, from: labels[index])
                 }
             }
         }
@@ -215,18 +215,14 @@ public struct ModelEngine: SegmentationEngine {
     /// MONAI's `KeepLargestConnectedComponent` with `independent`: each applied label keeps its largest 26-connected component.
     func keepLargestComponents(_ labels: inout [Float], shape: SIMD3<Int>) {
         guard let keep = card.postprocessing?.keep_largest_connected_component else { return }
-        let sigmoid = card.activation == .sigmoid
-        for channel in keep.applied_labels ?? Array((sigmoid ? 0 : 1)..<network.outputChannels) {
-            let bit = Int32(1) << channel
-            let selected: (Float) -> Bool = sigmoid ? { Int32($0) & bit != 0 } : { $0 == Float(channel) }
-            let (components, count) = ConnectedComponents.label(labels.map(selected), columns: shape.x, rows: shape.y, slices: shape.z)
-            guard count > 1 else { continue }
-            var sizes = [Int](repeating: 0, count: count + 1)
-            for component in components { sizes[Int(component)] += 1 }
+        for channel in keep.applied_labels ?? Array(labelChannels) {
+            let test = holds(channel)
+            let (components, sizes) = Self.components(of: labels, shape: shape) { test(Int32($0)) }
+            guard sizes.count > 2 else { continue }
             // The first of the largest on ties, as MONAI's argmax over component sizes.
-            let largest = (1...count).max { sizes[$0] < sizes[$1] || (sizes[$0] == sizes[$1] && $0 > $1) }!
+            let largest = (1..<sizes.count).max { sizes[$0] < sizes[$1] || (sizes[$0] == sizes[$1] && $0 > $1) }!
             for index in labels.indices where components[index] > 0 && Int(components[index]) != largest {
-                labels[index] = sigmoid ? Float(Int32(labels[index]) & ~bit) : 0
+                labels[index] = removing(channel, from: labels[index])
             }
         }
     }
