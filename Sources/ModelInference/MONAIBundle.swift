@@ -368,9 +368,11 @@ extension MONAIBundle {
             guard let object = try lookup(id, depth: 0) as? [String: Any], let target = object["_target_"] as? String else {
                 throw ModelInferenceError("\(id) is not a _target_ component")
             }
-            let name = String(target.split(separator: ".").last ?? "")
-            return Component(name: name, raw: object.filter { !Self.keywords.contains($0.key) }, path: id, resolver: self)
+            return Component(name: Self.className(target), raw: object.filter { !Self.keywords.contains($0.key) }, path: id, resolver: self)
         }
+
+        /// A `_target_`'s class name, without its module path ("monai.networks.nets.SegResNet" → "SegResNet").
+        static func className(_ target: String) -> String { String(target.split(separator: ".").last ?? "") }
 
         /// The transforms of a `Compose` (or a list) at `id`, in order; disabled ones left out.
         func transforms(_ id: String) throws(ModelInferenceError) -> [Component] {
@@ -378,7 +380,7 @@ extension MONAIBundle {
             let value = try lookup(id, depth: 0)
             let list: [Any]
             if let object = value as? [String: Any], let target = object["_target_"] as? String {
-                guard target.split(separator: ".").last == "Compose", let transforms = object["transforms"] as? [Any] else {
+                guard Self.className(target) == "Compose", let transforms = object["transforms"] as? [Any] else {
                     throw ModelInferenceError("\(id) is a \(target), not a Compose of transforms")
                 }
                 list = transforms
@@ -395,7 +397,7 @@ extension MONAIBundle {
                 if (object["_disabled_"] as? Bool) == true { continue }
                 components.append(
                     Component(
-                        name: String(target.split(separator: ".").last ?? ""), raw: object.filter { !Self.keywords.contains($0.key) },
+                        name: Self.className(target), raw: object.filter { !Self.keywords.contains($0.key) },
                         path: "\(id)#transforms#\(index)", resolver: self))
             }
             return components

@@ -160,8 +160,7 @@ public struct SeriesChoice: Sendable, Equatable {
     public static func pick(
         _ candidates: [Candidate], accepted: [Sequence] = defaultSequences, siteNames: [String: Sequence] = [:]
     ) -> Result<SeriesChoice, NoMatch> {
-        let volumes = candidates.filter { $0.modality == "MR" && $0.instances >= minimumImages }
-        let classified = volumes.map { ($0, classify($0, siteNames: siteNames)) }
+        let classified = classifiedVolumes(candidates, siteNames: siteNames)
         for sequence in accepted {
             let group = classified.filter { $0.1.0 == sequence }
             if let best = group.max(by: { $0.0.instances < $1.0.instances }) {
@@ -197,13 +196,16 @@ public struct SeriesChoice: Sendable, Equatable {
                 chosen.append(choice)
             case .failure(var none):
                 // What the whole study holds, the series other channels took included.
-                none.found = candidates.filter { $0.modality == "MR" && $0.instances >= minimumImages }.map {
-                    ($0.description, classify($0, siteNames: siteNames).0, $0.instances)
-                }
+                none.found = classifiedVolumes(candidates, siteNames: siteNames).map { ($0.0.description, $0.1.0, $0.0.instances) }
                 return .failure(ChannelMismatch(channel: index + 1, channels: channels.count, none: none))
             }
         }
         return .success(chosen)
+    }
+
+    /// The MR series of at least `minimumImages` images, each with its sequence and the evidence.
+    static func classifiedVolumes(_ candidates: [Candidate], siteNames: [String: Sequence]) -> [(Candidate, (Sequence, String))] {
+        candidates.filter { $0.modality == "MR" && $0.instances >= minimumImages }.map { ($0, classify($0, siteNames: siteNames)) }
     }
 
     /// No series for one input channel of a multi-sequence engine.
