@@ -22,8 +22,6 @@ public struct SegmentationPipeline: Sendable {
     public struct Result: Sendable {
         public var studyInstanceUID: String
         public var seriesInstanceUID: String
-        /// The series of each input channel, the first being `seriesInstanceUID`.
-        public var channelSeries: [String]
         public var lesions: [Lesion]
         public var output: Data?
         public var outputFormat: OutputFormat
@@ -203,7 +201,7 @@ public struct SegmentationPipeline: Sendable {
         }
         return Result(
             studyInstanceUID: volume.studyInstanceUID, seriesInstanceUID: volume.seriesInstanceUID,
-            channelSeries: series.map { $0.first?.dataset.string(.seriesInstanceUID) ?? "" }, lesions: lesions, output: output,
+            lesions: lesions, output: output,
             outputFormat: format, outputSOPInstanceUID: sopInstanceUID, outputSeriesInstanceUID: seriesInstanceUID, engine: engine.name,
             engineVersion: engine.version, notice: engine.notice, rejected: rejected, intracranial: intracranial,
             intracranialVolume: volume.measuredVolume(of: intracranial), timings: timings, slices: volume.slices,
